@@ -1,0 +1,36 @@
+# vmm-sched top-level build. `make deps` installs packages; `make` builds everything
+# into build/; `make test` runs unit tests and the VM tests; `make bench` benchmarks.
+BUILD      ?= build
+CC         ?= gcc
+BPF_CLANG  ?= $(shell command -v clang-19 || command -v clang)
+BPFTOOL    ?= bpftool
+SANITIZE   ?= -fsanitize=address,undefined -fno-omit-frame-pointer
+# Debug builds use sanitizers; `make SANITIZE=` for a plain build.
+WARN       := -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS     ?= -O2 -g
+CFLAGS     += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -I$(BUILD)
+LDFLAGS    += $(SANITIZE)
+CFLAGS     += $(SANITIZE)
+
+.PHONY: all deps test unit-test vm-test bench clean format check-format
+all:
+
+deps:
+	bash deploy/install-deps.sh
+
+include vmm-sched/vmm-sched.mk
+include bpf/bpf.mk
+include tests/testvmm/testvmm.mk
+include tests/tests.mk
+
+$(BUILD):
+	mkdir -p $@
+
+clean:
+	rm -rf $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' ':!bpf/include/vmlinux.h')
+
+check-format:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' ':!bpf/include/vmlinux.h')

@@ -1,0 +1,15 @@
+# The sched_ext scheduler: clang-19 -> BPF object -> bpftool skeleton.
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
+	-Ibpf -isystem bpf/include -idirafter /usr/include -idirafter /usr/include/x86_64-linux-gnu
+
+$(BUILD)/bpf:
+	mkdir -p $@
+
+$(BUILD)/bpf/vmm_sched.bpf.o: bpf/vmm_sched.bpf.c bpf/vmm_sched_abi.h bpf/scx_kfuncs.bpf.h \
+		bpf/include/vmlinux.h | $(BUILD)/bpf
+	$(BPF_CLANG) $(BPF_CFLAGS) $(BPF_EXTRA_CFLAGS) -c $< -o $@
+
+$(BUILD)/vmm_sched.skel.h: $(BUILD)/bpf/vmm_sched.bpf.o
+	$(BPFTOOL) gen skeleton $< name vmm_sched > $@.tmp && mv $@.tmp $@
+
+all: $(BUILD)/vmm_sched.skel.h

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The sched_ext kfuncs and helpers vmm_sched uses. vmlinux.h from bpftool 7.1
+ * has the types but no kfunc prototypes. Names follow the 6.13+ API; 6.12's
+ * older names are reached through the ___compat wrappers below.
+ */
+#ifndef VMM_SCHED_SCX_KFUNCS_BPF_H
+#define VMM_SCHED_SCX_KFUNCS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#define BPF_STRUCT_OPS(name, args...) SEC("struct_ops/" #name) BPF_PROG(name, ##args)
+
+s32 scx_bpf_create_dsq(u64 dsq_id, s32 node) __ksym;
+void scx_bpf_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flags) __ksym __weak;
+void scx_bpf_dispatch(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flags) __ksym __weak;
+bool scx_bpf_dsq_move_to_local(u64 dsq_id) __ksym __weak;
+bool scx_bpf_consume(u64 dsq_id) __ksym __weak;
+/*
+ * Weak on purpose: Debian's 7.2 kernels mark scx_bpf_kick_cpu as an
+ * implicit-argument kfunc but ship no scx_bpf_kick_cpu_impl in their BTF, so
+ * the verifier rejects any call to it. Declared with the classic two-argument
+ * prototype, libbpf treats it as absent there and the scheduler uses paths
+ * that need no kick (see kick_supported in vmm_sched.bpf.c).
+ */
+void scx_bpf_kick_cpu(s32 cpu, u64 flags) __ksym __weak;
+s32 scx_bpf_dsq_nr_queued(u64 dsq_id) __ksym;
+s32 scx_bpf_pick_idle_cpu(const cpumask_t *cpus_allowed, u64 flags) __ksym;
+bool scx_bpf_test_and_clear_cpu_idle(s32 cpu) __ksym;
+void scx_bpf_error_bstr(char *fmt, unsigned long long *data, u32 data_len) __ksym;
+s32 scx_bpf_task_cpu(const struct task_struct *p) __ksym;
+
+/* 6.13 renamed dispatch -> dsq_insert and consume -> dsq_move_to_local. */
+static __always_inline void vs_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice,
+					  u64 enq_flags)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_insert))
+		scx_bpf_dsq_insert(p, dsq_id, slice, enq_flags);
+	else
+		scx_bpf_dispatch(p, dsq_id, slice, enq_flags);
+}
+
+static __always_inline bool vs_dsq_move_to_local(u64 dsq_id)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_move_to_local))
+		return scx_bpf_dsq_move_to_local(dsq_id);
+	return scx_bpf_consume(dsq_id);
+}
+
+/* scx_bpf_error("fmt", args...): abort the scheduler with a formatted message. */
+#define scx_bpf_error(fmt, args...)                                                                \
+	({                                                                                         \
+		static char ___fmt[] = fmt;                                                        \
+		unsigned long long ___param[___bpf_narg(args)];                                    \
+		_Pragma("GCC diagnostic push")                                                     \
+		    _Pragma("GCC diagnostic ignored \"-Wint-conversion\"")                         \
+			___bpf_fill(___param, args);                                               \
+		_Pragma("GCC diagnostic pop")                                                      \
+		    scx_bpf_error_bstr(___fmt, ___param, sizeof(___param));                        \
+	})
+
+#endif

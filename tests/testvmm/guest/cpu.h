@@ -1,0 +1,58 @@
+/* Privileged x86 instructions the guest payload needs, as inline functions. */
+#ifndef TESTVMM_GUEST_CPU_H
+#define TESTVMM_GUEST_CPU_H
+
+#include <stdint.h>
+
+#include "../guest_abi.h"
+
+#define MSR_APIC_BASE	     0x1B
+#define MSR_APIC_BASE_ENABLE (1ULL << 11)
+
+/* Interrupt handlers find their vCPU's slot through GS, whose base the VMM points at it. */
+#define this_slot ((volatile __seg_gs struct vcpu_slot *)0)
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t val)
+{
+	asm volatile("wrmsr" : : "c"(msr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32)));
+}
+
+static inline void outl(uint16_t port, uint32_t val)
+{
+	asm volatile("outl %0, %1" : : "a"(val), "Nd"(port) : "memory");
+}
+
+static inline void cpu_relax(void)
+{
+	asm volatile("pause" ::: "memory");
+}
+
+/* sti's one-instruction interrupt shadow makes "sti; hlt" race-free. */
+static inline void safe_halt_then_cli(void)
+{
+	asm volatile("sti; hlt; cli" ::: "memory");
+}
+
+__attribute__((noreturn)) static inline void halt_forever(void)
+{
+	for (;;)
+		asm volatile("cli; hlt");
+}
+
+#endif

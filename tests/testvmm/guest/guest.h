@@ -1,0 +1,29 @@
+/* Functions shared between the guest payload's files. */
+#ifndef TESTVMM_GUEST_H
+#define TESTVMM_GUEST_H
+
+#include <stdint.h>
+
+#include "../guest_abi.h"
+
+#define TIMER_VECTOR	0x40
+#define SPURIOUS_VECTOR 0xFF
+
+/* Report a failure to the VMM through this vCPU's slot and the panic port; never returns. */
+__attribute__((noreturn)) void guest_panic(uint32_t kind, uint64_t vector, uint64_t rip,
+					   uint64_t error);
+
+void idt_init(void);
+
+/* Enable the LAPIC, calibrate its timer against the TSC; returns ticks per ms. */
+uint64_t lapic_init(uint64_t tsc_khz);
+/* Start a one-shot countdown of ticks that raises TIMER_VECTOR. */
+void lapic_timer_oneshot(uint32_t ticks);
+void lapic_eoi(void);
+
+__attribute__((noreturn)) void payload_busy(volatile struct vcpu_slot *slot);
+__attribute__((noreturn)) void payload_duty(volatile struct vcpu_slot *slot);
+__attribute__((noreturn)) void payload_lock(volatile struct vcpu_slot *slot,
+					    volatile uint32_t *lock);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * testvmm: a minimal KVM VMM for the scheduler's tests. One VM, N vCPU threads
+ * named like qemu's, a payload chosen on the command line, and machine-readable
+ * progress lines on stdout.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "options.h"
+#include "tsc.h"
+#include "vcpu.h"
+#include "vm.h"
+
+#define NSEC_PER_MSEC 1000000ULL
+#define NSEC_PER_SEC  1000000000ULL
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static uint64_t read_counter(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static void print_progress(const char *name, struct vcpu *vcpus, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const struct vcpu_slot *s = vcpus[i].slot;
+
+		printf("progress vm=%s vcpu=%d tid=%d units=%" PRIu64 " halts=%" PRIu64
+		       " spin_cycles=%" PRIu64 " acq=%" PRIu64 "\n",
+		       name, i, (int)vcpus[i].tid, read_counter(&s->units), read_counter(&s->halts),
+		       read_counter(&s->spin_cycles), read_counter(&s->acquisitions));
+	}
+}
+
+/* Print progress every interval until the duration passes, a signal asks to stop, or a vCPU fails.
+ */
+static int supervise(const struct options *opts, struct vcpu_control *ctl, struct vcpu *vcpus)
+{
+	uint64_t start = monotonic_ns();
+	uint64_t interval = opts->interval_ms * NSEC_PER_MSEC;
+	uint64_t deadline = opts->duration_s ? start + opts->duration_s * NSEC_PER_SEC : UINT64_MAX;
+	uint64_t next = start + interval;
+	sigset_t wake;
+
+	sigemptyset(&wake);
+	sigaddset(&wake, SIGTERM);
+	sigaddset(&wake, SIGINT);
+	sigaddset(&wake, SIGNAL_VCPU_FAILED);
+	for (;;) {
+		uint64_t now = monotonic_ns(), until;
+		struct timespec timeout;
+		int sig;
+
+		if (atomic_load(&ctl->failed))
+			return -1;
+		if (now >= deadline)
+			return 0;
+		if (now >= next) {
+			print_progress(opts->name, vcpus, opts->vcpus);
+			next += interval;
+			if (next <= now)
+				next = now + interval;
+			continue;
+		}
+		until = next < deadline ? next : deadline;
+		timeout.tv_sec = (until - now) / NSEC_PER_SEC;
+		timeout.tv_nsec = (until - now) % NSEC_PER_SEC;
+		sig = sigtimedwait(&wake, NULL, &timeout);
+		if (sig == SIGTERM || sig == SIGINT)
+			return 0;
+	}
+}
+
+static void block_signals(void)
+{
+	sigset_t set;
+
+	/* Threads inherit this; vCPU threads unblock only their kick signal. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGNAL_VCPU_KICK);
+	sigaddset(&set, SIGNAL_VCPU_FAILED);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static void configure_guest(const struct options *opts, struct vcpu *vcpus, uint64_t khz)
+{
+	for (int i = 0; i < opts->vcpus; i++) {
+		vcpus[i].slot->config = (struct guest_config){
+		    .payload = opts->payload,
+		    .run_us = opts->run_us,
+		    .block_us = opts->block_us,
+		    .hold_us = opts->hold_us,
+		    .tsc_khz = khz,
+		};
+	}
+}
+
+/* Start the vCPU threads, announce them, and supervise until told to stop. */
+static int run_vcpus(const struct options *opts, struct vcpu_control *ctl, struct vcpu *vcpus,
+		     uint64_t tsc_khz)
+{
+	int status;
+
+	for (int i = 0; i < opts->vcpus; i++) {
+		/* A half-started VM never passes the barrier; exiting ends its threads. */
+		if (vcpu_start(&vcpus[i]) < 0)
+			exit(1);
+	}
+	pthread_barrier_wait(&ctl->named);
+	for (int i = 0; i < opts->vcpus; i++)
+		printf("vcpu vm=%s index=%d tid=%d\n", opts->name, i, (int)vcpus[i].tid);
+	/* spin_cycles are guest TSC cycles; this converts them to time. */
+	printf("info vm=%s tsc_khz=%" PRIu64 "\n", opts->name, tsc_khz);
+	printf("ready vm=%s pid=%d vcpus=%d\n", opts->name, (int)getpid(), opts->vcpus);
+
+	status = supervise(opts, ctl, vcpus);
+
+	atomic_store(&ctl->stop, true);
+	for (int i = 0; i < opts->vcpus; i++)
+		vcpu_kick(&vcpus[i]);
+	for (int i = 0; i < opts->vcpus; i++)
+		vcpu_join(&vcpus[i]);
+	if (atomic_load(&ctl->failed))
+		status = -1;
+	print_progress(opts->name, vcpus, opts->vcpus);
+	printf("exit vm=%s status=%s\n", opts->name, status ? "error" : "ok");
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct vcpu_control ctl = {0};
+	struct options opts;
+	struct vcpu *vcpus = NULL;
+	struct vm vm;
+	uint64_t khz;
+	int created = 0, status = -1;
+
+	switch (options_parse(&opts, argc, argv)) {
+	case OPTIONS_HELP:
+		return 0;
+	case OPTIONS_ERROR:
+		return 2;
+	case OPTIONS_OK:
+		break;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	block_signals();
+	vcpu_signals_init();
+	ctl.vm_name = opts.name;
+	ctl.supervisor = pthread_self();
+	pthread_barrier_init(&ctl.named, NULL, opts.vcpus + 1);
+
+	if (vm_create(&vm) < 0)
+		goto out;
+	vcpus = calloc(opts.vcpus, sizeof(*vcpus));
+	if (!vcpus)
+		goto out;
+	for (; created < opts.vcpus; created++) {
+		if (vcpu_create(&vcpus[created], &vm, &ctl, created) < 0)
+			goto out;
+	}
+	khz = tsc_khz(vcpus[0].fd);
+	configure_guest(&opts, vcpus, khz);
+	status = run_vcpus(&opts, &ctl, vcpus, khz);
+out:
+	for (int i = 0; i < created; i++)
+		vcpu_destroy(&vcpus[i]);
+	free(vcpus);
+	vm_destroy(&vm);
+	pthread_barrier_destroy(&ctl.named);
+	return status ? 1 : 0;
+}

@@ -1,0 +1,26 @@
+# Unit tests of the policy library (cmocka), included from tests/tests.mk.
+# One binary per tests/unit/test_*.c; `make unit-test` builds and runs them all,
+# runs every one even if an earlier one fails, and fails if any failed.
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:%.c=$(BUILD)/%)
+
+# cmocka's output format: stdout (default), subunit, tap or xml.
+CMOCKA_MESSAGE_OUTPUT ?= stdout
+
+$(UNIT_BINS): $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBVS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib $< -o $@ $(LDFLAGS) $(LIBVS) -lcmocka
+
+all: $(UNIT_BINS)
+
+.PHONY: unit-test
+unit-test: $(UNIT_BINS)
+	@failed=""; \
+	for t in $(UNIT_BINS); do \
+		echo "== $$t"; \
+		CMOCKA_MESSAGE_OUTPUT=$(CMOCKA_MESSAGE_OUTPUT) $$t || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "unit-test: FAILED:$$failed"; exit 1; fi; \
+	echo "unit-test: all passed"
+
+-include $(UNIT_BINS:=.d)

@@ -1,0 +1,253 @@
+/* vmm-schedctl: the operator's view of vmm-schedd (status) and enrolment by hand. */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "vmm_sched_ctl.h"
+
+static const char *socket_path = VS_CTL_DEFAULT_SOCKET;
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: vmm-schedctl [--socket PATH] COMMAND\n"
+		     "\n"
+		     "commands:\n"
+		     "  status [--json]          enclave, VMs, vCPUs and their counters\n"
+		     "  enroll PID [--name NAME] schedule the vCPU threads of VMM process PID\n"
+		     "  release PID              give them back to their previous policy\n");
+}
+
+/* Sends one request and returns the parsed reply, or NULL after printing why. */
+static struct json_object *call_daemon(struct json_object *req)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *reply = NULL;
+	enum json_tokener_error jerr = json_tokener_continue;
+	char buf[65536];
+	int fd;
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
+		fprintf(stderr,
+			"vmm-schedctl: cannot reach vmm-schedd at %s: %s (is it running? "
+			"--socket names another path)\n",
+			socket_path, strerror(errno));
+		goto out;
+	}
+	if (write(fd, text, strlen(text)) < 0 || write(fd, "\n", 1) < 0) {
+		fprintf(stderr, "vmm-schedctl: sending the request failed: %s\n", strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&p, 1, VS_CTL_TIMEOUT_MS * 5) <= 0) {
+			fprintf(stderr, "vmm-schedctl: vmm-schedd did not answer in time\n");
+			goto out;
+		}
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		reply = json_tokener_parse_ex(tok, buf, (int)n);
+		jerr = json_tokener_get_error(tok);
+		if (jerr != json_tokener_continue)
+			break;
+	}
+	if (!reply)
+		fprintf(stderr, "vmm-schedctl: vmm-schedd sent no valid reply (%s)\n",
+			json_tokener_error_desc(jerr));
+out:
+	if (fd >= 0)
+		close(fd);
+	json_tokener_free(tok);
+	return reply;
+}
+
+static struct json_object *new_request(const char *cmd)
+{
+	struct json_object *req = json_object_new_object();
+
+	json_object_object_add(req, "version", json_object_new_int(VS_CTL_VERSION));
+	json_object_object_add(req, "cmd", json_object_new_string(cmd));
+	return req;
+}
+
+static int64_t get_i64(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+static const char *get_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "?";
+}
+
+static struct json_object *get_obj(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	json_object_object_get_ex(o, key, &v);
+	return v;
+}
+
+/* Checks version and ok; prints the daemon's error. Returns 0 if the reply is a success. */
+static int check_reply(struct json_object *reply)
+{
+	if (get_i64(reply, "version") != VS_CTL_VERSION) {
+		fprintf(stderr,
+			"vmm-schedctl: vmm-schedd speaks control protocol version %lld, this "
+			"vmm-schedctl speaks %d: use the tools of one release\n",
+			(long long)get_i64(reply, "version"), VS_CTL_VERSION);
+		return -1;
+	}
+	if (!json_object_get_boolean(get_obj(reply, "ok"))) {
+		fprintf(stderr, "vmm-schedctl: %s\n", get_str(reply, "error"));
+		return -1;
+	}
+	return 0;
+}
+
+static void print_status(struct json_object *st)
+{
+	struct json_object *sched = get_obj(st, "scheduler"), *enc = get_obj(st, "enclave");
+	struct json_object *cpus = get_obj(st, "cpus"), *vms = get_obj(st, "vms");
+
+	printf("scheduler  %s (sched_ext %s, ABI %lld, slice %lld us)\n", get_str(sched, "name"),
+	       get_str(sched, "sched_ext_state"), (long long)get_i64(sched, "abi_version"),
+	       (long long)get_i64(sched, "slice_us"));
+	printf("messages   %lld received, %lld stale, %lld invalid, %lld dropped\n",
+	       (long long)get_i64(sched, "messages"), (long long)get_i64(sched, "stale_messages"),
+	       (long long)get_i64(sched, "invalid_messages"),
+	       (long long)get_i64(sched, "dropped_messages"));
+	printf("enclave    CPUs %s (%lld cores x %lld threads)\n\n", get_str(enc, "cpus"),
+	       (long long)get_i64(enc, "cores"), (long long)get_i64(enc, "threads_per_core"));
+	printf("%4s %5s %10s %12s %10s %6s\n", "CPU", "CORE", "VCPU_RUNS", "VCPU_MS", "IDLE_DISP",
+	       "STRAY");
+	for (size_t i = 0; cpus && i < json_object_array_length(cpus); i++) {
+		struct json_object *c = json_object_array_get_idx(cpus, i);
+
+		printf("%4lld %5lld %10lld %12.1f %10lld %6lld\n", (long long)get_i64(c, "cpu"),
+		       (long long)get_i64(c, "core"), (long long)get_i64(c, "vcpu_runs"),
+		       get_i64(c, "vcpu_ns") / 1e6, (long long)get_i64(c, "empty_dispatch"),
+		       (long long)get_i64(c, "stray_runs"));
+	}
+	printf("\n%-16s %7s %5s %8s %-9s %4s %8s %10s %10s %8s %8s\n", "VM", "PID", "VCPU", "TID",
+	       "STATE", "CPU", "RUNS", "RUN_MS", "WAIT_MS", "WAKEUPS", "PREEMPT");
+	for (size_t i = 0; vms && i < json_object_array_length(vms); i++) {
+		struct json_object *vm = json_object_array_get_idx(vms, i);
+		struct json_object *vcpus = get_obj(vm, "vcpus");
+
+		for (size_t j = 0; vcpus && j < json_object_array_length(vcpus); j++) {
+			struct json_object *v = json_object_array_get_idx(vcpus, j);
+
+			printf("%-16s %7lld %5lld %8lld %-9s %4lld %8lld %10.1f %10.1f %8lld "
+			       "%8lld\n",
+			       get_str(vm, "name"), (long long)get_i64(vm, "pid"),
+			       (long long)get_i64(v, "index"), (long long)get_i64(v, "tid"),
+			       get_str(v, "state"), (long long)get_i64(v, "cpu"),
+			       (long long)get_i64(v, "runs"), get_i64(v, "run_ns") / 1e6,
+			       get_i64(v, "wait_ns") / 1e6, (long long)get_i64(v, "wakeups"),
+			       (long long)get_i64(v, "preempts"));
+		}
+	}
+}
+
+static int parse_pid(const char *s, int *pid)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*end || v <= 0 || v > 0x3fffffff) {
+		fprintf(stderr, "vmm-schedctl: '%s' is not a process id\n", s);
+		return -1;
+	}
+	*pid = (int)v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct json_object *req, *reply;
+	const char *cmd, *name = NULL;
+	bool json = false;
+	int i, pid = 0, rc;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
+			socket_path = argv[++i];
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "vmm-schedctl: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[i++];
+	if (strcmp(cmd, "status") == 0) {
+		for (; i < argc; i++) {
+			if (strcmp(argv[i], "--json") != 0) {
+				fprintf(stderr, "vmm-schedctl: status: unknown argument '%s'\n",
+					argv[i]);
+				return 2;
+			}
+			json = true;
+		}
+		req = new_request("status");
+	} else if (strcmp(cmd, "enroll") == 0 || strcmp(cmd, "release") == 0) {
+		if (i >= argc || parse_pid(argv[i++], &pid))
+			return 2;
+		if (i + 1 < argc && strcmp(argv[i], "--name") == 0 && cmd[0] == 'e') {
+			name = argv[i + 1];
+			i += 2;
+		}
+		if (i < argc) {
+			fprintf(stderr, "vmm-schedctl: %s: unexpected argument '%s'\n", cmd,
+				argv[i]);
+			return 2;
+		}
+		req = new_request(cmd);
+		json_object_object_add(req, "pid", json_object_new_int(pid));
+		if (name)
+			json_object_object_add(req, "name", json_object_new_string(name));
+	} else {
+		fprintf(stderr, "vmm-schedctl: unknown command '%s'\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	reply = call_daemon(req);
+	json_object_put(req);
+	if (!reply)
+		return 1;
+	rc = check_reply(reply) ? 1 : 0;
+	if (!rc && json)
+		printf("%s\n", json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY));
+	else if (!rc && strcmp(cmd, "status") == 0)
+		print_status(reply);
+	else if (!rc)
+		printf("%s %d: done\n", cmd, pid);
+	json_object_put(reply);
+	return rc;
+}

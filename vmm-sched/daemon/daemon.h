@@ -1,0 +1,101 @@
+/* vmm-schedd: the state of the host agent and the adapters around the policy library. */
+#ifndef VS_DAEMON_H
+#define VS_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "enclave.h"
+#include "registry.h"
+#include "topology.h"
+#include "vcpu_track.h"
+
+struct vmm_sched;
+struct bpf_link;
+struct ring_buffer;
+
+struct vs_options {
+	const char *cpus;
+	const char *control_path;
+	unsigned int slice_us;
+	int nr_pids;
+	int pids[VS_MAX_VMS];
+	const char *names[VS_MAX_VMS];
+};
+
+struct vs_msg_counters {
+	uint64_t received, stale, invalid;
+};
+
+struct vs_daemon {
+	struct vs_options opt;
+	struct vs_topology topo;
+	struct vs_enclave enclave;
+	struct vs_registry reg;
+	struct vs_vcpu_track vcpu_track[VS_MAX_VCPUS];
+	struct vs_cpu_track cpu_track[VS_MAX_CPUS];
+	struct vs_msg_counters msgs;
+
+	struct vmm_sched *skel;
+	struct bpf_link *link;
+	struct ring_buffer *ringbuf;
+	int ctl_fd;
+	bool stop;
+	int exit_status;
+};
+
+/* log.c */
+void vs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vs_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* host_checks.c: can this kernel run us at all? */
+int host_check_sched_ext(char *err, size_t errlen);
+/* host_topology.c */
+int host_read_topology(struct vs_topology *topo, char *err, size_t errlen);
+
+/* bpf_sched.c: the sched_ext scheduler. */
+int bpf_sched_load(struct vs_daemon *d, char *err, size_t errlen);
+int bpf_sched_attach(struct vs_daemon *d, char *err, size_t errlen);
+void bpf_sched_detach(struct vs_daemon *d);
+int bpf_sched_map_vcpu(struct vs_daemon *d, int tid, int vm_id, int vcpu_index, int slot);
+void bpf_sched_unmap_vcpu(struct vs_daemon *d, int tid);
+void bpf_sched_set_vm_active(struct vs_daemon *d, int vm_id, bool active);
+int bpf_sched_read_vcpu_stats(struct vs_daemon *d, int slot, struct vs_vcpu_stats *out);
+int bpf_sched_read_cpu_stats(struct vs_daemon *d, int cpu, struct vs_cpu_stats *out);
+uint64_t bpf_sched_msg_drops(struct vs_daemon *d);
+uint64_t bpf_sched_stray_enqueues(struct vs_daemon *d);
+bool bpf_sched_kick_supported(struct vs_daemon *d);
+/* Non-zero once the kernel disabled the scheduler; then exit_info says why. */
+int bpf_sched_exit_kind(struct vs_daemon *d);
+void bpf_sched_report_exit(struct vs_daemon *d);
+int bpf_sched_poll_messages(struct vs_daemon *d);
+int bpf_sched_message_fd(struct vs_daemon *d);
+
+/* vcpu_threads.c: moving threads in and out of SCHED_EXT. */
+int thread_save_sched(int tid, struct vs_saved_sched *out, char *err, size_t errlen);
+int thread_enter_enclave(int tid, const struct vs_enclave *enc, char *err, size_t errlen);
+int thread_restore_sched(int tid, const struct vs_saved_sched *saved, char *err, size_t errlen);
+/* Reads /proc/PID/comm into buf; -1 if no such process. */
+int process_comm(int pid, char *buf, size_t len);
+
+/* vm_manager.c: enrol and release VMs (registry + threads + BPF maps). */
+/* Does @pid exist and have vCPU threads? Checked before loading anything. */
+int vm_check_enrollable(int pid, char *err, size_t errlen);
+int vm_enroll(struct vs_daemon *d, int pid, const char *name, char *err, size_t errlen);
+int vm_release(struct vs_daemon *d, int vm_id);
+void vm_release_all(struct vs_daemon *d);
+/* Picks up new vCPU threads and forgets exited ones and VMs. */
+void vm_rescan_all(struct vs_daemon *d);
+
+/* control_server.c */
+int control_listen(struct vs_daemon *d, char *err, size_t errlen);
+void control_accept(struct vs_daemon *d);
+void control_close(struct vs_daemon *d);
+
+/* status_json.c: returns a json_object * (json-c). */
+struct json_object *status_to_json(struct vs_daemon *d);
+
+/* event_loop.c */
+int event_loop_run(struct vs_daemon *d);
+
+#endif

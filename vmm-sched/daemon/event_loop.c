@@ -1,0 +1,123 @@
+/*
+ * The agent's event loop on io_uring (liburing): one-shot polls on the signal
+ * fd, the control socket, the message ring buffer and a 1 s timer, re-armed
+ * after each completion.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <liburing.h>
+
+#include "daemon.h"
+
+enum loop_source { SRC_SIGNAL, SRC_CONTROL, SRC_MESSAGES, SRC_TIMER, SRC_COUNT };
+
+static int arm_poll(struct io_uring *ring, int fd, enum loop_source src)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_poll_add(sqe, fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, src);
+	return 0;
+}
+
+static void on_timer(struct vs_daemon *d, int tfd)
+{
+	uint64_t ticks;
+
+	if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		vs_err("timer read failed: %s", strerror(errno));
+	if (bpf_sched_exit_kind(d)) {
+		bpf_sched_report_exit(d);
+		d->exit_status = 1;
+		d->stop = true;
+		return;
+	}
+	vm_rescan_all(d);
+}
+
+int event_loop_run(struct vs_daemon *d)
+{
+	struct itimerspec every_second = {.it_interval = {1, 0}, .it_value = {1, 0}};
+	struct io_uring ring;
+	int fds[SRC_COUNT];
+	sigset_t mask;
+	int e;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	fds[SRC_SIGNAL] = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	fds[SRC_TIMER] = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	fds[SRC_CONTROL] = d->ctl_fd;
+	fds[SRC_MESSAGES] = bpf_sched_message_fd(d);
+	if (fds[SRC_SIGNAL] < 0 || fds[SRC_TIMER] < 0 ||
+	    timerfd_settime(fds[SRC_TIMER], 0, &every_second, NULL)) {
+		vs_err("cannot set up signal and timer fds: %s", strerror(errno));
+		return -1;
+	}
+	e = io_uring_queue_init(8, &ring, 0);
+	if (e) {
+		vs_err("io_uring_queue_init failed: %s (is io_uring disabled by "
+		       "kernel.io_uring_disabled?)",
+		       strerror(-e));
+		return -1;
+	}
+	for (int src = 0; src < SRC_COUNT; src++)
+		arm_poll(&ring, fds[src], src);
+
+	while (!d->stop) {
+		struct io_uring_cqe *cqe;
+		enum loop_source src;
+
+		io_uring_submit(&ring);
+		e = io_uring_wait_cqe(&ring, &cqe);
+		if (e == -EINTR)
+			continue;
+		if (e) {
+			vs_err("io_uring_wait_cqe failed: %s", strerror(-e));
+			d->exit_status = 1;
+			break;
+		}
+		src = (enum loop_source)io_uring_cqe_get_data64(cqe);
+		io_uring_cqe_seen(&ring, cqe);
+		switch (src) {
+		case SRC_SIGNAL: {
+			struct signalfd_siginfo si;
+
+			if (read(fds[SRC_SIGNAL], &si, sizeof(si)) == sizeof(si)) {
+				vs_log("signal %u: stopping", si.ssi_signo);
+				d->stop = true;
+			}
+			break;
+		}
+		case SRC_CONTROL:
+			control_accept(d);
+			break;
+		case SRC_MESSAGES:
+			bpf_sched_poll_messages(d);
+			break;
+		case SRC_TIMER:
+			on_timer(d, fds[SRC_TIMER]);
+			break;
+		case SRC_COUNT:
+			break;
+		}
+		if (src < SRC_COUNT)
+			arm_poll(&ring, fds[src], src);
+	}
+	io_uring_queue_exit(&ring);
+	close(fds[SRC_SIGNAL]);
+	close(fds[SRC_TIMER]);
+	return 0;
+}

@@ -1,0 +1,145 @@
+/* The daemon's state as the JSON that `vmm-schedctl status` shows. */
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "daemon.h"
+#include "vmm_sched_ctl.h"
+
+static void add_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_uint64(v));
+}
+
+static void add_int(struct json_object *o, const char *key, int v)
+{
+	json_object_object_add(o, key, json_object_new_int(v));
+}
+
+static void add_str(struct json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, json_object_new_string(v));
+}
+
+static const char *sched_ext_state(char *buf, size_t len)
+{
+	FILE *f = fopen("/sys/kernel/sched_ext/state", "r");
+
+	snprintf(buf, len, "unknown");
+	if (f) {
+		if (fgets(buf, (int)len, f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+	}
+	return buf;
+}
+
+static struct json_object *scheduler_json(struct vs_daemon *d)
+{
+	struct json_object *o = json_object_new_object();
+	char state[32];
+
+	add_str(o, "name", "vmm_sched");
+	add_str(o, "sched_ext_state", sched_ext_state(state, sizeof(state)));
+	add_int(o, "abi_version", VS_ABI_VERSION);
+	add_u64(o, "slice_us", d->opt.slice_us);
+	add_u64(o, "messages", d->msgs.received);
+	add_u64(o, "stale_messages", d->msgs.stale);
+	add_u64(o, "invalid_messages", d->msgs.invalid);
+	add_u64(o, "dropped_messages", bpf_sched_msg_drops(d));
+	add_u64(o, "stray_enqueues", bpf_sched_stray_enqueues(d));
+	return o;
+}
+
+static struct json_object *cpus_json(struct vs_daemon *d)
+{
+	struct json_object *arr = json_object_new_array();
+	int cpu;
+
+	cpuset_for_each(cpu, &d->enclave.cpus)
+	{
+		struct json_object *o = json_object_new_object();
+		struct vs_cpu_stats cs = {0};
+
+		bpf_sched_read_cpu_stats(d, cpu, &cs);
+		add_int(o, "cpu", cpu);
+		add_int(o, "core", d->topo.core_of[cpu]);
+		add_int(o, "node", d->topo.node_of[cpu]);
+		add_u64(o, "vcpu_runs", cs.vcpu_runs);
+		add_u64(o, "vcpu_ns", cs.vcpu_ns);
+		add_u64(o, "empty_dispatch", cs.empty_dispatch);
+		add_u64(o, "stray_runs", cs.stray_runs);
+		add_int(o, "running_tid", d->cpu_track[cpu].running_tid);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static struct json_object *vcpu_json(struct vs_daemon *d, int slot)
+{
+	struct json_object *o = json_object_new_object();
+	const struct vs_vcpu_rec *v = &d->reg.vcpus[slot];
+	const struct vs_vcpu_track *t = &d->vcpu_track[slot];
+	struct vs_vcpu_stats st = {0};
+
+	bpf_sched_read_vcpu_stats(d, slot, &st);
+	add_int(o, "index", v->vcpu_index);
+	add_int(o, "tid", v->tid);
+	add_int(o, "slot", slot);
+	add_str(o, "state", vcpu_state_name(t->state));
+	add_int(o, "cpu", t->cpu);
+	add_u64(o, "runs", st.runs);
+	add_u64(o, "run_ns", st.run_ns);
+	add_u64(o, "wait_ns", st.wait_ns);
+	add_u64(o, "wakeups", st.wakeups);
+	add_u64(o, "preempts", st.preempts);
+	add_u64(o, "migrations", st.migrations);
+	add_u64(o, "last_cpu", st.last_cpu);
+	add_u64(o, "seqnum", st.seqnum);
+	return o;
+}
+
+static struct json_object *vms_json(struct vs_daemon *d)
+{
+	struct json_object *arr = json_object_new_array();
+	int vm_id, slot;
+
+	registry_for_each_vm(vm_id, &d->reg)
+	{
+		const struct vs_vm_rec *vm = &d->reg.vms[vm_id];
+		struct json_object *o = json_object_new_object(), *vcpus = json_object_new_array();
+
+		add_int(o, "id", vm_id);
+		add_str(o, "name", vm->name);
+		add_int(o, "pid", vm->pid);
+		add_u64(o, "weight", vm->weight);
+		registry_for_each_vcpu(slot, &d->reg)
+		{
+			if (d->reg.vcpus[slot].vm_id == vm_id)
+				json_object_array_add(vcpus, vcpu_json(d, slot));
+		}
+		json_object_object_add(o, "vcpus", vcpus);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+struct json_object *status_to_json(struct vs_daemon *d)
+{
+	struct json_object *o = json_object_new_object(), *enc = json_object_new_object();
+	char cpus[512];
+
+	add_int(o, "version", VS_CTL_VERSION);
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "scheduler", scheduler_json(d));
+	cpuset_format(&d->enclave.cpus, cpus, sizeof(cpus));
+	add_str(enc, "cpus", cpus);
+	add_int(enc, "cores", d->enclave.nr_cores);
+	add_int(enc, "threads_per_core",
+		topology_threads_per_core(&d->topo, cpuset_next(&d->enclave.cpus, 0)));
+	json_object_object_add(o, "enclave", enc);
+	json_object_object_add(o, "cpus", cpus_json(d));
+	json_object_object_add(o, "vms", vms_json(d));
+	return o;
+}

@@ -1,0 +1,235 @@
+/* Enrolment: a VMM process's vCPU threads into the registry, the BPF maps and SCHED_EXT. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "vcpu_name.h"
+
+static int enroll_thread(struct vs_daemon *d, int vm_id, int tid, int index, char *err,
+			 size_t errlen)
+{
+	struct vs_saved_sched saved;
+	char why[256];
+	int slot, e;
+
+	if (thread_save_sched(tid, &saved, err, errlen))
+		return -1;
+	slot = registry_add_vcpu(&d->reg, vm_id, tid, index, &saved, err, errlen);
+	if (slot < 0)
+		return -1;
+	vcpu_track_init(&d->vcpu_track[slot]);
+	/* The map entry first: the scheduler classifies the thread when it enters. */
+	e = bpf_sched_map_vcpu(d, tid, vm_id, index, slot);
+	if (e) {
+		snprintf(err, errlen, "cannot add thread %d to the vCPU map: %s", tid,
+			 strerror(-e));
+		registry_remove_vcpu(&d->reg, slot);
+		return -1;
+	}
+	if (thread_enter_enclave(tid, &d->enclave, err, errlen)) {
+		if (thread_restore_sched(tid, &saved, why, sizeof(why)))
+			vs_err("%s", why);
+		bpf_sched_unmap_vcpu(d, tid);
+		registry_remove_vcpu(&d->reg, slot);
+		return -1;
+	}
+	return slot;
+}
+
+static void release_thread(struct vs_daemon *d, int slot)
+{
+	struct vs_vcpu_rec *v = &d->reg.vcpus[slot];
+	char err[256];
+
+	if (thread_restore_sched(v->tid, &v->saved, err, sizeof(err)) && errno != ESRCH)
+		vs_err("%s", err);
+	bpf_sched_unmap_vcpu(d, v->tid);
+	registry_remove_vcpu(&d->reg, slot);
+}
+
+/* Enrols the vCPU threads of @vm_id not yet enrolled; returns how many, or -1. */
+static int enroll_new_threads(struct vs_daemon *d, int vm_id, char *err, size_t errlen)
+{
+	char path[64], comm[64];
+	struct dirent *de;
+	int pid = d->reg.vms[vm_id].pid, n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir) {
+		snprintf(err, errlen, "no process %d (%s)", pid, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(dir))) {
+		int tid = atoi(de->d_name), index;
+
+		if (tid <= 0 || registry_find_vcpu_by_tid(&d->reg, tid) >= 0)
+			continue;
+		if (process_comm(tid, comm, sizeof(comm)))
+			continue; /* exited meanwhile */
+		index = vcpu_index_from_thread_name(comm);
+		if (index < 0)
+			continue;
+		if (enroll_thread(d, vm_id, tid, index, err, errlen) < 0) {
+			closedir(dir);
+			return -1;
+		}
+		vs_log("enrolled vCPU %d of VM '%s' (thread %d, '%s')", index,
+		       d->reg.vms[vm_id].name, tid, comm);
+		n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+int vm_check_enrollable(int pid, char *err, size_t errlen)
+{
+	char path[64], comm[32];
+	struct dirent *de;
+	int found = 0;
+	DIR *dir;
+
+	if (process_comm(pid, comm, sizeof(comm))) {
+		snprintf(err, errlen, "no process %d: check the VMM's pid", pid);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	while (dir && (de = readdir(dir)) && !found) {
+		char tcomm[32];
+		int tid = atoi(de->d_name);
+
+		found = tid > 0 && !process_comm(tid, tcomm, sizeof(tcomm)) &&
+			vcpu_index_from_thread_name(tcomm) >= 0;
+	}
+	if (dir)
+		closedir(dir);
+	if (!found) {
+		snprintf(err, errlen,
+			 "process %d ('%s') has no vCPU threads: expected thread names like "
+			 "'CPU 0/KVM' (qemu), 'vcpu0' (cloud-hypervisor), 'fc_vcpu 0' "
+			 "(firecracker) or 'crosvm_vcpu0'",
+			 pid, comm);
+		return -1;
+	}
+	return 0;
+}
+
+int vm_enroll(struct vs_daemon *d, int pid, const char *name, char *err, size_t errlen)
+{
+	char comm[32], vmname[VS_VM_NAME_LEN];
+	int vm_id, n;
+
+	if (process_comm(pid, comm, sizeof(comm))) {
+		snprintf(err, errlen, "no process %d: check the VMM's pid", pid);
+		return -1;
+	}
+	if (name && *name)
+		snprintf(vmname, sizeof(vmname), "%s", name);
+	else
+		snprintf(vmname, sizeof(vmname), "%s-%d", comm, pid);
+	if (registry_find_vm_by_name(&d->reg, vmname) >= 0) {
+		snprintf(err, errlen, "a VM named '%s' is already enrolled", vmname);
+		return -1;
+	}
+	vm_id = registry_add_vm(&d->reg, pid, vmname, err, errlen);
+	if (vm_id < 0)
+		return -1;
+	bpf_sched_set_vm_active(d, vm_id, true);
+	n = enroll_new_threads(d, vm_id, err, errlen);
+	if (n == 0)
+		snprintf(err, errlen,
+			 "process %d ('%s') has no vCPU threads: expected thread names like "
+			 "'CPU 0/KVM' (qemu), 'vcpu0' (cloud-hypervisor), 'fc_vcpu 0' "
+			 "(firecracker) or 'crosvm_vcpu0'",
+			 pid, comm);
+	if (n <= 0) {
+		vm_release(d, vm_id);
+		return -1;
+	}
+	vs_log("enrolled VM '%s' (pid %d) with %d vCPUs on CPUs of the enclave", vmname, pid, n);
+	return vm_id;
+}
+
+int vm_release(struct vs_daemon *d, int vm_id)
+{
+	int slot;
+
+	if (vm_id < 0 || vm_id >= VS_MAX_VMS || !d->reg.vms[vm_id].used)
+		return -1;
+	registry_for_each_vcpu(slot, &d->reg)
+	{
+		if (d->reg.vcpus[slot].vm_id == vm_id)
+			release_thread(d, slot);
+	}
+	bpf_sched_set_vm_active(d, vm_id, false);
+	registry_remove_vm(&d->reg, vm_id);
+	return 0;
+}
+
+void vm_release_all(struct vs_daemon *d)
+{
+	int vm_id, n = 0, threads = d->reg.nr_vcpus;
+
+	registry_for_each_vm(vm_id, &d->reg)
+	{
+		vm_release(d, vm_id);
+		n++;
+	}
+	if (n)
+		vs_log("released %d VMs (%d vCPU threads) to their previous scheduling policy", n,
+		       threads);
+}
+
+static bool thread_alive(int pid, int tid)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	fclose(f);
+	return true;
+}
+
+void vm_rescan_all(struct vs_daemon *d)
+{
+	char comm[64], err[512];
+	int vm_id, slot;
+
+	registry_for_each_vm(vm_id, &d->reg)
+	{
+		struct vs_vm_rec *vm = &d->reg.vms[vm_id];
+
+		if (process_comm(vm->pid, comm, sizeof(comm))) {
+			vs_log("VM '%s' (pid %d) exited; forgetting it", vm->name, vm->pid);
+			registry_for_each_vcpu(slot, &d->reg)
+			{
+				if (d->reg.vcpus[slot].vm_id == vm_id) {
+					bpf_sched_unmap_vcpu(d, d->reg.vcpus[slot].tid);
+					registry_remove_vcpu(&d->reg, slot);
+				}
+			}
+			bpf_sched_set_vm_active(d, vm_id, false);
+			registry_remove_vm(&d->reg, vm_id);
+			continue;
+		}
+		registry_for_each_vcpu(slot, &d->reg)
+		{
+			struct vs_vcpu_rec *v = &d->reg.vcpus[slot];
+
+			if (v->vm_id == vm_id && !thread_alive(vm->pid, v->tid)) {
+				bpf_sched_unmap_vcpu(d, v->tid);
+				registry_remove_vcpu(&d->reg, slot);
+			}
+		}
+		if (enroll_new_threads(d, vm_id, err, sizeof(err)) < 0)
+			vs_err("VM '%s': %s", vm->name, err);
+	}
+}

@@ -1,0 +1,23 @@
+/*
+ * The control protocol between vmm-schedctl (or the libvirt hook) and
+ * vmm-schedd: a Unix stream socket, one JSON request object per connection,
+ * one JSON reply object, then the daemon closes the connection.
+ *
+ *   request: {"version": 1, "cmd": "status"}
+ *            {"version": 1, "cmd": "enroll", "pid": 1234, "name": "vm1"}
+ *            {"version": 1, "cmd": "release", "pid": 1234}
+ *   reply:   {"version": 1, "ok": true, ...}
+ *            {"version": 1, "ok": false, "error": "what was wrong"}
+ *
+ * Bump VS_CTL_VERSION on any incompatible change; both sides refuse a
+ * different version with a message that names both versions.
+ */
+#ifndef VMM_SCHED_CTL_H
+#define VMM_SCHED_CTL_H
+
+#define VS_CTL_VERSION	      1
+#define VS_CTL_DEFAULT_SOCKET "/run/vmm-sched/control.sock"
+#define VS_CTL_MAX_REQUEST    4096
+#define VS_CTL_TIMEOUT_MS     2000
+
+#endif

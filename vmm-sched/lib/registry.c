@@ -1,0 +1,140 @@
+#include "registry.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void registry_init(struct vs_registry *reg)
+{
+	memset(reg, 0, sizeof(*reg));
+}
+
+int registry_find_vm_by_pid(const struct vs_registry *reg, int pid)
+{
+	int id;
+
+	registry_for_each_vm(id, reg)
+	{
+		if (reg->vms[id].pid == pid)
+			return id;
+	}
+	return -1;
+}
+
+int registry_find_vm_by_name(const struct vs_registry *reg, const char *name)
+{
+	int id;
+
+	registry_for_each_vm(id, reg)
+	{
+		if (strcmp(reg->vms[id].name, name) == 0)
+			return id;
+	}
+	return -1;
+}
+
+int registry_add_vm(struct vs_registry *reg, int pid, const char *name, char *err, size_t errlen)
+{
+	int id;
+
+	if (pid <= 0) {
+		snprintf(err, errlen, "invalid pid %d", pid);
+		return -1;
+	}
+	if (registry_find_vm_by_pid(reg, pid) >= 0) {
+		snprintf(err, errlen, "process %d is already enrolled", pid);
+		return -1;
+	}
+	for (id = 0; id < VS_MAX_VMS; id++) {
+		struct vs_vm_rec *vm = &reg->vms[id];
+
+		if (vm->used)
+			continue;
+		memset(vm, 0, sizeof(*vm));
+		vm->used = true;
+		vm->pid = pid;
+		vm->weight = 100;
+		snprintf(vm->name, sizeof(vm->name), "%s", name && *name ? name : "");
+		if (!vm->name[0])
+			snprintf(vm->name, sizeof(vm->name), "pid%d", pid);
+		reg->nr_vms++;
+		return id;
+	}
+	snprintf(err, errlen, "too many VMs (at most %d)", VS_MAX_VMS);
+	return -1;
+}
+
+void registry_remove_vm(struct vs_registry *reg, int vm_id)
+{
+	int slot;
+
+	if (vm_id < 0 || vm_id >= VS_MAX_VMS || !reg->vms[vm_id].used)
+		return;
+	registry_for_each_vcpu(slot, reg)
+	{
+		if (reg->vcpus[slot].vm_id == vm_id)
+			registry_remove_vcpu(reg, slot);
+	}
+	reg->vms[vm_id].used = false;
+	reg->nr_vms--;
+}
+
+int registry_find_vcpu_by_tid(const struct vs_registry *reg, int tid)
+{
+	int slot;
+
+	registry_for_each_vcpu(slot, reg)
+	{
+		if (reg->vcpus[slot].tid == tid)
+			return slot;
+	}
+	return -1;
+}
+
+int registry_add_vcpu(struct vs_registry *reg, int vm_id, int tid, int vcpu_index,
+		      const struct vs_saved_sched *saved, char *err, size_t errlen)
+{
+	int slot;
+
+	if (vm_id < 0 || vm_id >= VS_MAX_VMS || !reg->vms[vm_id].used) {
+		snprintf(err, errlen, "unknown VM id %d", vm_id);
+		return -1;
+	}
+	if (tid <= 0 || vcpu_index < 0) {
+		snprintf(err, errlen, "invalid vCPU thread %d (index %d)", tid, vcpu_index);
+		return -1;
+	}
+	if (registry_find_vcpu_by_tid(reg, tid) >= 0) {
+		snprintf(err, errlen, "thread %d is already enrolled", tid);
+		return -1;
+	}
+	for (slot = 0; slot < VS_MAX_VCPUS; slot++) {
+		struct vs_vcpu_rec *v = &reg->vcpus[slot];
+
+		if (v->used)
+			continue;
+		memset(v, 0, sizeof(*v));
+		v->used = true;
+		v->tid = tid;
+		v->vm_id = vm_id;
+		v->vcpu_index = vcpu_index;
+		if (saved)
+			v->saved = *saved;
+		reg->vms[vm_id].nr_vcpus++;
+		reg->nr_vcpus++;
+		return slot;
+	}
+	snprintf(err, errlen, "too many vCPUs (at most %d)", VS_MAX_VCPUS);
+	return -1;
+}
+
+void registry_remove_vcpu(struct vs_registry *reg, int slot)
+{
+	struct vs_vcpu_rec *v;
+
+	if (slot < 0 || slot >= VS_MAX_VCPUS || !reg->vcpus[slot].used)
+		return;
+	v = &reg->vcpus[slot];
+	reg->vms[v->vm_id].nr_vcpus--;
+	v->used = false;
+	reg->nr_vcpus--;
+}

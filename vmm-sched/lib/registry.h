@@ -1,0 +1,66 @@
+/*
+ * The VMs and vCPUs the agent manages: VM ids (which pick the VM's DSQ) and
+ * vCPU slots (which index the BPF vcpu_stats map). Fixed tables, no allocation.
+ */
+#ifndef VS_REGISTRY_H
+#define VS_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cpuset.h"
+
+#define VS_VM_NAME_LEN 64
+
+/* How a thread was scheduled before enrolment, to give it back on release. */
+struct vs_saved_sched {
+	int policy;
+	int nice;
+	int rt_priority;
+	struct vs_cpuset affinity;
+};
+
+struct vs_vcpu_rec {
+	bool used;
+	int tid;
+	int vm_id;
+	int vcpu_index;
+	struct vs_saved_sched saved;
+};
+
+struct vs_vm_rec {
+	bool used;
+	int pid;
+	char name[VS_VM_NAME_LEN];
+	int nr_vcpus;
+	unsigned int weight;
+};
+
+struct vs_registry {
+	struct vs_vm_rec vms[VS_MAX_VMS];
+	struct vs_vcpu_rec vcpus[VS_MAX_VCPUS]; /* index = slot */
+	int nr_vms;
+	int nr_vcpus;
+};
+
+void registry_init(struct vs_registry *reg);
+/* A new VM for process @pid; returns its vm_id, or -1 with err (full, or pid enrolled). */
+int registry_add_vm(struct vs_registry *reg, int pid, const char *name, char *err, size_t errlen);
+int registry_find_vm_by_pid(const struct vs_registry *reg, int pid);
+int registry_find_vm_by_name(const struct vs_registry *reg, const char *name);
+/* Removes the VM and all its vCPUs. */
+void registry_remove_vm(struct vs_registry *reg, int vm_id);
+/* A new vCPU slot; returns the slot, or -1 with err (unknown VM, tid taken, full). */
+int registry_add_vcpu(struct vs_registry *reg, int vm_id, int tid, int vcpu_index,
+		      const struct vs_saved_sched *saved, char *err, size_t errlen);
+int registry_find_vcpu_by_tid(const struct vs_registry *reg, int tid);
+void registry_remove_vcpu(struct vs_registry *reg, int slot);
+
+#define registry_for_each_vcpu(slot, reg)                                                          \
+	for ((slot) = 0; (slot) < VS_MAX_VCPUS; (slot)++)                                          \
+		if ((reg)->vcpus[(slot)].used)
+#define registry_for_each_vm(id, reg)                                                              \
+	for ((id) = 0; (id) < VS_MAX_VMS; (id)++)                                                  \
+		if ((reg)->vms[(id)].used)
+
+#endif

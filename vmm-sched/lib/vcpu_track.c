@@ -1,0 +1,109 @@
+#include "vcpu_track.h"
+
+const char *vcpu_state_name(enum vs_vcpu_state state)
+{
+	switch (state) {
+	case VS_VCPU_RUNNABLE:
+		return "runnable";
+	case VS_VCPU_RUNNING:
+		return "running";
+	case VS_VCPU_BLOCKED:
+		return "blocked";
+	case VS_VCPU_DEPARTED:
+		return "departed";
+	case VS_VCPU_DEAD:
+		return "dead";
+	case VS_VCPU_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}
+
+const char *msg_type_name(uint16_t type)
+{
+	static const char *const names[] = {
+	    [VS_MSG_VCPU_NEW] = "new",	       [VS_MSG_VCPU_WAKEUP] = "wakeup",
+	    [VS_MSG_VCPU_BLOCKED] = "blocked", [VS_MSG_VCPU_PREEMPTED] = "preempted",
+	    [VS_MSG_VCPU_YIELD] = "yield",     [VS_MSG_VCPU_DEPARTED] = "departed",
+	    [VS_MSG_VCPU_DEAD] = "dead",       [VS_MSG_VCPU_ON_CPU] = "on-cpu",
+	};
+
+	if (type < sizeof(names) / sizeof(names[0]) && names[type])
+		return names[type];
+	return "invalid";
+}
+
+bool msg_valid(const struct vs_msg *m, uint32_t len)
+{
+	return m && len >= sizeof(*m) && m->length == sizeof(*m) && m->type >= VS_MSG_VCPU_NEW &&
+	       m->type <= VS_MSG_VCPU_ON_CPU && m->cpu >= 0 && m->cpu < VS_MAX_CPUS;
+}
+
+/* Serial-number comparison: true if a is after b, across wrap-around. */
+static bool seq_after(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+
+void vcpu_track_init(struct vs_vcpu_track *t)
+{
+	*t = (struct vs_vcpu_track){.state = VS_VCPU_UNKNOWN, .cpu = -1};
+}
+
+enum vs_apply_result vcpu_track_apply(struct vs_vcpu_track *t, const struct vs_msg *m)
+{
+	if (!msg_valid(m, m ? m->length : 0))
+		return VS_INVALID;
+	if (t->seen && !seq_after(m->seqnum, t->seqnum)) {
+		t->stale++;
+		return VS_STALE;
+	}
+	t->seen = true;
+	t->seqnum = m->seqnum;
+	t->last_event_ns = m->timestamp;
+	t->applied++;
+	switch (m->type) {
+	case VS_MSG_VCPU_NEW:
+	case VS_MSG_VCPU_WAKEUP:
+	case VS_MSG_VCPU_PREEMPTED:
+	case VS_MSG_VCPU_YIELD:
+		t->state = VS_VCPU_RUNNABLE;
+		break;
+	case VS_MSG_VCPU_ON_CPU:
+		t->state = VS_VCPU_RUNNING;
+		t->cpu = m->cpu;
+		break;
+	case VS_MSG_VCPU_BLOCKED:
+		t->state = VS_VCPU_BLOCKED;
+		break;
+	case VS_MSG_VCPU_DEPARTED:
+		t->state = VS_VCPU_DEPARTED;
+		break;
+	case VS_MSG_VCPU_DEAD:
+		t->state = VS_VCPU_DEAD;
+		break;
+	}
+	return VS_APPLIED;
+}
+
+void cpu_track_init(struct vs_cpu_track *c)
+{
+	*c = (struct vs_cpu_track){0};
+}
+
+enum vs_apply_result cpu_track_apply(struct vs_cpu_track *c, const struct vs_msg *m)
+{
+	if (!msg_valid(m, m ? m->length : 0))
+		return VS_INVALID;
+	if (c->seen && !seq_after(m->cpu_seqnum, c->cpu_seqnum)) {
+		c->stale++;
+		return VS_STALE;
+	}
+	c->seen = true;
+	c->cpu_seqnum = m->cpu_seqnum;
+	if (m->type == VS_MSG_VCPU_ON_CPU)
+		c->running_tid = (int)m->tid;
+	else if (c->running_tid == (int)m->tid)
+		c->running_tid = 0;
+	return VS_APPLIED;
+}

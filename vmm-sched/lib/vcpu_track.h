@@ -1,0 +1,51 @@
+/*
+ * The agent's view of each vCPU and CPU, rebuilt from kernel messages
+ * (bpf/vmm_sched_abi.h). Messages about one vCPU carry its seqnum; messages
+ * from one CPU carry that CPU's cpu_seqnum. Ring-buffer delivery interleaves
+ * CPUs, so a message older than what was applied is counted and ignored.
+ */
+#ifndef VS_VCPU_TRACK_H
+#define VS_VCPU_TRACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bpf/vmm_sched_abi.h"
+
+enum vs_vcpu_state {
+	VS_VCPU_UNKNOWN = 0,
+	VS_VCPU_RUNNABLE,
+	VS_VCPU_RUNNING,
+	VS_VCPU_BLOCKED,
+	VS_VCPU_DEPARTED,
+	VS_VCPU_DEAD,
+};
+
+struct vs_vcpu_track {
+	bool seen;
+	uint32_t seqnum;
+	enum vs_vcpu_state state;
+	int cpu; /* where it runs or last ran, -1 if never */
+	uint64_t last_event_ns;
+	uint64_t applied, stale;
+};
+
+struct vs_cpu_track {
+	bool seen;
+	uint32_t cpu_seqnum;
+	int running_tid; /* the vCPU this CPU last reported running, 0 if none */
+	uint64_t stale;
+};
+
+enum vs_apply_result { VS_APPLIED = 0, VS_STALE = 1, VS_INVALID = -1 };
+
+const char *vcpu_state_name(enum vs_vcpu_state state);
+const char *msg_type_name(uint16_t type);
+/* True if m is a well-formed message the agent understands. */
+bool msg_valid(const struct vs_msg *m, uint32_t len);
+void vcpu_track_init(struct vs_vcpu_track *t);
+enum vs_apply_result vcpu_track_apply(struct vs_vcpu_track *t, const struct vs_msg *m);
+void cpu_track_init(struct vs_cpu_track *c);
+enum vs_apply_result cpu_track_apply(struct vs_cpu_track *c, const struct vs_msg *m);
+
+#endif
