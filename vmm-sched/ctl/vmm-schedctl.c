@@ -46,7 +46,7 @@ static struct json_object *call_daemon(struct json_object *req)
 			socket_path, strerror(errno));
 		goto out;
 	}
-	if (write(fd, text, strlen(text)) < 0 || write(fd, "\n", 1) < 0) {
+	if (send(fd, text, strlen(text), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
 		fprintf(stderr, "vmm-schedctl: sending the request failed: %s\n", strerror(errno));
 		goto out;
 	}

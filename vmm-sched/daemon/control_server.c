@@ -42,23 +42,33 @@ static bool socket_in_use(const struct sockaddr_un *addr)
 	return live;
 }
 
-int control_listen(struct vs_daemon *d, char *err, size_t errlen)
+int control_check_free(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	const char *path = d->opt.control_path;
-	int fd;
 
 	if (strlen(path) >= sizeof(addr.sun_path)) {
 		snprintf(err, errlen, "control socket path '%s' is too long", path);
 		return -1;
 	}
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-	if (make_parent_dir(path)) {
-		snprintf(err, errlen, "cannot create the folder of %s: %s", path, strerror(errno));
-		return -1;
-	}
 	if (socket_in_use(&addr)) {
 		snprintf(err, errlen, "another vmm-schedd answers on %s: stop it first", path);
+		return -1;
+	}
+	return 0;
+}
+
+int control_listen(struct vs_daemon *d, char *err, size_t errlen)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	const char *path = d->opt.control_path;
+	int fd;
+
+	if (control_check_free(path, err, errlen))
+		return -1;
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	if (make_parent_dir(path)) {
+		snprintf(err, errlen, "cannot create the folder of %s: %s", path, strerror(errno));
 		return -1;
 	}
 	unlink(path); /* a stale socket of a daemon that died */
@@ -195,7 +205,7 @@ static void write_all(int fd, const char *s, size_t len)
 
 		if (poll(&p, 1, VS_CTL_TIMEOUT_MS) <= 0)
 			return;
-		n = write(fd, s, len);
+		n = send(fd, s, len, MSG_NOSIGNAL);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)

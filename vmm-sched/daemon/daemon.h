@@ -88,6 +88,8 @@ void vm_release_all(struct vs_daemon *d);
 void vm_rescan_all(struct vs_daemon *d);
 
 /* control_server.c */
+/* -1 with err if a live daemon already answers on @path. */
+int control_check_free(const char *path, char *err, size_t errlen);
 int control_listen(struct vs_daemon *d, char *err, size_t errlen);
 void control_accept(struct vs_daemon *d);
 void control_close(struct vs_daemon *d);

@@ -1,5 +1,6 @@
 /* vmm-schedd: the host agent of vmm-sched. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,12 +132,16 @@ int main(int argc, char **argv)
 	char err[1024];
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	/* A control client that hangs up early must not kill the agent. */
+	signal(SIGPIPE, SIG_IGN);
 	if (parse_options(&d.opt, argc, argv))
 		return 2;
 	registry_init(&d.reg);
 	for (int cpu = 0; cpu < VS_MAX_CPUS; cpu++)
 		cpu_track_init(&d.cpu_track[cpu]);
-	if (host_check_sched_ext(err, sizeof(err)) || build_enclave(&d, err, sizeof(err))) {
+	/* Most specific first: a second daemon on the same socket, then the kernel. */
+	if (control_check_free(d.opt.control_path, err, sizeof(err)) ||
+	    host_check_sched_ext(err, sizeof(err)) || build_enclave(&d, err, sizeof(err))) {
 		vs_err("%s", err);
 		return 1;
 	}

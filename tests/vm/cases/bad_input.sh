@@ -1,0 +1,60 @@
+#!/bin/bash
+# Bad input gets a one-line error that names what was wrong, and a running
+# daemon is not disturbed by it.
+. "$(dirname "$0")/../lib.sh"
+
+expect_error() { # expect_error PATTERN COMMAND...: fails unless COMMAND fails saying PATTERN
+	local pattern=$1 out rc
+	shift
+	out=$("$@" 2>&1) && fail "'$*' succeeded; expected an error matching '$pattern'"
+	echo "$out" | grep -q -- "$pattern" || fail "'$*' said '$out'; expected '$pattern'"
+	note "ok: $* -> $(echo "$out" | tail -n1)"
+}
+
+start_vm a 2 busy
+expect_error "SMT sibling 1" "$BUILD/vmm-schedd" --control "$CTL_SOCK" --cpus 0,2-3
+expect_error "is not online" "$BUILD/vmm-schedd" --control "$CTL_SOCK" --cpus 8-9
+expect_error "reversed range" "$BUILD/vmm-schedd" --control "$CTL_SOCK" --cpus 3-0
+expect_error "--cpus is required" "$BUILD/vmm-schedd" --control "$CTL_SOCK"
+expect_error "no process 999999" "$BUILD/vmm-schedd" --control "$CTL_SOCK" --cpus 0-3 --pid 999999
+expect_error "has no vCPU threads" "$BUILD/vmm-schedd" --control "$CTL_SOCK" --cpus 0-3 --pid $$
+expect_error "not a process id" "$BUILD/vmm-schedd" --control "$CTL_SOCK" --cpus 0-3 --pid abc
+[ "$(sched_ext_state)" = disabled ] || fail "a refused start left sched_ext '$(sched_ext_state)'"
+
+start_schedd --cpus 4-7 --pid "${VM_PID[a]}:a"
+expect_error "another vmm-schedd answers on $CTL_SOCK" "$BUILD/vmm-schedd" --control "$CTL_SOCK" --cpus 0-3
+expect_error "another sched_ext scheduler ('vmm_sched'" "$BUILD/vmm-schedd" --control "$TMP/other.sock" --cpus 0-3
+expect_error "no process 999999" ctl enroll 999999
+expect_error "has no vCPU threads" ctl enroll $$
+expect_error "already enrolled" ctl enroll "${VM_PID[a]}"
+expect_error "no enrolled VM has pid" ctl release 4242
+
+raw() { # raw BYTES: send bytes to the control socket, print the reply
+	python3 -c 'import socket,sys
+s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode())
+s.shutdown(socket.SHUT_WR); print(s.recv(65536).decode())' "$CTL_SOCK" "$1"
+}
+expect_reply() { # expect_reply REQUEST PATTERN
+	local out
+	out=$(raw "$1")
+	echo "$out" | grep -q '"ok":false' || fail "request '$1' was not refused: $out"
+	echo "$out" | grep -q -- "$2" || fail "request '$1' got '$out'; expected '$2'"
+	note "ok: '$1' -> $out"
+}
+expect_reply '{"garbage' 'incomplete JSON'
+expect_reply 'not json at all' 'not valid JSON'
+expect_reply '[1,2,3]' 'not a JSON object'
+expect_reply '{"cmd":"status"}' "no integer 'version'"
+expect_reply '{"version":99,"cmd":"status"}' 'version 99 is not supported'
+expect_reply '{"version":1,"cmd":"reboot"}' "unknown command 'reboot'"
+expect_reply '{"version":1,"cmd":"enroll","pid":"12"}' "positive integer 'pid'"
+expect_reply '{"version":1,"cmd":"enroll","pid":-5}' "positive integer 'pid'"
+expect_reply "$(head -c 5000 /dev/zero | tr '\0' 'x')" 'longer than 4096 bytes'
+
+# After all that the daemon still schedules the VM and answers.
+[ "$(json_get 'len(s["vms"])')" = 1 ] || fail "the enrolled VM is gone after bad requests"
+u0=$(progress a 0 units)
+sleep 1
+[ "$(progress a 0 units)" -gt "$u0" ] || fail "VM a stopped making progress"
+stop_schedd
+stop_vm a

@@ -1,0 +1,122 @@
+# Helpers for VM test cases (sourced). Each case runs as root inside the test
+# VM from the repository root; it exits 0 on pass and non-zero on failure,
+# after saying what failed.
+set -u
+
+BUILD=${BUILD:-build}
+TMP=${TMP:-$(mktemp -d /tmp/vmtest.XXXXXX)}
+CTL_SOCK=$TMP/control.sock
+SCHEDD_LOG=$TMP/schedd.log
+declare -A VM_PID VM_LOG
+SCHEDD_PID=
+
+fail() {
+	local name
+	echo "FAIL: $*" >&2
+	if [ -n "$SCHEDD_PID" ]; then
+		echo "--- vmm-schedctl status:" >&2
+		ctl status >&2 2>&1
+	fi
+	[ -s "$SCHEDD_LOG" ] && { echo "--- vmm-schedd log (last lines):" >&2; tail -n 15 "$SCHEDD_LOG" >&2; }
+	for name in "${!VM_LOG[@]}"; do
+		echo "--- testvmm $name (last lines):" >&2
+		tail -n 4 "${VM_LOG[$name]}" >&2
+		tail -n 4 "$TMP/vm-$name.err" >&2
+	done
+	exit 1
+}
+
+note() { echo "  $*"; }
+
+# Waits up to $1 seconds for the command in $2... to succeed.
+wait_for() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_vm NAME VCPUS PAYLOAD [testvmm options...]: a testvmm in the background.
+start_vm() {
+	local name=$1 vcpus=$2 payload=$3
+	shift 3
+	VM_LOG[$name]=$TMP/vm-$name.log
+	"$BUILD/testvmm" --name "$name" --vcpus "$vcpus" --payload "$payload" --interval-ms 250 \
+		"$@" >"${VM_LOG[$name]}" 2>"$TMP/vm-$name.err" &
+	VM_PID[$name]=$!
+	wait_for 30 grep -q "^ready vm=$name " "${VM_LOG[$name]}" ||
+		fail "testvmm $name did not become ready: $(cat "$TMP/vm-$name.err")"
+}
+
+stop_vm() {
+	local name=$1 pid=${VM_PID[$1]}
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	local rc=$?
+	[ "$rc" = 0 ] || fail "testvmm $name exited with $rc: $(cat "$TMP/vm-$name.err")"
+	grep -q "^exit vm=$name status=ok" "${VM_LOG[$name]}" || fail "testvmm $name did not exit cleanly"
+	unset "VM_PID[$name]"
+}
+
+vm_tids() { sed -n "s/^vcpu vm=$1 index=[0-9]* tid=\([0-9]*\)$/\1/p" "${VM_LOG[$1]}"; }
+
+# The latest value of FIELD (units, halts, spin_cycles, acq) of vCPU INDEX of VM NAME.
+progress() {
+	local name=$1 index=$2 field=$3
+	grep "^progress vm=$name vcpu=$index " "${VM_LOG[$name]}" | tail -n1 |
+		sed -n "s/.* $field=\([0-9]*\).*/\1/p"
+}
+
+# Scheduling policy of a thread: field 41 of /proc/TID/stat, counted after the comm.
+thread_policy() {
+	local stat
+	stat=$(cat "/proc/$1/stat") || return 1
+	stat=${stat##*) }
+	set -- $stat
+	echo "${39}"
+}
+
+thread_affinity() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$1/status"; }
+
+start_schedd() {
+	"$BUILD/vmm-schedd" --control "$CTL_SOCK" "$@" >"$SCHEDD_LOG" 2>&1 &
+	SCHEDD_PID=$!
+	wait_for 60 test -S "$CTL_SOCK" || fail "vmm-schedd did not start: $(cat "$SCHEDD_LOG")"
+	wait_for 20 grep -q "scheduler vmm_sched enabled" "$SCHEDD_LOG" ||
+		fail "vmm-schedd did not enable the scheduler: $(cat "$SCHEDD_LOG")"
+}
+
+# Stops vmm-schedd with SIGTERM and checks that it exited 0.
+stop_schedd() {
+	kill -TERM "$SCHEDD_PID"
+	wait "$SCHEDD_PID"
+	local rc=$?
+	SCHEDD_PID=
+	[ "$rc" = 0 ] || fail "vmm-schedd exited with $rc: $(tail -n 20 "$SCHEDD_LOG")"
+}
+
+ctl() { "$BUILD/vmm-schedctl" --socket "$CTL_SOCK" "$@"; }
+
+# json_get EXPR: evaluates a Python expression over `s` = the status JSON.
+json_get() {
+	ctl status --json | python3 -c "import json,sys; s=json.load(sys.stdin); print($1)"
+}
+
+vm_count() { json_get 'len(s["vms"])'; }
+
+sched_ext_state() { cat /sys/kernel/sched_ext/state; }
+sched_ext_ops() { cat /sys/kernel/sched_ext/root/ops 2>/dev/null; }
+
+cleanup() {
+	local name
+	[ -n "$SCHEDD_PID" ] && kill -TERM "$SCHEDD_PID" 2>/dev/null && wait "$SCHEDD_PID" 2>/dev/null
+	for name in "${!VM_PID[@]}"; do
+		kill -TERM "${VM_PID[$name]}" 2>/dev/null
+		wait "${VM_PID[$name]}" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
