@@ -32,6 +32,14 @@ s32 scx_bpf_pick_idle_cpu(const cpumask_t *cpus_allowed, u64 flags) __ksym;
 bool scx_bpf_test_and_clear_cpu_idle(s32 cpu) __ksym;
 void scx_bpf_error_bstr(char *fmt, unsigned long long *data, u32 data_len) __ksym;
 s32 scx_bpf_task_cpu(const struct task_struct *p) __ksym;
+int bpf_iter_scx_dsq_new(struct bpf_iter_scx_dsq *it, u64 dsq_id, u64 flags) __ksym __weak;
+struct task_struct *bpf_iter_scx_dsq_next(struct bpf_iter_scx_dsq *it) __ksym __weak;
+void bpf_iter_scx_dsq_destroy(struct bpf_iter_scx_dsq *it) __ksym __weak;
+bool scx_bpf_dsq_move(struct bpf_iter_scx_dsq *it__iter, struct task_struct *p, u64 dsq_id,
+		      u64 enq_flags) __ksym __weak;
+bool scx_bpf_dispatch_from_dsq(struct bpf_iter_scx_dsq *it__iter, struct task_struct *p, u64 dsq_id,
+			       u64 enq_flags) __ksym __weak;
+bool bpf_cpumask_test_cpu(u32 cpu, const struct cpumask *cpumask) __ksym;
 
 /* 6.13 renamed dispatch -> dsq_insert and consume -> dsq_move_to_local. */
 static __always_inline void vs_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice,
@@ -48,6 +56,15 @@ static __always_inline bool vs_dsq_move_to_local(u64 dsq_id)
 	if (bpf_ksym_exists(scx_bpf_dsq_move_to_local))
 		return scx_bpf_dsq_move_to_local(dsq_id);
 	return scx_bpf_consume(dsq_id);
+}
+
+/* 6.13 renamed dispatch_from_dsq -> dsq_move. */
+static __always_inline bool vs_dsq_move(struct bpf_iter_scx_dsq *it, struct task_struct *p,
+					u64 dsq_id, u64 enq_flags)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_move))
+		return scx_bpf_dsq_move(it, p, dsq_id, enq_flags);
+	return scx_bpf_dispatch_from_dsq(it, p, dsq_id, enq_flags);
 }
 
 /* scx_bpf_error("fmt", args...): abort the scheduler with a formatted message. */

@@ -1,4 +1,5 @@
 include tests/unit/unit.mk
+include tests/checker/checker.mk
 
 .PHONY: vm-test test demo
 # The VM suite only (needs root: virtiofsd shares the host root with the VM).

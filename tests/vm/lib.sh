@@ -110,8 +110,35 @@ vm_count() { json_get 'len(s["vms"])'; }
 sched_ext_state() { cat /sys/kernel/sched_ext/state; }
 sched_ext_ops() { cat /sys/kernel/sched_ext/root/ops 2>/dev/null; }
 
+# The independent pair checker (tests/checker), started before what it judges.
+CHECKER_PID=
+CHECKER_OUT=$TMP/checker.out
+CHECKER_ERR=$TMP/checker.err
+start_checker() {
+	"$BUILD/pair-checker" --cpus 0-7 --track-all-vmms "$@" >"$CHECKER_OUT" 2>"$CHECKER_ERR" &
+	CHECKER_PID=$!
+	wait_for 30 grep -q "^pair-checker: ready" "$CHECKER_ERR" ||
+		fail "pair-checker did not start: $(cat "$CHECKER_ERR")"
+}
+
+# Stops the checker and sets RESULT to its summary line.
+stop_checker() {
+	kill -TERM "$CHECKER_PID"
+	wait "$CHECKER_PID"
+	local rc=$?
+	CHECKER_PID=
+	[ "$rc" = 0 ] || fail "pair-checker exited with $rc: $(cat "$CHECKER_ERR")"
+	RESULT=$(grep '^checker ' "$CHECKER_OUT")
+	[ -n "$RESULT" ] || fail "pair-checker printed no result line: $(cat "$CHECKER_OUT" "$CHECKER_ERR")"
+	note "$RESULT"
+}
+
+field() { echo "$RESULT" | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
+
 cleanup() {
 	local name
+	[ -n "$CHECKER_PID" ] && kill -TERM "$CHECKER_PID" 2>/dev/null && wait "$CHECKER_PID" 2>/dev/null
+	[ -n "${HOG_PID:-}" ] && kill "$HOG_PID" 2>/dev/null
 	[ -n "$SCHEDD_PID" ] && kill -TERM "$SCHEDD_PID" 2>/dev/null && wait "$SCHEDD_PID" 2>/dev/null
 	for name in "${!VM_PID[@]}"; do
 		kill -TERM "${VM_PID[$name]}" 2>/dev/null

@@ -22,7 +22,8 @@ static void usage(FILE *out)
 		     "\n"
 		     "commands:\n"
 		     "  status [--json]          enclave, VMs, vCPUs and their counters\n"
-		     "  enroll PID [--name NAME] schedule the vCPU threads of VMM process PID\n"
+		     "  enroll PID [--name NAME] [--weight W]\n"
+		     "                           schedule the vCPU threads of VMM process PID\n"
 		     "  release PID              give them back to their previous policy\n");
 }
 
@@ -129,24 +130,52 @@ static void print_status(struct json_object *st)
 	struct json_object *sched = get_obj(st, "scheduler"), *enc = get_obj(st, "enclave");
 	struct json_object *cpus = get_obj(st, "cpus"), *vms = get_obj(st, "vms");
 
-	printf("scheduler  %s (sched_ext %s, ABI %lld, slice %lld us)\n", get_str(sched, "name"),
-	       get_str(sched, "sched_ext_state"), (long long)get_i64(sched, "abi_version"),
-	       (long long)get_i64(sched, "slice_us"));
+	struct json_object *cores = get_obj(st, "cores");
+
+	printf("scheduler  %s (sched_ext %s, ABI %lld, slice %lld us, %s pairing)\n",
+	       get_str(sched, "name"), get_str(sched, "sched_ext_state"),
+	       (long long)get_i64(sched, "abi_version"), (long long)get_i64(sched, "slice_us"),
+	       get_str(sched, "pairing"));
 	printf("messages   %lld received, %lld stale, %lld invalid, %lld dropped\n",
 	       (long long)get_i64(sched, "messages"), (long long)get_i64(sched, "stale_messages"),
 	       (long long)get_i64(sched, "invalid_messages"),
 	       (long long)get_i64(sched, "dropped_messages"));
 	printf("enclave    CPUs %s (%lld cores x %lld threads)\n\n", get_str(enc, "cpus"),
 	       (long long)get_i64(enc, "cores"), (long long)get_i64(enc, "threads_per_core"));
-	printf("%4s %5s %10s %12s %10s %6s\n", "CPU", "CORE", "VCPU_RUNS", "VCPU_MS", "IDLE_DISP",
-	       "STRAY");
+	printf("%5s %-9s %-8s %9s\n", "CORE", "CPUS", "OWNER_VM", "SIB_WAKES");
+	for (size_t i = 0; cores && i < json_object_array_length(cores); i++) {
+		struct json_object *c = json_object_array_get_idx(cores, i),
+				   *cl = get_obj(c, "cpus");
+		char list[32] = "";
+
+		for (size_t j = 0; cl && j < json_object_array_length(cl); j++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%d",
+				 j ? "," : "",
+				 json_object_get_int(json_object_array_get_idx(cl, j)));
+		printf("%5lld %-9s %-8lld %9lld%s\n", (long long)get_i64(c, "core"), list,
+		       (long long)get_i64(c, "owner_vm"), (long long)get_i64(c, "sibling_wakeups"),
+		       json_object_get_boolean(get_obj(c, "draining")) ? " draining" : "");
+	}
+	printf("\n%4s %5s %10s %12s %10s %14s %12s %8s\n", "CPU", "CORE", "VCPU_RUNS", "VCPU_MS",
+	       "IDLE_DISP", "FORCED_IDLE_MS", "HOST_IDLE_MS", "HANDOFFS");
 	for (size_t i = 0; cpus && i < json_object_array_length(cpus); i++) {
 		struct json_object *c = json_object_array_get_idx(cpus, i);
 
-		printf("%4lld %5lld %10lld %12.1f %10lld %6lld\n", (long long)get_i64(c, "cpu"),
-		       (long long)get_i64(c, "core"), (long long)get_i64(c, "vcpu_runs"),
-		       get_i64(c, "vcpu_ns") / 1e6, (long long)get_i64(c, "empty_dispatch"),
-		       (long long)get_i64(c, "stray_runs"));
+		printf("%4lld %5lld %10lld %12.1f %10lld %14.1f %12.1f %8lld\n",
+		       (long long)get_i64(c, "cpu"), (long long)get_i64(c, "core"),
+		       (long long)get_i64(c, "vcpu_runs"), get_i64(c, "vcpu_ns") / 1e6,
+		       (long long)get_i64(c, "empty_dispatch"), get_i64(c, "forced_idle_ns") / 1e6,
+		       get_i64(c, "host_idle_ns") / 1e6, (long long)get_i64(c, "owner_changes"));
+	}
+	printf("\n%-16s %4s %7s %12s %14s %8s\n", "VM", "ID", "WEIGHT", "CORE_MS", "FORCED_IDLE_MS",
+	       "GRANTS");
+	for (size_t i = 0; vms && i < json_object_array_length(vms); i++) {
+		struct json_object *vm = json_object_array_get_idx(vms, i);
+
+		printf("%-16s %4lld %7lld %12.1f %14.1f %8lld\n", get_str(vm, "name"),
+		       (long long)get_i64(vm, "id"), (long long)get_i64(vm, "weight"),
+		       get_i64(vm, "run_ns") / 1e6, get_i64(vm, "forced_idle_ns") / 1e6,
+		       (long long)get_i64(vm, "core_grants"));
 	}
 	printf("\n%-16s %7s %5s %8s %-9s %4s %8s %10s %10s %8s %8s\n", "VM", "PID", "VCPU", "TID",
 	       "STATE", "CPU", "RUNS", "RUN_MS", "WAIT_MS", "WAKEUPS", "PREEMPT");
@@ -187,7 +216,7 @@ int main(int argc, char **argv)
 	struct json_object *req, *reply;
 	const char *cmd, *name = NULL;
 	bool json = false;
-	int i, pid = 0, rc;
+	int i, pid = 0, rc, weight = 0;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
@@ -219,8 +248,12 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "enroll") == 0 || strcmp(cmd, "release") == 0) {
 		if (i >= argc || parse_pid(argv[i++], &pid))
 			return 2;
-		if (i + 1 < argc && strcmp(argv[i], "--name") == 0 && cmd[0] == 'e') {
-			name = argv[i + 1];
+		while (i + 1 < argc && cmd[0] == 'e' &&
+		       (strcmp(argv[i], "--name") == 0 || strcmp(argv[i], "--weight") == 0)) {
+			if (strcmp(argv[i], "--name") == 0)
+				name = argv[i + 1];
+			else if (parse_pid(argv[i + 1], &weight))
+				return 2;
 			i += 2;
 		}
 		if (i < argc) {
@@ -232,6 +265,8 @@ int main(int argc, char **argv)
 		json_object_object_add(req, "pid", json_object_new_int(pid));
 		if (name)
 			json_object_object_add(req, "name", json_object_new_string(name));
+		if (weight)
+			json_object_object_add(req, "weight", json_object_new_int(weight));
 	} else {
 		fprintf(stderr, "vmm-schedctl: unknown command '%s'\n", cmd);
 		usage(stderr);

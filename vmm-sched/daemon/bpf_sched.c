@@ -16,6 +16,30 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
+/* Every enclave core starts unowned with nothing running. */
+static int init_core_state(struct vs_daemon *d, char *err, size_t errlen)
+{
+	int cpu;
+
+	cpuset_for_each(cpu, &d->enclave.cpus)
+	{
+		struct vs_core_state cs = {.owner = VS_VM_NONE,
+					   .running_vm = {VS_VM_NONE, VS_VM_NONE},
+					   .cpu = {cpu, topology_sibling(&d->topo, cpu)}};
+		uint32_t key = (uint32_t)cpu;
+
+		if (d->topo.core_of[cpu] != cpu)
+			continue;
+		if (bpf_map__update_elem(d->skel->maps.core_state, &key, sizeof(key), &cs,
+					 sizeof(cs), 0)) {
+			snprintf(err, errlen, "cannot write core_state[%d]: %s", cpu,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int bpf_sched_load(struct vs_daemon *d, char *err, size_t errlen)
 {
 	struct vmm_sched *skel;
@@ -29,6 +53,7 @@ int bpf_sched_load(struct vs_daemon *d, char *err, size_t errlen)
 	}
 	skel->rodata->slice_ns = (uint64_t)d->opt.slice_us * 1000;
 	skel->rodata->nr_cpus = (uint32_t)d->topo.nr_cpus;
+	skel->rodata->pairing_mode = d->opt.relaxed ? VS_PAIRING_RELAXED : VS_PAIRING_STRICT;
 	/* bpftool 7.1 cannot emit "struct_ops.s/": mark init sleepable here. */
 	bpf_program__set_flags(skel->progs.vs_init,
 			       bpf_program__flags(skel->progs.vs_init) | BPF_F_SLEEPABLE);
@@ -57,7 +82,7 @@ int bpf_sched_load(struct vs_daemon *d, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	return 0;
+	return init_core_state(d, err, errlen);
 }
 
 static int handle_message(void *ctx, void *data, size_t len)
@@ -86,6 +111,12 @@ int bpf_sched_attach(struct vs_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the message ring buffer: %s", strerror(errno));
 		return -1;
 	}
+	/* The pairing hook first: it must see every switch the scheduler causes. */
+	d->switch_link = bpf_program__attach(d->skel->progs.vs_sched_switch);
+	if (!d->switch_link) {
+		snprintf(err, errlen, "cannot attach the sched_switch hook: %s", strerror(errno));
+		return -1;
+	}
 	d->link = bpf_map__attach_struct_ops(d->skel->maps.vmm_sched_ops);
 	if (!d->link) {
 		snprintf(err, errlen,
@@ -108,6 +139,10 @@ void bpf_sched_detach(struct vs_daemon *d)
 	if (d->link) {
 		bpf_link__destroy(d->link);
 		d->link = NULL;
+	}
+	if (d->switch_link) {
+		bpf_link__destroy(d->switch_link);
+		d->switch_link = NULL;
 	}
 	if (d->skel) {
 		vmm_sched__destroy(d->skel);
@@ -141,10 +176,34 @@ void bpf_sched_set_vm_active(struct vs_daemon *d, int vm_id, bool active)
 {
 	struct vs_vm_ctx v = {.flags = active ? VS_VM_ACTIVE : 0,
 			      .weight = d->reg.vms[vm_id].weight};
+	struct vs_vm_state fresh = {0};
 	uint32_t key = (uint32_t)vm_id;
 
 	if (bpf_map__update_elem(d->skel->maps.vm_ctx, &key, sizeof(key), &v, sizeof(v), 0))
 		vs_err("cannot write vm_ctx[%d]: %s", vm_id, strerror(errno));
+	/* A new VM starts at the current vtime floor, not with banked credit. */
+	if (active) {
+		fresh.vtime = d->skel->bss->vtime_floor;
+		if (bpf_map__update_elem(d->skel->maps.vm_state, &key, sizeof(key), &fresh,
+					 sizeof(fresh), 0))
+			vs_err("cannot reset vm_state[%d]: %s", vm_id, strerror(errno));
+	}
+}
+
+int bpf_sched_read_vm_state(struct vs_daemon *d, int vm_id, struct vs_vm_state *out)
+{
+	uint32_t key = (uint32_t)vm_id;
+
+	return bpf_map__lookup_elem(d->skel->maps.vm_state, &key, sizeof(key), out, sizeof(*out),
+				    0);
+}
+
+int bpf_sched_read_core_state(struct vs_daemon *d, int core_id, struct vs_core_state *out)
+{
+	uint32_t key = (uint32_t)core_id;
+
+	return bpf_map__lookup_elem(d->skel->maps.core_state, &key, sizeof(key), out, sizeof(*out),
+				    0);
 }
 
 int bpf_sched_read_vcpu_stats(struct vs_daemon *d, int slot, struct vs_vcpu_stats *out)
@@ -227,4 +286,9 @@ uint64_t bpf_sched_stray_enqueues(struct vs_daemon *d)
 bool bpf_sched_kick_supported(struct vs_daemon *d)
 {
 	return d->skel->bss->kick_supported;
+}
+
+uint64_t bpf_sched_self_check_overlaps(struct vs_daemon *d)
+{
+	return d->skel->bss->self_check_overlaps;
 }

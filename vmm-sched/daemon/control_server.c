@@ -133,7 +133,7 @@ static struct json_object *handle_request(struct vs_daemon *d, struct json_objec
 	struct json_object *v;
 	const char *cmd, *name = NULL;
 	char err[512];
-	int version, pid, vm_id;
+	int version, pid, vm_id, weight = 0;
 
 	if (!json_object_is_type(req, json_type_object))
 		return error_reply("the request is not a JSON object");
@@ -156,8 +156,13 @@ static struct json_object *handle_request(struct vs_daemon *d, struct json_objec
 				return error_reply("'name' must be a string");
 			name = json_object_get_string(v);
 		}
+		if (json_object_object_get_ex(req, "weight", &v) &&
+		    (!get_int(req, "weight", &weight) || weight < VS_MIN_WEIGHT ||
+		     weight > VS_MAX_WEIGHT))
+			return error_reply("'weight' must be an integer %d..%d", VS_MIN_WEIGHT,
+					   VS_MAX_WEIGHT);
 		if (cmd[0] == 'e') {
-			vm_id = vm_enroll(d, pid, name, err, sizeof(err));
+			vm_id = vm_enroll(d, pid, name, (unsigned int)weight, err, sizeof(err));
 			if (vm_id < 0)
 				return error_reply("%s", err);
 			v = ok_reply();

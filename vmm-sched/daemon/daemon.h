@@ -18,9 +18,11 @@ struct vs_options {
 	const char *cpus;
 	const char *control_path;
 	unsigned int slice_us;
+	bool relaxed; /* --pairing relaxed */
 	int nr_pids;
 	int pids[VS_MAX_VMS];
 	const char *names[VS_MAX_VMS];
+	unsigned int weights[VS_MAX_VMS];
 };
 
 struct vs_msg_counters {
@@ -38,6 +40,7 @@ struct vs_daemon {
 
 	struct vmm_sched *skel;
 	struct bpf_link *link;
+	struct bpf_link *switch_link;
 	struct ring_buffer *ringbuf;
 	int ctl_fd;
 	bool stop;
@@ -62,9 +65,12 @@ void bpf_sched_unmap_vcpu(struct vs_daemon *d, int tid);
 void bpf_sched_set_vm_active(struct vs_daemon *d, int vm_id, bool active);
 int bpf_sched_read_vcpu_stats(struct vs_daemon *d, int slot, struct vs_vcpu_stats *out);
 int bpf_sched_read_cpu_stats(struct vs_daemon *d, int cpu, struct vs_cpu_stats *out);
+int bpf_sched_read_vm_state(struct vs_daemon *d, int vm_id, struct vs_vm_state *out);
+int bpf_sched_read_core_state(struct vs_daemon *d, int core_id, struct vs_core_state *out);
 uint64_t bpf_sched_msg_drops(struct vs_daemon *d);
 uint64_t bpf_sched_stray_enqueues(struct vs_daemon *d);
 bool bpf_sched_kick_supported(struct vs_daemon *d);
+uint64_t bpf_sched_self_check_overlaps(struct vs_daemon *d);
 /* Non-zero once the kernel disabled the scheduler; then exit_info says why. */
 int bpf_sched_exit_kind(struct vs_daemon *d);
 void bpf_sched_report_exit(struct vs_daemon *d);
@@ -81,7 +87,8 @@ int process_comm(int pid, char *buf, size_t len);
 /* vm_manager.c: enrol and release VMs (registry + threads + BPF maps). */
 /* Does @pid exist and have vCPU threads? Checked before loading anything. */
 int vm_check_enrollable(int pid, char *err, size_t errlen);
-int vm_enroll(struct vs_daemon *d, int pid, const char *name, char *err, size_t errlen);
+int vm_enroll(struct vs_daemon *d, int pid, const char *name, unsigned int weight, char *err,
+	      size_t errlen);
 int vm_release(struct vs_daemon *d, int vm_id);
 void vm_release_all(struct vs_daemon *d);
 /* Picks up new vCPU threads and forgets exited ones and VMs. */

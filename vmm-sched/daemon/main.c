@@ -13,17 +13,22 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: vmm-schedd --cpus LIST [--pid PID[:NAME]]... [--control PATH]\n"
-		"                  [--slice-us N]\n"
+		"usage: vmm-schedd --cpus LIST [--pid PID[:NAME[:WEIGHT]]]... [--control PATH]\n"
+		"                  [--slice-us N] [--pairing strict|relaxed]\n"
 		"\n"
 		"Schedules the vCPU threads of KVM guests with the vmm_sched sched_ext\n"
 		"scheduler on an enclave of whole cores.\n"
 		"\n"
 		"  --cpus LIST        enclave CPUs, e.g. 2-7 (whole cores: both SMT siblings)\n"
-		"  --pid PID[:NAME]   enrol the vCPU threads of VMM process PID (repeatable);\n"
-		"                     more can be enrolled later with 'vmm-schedctl enroll'\n"
+		"  --pid PID[:NAME[:WEIGHT]]\n"
+		"                     enrol the vCPU threads of VMM process PID (repeatable),\n"
+		"                     with a share weight 1..10000 (default 100); more can be\n"
+		"                     enrolled later with 'vmm-schedctl enroll'\n"
 		"  --control PATH     control socket (default %s)\n"
 		"  --slice-us N       time slice of a vCPU in microseconds (default 5000)\n"
+		"  --pairing MODE     strict (default): a sibling runs no vCPU while a host task\n"
+		"                     runs on its twin; relaxed: host tasks may share a core\n"
+		"                     with a vCPU (vCPUs of two VMs never do, in either mode)\n"
 		"\n"
 		"SIGTERM or SIGINT: every enrolled thread gets its previous policy and\n"
 		"affinity back and the scheduler is unloaded.\n",
@@ -32,15 +37,26 @@ static void usage(FILE *out)
 
 static int parse_pid_arg(struct vs_options *opt, char *arg)
 {
-	char *colon = strchr(arg, ':'), *end;
-	long pid;
+	char *colon = strchr(arg, ':'), *end, *wcolon;
+	long pid, weight = 0;
 
 	if (opt->nr_pids >= VS_MAX_VMS) {
 		fprintf(stderr, "vmm-schedd: at most %d --pid options\n", VS_MAX_VMS);
 		return -1;
 	}
-	if (colon)
+	if (colon) {
 		*colon = '\0';
+		wcolon = strchr(colon + 1, ':');
+		if (wcolon) {
+			*wcolon = '\0';
+			weight = strtol(wcolon + 1, &end, 10);
+			if (*end || weight < VS_MIN_WEIGHT || weight > VS_MAX_WEIGHT) {
+				fprintf(stderr, "vmm-schedd: --pid weight '%s' must be %d..%d\n",
+					wcolon + 1, VS_MIN_WEIGHT, VS_MAX_WEIGHT);
+				return -1;
+			}
+		}
+	}
 	pid = strtol(arg, &end, 10);
 	if (*end || pid <= 0 || pid > 0x3fffffff) {
 		fprintf(stderr, "vmm-schedd: --pid '%s' is not a process id\n", arg);
@@ -48,6 +64,7 @@ static int parse_pid_arg(struct vs_options *opt, char *arg)
 	}
 	opt->pids[opt->nr_pids] = (int)pid;
 	opt->names[opt->nr_pids] = colon ? colon + 1 : NULL;
+	opt->weights[opt->nr_pids] = (unsigned int)weight;
 	opt->nr_pids++;
 	return 0;
 }
@@ -65,7 +82,7 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 
 	opt->control_path = VS_CTL_DEFAULT_SOCKET;
 	opt->slice_us = 5000;
-	while ((c = getopt_long(argc, argv, "c:p:s:l:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:p:s:l:m:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			opt->cpus = optarg;
@@ -85,6 +102,15 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 				return -1;
 			}
 			opt->slice_us = (unsigned int)v;
+			break;
+		case 'm':
+			if (strcmp(optarg, "strict") && strcmp(optarg, "relaxed")) {
+				fprintf(stderr,
+					"vmm-schedd: --pairing '%s' must be strict or relaxed\n",
+					optarg);
+				return -1;
+			}
+			opt->relaxed = strcmp(optarg, "relaxed") == 0;
 			break;
 		case 'h':
 			usage(stdout);
@@ -161,14 +187,15 @@ int main(int argc, char **argv)
 		bpf_sched_detach(&d);
 		return 1;
 	}
-	vs_log("sched_ext scheduler vmm_sched enabled (ABI %d), control socket %s", VS_ABI_VERSION,
-	       d.opt.control_path);
+	vs_log("sched_ext scheduler vmm_sched enabled (ABI %d, %s core pairing), control socket %s",
+	       VS_ABI_VERSION, d.opt.relaxed ? "relaxed" : "strict", d.opt.control_path);
 	if (!bpf_sched_kick_supported(&d))
 		vs_log("this kernel cannot link scx_bpf_kick_cpu() (its BTF lacks the _impl "
 		       "twin of an implicit-argument kfunc): idle CPUs are woken by direct "
 		       "dispatch instead of kicks");
 	for (int i = 0; i < d.opt.nr_pids; i++) {
-		if (vm_enroll(&d, d.opt.pids[i], d.opt.names[i], err, sizeof(err)) < 0) {
+		if (vm_enroll(&d, d.opt.pids[i], d.opt.names[i], d.opt.weights[i], err,
+			      sizeof(err)) < 0) {
 			vs_err("--pid %d: %s", d.opt.pids[i], err);
 			d.exit_status = 1;
 			d.stop = true;

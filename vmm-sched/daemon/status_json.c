@@ -42,6 +42,9 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 
 	add_str(o, "name", "vmm_sched");
 	add_str(o, "sched_ext_state", sched_ext_state(state, sizeof(state)));
+	add_str(o, "pairing", d->opt.relaxed ? "relaxed" : "strict");
+	json_object_object_add(o, "kick_supported",
+			       json_object_new_boolean(bpf_sched_kick_supported(d)));
 	add_int(o, "abi_version", VS_ABI_VERSION);
 	add_u64(o, "slice_us", d->opt.slice_us);
 	add_u64(o, "messages", d->msgs.received);
@@ -49,6 +52,7 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 	add_u64(o, "invalid_messages", d->msgs.invalid);
 	add_u64(o, "dropped_messages", bpf_sched_msg_drops(d));
 	add_u64(o, "stray_enqueues", bpf_sched_stray_enqueues(d));
+	add_u64(o, "self_check_overlaps", bpf_sched_self_check_overlaps(d));
 	return o;
 }
 
@@ -71,6 +75,55 @@ static struct json_object *cpus_json(struct vs_daemon *d)
 		add_u64(o, "empty_dispatch", cs.empty_dispatch);
 		add_u64(o, "stray_runs", cs.stray_runs);
 		add_int(o, "running_tid", d->cpu_track[cpu].running_tid);
+		add_u64(o, "forced_idle_ns", cs.forced_idle_ns);
+		add_u64(o, "host_idle_ns", cs.host_idle_ns);
+		add_u64(o, "owner_changes", cs.owner_changes);
+		add_u64(o, "host_evictions", cs.host_evictions);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static struct json_object *cores_json(struct vs_daemon *d)
+{
+	struct json_object *arr = json_object_new_array();
+	int cpu;
+
+	cpuset_for_each(cpu, &d->enclave.cpus)
+	{
+		struct json_object *o, *cpus;
+		struct vs_core_state core = {0};
+
+		if (d->topo.core_of[cpu] != cpu)
+			continue;
+		bpf_sched_read_core_state(d, cpu, &core);
+		o = json_object_new_object();
+		cpus = json_object_new_array();
+		add_int(o, "core", cpu);
+		for (int th = 0; th < VS_THREADS_PER_CORE; th++)
+			if (core.cpu[th] >= 0)
+				json_object_array_add(cpus, json_object_new_int(core.cpu[th]));
+		json_object_object_add(o, "cpus", cpus);
+		add_int(o, "owner_vm", core.owner);
+		json_object_object_add(o, "draining", json_object_new_boolean(core.draining));
+		add_u64(o, "sibling_wakeups", core.sibling_wakeups);
+		{
+			struct json_object *rv = json_object_new_array(),
+					   *cl = json_object_new_array(),
+					   *ho = json_object_new_array();
+
+			for (int th = 0; th < VS_THREADS_PER_CORE; th++) {
+				json_object_array_add(rv, json_object_new_int(core.running_vm[th]));
+				json_object_array_add(cl,
+						      json_object_new_int((int)core.claims[th]));
+				json_object_array_add(ho,
+						      json_object_new_int((int)core.host[th] |
+									  (int)core.held[th] << 1));
+			}
+			json_object_object_add(o, "running_vm", rv);
+			json_object_object_add(o, "claims", cl);
+			json_object_object_add(o, "host", ho);
+		}
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -113,7 +166,14 @@ static struct json_object *vms_json(struct vs_daemon *d)
 		add_int(o, "id", vm_id);
 		add_str(o, "name", vm->name);
 		add_int(o, "pid", vm->pid);
+		struct vs_vm_state vs = {0};
+
+		bpf_sched_read_vm_state(d, vm_id, &vs);
 		add_u64(o, "weight", vm->weight);
+		add_u64(o, "run_ns", vs.run_ns);
+		add_u64(o, "vtime", vs.vtime);
+		add_u64(o, "forced_idle_ns", vs.forced_idle_ns);
+		add_u64(o, "core_grants", vs.core_grants);
 		registry_for_each_vcpu(slot, &d->reg)
 		{
 			if (d->reg.vcpus[slot].vm_id == vm_id)
@@ -140,6 +200,7 @@ struct json_object *status_to_json(struct vs_daemon *d)
 		topology_threads_per_core(&d->topo, cpuset_next(&d->enclave.cpus, 0)));
 	json_object_object_add(o, "enclave", enc);
 	json_object_object_add(o, "cpus", cpus_json(d));
+	json_object_object_add(o, "cores", cores_json(d));
 	json_object_object_add(o, "vms", vms_json(d));
 	return o;
 }

@@ -119,7 +119,8 @@ int vm_check_enrollable(int pid, char *err, size_t errlen)
 	return 0;
 }
 
-int vm_enroll(struct vs_daemon *d, int pid, const char *name, char *err, size_t errlen)
+int vm_enroll(struct vs_daemon *d, int pid, const char *name, unsigned int weight, char *err,
+	      size_t errlen)
 {
 	char comm[32], vmname[VS_VM_NAME_LEN];
 	int vm_id, n;
@@ -136,9 +137,16 @@ int vm_enroll(struct vs_daemon *d, int pid, const char *name, char *err, size_t 
 		snprintf(err, errlen, "a VM named '%s' is already enrolled", vmname);
 		return -1;
 	}
+	if (weight && (weight < VS_MIN_WEIGHT || weight > VS_MAX_WEIGHT)) {
+		snprintf(err, errlen, "weight %u is outside %d..%d", weight, VS_MIN_WEIGHT,
+			 VS_MAX_WEIGHT);
+		return -1;
+	}
 	vm_id = registry_add_vm(&d->reg, pid, vmname, err, errlen);
 	if (vm_id < 0)
 		return -1;
+	if (weight)
+		d->reg.vms[vm_id].weight = weight;
 	bpf_sched_set_vm_active(d, vm_id, true);
 	n = enroll_new_threads(d, vm_id, err, errlen);
 	if (n == 0)
@@ -151,7 +159,8 @@ int vm_enroll(struct vs_daemon *d, int pid, const char *name, char *err, size_t 
 		vm_release(d, vm_id);
 		return -1;
 	}
-	vs_log("enrolled VM '%s' (pid %d) with %d vCPUs on CPUs of the enclave", vmname, pid, n);
+	vs_log("enrolled VM '%s' (pid %d, weight %u) with %d vCPUs", vmname, pid,
+	       d->reg.vms[vm_id].weight, n);
 	return vm_id;
 }
 

@@ -4,7 +4,7 @@
  * one JSON reply object, then the daemon closes the connection.
  *
  *   request: {"version": 1, "cmd": "status"}
- *            {"version": 1, "cmd": "enroll", "pid": 1234, "name": "vm1"}
+ *            {"version": 1, "cmd": "enroll", "pid": 1234, "name": "vm1", "weight": 200}
  *            {"version": 1, "cmd": "release", "pid": 1234}
  *   reply:   {"version": 1, "ok": true, ...}
  *            {"version": 1, "ok": false, "error": "what was wrong"}

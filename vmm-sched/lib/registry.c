@@ -52,7 +52,7 @@ int registry_add_vm(struct vs_registry *reg, int pid, const char *name, char *er
 		memset(vm, 0, sizeof(*vm));
 		vm->used = true;
 		vm->pid = pid;
-		vm->weight = 100;
+		vm->weight = VS_DEFAULT_WEIGHT;
 		snprintf(vm->name, sizeof(vm->name), "%s", name && *name ? name : "");
 		if (!vm->name[0])
 			snprintf(vm->name, sizeof(vm->name), "pid%d", pid);

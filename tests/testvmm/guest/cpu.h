@@ -43,7 +43,11 @@ static inline void cpu_relax(void)
 	asm volatile("pause" ::: "memory");
 }
 
-/* sti's one-instruction interrupt shadow makes "sti; hlt" race-free. */
+/*
+ * sti's one-instruction interrupt shadow makes "sti; hlt" race-free on real
+ * hardware; where the shadow is lost (nested SVM under TCG), timer_isr skips a
+ * hlt it interrupted before it ran.
+ */
 static inline void safe_halt_then_cli(void)
 {
 	asm volatile("sti; hlt; cli" ::: "memory");

@@ -27,9 +27,19 @@ struct idt_gate {
 /* Every vCPU writes the same entries, so sharing one table needs no ordering. */
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 
+#define OPCODE_HLT 0xF4
+
 __attribute__((interrupt)) static void timer_isr(struct interrupt_frame *frame)
 {
 	this_slot->timer_irqs++;
+	/*
+	 * Interrupted *at* a hlt: the interrupt came inside sti's shadow, which
+	 * nested SVM under QEMU TCG loses across a #VMEXIT. Returning to that
+	 * hlt would sleep with the one-shot timer already spent, so skip it, as
+	 * its wakeup would have.
+	 */
+	if (*(volatile uint8_t *)(uintptr_t)frame->rip == OPCODE_HLT)
+		frame->rip++;
 	lapic_eoi();
 }
 

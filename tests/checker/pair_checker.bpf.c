@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pair-checker: an independent witness of core scheduling by VM.
+ *
+ * On every sched_switch of a watched CPU we record what the CPU runs next (idle,
+ * a vCPU of VM v, or a host task) in the state of its core, and re-evaluate the
+ * core: a cross-VM overlap is open while the two hardware threads run vCPUs of
+ * different VMs, a host overlap while one runs a vCPU and the other a host task.
+ * Both siblings update the same core state under its spin lock, so the events
+ * of a core are applied in one order; each opens or closes intervals at the
+ * event's bpf_ktime_get_ns() time (clamped to be monotonic per core).
+ *
+ * Shares nothing with the scheduler (no vmm_sched_abi.h, no scheduler maps).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "pair_checker.h"
+#include "vcpu_name.h"
+
+char _license[] SEC("license") = "GPL";
+
+const volatile __u32 self_tgid = 0; /* the checker's own threads are never counted */
+const volatile __u32 track_all = 0; /* any vCPU-named thread is a vCPU of VM = its tgid */
+const volatile __u64 grace_ns = 0;  /* intervals shorter than this are only counted as short */
+
+/* cpu -> sibling cpu, or -1 (filled by the loader from sysfs). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PC_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, __s32);
+} sibling SEC(".maps");
+
+/* cpu -> 1 if watched. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PC_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, __u32);
+} enclave SEC(".maps");
+
+/* vCPU tid -> VM id (filled and pruned by the loader's /proc scans). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PC_MAX_VCPUS);
+	__type(key, __u32);
+	__type(value, __u32);
+} tracked SEC(".maps");
+
+/*
+ * VMM tgid -> VM id for --track-pid: a vCPU-named thread of such a process that
+ * the loader has not scanned yet is already a vCPU of that VM.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PC_MAX_VMMS);
+	__type(key, __u32);
+	__type(value, __u32);
+} vmm_tgid SEC(".maps");
+
+/*
+ * --track-all-vmms: tgids in which a vCPU-named thread that is not tracked yet
+ * switched in. The loader drains it and scans those processes at once.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PC_MAX_VMMS);
+	__type(key, __u32);
+	__type(value, __u32);
+} candidates SEC(".maps");
+
+/* Core state, indexed by the lower CPU id of the core. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PC_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, struct pc_core);
+} cores SEC(".maps");
+
+/* Switches seen per watched CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PC_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, __u64);
+} switches SEC(".maps");
+
+static __always_inline void classify(struct task_struct *p, __u32 *kind, __u32 *vm)
+{
+	__u32 tid = p->pid, tgid = p->tgid;
+	char comm[PC_COMM_LEN];
+	__u32 *v;
+
+	*vm = 0;
+	if (tid == 0) {
+		*kind = PC_IDLE;
+		return;
+	}
+	if (tgid == self_tgid) {
+		*kind = PC_SELF;
+		return;
+	}
+	v = bpf_map_lookup_elem(&tracked, &tid);
+	if (v) {
+		*kind = PC_VCPU;
+		*vm = *v;
+		return;
+	}
+	*kind = PC_HOST;
+	/* Not scanned yet (the loader rescans every 200 ms): judge by name. */
+	if (!track_all) {
+		v = bpf_map_lookup_elem(&vmm_tgid, &tgid);
+		if (!v)
+			return;
+		*vm = *v;
+	} else {
+		*vm = tgid;
+	}
+	if (bpf_probe_read_kernel(comm, sizeof(comm), p->comm))
+		return;
+	comm[PC_COMM_LEN - 1] = '\0';
+	if (!pcn_is_vcpu_comm(comm)) {
+		*vm = 0;
+		return;
+	}
+	*kind = PC_VCPU;
+	if (track_all)
+		bpf_map_update_elem(&candidates, &tgid, &tid, BPF_ANY);
+}
+
+/* Opens or closes the interval of st as `now_on` says, at time now. */
+static __always_inline void step(struct pc_ovl *st, bool now_on, __u64 now)
+{
+	__u64 d;
+
+	if (now_on && !st->open) {
+		st->open = 1;
+		st->start = now;
+	} else if (!now_on && st->open) {
+		st->open = 0;
+		d = now - st->start;
+		if (d < grace_ns) {
+			st->short_count++;
+			return;
+		}
+		st->count++;
+		st->ns += d;
+		if (d > st->max_ns)
+			st->max_ns = d;
+	}
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(pc_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	__u32 cpu = bpf_get_smp_processor_id(), sib, core_id, kind, vm, tid;
+	__u32 *watched;
+	__s32 *s;
+	__u64 *nsw, now;
+	struct pc_core *core;
+	bool cross, host;
+	int slot;
+
+	watched = bpf_map_lookup_elem(&enclave, &cpu);
+	if (!watched || !*watched)
+		return 0;
+	nsw = bpf_map_lookup_elem(&switches, &cpu);
+	if (nsw)
+		__sync_fetch_and_add(nsw, 1);
+	s = bpf_map_lookup_elem(&sibling, &cpu);
+	if (!s || *s < 0 || *s >= PC_MAX_CPUS)
+		return 0;
+	sib = *s;
+	core_id = cpu < sib ? cpu : sib;
+	slot = cpu < sib ? 0 : 1;
+	core = bpf_map_lookup_elem(&cores, &core_id);
+	if (!core)
+		return 0;
+	classify(next, &kind, &vm);
+	tid = next->pid;
+	now = bpf_ktime_get_ns();
+
+	bpf_spin_lock(&core->lock);
+	/*
+	 * The two siblings read the clock before taking the lock, so the later
+	 * locker may hold the earlier time: apply it at the latest time seen.
+	 */
+	if (now < core->last_ts)
+		now = core->last_ts;
+	core->last_ts = now;
+	if (slot == 0) {
+		core->kind[0] = kind;
+		core->vm[0] = vm;
+		core->tid[0] = tid;
+	} else {
+		core->kind[1] = kind;
+		core->vm[1] = vm;
+		core->tid[1] = tid;
+	}
+	cross = core->kind[0] == PC_VCPU && core->kind[1] == PC_VCPU && core->vm[0] != core->vm[1];
+	host = (core->kind[0] == PC_VCPU && core->kind[1] == PC_HOST) ||
+	       (core->kind[0] == PC_HOST && core->kind[1] == PC_VCPU);
+	step(&core->cross, cross, now);
+	step(&core->host, host, now);
+	bpf_spin_unlock(&core->lock);
+	return 0;
+}

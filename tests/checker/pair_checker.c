@@ -1,0 +1,761 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pair-checker: loads tests/checker/pair_checker.bpf.c, tells it which threads
+ * are vCPUs of which VM (rescanning /proc every 200 ms), and at the end prints
+ * one line with the cross-VM and host/vCPU SMT-sibling overlaps it measured.
+ * Independent of the scheduler: no scheduler header, map or statistic is used.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "pair_checker.h"
+#include "vcpu_name.h"
+#include "pair_checker.skel.h"
+
+#define RESCAN_NS	200000000ULL
+#define FULL_SCAN_EVERY 25 /* rescans: a full /proc scan every 5 s */
+#define MAX_TARGETS	64
+
+struct target {
+	int pid;
+	const char *label;
+	__u32 vm;
+};
+
+struct options {
+	bool cpus[PC_MAX_CPUS];
+	bool have_cpus;
+	struct target targets[MAX_TARGETS];
+	int nr_targets;
+	bool track_all;
+	double duration_s; /* 0: until SIGTERM/SIGINT */
+	__u64 grace_ns;
+	bool verbose;
+	int pair_with[PC_MAX_CPUS]; /* --pair-cpus: sibling override, -2 if none */
+};
+
+/* The loader's view of the `tracked` map. */
+struct tracked_thread {
+	__u32 tid;
+	__u32 vm;
+	unsigned int gen;
+};
+
+static struct tracked_thread tracked[PC_MAX_VCPUS];
+static int nr_tracked;
+static unsigned long long ever_tracked;
+static int tracked_fd = -1;
+static bool verbose;
+static volatile sig_atomic_t stop_requested;
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pair-checker --cpus LIST (--track-pid PID[:VM]... | --track-all-vmms)\n"
+		"                    [--track-comm-regex-default] [--duration-s S] [--grace-ns N]\n"
+		"                    [--verbose]\n"
+		"\n"
+		"Independently of the scheduler, traces sched_switch on the cores of LIST and\n"
+		"measures when SMT siblings run vCPUs of different VMs (cross-VM) or a vCPU\n"
+		"beside a host task (host). Runs for S seconds or until SIGTERM/SIGINT, then\n"
+		"prints one line:\n"
+		"  checker cross_vm_overlaps=N cross_vm_ns=T cross_vm_max_ns=M host_overlaps=N\n"
+		"  host_ns=T host_max_ns=M switches=N tracked_vcpus=K cross_vm_short=N\n"
+		"  host_short=N grace_ns=G\n"
+		"\n"
+		"  --cpus LIST          CPUs to watch, e.g. 0-7 (their SMT siblings are added)\n"
+		"  --track-pid PID[:VM] vCPU threads of VMM process PID form one VM; PIDs with\n"
+		"                       the same VM label form one VM (repeatable)\n"
+		"  --track-all-vmms     every process with vCPU-named threads is a VM, including\n"
+		"                       processes started later\n"
+		"  --track-comm-regex-default\n"
+		"                       accepted for compatibility: vCPU threads are always\n"
+		"                       recognised by the built-in names (CPU n/KVM, CPU n/TCG,\n"
+		"                       vcpuN, fc_vcpu N, crosvm_vcpuN)\n"
+		"  --duration-s S       stop after S seconds (default: at SIGTERM/SIGINT)\n"
+		"  --grace-ns N         overlaps shorter than N ns are counted only in *_short\n"
+		"                       (default 0: every overlap counts)\n"
+		"  --verbose            log tracking changes and per-core results on stderr\n"
+		"  --pair-cpus A:B      treat CPUs A and B as SMT siblings instead of what sysfs\n"
+		"                       says (repeatable; to test the checker without SMT)\n");
+}
+
+__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "pair-checker: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+__attribute__((format(printf, 1, 2))) static void logv(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	fprintf(stderr, "pair-checker: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/* Parses "0-3,6,8-9" into set[]; returns 0 or -1 with err filled. */
+static int parse_cpu_list(const char *list, bool *set, char *err, size_t errlen)
+{
+	const char *p = list;
+
+	if (!*p) {
+		snprintf(err, errlen, "empty CPU list");
+		return -1;
+	}
+	while (*p) {
+		char *end;
+		long lo, hi;
+
+		if (!isdigit((unsigned char)*p)) {
+			snprintf(err, errlen, "expected a CPU number at '%s' in '%s'", p, list);
+			return -1;
+		}
+		lo = strtol(p, &end, 10);
+		hi = lo;
+		p = end;
+		if (*p == '-') {
+			p++;
+			if (!isdigit((unsigned char)*p)) {
+				snprintf(err, errlen, "expected a CPU number after '-' in '%s'",
+					 list);
+				return -1;
+			}
+			hi = strtol(p, &end, 10);
+			p = end;
+		}
+		if (hi < lo) {
+			snprintf(err, errlen, "reversed range %ld-%ld in '%s'", lo, hi, list);
+			return -1;
+		}
+		if (hi >= PC_MAX_CPUS) {
+			snprintf(err, errlen, "CPU %ld is beyond the supported %d", hi,
+				 PC_MAX_CPUS);
+			return -1;
+		}
+		for (long c = lo; c <= hi; c++)
+			set[c] = true;
+		if (*p == ',') {
+			p++;
+			if (!*p) {
+				snprintf(err, errlen, "'%s' ends with a comma", list);
+				return -1;
+			}
+		} else if (*p && *p != '\n') {
+			snprintf(err, errlen, "unexpected '%c' in '%s'", *p, list);
+			return -1;
+		} else if (*p) {
+			p++;
+		}
+	}
+	return 0;
+}
+
+static int read_small_file(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return 0;
+}
+
+/* The SMT sibling of cpu, -1 if it has none. */
+static int sibling_of(int cpu)
+{
+	bool set[PC_MAX_CPUS] = {false};
+	char path[128], buf[256], err[256];
+	int sib = -1, n = 0;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list",
+		 cpu);
+	if (read_small_file(path, buf, sizeof(buf)))
+		die("cannot read %s: %s", path, strerror(errno));
+	if (parse_cpu_list(buf, set, err, sizeof(err)))
+		die("%s: %s", path, err);
+	for (int c = 0; c < PC_MAX_CPUS; c++) {
+		if (!set[c])
+			continue;
+		n++;
+		if (c != cpu)
+			sib = c;
+	}
+	if (n > 2)
+		die("CPU %d has %d hardware threads: only 2-way SMT is supported", cpu, n);
+	return sib;
+}
+
+static void parse_track_pid(struct options *o, char *arg)
+{
+	char *colon = strchr(arg, ':'), *end;
+	long pid;
+
+	if (o->nr_targets >= MAX_TARGETS)
+		die("at most %d --track-pid options", MAX_TARGETS);
+	if (colon)
+		*colon = '\0';
+	errno = 0;
+	pid = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || pid <= 0 || pid > 0x3fffffff)
+		die("--track-pid: '%s' is not a process id", arg);
+	if (colon && !colon[1])
+		die("--track-pid %ld: empty VM label after ':'", pid);
+	o->targets[o->nr_targets].pid = (int)pid;
+	o->targets[o->nr_targets].label = colon ? colon + 1 : NULL;
+	o->nr_targets++;
+}
+
+static void parse_options(struct options *o, int argc, char **argv)
+{
+	enum {
+		OPT_CPUS = 256,
+		OPT_PID,
+		OPT_ALL,
+		OPT_REGEX,
+		OPT_DUR,
+		OPT_GRACE,
+		OPT_VERBOSE,
+		OPT_PAIR
+	};
+	static const struct option longopts[] = {
+	    {"cpus", required_argument, NULL, OPT_CPUS},
+	    {"track-pid", required_argument, NULL, OPT_PID},
+	    {"track-all-vmms", no_argument, NULL, OPT_ALL},
+	    {"track-comm-regex-default", no_argument, NULL, OPT_REGEX},
+	    {"duration-s", required_argument, NULL, OPT_DUR},
+	    {"grace-ns", required_argument, NULL, OPT_GRACE},
+	    {"verbose", no_argument, NULL, OPT_VERBOSE},
+	    {"pair-cpus", required_argument, NULL, OPT_PAIR},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	char err[256], *end;
+	int c, a, b, n;
+
+	for (c = 0; c < PC_MAX_CPUS; c++)
+		o->pair_with[c] = -2;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CPUS:
+			if (parse_cpu_list(optarg, o->cpus, err, sizeof(err)))
+				die("--cpus: %s", err);
+			o->have_cpus = true;
+			break;
+		case OPT_PID:
+			parse_track_pid(o, optarg);
+			break;
+		case OPT_ALL:
+			o->track_all = true;
+			break;
+		case OPT_REGEX:
+			break;
+		case OPT_DUR:
+			errno = 0;
+			o->duration_s = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o->duration_s > 0) ||
+			    o->duration_s > 1e7)
+				die("--duration-s: '%s' is not a positive number of seconds",
+				    optarg);
+			break;
+		case OPT_GRACE:
+			errno = 0;
+			o->grace_ns = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-')
+				die("--grace-ns: '%s' is not a number of nanoseconds", optarg);
+			break;
+		case OPT_VERBOSE:
+			o->verbose = true;
+			break;
+		case OPT_PAIR:
+			if (sscanf(optarg, "%d:%d%n", &a, &b, &n) != 2 || optarg[n] || a < 0 ||
+			    b < 0 || a >= PC_MAX_CPUS || b >= PC_MAX_CPUS || a == b)
+				die("--pair-cpus: '%s' is not two different CPUs A:B", optarg);
+			o->pair_with[a] = b;
+			o->pair_with[b] = a;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case ':':
+			die("option '%s' needs a value (see --help)", argv[optind - 1]);
+		default:
+			die("unknown option '%s' (see --help)", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		die("unexpected argument '%s' (see --help)", argv[optind]);
+	if (!o->have_cpus)
+		die("--cpus is required (see --help)");
+	if (o->track_all && o->nr_targets)
+		die("use either --track-pid or --track-all-vmms, not both");
+	if (!o->track_all && !o->nr_targets)
+		die("nothing to track: give --track-pid PID or --track-all-vmms");
+}
+
+/* --- tracking ------------------------------------------------------------ */
+
+static struct tracked_thread *find_tracked(__u32 tid)
+{
+	for (int i = 0; i < nr_tracked; i++)
+		if (tracked[i].tid == tid)
+			return &tracked[i];
+	return NULL;
+}
+
+static void track(__u32 tid, __u32 vm, unsigned int gen)
+{
+	struct tracked_thread *t = find_tracked(tid);
+
+	if (t && t->vm == vm) {
+		t->gen = gen;
+		return;
+	}
+	if (!t) {
+		if (nr_tracked >= PC_MAX_VCPUS) {
+			fprintf(stderr,
+				"pair-checker: more than %d vCPU threads; thread %u ignored\n",
+				PC_MAX_VCPUS, tid);
+			return;
+		}
+		t = &tracked[nr_tracked++];
+		t->tid = tid;
+		ever_tracked++;
+		logv("tracking vCPU thread %u of VM %u", tid, vm);
+	}
+	t->vm = vm;
+	t->gen = gen;
+	if (bpf_map_update_elem(tracked_fd, &tid, &vm, BPF_ANY))
+		fprintf(stderr, "pair-checker: cannot track thread %u: %s\n", tid, strerror(errno));
+}
+
+/* Drops every thread not seen in scan `gen`. */
+static void prune(unsigned int gen)
+{
+	for (int i = 0; i < nr_tracked;) {
+		if (tracked[i].gen == gen) {
+			i++;
+			continue;
+		}
+		logv("thread %u of VM %u is gone", tracked[i].tid, tracked[i].vm);
+		bpf_map_delete_elem(tracked_fd, &tracked[i].tid);
+		tracked[i] = tracked[--nr_tracked];
+	}
+}
+
+static bool is_number(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* Tracks the vCPU-named threads of process pid as VM vm; returns how many, or
+ * -1 if the process is gone. */
+static int scan_process(int pid, __u32 vm, unsigned int gen)
+{
+	char path[64], cpath[300], comm[PC_COMM_LEN + 8];
+	struct dirent *de;
+	int n = 0, taskfd;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	taskfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (taskfd < 0)
+		return -1;
+	dir = fdopendir(taskfd);
+	if (!dir) {
+		close(taskfd);
+		return -1;
+	}
+	while ((de = readdir(dir))) {
+		char name[PC_COMM_LEN] = {0};
+		ssize_t len;
+		int fd;
+
+		if (!is_number(de->d_name))
+			continue;
+		snprintf(cpath, sizeof(cpath), "%s/comm", de->d_name);
+		fd = openat(taskfd, cpath, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, comm, sizeof(comm) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		comm[len] = '\0';
+		len = (ssize_t)strcspn(comm, "\n");
+		memcpy(name, comm, len < PC_COMM_LEN - 1 ? (size_t)len : PC_COMM_LEN - 1);
+		if (!pcn_is_vcpu_comm(name))
+			continue;
+		track((__u32)atoi(de->d_name), vm, gen);
+		n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+/* VMM processes in --track-all-vmms mode: rescanned every time. */
+static int vmms[PC_MAX_VMMS];
+static int nr_vmms;
+static int candidates_fd = -1;
+
+static void add_vmm(int pid)
+{
+	for (int i = 0; i < nr_vmms; i++)
+		if (vmms[i] == pid)
+			return;
+	if (nr_vmms < PC_MAX_VMMS)
+		vmms[nr_vmms++] = pid;
+}
+
+/*
+ * --track-pid: the given processes. --track-all-vmms: every process in /proc at
+ * the first scan and then every FULL_SCAN_EVERY scans; in between, the VMMs
+ * found so far and the processes in which the BPF program saw a vCPU-named
+ * thread switch in that is not tracked yet (a full /proc scan every 200 ms costs
+ * too much CPU on a slow machine).
+ */
+static void rescan(const struct options *o)
+{
+	static unsigned int gen;
+	struct dirent *de;
+	__u32 key;
+	DIR *proc;
+
+	gen++;
+	if (!o->track_all) {
+		for (int i = 0; i < o->nr_targets; i++)
+			scan_process(o->targets[i].pid, o->targets[i].vm, gen);
+		prune(gen);
+		return;
+	}
+	while (!bpf_map_get_next_key(candidates_fd, NULL, &key)) {
+		add_vmm((int)key);
+		bpf_map_delete_elem(candidates_fd, &key);
+	}
+	if (gen % FULL_SCAN_EVERY == 1) {
+		int self = getpid();
+
+		proc = opendir("/proc");
+		if (!proc)
+			die("cannot open /proc: %s", strerror(errno));
+		while ((de = readdir(proc))) {
+			int pid;
+
+			if (!is_number(de->d_name))
+				continue;
+			pid = atoi(de->d_name);
+			if (pid != self && scan_process(pid, (__u32)pid, gen) > 0)
+				add_vmm(pid);
+		}
+		closedir(proc);
+	}
+	for (int i = 0; i < nr_vmms;) {
+		if (scan_process(vmms[i], (__u32)vmms[i], gen) < 0)
+			vmms[i] = vmms[--nr_vmms]; /* the process is gone */
+		else
+			i++;
+	}
+	prune(gen);
+}
+
+/* --- seeding ------------------------------------------------------------- */
+
+static void *kick_thread(void *arg)
+{
+	return arg;
+}
+
+/*
+ * A CPU's state is unknown until its first switch, and a vCPU that has a CPU
+ * to itself may not switch for a long time. Run one short thread of our own on
+ * every watched CPU: the switches into it and out of it record what each CPU
+ * runs. Our own threads are never counted.
+ */
+static void kick_cpus(const bool *watched)
+{
+	pthread_t th[PC_MAX_CPUS];
+	bool started[PC_MAX_CPUS] = {false};
+
+	for (int c = 0; c < PC_MAX_CPUS; c++) {
+		pthread_attr_t attr;
+		cpu_set_t set;
+
+		if (!watched[c])
+			continue;
+		CPU_ZERO(&set);
+		CPU_SET(c, &set);
+		pthread_attr_init(&attr);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		started[c] = pthread_create(&th[c], &attr, kick_thread, NULL) == 0;
+		pthread_attr_destroy(&attr);
+		if (!started[c])
+			fprintf(stderr, "pair-checker: warning: cannot start a thread on CPU %d\n",
+				c);
+	}
+	for (int c = 0; c < PC_MAX_CPUS; c++)
+		if (started[c])
+			pthread_join(th[c], NULL);
+}
+
+/* --- results ------------------------------------------------------------- */
+
+struct totals {
+	__u64 count, ns, max_ns, short_count;
+};
+
+/* Adds one interval statistic, closing a still-open interval at `end`. */
+static void add_ovl(struct totals *t, const struct pc_ovl *o, __u64 end, __u64 grace)
+{
+	__u64 count = o->count, ns = o->ns, max = o->max_ns, shorts = o->short_count;
+
+	if (o->open) {
+		__u64 d = end > o->start ? end - o->start : 0;
+
+		if (d < grace) {
+			shorts++;
+		} else {
+			count++;
+			ns += d;
+			if (d > max)
+				max = d;
+		}
+	}
+	t->count += count;
+	t->ns += ns;
+	t->short_count += shorts;
+	if (max > t->max_ns)
+		t->max_ns = max;
+}
+
+static void on_signal(int sig)
+{
+	stop_requested = 1;
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG || (level == LIBBPF_INFO && !verbose))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static bool cpu_online(int cpu, const bool *online)
+{
+	return cpu >= 0 && cpu < PC_MAX_CPUS && online[cpu];
+}
+
+int main(int argc, char **argv)
+{
+	static struct options opt;
+	static bool online[PC_MAX_CPUS], watched[PC_MAX_CPUS];
+	static int sib[PC_MAX_CPUS];
+	struct totals cross = {0}, host = {0};
+	struct pair_checker *skel;
+	struct sigaction sa;
+	char buf[4096], err[256];
+	__u64 deadline = 0, end, switches = 0;
+	int cores_fd, nr_watched = 0;
+
+	parse_options(&opt, argc, argv);
+	verbose = opt.verbose;
+	/* From here on SIGTERM/SIGINT end the run with a result line. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	/* Topology: every listed CPU must be online; its sibling is watched too. */
+	if (read_small_file("/sys/devices/system/cpu/online", buf, sizeof(buf)) ||
+	    parse_cpu_list(buf, online, err, sizeof(err)))
+		die("cannot read the online CPUs from /sys/devices/system/cpu/online");
+	for (int c = 0; c < PC_MAX_CPUS; c++) {
+		sib[c] = -1;
+		if (!opt.cpus[c])
+			continue;
+		if (!cpu_online(c, online))
+			die("--cpus: CPU %d is not online", c);
+		watched[c] = true;
+	}
+	for (int c = 0; c < PC_MAX_CPUS; c++) {
+		if (!watched[c])
+			continue;
+		sib[c] = opt.pair_with[c] != -2 ? opt.pair_with[c] : sibling_of(c);
+		if (sib[c] >= 0 && !cpu_online(sib[c], online))
+			sib[c] = -1;
+		if (sib[c] >= 0 && !watched[sib[c]]) {
+			fprintf(stderr,
+				"pair-checker: CPU %d is not in --cpus; watching it as the "
+				"SMT sibling of CPU %d\n",
+				sib[c], c);
+			watched[sib[c]] = true;
+			sib[sib[c]] = c;
+		}
+	}
+	for (int c = 0; c < PC_MAX_CPUS; c++)
+		nr_watched += watched[c];
+
+	/* VM ids: a --track-pid's PID, or the PID of the first one with its label. */
+	for (int i = 0; i < opt.nr_targets; i++) {
+		struct target *t = &opt.targets[i];
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d", t->pid);
+		if (access(path, F_OK))
+			die("--track-pid: no process %d", t->pid);
+		t->vm = (__u32)t->pid;
+		for (int j = 0; j < i && t->label; j++)
+			if (opt.targets[j].label && !strcmp(opt.targets[j].label, t->label)) {
+				t->vm = opt.targets[j].vm;
+				break;
+			}
+	}
+
+	libbpf_set_print(libbpf_log);
+	skel = pair_checker__open();
+	if (!skel)
+		die("cannot open the BPF program: %s", strerror(errno));
+	skel->rodata->self_tgid = (__u32)getpid();
+	skel->rodata->track_all = opt.track_all;
+	skel->rodata->grace_ns = opt.grace_ns;
+	if (pair_checker__load(skel))
+		die("cannot load the BPF program (root and a kernel with BTF needed): %s",
+		    strerror(errno));
+
+	for (__u32 c = 0; c < PC_MAX_CPUS; c++) {
+		__u32 on = watched[c];
+		__s32 s = watched[c] ? sib[c] : -1;
+
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.sibling), &c, &s, BPF_ANY) ||
+		    bpf_map_update_elem(bpf_map__fd(skel->maps.enclave), &c, &on, BPF_ANY))
+			die("cannot fill the CPU maps: %s", strerror(errno));
+	}
+	for (int i = 0; i < opt.nr_targets; i++) {
+		__u32 tgid = (__u32)opt.targets[i].pid;
+
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.vmm_tgid), &tgid, &opt.targets[i].vm,
+					BPF_ANY))
+			die("cannot fill vmm_tgid: %s", strerror(errno));
+	}
+	tracked_fd = bpf_map__fd(skel->maps.tracked);
+	candidates_fd = bpf_map__fd(skel->maps.candidates);
+	rescan(&opt);
+	for (int i = 0; i < opt.nr_targets; i++) {
+		bool any = false;
+
+		for (int j = 0; j < nr_tracked; j++)
+			any |= tracked[j].vm == opt.targets[i].vm;
+		if (!any)
+			fprintf(stderr, "pair-checker: note: process %d has no vCPU threads yet\n",
+				opt.targets[i].pid);
+	}
+
+	if (pair_checker__attach(skel))
+		die("cannot attach to sched_switch: %s", strerror(errno));
+	kick_cpus(watched);
+	logv("watching %d CPUs, %d vCPU threads tracked", nr_watched, nr_tracked);
+	fprintf(stderr, "pair-checker: ready\n");
+
+	if (opt.duration_s > 0)
+		deadline = now_ns() + (__u64)(opt.duration_s * 1e9);
+	while (!stop_requested) {
+		__u64 now = now_ns(), wait = RESCAN_NS;
+		struct timespec ts;
+
+		if (deadline) {
+			if (now >= deadline)
+				break;
+			if (deadline - now < wait)
+				wait = deadline - now;
+		}
+		ts.tv_sec = (time_t)(wait / 1000000000ULL);
+		ts.tv_nsec = (long)(wait % 1000000000ULL);
+		nanosleep(&ts, NULL); /* a signal cuts it short */
+		if (!stop_requested)
+			rescan(&opt);
+	}
+
+	/* Stop tracing first: the state is then frozen and open intervals end now. */
+	pair_checker__detach(skel);
+	end = now_ns();
+	cores_fd = bpf_map__fd(skel->maps.cores);
+	for (__u32 c = 0; c < PC_MAX_CPUS; c++) {
+		struct pc_core core;
+		__u64 n;
+
+		if (!watched[c])
+			continue;
+		if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.switches), &c, &n))
+			switches += n;
+		if (sib[c] < 0 || (int)c > sib[c])
+			continue; /* no core state, or the core is read at its lower CPU */
+		if (bpf_map_lookup_elem_flags(cores_fd, &c, &core, BPF_F_LOCK)) {
+			fprintf(stderr, "pair-checker: cannot read core %u: %s\n", c,
+				strerror(errno));
+			continue;
+		}
+		add_ovl(&cross, &core.cross, end, opt.grace_ns);
+		add_ovl(&host, &core.host, end, opt.grace_ns);
+		logv("core %u-%d: cross %llu (%llu ns, %llu short) host %llu (%llu ns, %llu short)",
+		     c, sib[c], (unsigned long long)core.cross.count,
+		     (unsigned long long)core.cross.ns, (unsigned long long)core.cross.short_count,
+		     (unsigned long long)core.host.count, (unsigned long long)core.host.ns,
+		     (unsigned long long)core.host.short_count);
+	}
+	pair_checker__destroy(skel);
+
+	printf("checker cross_vm_overlaps=%llu cross_vm_ns=%llu cross_vm_max_ns=%llu "
+	       "host_overlaps=%llu host_ns=%llu host_max_ns=%llu switches=%llu tracked_vcpus=%llu "
+	       "cross_vm_short=%llu host_short=%llu grace_ns=%llu\n",
+	       (unsigned long long)cross.count, (unsigned long long)cross.ns,
+	       (unsigned long long)cross.max_ns, (unsigned long long)host.count,
+	       (unsigned long long)host.ns, (unsigned long long)host.max_ns,
+	       (unsigned long long)switches, ever_tracked, (unsigned long long)cross.short_count,
+	       (unsigned long long)host.short_count, (unsigned long long)opt.grace_ns);
+	return 0;
+}

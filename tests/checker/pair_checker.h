@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pair-checker: the types shared by the checker's BPF program and its loader.
+ * Deliberately independent of the scheduler (bpf/vmm_sched_abi.h is not used):
+ * the checker must not trust the code it checks.
+ */
+#ifndef PAIR_CHECKER_H
+#define PAIR_CHECKER_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#include <linux/bpf.h>
+#endif
+
+#define PC_MAX_CPUS  1024
+#define PC_MAX_VCPUS 8192
+#define PC_MAX_VMMS  1024
+#define PC_COMM_LEN  16
+
+/* What a hardware thread runs, as last seen by sched_switch on it. */
+enum pc_kind {
+	PC_UNKNOWN = 0, /* no switch seen yet on this CPU */
+	PC_IDLE = 1,	/* the idle task (pid 0) */
+	PC_HOST = 2,	/* any task that is not a tracked vCPU */
+	PC_VCPU = 3,	/* a vCPU thread of VM vm[] */
+	PC_SELF = 4,	/* a thread of the checker itself: never counted */
+};
+
+/* One interval statistic (cross-VM or host/vCPU). */
+struct pc_ovl {
+	__u64 open;  /* 1 while an overlap interval is open */
+	__u64 start; /* ktime when it opened */
+	__u64 count; /* closed intervals of at least grace_ns */
+	__u64 ns;    /* their total length */
+	__u64 max_ns;
+	__u64 short_count; /* closed intervals shorter than grace_ns (not in count/ns) */
+};
+
+/* Per core, indexed by the lower CPU id of the core; slot 0 is that CPU. */
+struct pc_core {
+	struct bpf_spin_lock lock;
+	__u32 kind[2];
+	__u32 vm[2];
+	__u32 tid[2];
+	__u64 last_ts; /* latest event time applied: events are applied in order */
+	struct pc_ovl cross;
+	struct pc_ovl host;
+};
+
+#endif
