@@ -582,9 +582,11 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	bvs = vm_state_of(best);
 
 	bpf_spin_lock(&core->lock);
-	/* The local DSQ is empty: claims left on this thread are stale. */
-	core->claims[th & 1] = 0;
-	core->held[th & 1] = 0;
+	/*
+	 * Claims on this thread are not reset here: another CPU may have claimed
+	 * it and be inserting a vCPU into its local DSQ right now. Switch-ins
+	 * consume claims, and a claim that never turns into one lapses.
+	 */
 	if (host_blocks(core, th ^ 1)) {
 		decision = DECIDE_HOST_IDLE;
 	} else if (best >= 0 && core->owner == best && !core->draining) {
