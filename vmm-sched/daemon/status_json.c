@@ -110,19 +110,20 @@ static struct json_object *cores_json(struct vs_daemon *d)
 		{
 			struct json_object *rv = json_object_new_array(),
 					   *cl = json_object_new_array(),
-					   *ho = json_object_new_array();
+					   *ho = json_object_new_array(),
+					   *he = json_object_new_array();
 
 			for (int th = 0; th < VS_THREADS_PER_CORE; th++) {
 				json_object_array_add(rv, json_object_new_int(core.running_vm[th]));
 				json_object_array_add(cl,
 						      json_object_new_int((int)core.claims[th]));
-				json_object_array_add(ho,
-						      json_object_new_int((int)core.host[th] |
-									  (int)core.held[th] << 1));
+				json_object_array_add(ho, json_object_new_int((int)core.host[th]));
+				json_object_array_add(he, json_object_new_int((int)core.held[th]));
 			}
 			json_object_object_add(o, "running_vm", rv);
 			json_object_object_add(o, "claims", cl);
 			json_object_object_add(o, "host", ho);
+			json_object_object_add(o, "held", he);
 		}
 		json_object_array_add(arr, o);
 	}
