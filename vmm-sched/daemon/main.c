@@ -72,9 +72,13 @@ static int parse_pid_arg(struct vs_options *opt, char *arg)
 static int parse_options(struct vs_options *opt, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"cpus", required_argument, NULL, 'c'},    {"pid", required_argument, NULL, 'p'},
-	    {"control", required_argument, NULL, 's'}, {"slice-us", required_argument, NULL, 'l'},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	    {"cpus", required_argument, NULL, 'c'},
+	    {"pid", required_argument, NULL, 'p'},
+	    {"control", required_argument, NULL, 's'},
+	    {"slice-us", required_argument, NULL, 'l'},
+	    {"pairing", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char *end;
 	long v;
