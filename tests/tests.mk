@@ -1,5 +1,6 @@
 include tests/unit/unit.mk
 include tests/checker/checker.mk
+include tests/tools/tools.mk
 
 .PHONY: vm-test test demo
 # The VM suite only (needs root: virtiofsd shares the host root with the VM).

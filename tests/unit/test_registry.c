@@ -121,6 +121,7 @@ static void test_add_find_vm(void **state)
 	assert_string_equal(reg->vms[a].name, "web");
 	assert_int_equal(reg->vms[a].nr_vcpus, 0);
 	assert_int_equal(reg->vms[a].weight, 100);
+	assert_int_equal(reg->vms[a].numa_node, -1); /* unknown until the daemon reads it */
 
 	assert_int_equal(registry_find_vm_by_pid(reg, 1000), a);
 	assert_int_equal(registry_find_vm_by_pid(reg, 2000), b);

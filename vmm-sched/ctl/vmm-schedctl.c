@@ -167,15 +167,22 @@ static void print_status(struct json_object *st)
 		       (long long)get_i64(c, "empty_dispatch"), get_i64(c, "forced_idle_ns") / 1e6,
 		       get_i64(c, "host_idle_ns") / 1e6, (long long)get_i64(c, "owner_changes"));
 	}
-	printf("\n%-16s %4s %7s %12s %14s %8s\n", "VM", "ID", "WEIGHT", "CORE_MS", "FORCED_IDLE_MS",
-	       "GRANTS");
+	printf("\n%-16s %4s %7s %12s %14s %8s %4s %11s\n", "VM", "ID", "WEIGHT", "CORE_MS",
+	       "FORCED_IDLE_MS", "GRANTS", "NODE", "LOCAL_CORES");
 	for (size_t i = 0; vms && i < json_object_array_length(vms); i++) {
 		struct json_object *vm = json_object_array_get_idx(vms, i);
+		struct json_object *local = get_obj(vm, "numa_local_cores");
+		char node[16] = "-", nr_local[16] = "-";
 
-		printf("%-16s %4lld %7lld %12.1f %14.1f %8lld\n", get_str(vm, "name"),
+		if (get_obj(vm, "numa_node"))
+			snprintf(node, sizeof(node), "%lld", (long long)get_i64(vm, "numa_node"));
+		if (local)
+			snprintf(nr_local, sizeof(nr_local), "%zu",
+				 json_object_array_length(local));
+		printf("%-16s %4lld %7lld %12.1f %14.1f %8lld %4s %11s\n", get_str(vm, "name"),
 		       (long long)get_i64(vm, "id"), (long long)get_i64(vm, "weight"),
 		       get_i64(vm, "run_ns") / 1e6, get_i64(vm, "forced_idle_ns") / 1e6,
-		       (long long)get_i64(vm, "core_grants"));
+		       (long long)get_i64(vm, "core_grants"), node, nr_local);
 	}
 	printf("\n%-16s %7s %5s %8s %-9s %4s %8s %10s %10s %8s %8s\n", "VM", "PID", "VCPU", "TID",
 	       "STATE", "CPU", "RUNS", "RUN_MS", "WAIT_MS", "WAKEUPS", "PREEMPT");

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core_cookie.h"
 #include "enclave.h"
 #include "registry.h"
 #include "topology.h"
@@ -19,6 +20,7 @@ struct vs_options {
 	const char *control_path;
 	unsigned int slice_us;
 	bool relaxed; /* --pairing relaxed */
+	enum vs_core_cookie_mode core_cookie;
 	int nr_pids;
 	int pids[VS_MAX_VMS];
 	const char *names[VS_MAX_VMS];
@@ -50,6 +52,7 @@ struct vs_daemon {
 /* log.c */
 void vs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vs_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vs_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* host_checks.c: can this kernel run us at all? */
 int host_check_sched_ext(char *err, size_t errlen);
@@ -83,6 +86,19 @@ int thread_enter_enclave(int tid, const struct vs_enclave *enc, char *err, size_
 int thread_restore_sched(int tid, const struct vs_saved_sched *saved, char *err, size_t errlen);
 /* Reads /proc/PID/comm into buf; -1 if no such process. */
 int process_comm(int pid, char *buf, size_t len);
+
+/*
+ * core_cookie.c: called before thread @tid of VM @vm_id enters SCHED_EXT. Clears
+ * its PR_SCHED_CORE cookie (logged) or, with --core-cookie refuse, returns -1 with
+ * err naming the thread; -1 too if the cookie cannot be read or cleared.
+ */
+int core_cookie_prepare(struct vs_daemon *d, int vm_id, int tid, char *err, size_t errlen);
+
+/*
+ * numa_home_read.c: the node holding most of process @pid's memory, or
+ * VS_NUMA_NODE_UNKNOWN: then err is empty (no NUMA) or says what failed.
+ */
+int numa_home_of_process(int pid, char *err, size_t errlen);
 
 /* vm_manager.c: enrol and release VMs (registry + threads + BPF maps). */
 /* Does @pid exist and have vCPU threads? Checked before loading anything. */

@@ -27,3 +27,12 @@ void vs_err(const char *fmt, ...)
 	vlog("error: ", fmt, ap);
 	va_end(ap);
 }
+
+void vs_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("warning: ", fmt, ap);
+	va_end(ap);
+}

@@ -15,6 +15,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: vmm-schedd --cpus LIST [--pid PID[:NAME[:WEIGHT]]]... [--control PATH]\n"
 		"                  [--slice-us N] [--pairing strict|relaxed]\n"
+		"                  [--core-cookie clear|refuse]\n"
 		"\n"
 		"Schedules the vCPU threads of KVM guests with the vmm_sched sched_ext\n"
 		"scheduler on an enclave of whole cores.\n"
@@ -29,6 +30,10 @@ static void usage(FILE *out)
 		"  --pairing MODE     strict (default): a sibling runs no vCPU while a host task\n"
 		"                     runs on its twin; relaxed: host tasks may share a core\n"
 		"                     with a vCPU (vCPUs of two VMs never do, in either mode)\n"
+		"  --core-cookie MODE what to do with a vCPU thread that has a core scheduling\n"
+		"                     cookie (PR_SCHED_CORE), which hangs SMT hosts under\n"
+		"                     sched_ext: clear (default) takes it off and logs it;\n"
+		"                     refuse refuses to enrol the VM\n"
 		"\n"
 		"SIGTERM or SIGINT: every enrolled thread gets its previous policy and\n"
 		"affinity back and the scheduler is unloaded.\n",
@@ -77,6 +82,7 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 	    {"control", required_argument, NULL, 's'},
 	    {"slice-us", required_argument, NULL, 'l'},
 	    {"pairing", required_argument, NULL, 'm'},
+	    {"core-cookie", required_argument, NULL, 'k'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -86,7 +92,7 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 
 	opt->control_path = VS_CTL_DEFAULT_SOCKET;
 	opt->slice_us = 5000;
-	while ((c = getopt_long(argc, argv, "c:p:s:l:m:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:p:s:l:m:k:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			opt->cpus = optarg;
@@ -115,6 +121,14 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 				return -1;
 			}
 			opt->relaxed = strcmp(optarg, "relaxed") == 0;
+			break;
+		case 'k':
+			if (core_cookie_mode_parse(optarg, &opt->core_cookie)) {
+				fprintf(stderr,
+					"vmm-schedd: --core-cookie '%s' must be clear or refuse\n",
+					optarg);
+				return -1;
+			}
 			break;
 		case 'h':
 			usage(stdout);

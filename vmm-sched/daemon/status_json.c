@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 
 #include "daemon.h"
+#include "numa_home.h"
 #include "vmm_sched_ctl.h"
 
 static void add_u64(struct json_object *o, const char *key, uint64_t v)
@@ -43,6 +44,7 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 	add_str(o, "name", "vmm_sched");
 	add_str(o, "sched_ext_state", sched_ext_state(state, sizeof(state)));
 	add_str(o, "pairing", d->opt.relaxed ? "relaxed" : "strict");
+	add_str(o, "core_cookie", core_cookie_mode_name(d->opt.core_cookie));
 	json_object_object_add(o, "kick_supported",
 			       json_object_new_boolean(bpf_sched_kick_supported(d)));
 	add_int(o, "abi_version", VS_ABI_VERSION);
@@ -154,6 +156,28 @@ static struct json_object *vcpu_json(struct vs_daemon *d, int slot)
 	return o;
 }
 
+/* The VM's home node and the enclave cores on it; null for both if unknown. */
+static void add_numa_home(struct json_object *o, struct vs_daemon *d, const struct vs_vm_rec *vm)
+{
+	struct json_object *cores;
+	struct vs_cpuset local;
+	int core;
+
+	if (vm->numa_node == VS_NUMA_NODE_UNKNOWN) {
+		json_object_object_add(o, "numa_node", NULL);
+		json_object_object_add(o, "numa_local_cores", NULL);
+		return;
+	}
+	add_int(o, "numa_node", vm->numa_node);
+	cores = json_object_new_array();
+	numa_local_cores(&d->topo, &d->enclave.cpus, vm->numa_node, &local);
+	cpuset_for_each(core, &local)
+	{
+		json_object_array_add(cores, json_object_new_int(core));
+	}
+	json_object_object_add(o, "numa_local_cores", cores);
+}
+
 static struct json_object *vms_json(struct vs_daemon *d)
 {
 	struct json_object *arr = json_object_new_array();
@@ -175,6 +199,7 @@ static struct json_object *vms_json(struct vs_daemon *d)
 		add_u64(o, "vtime", vs.vtime);
 		add_u64(o, "forced_idle_ns", vs.forced_idle_ns);
 		add_u64(o, "core_grants", vs.core_grants);
+		add_numa_home(o, d, vm);
 		registry_for_each_vcpu(slot, &d->reg)
 		{
 			if (d->reg.vcpus[slot].vm_id == vm_id)

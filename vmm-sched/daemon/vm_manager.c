@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "numa_home.h"
 #include "vcpu_name.h"
 
 static int enroll_thread(struct vs_daemon *d, int vm_id, int tid, int index, char *err,
@@ -15,6 +16,9 @@ static int enroll_thread(struct vs_daemon *d, int vm_id, int tid, int index, cha
 	char why[256];
 	int slot, e;
 
+	/* Core scheduling cookies and sched_ext together hang SMT hosts. */
+	if (core_cookie_prepare(d, vm_id, tid, err, errlen))
+		return -1;
 	if (thread_save_sched(tid, &saved, err, errlen))
 		return -1;
 	slot = registry_add_vcpu(&d->reg, vm_id, tid, index, &saved, err, errlen);
@@ -119,6 +123,25 @@ int vm_check_enrollable(int pid, char *err, size_t errlen)
 	return 0;
 }
 
+/* Where the VM's memory is, and whether the enclave has cores there. */
+static void find_numa_home(struct vs_daemon *d, int vm_id)
+{
+	struct vs_vm_rec *vm = &d->reg.vms[vm_id];
+	struct vs_cpuset local;
+	char why[256];
+
+	vm->numa_node = numa_home_of_process(vm->pid, why, sizeof(why));
+	if (vm->numa_node == VS_NUMA_NODE_UNKNOWN) {
+		if (why[0])
+			vs_log("VM '%s': NUMA home unknown: %s", vm->name, why);
+		return;
+	}
+	if (!numa_local_cores(&d->topo, &d->enclave.cpus, vm->numa_node, &local))
+		vs_log("VM '%s': memory on node %d, enclave has no core there; vCPUs will run "
+		       "remote",
+		       vm->name, vm->numa_node);
+}
+
 int vm_enroll(struct vs_daemon *d, int pid, const char *name, unsigned int weight, char *err,
 	      size_t errlen)
 {
@@ -161,6 +184,7 @@ int vm_enroll(struct vs_daemon *d, int pid, const char *name, unsigned int weigh
 	}
 	vs_log("enrolled VM '%s' (pid %d, weight %u) with %d vCPUs", vmname, pid,
 	       d->reg.vms[vm_id].weight, n);
+	find_numa_home(d, vm_id);
 	return vm_id;
 }
 

@@ -53,6 +53,7 @@ int registry_add_vm(struct vs_registry *reg, int pid, const char *name, char *er
 		vm->used = true;
 		vm->pid = pid;
 		vm->weight = VS_DEFAULT_WEIGHT;
+		vm->numa_node = -1;
 		snprintf(vm->name, sizeof(vm->name), "%s", name && *name ? name : "");
 		if (!vm->name[0])
 			snprintf(vm->name, sizeof(vm->name), "pid%d", pid);

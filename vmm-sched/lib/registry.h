@@ -37,6 +37,7 @@ struct vs_vm_rec {
 	char name[VS_VM_NAME_LEN];
 	int nr_vcpus;
 	unsigned int weight;
+	int numa_node; /* holds most of the VM's memory; -1 (VS_NUMA_NODE_UNKNOWN): unknown */
 };
 
 struct vs_registry {

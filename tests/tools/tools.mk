@@ -1,0 +1,14 @@
+# tests/tools: small helpers for the VM test cases. Included from tests/tests.mk.
+#   core-cookie          reads and creates PR_SCHED_CORE cookies
+#   fake-sched-core.so   LD_PRELOAD emulation of those cookies for kernels
+#                        without CONFIG_SCHED_CORE
+$(BUILD)/core-cookie: tests/tools/core-cookie.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS)
+
+# Preloaded into sanitized programs, so built without sanitizers itself.
+$(BUILD)/fake-sched-core.so: tests/tools/fake-sched-core.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -std=gnu11 $(WARN) -D_GNU_SOURCE -fPIC -shared $< -o $@
+
+all: $(BUILD)/core-cookie $(BUILD)/fake-sched-core.so
