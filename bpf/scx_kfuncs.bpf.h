@@ -30,6 +30,8 @@ void scx_bpf_kick_cpu(s32 cpu, u64 flags) __ksym __weak;
 s32 scx_bpf_dsq_nr_queued(u64 dsq_id) __ksym;
 s32 scx_bpf_pick_idle_cpu(const cpumask_t *cpus_allowed, u64 flags) __ksym;
 bool scx_bpf_test_and_clear_cpu_idle(s32 cpu) __ksym;
+/* RCU-protected; struct_ops programs and their timers run under RCU. */
+struct task_struct *scx_bpf_cpu_curr(s32 cpu) __ksym;
 void scx_bpf_error_bstr(char *fmt, unsigned long long *data, u32 data_len) __ksym;
 s32 scx_bpf_task_cpu(const struct task_struct *p) __ksym;
 int bpf_iter_scx_dsq_new(struct bpf_iter_scx_dsq *it, u64 dsq_id, u64 flags) __ksym __weak;
@@ -39,6 +41,8 @@ bool scx_bpf_dsq_move(struct bpf_iter_scx_dsq *it__iter, struct task_struct *p, 
 		      u64 enq_flags) __ksym __weak;
 bool scx_bpf_dispatch_from_dsq(struct bpf_iter_scx_dsq *it__iter, struct task_struct *p, u64 dsq_id,
 			       u64 enq_flags) __ksym __weak;
+void bpf_rcu_read_lock(void) __ksym;
+void bpf_rcu_read_unlock(void) __ksym;
 bool bpf_cpumask_test_cpu(u32 cpu, const struct cpumask *cpumask) __ksym;
 
 /* 6.13 renamed dispatch -> dsq_insert and consume -> dsq_move_to_local. */

@@ -24,6 +24,7 @@
  */
 #include "scx_kfuncs.bpf.h"
 #include "vmm_sched_abi.h"
+#include "vmm_sched_txn.h"
 
 char _license[] SEC("license") = "GPL";
 
@@ -45,10 +46,17 @@ __u64 core_slice_ns = 10000000; /* how long an owner keeps a core while others w
 __u64 vtime_floor;		/* vtime of the VM last granted a core */
 bool kick_supported;		/* scx_bpf_kick_cpu() links on this kernel */
 /*
- * Switch-ins that found the sibling running another VM, as this scheduler's
- * own hook sees it: a diagnostic, not proof (tests use tests/checker).
+ * vCPU switch-ins onto a core owned by another VM or next to another VM's
+ * vCPU, as this scheduler sees it: a diagnostic, not proof (tests use
+ * tests/checker).
  */
 __u64 self_check_overlaps;
+__u64 switch_overlaps;	   /* vCPU switch-ins (hook) beside another VM's vCPU */
+__u64 unrecorded_switches; /* vCPU switch-ins ops.running did not record */
+__u64 unclaimed_runs;	   /* vCPUs that started without a claim (enrolment, kernel fallbacks) */
+__u64 misplaced_runs;	   /* vCPUs that ran elsewhere than the CPU they were committed to */
+__u64 txn_outcomes[VS_TXN_NR_OUTCOMES]; /* committed transactions by outcome */
+__u64 txn_group_partial;		/* group members lost between the decision and the move */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -121,6 +129,32 @@ struct {
 	__type(value, struct vs_task);
 } task_ctx SEC(".maps");
 
+/*
+ * vcpu_claim[slot]: the CPU a vCPU is committed to. Indexed by vCPU slot
+ * rather than kept in task storage so the syscall commit path, which has no
+ * task storage, shares it. Set with a compare-and-swap from "none", so of two
+ * CPUs racing for one queued vCPU only one commits it.
+ */
+struct vs_claim {
+	s32 cpu1; /* the CPU + 1; 0 when none (so a zeroed map means no claims) */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VS_MAX_VCPUS);
+	__type(key, u32);
+	__type(value, struct vs_claim);
+} vcpu_claim SEC(".maps");
+
+/* txns[cpu]: agent transactions (see vmm_sched_abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, VS_MAX_CPUS);
+	__type(key, u32);
+	__type(value, struct vs_txn);
+} txns SEC(".maps");
+
 /* Why a CPU idles with vCPUs waiting, for forced-idle accounting. */
 enum idle_reason { IDLE_NONE, IDLE_FORCED, IDLE_HOST };
 struct cpu_idle {
@@ -170,6 +204,11 @@ static struct vs_vcpu_stats *stats_of(struct vs_task *t)
 	return bpf_map_lookup_elem(&vcpu_stats, &slot);
 }
 
+static struct vs_claim *claim_of_slot(u32 slot)
+{
+	return bpf_map_lookup_elem(&vcpu_claim, &slot);
+}
+
 static struct vs_cpu_stats *cpu_stats_of(s32 cpu)
 {
 	u32 key = cpu;
@@ -191,6 +230,13 @@ static u32 vm_weight(u32 vm)
 	struct vs_vm_ctx *v = bpf_map_lookup_elem(&vm_ctx, &vm);
 
 	return v && v->weight ? v->weight : VS_WEIGHT_SCALE;
+}
+
+static s32 vm_queued(s32 vm)
+{
+	if (vm < 0 || vm >= VS_MAX_VMS)
+		return 0;
+	return scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm));
 }
 
 static void send_msg(struct vs_task *t, struct vs_vcpu_stats *st, u16 type)
@@ -253,38 +299,153 @@ static void start_idle_window(s32 cpu, u64 now, u32 reason, s32 owner)
 	ci->owner = owner;
 }
 
+static bool cpu_in_forced_idle(s32 cpu)
+{
+	u32 key = cpu;
+	struct cpu_idle *ci = bpf_map_lookup_elem(&cpu_idle, &key);
+
+	return ci && ci->since && ci->reason == IDLE_FORCED;
+}
+
+#ifdef VS_TEST_BREAK_PAIRING
+/* Test build only: switch-ins go unrecorded, so siblings start any VM. */
+#define RECORDED_VM(vm) VS_VM_NONE
+#else
+#define RECORDED_VM(vm) (vm)
+#endif
+
 static bool host_blocks(struct vs_core_state *core, u32 sib)
 {
 	return pairing_mode == VS_PAIRING_STRICT && core->host[sib & 1];
 }
 
-static bool claim_live(struct vs_core_state *core, u32 th, u64 now)
+/*
+ * Does the sibling of @th run a vCPU of a VM other than @vm, or still show
+ * the vCPU it is switching away from?
+ */
+static __always_inline bool sibling_runs_other(struct vs_core_state *core, u32 th, s32 vm)
 {
-	return core->claims[th & 1] && now - core->claim_at[th & 1] < VS_CLAIM_TTL_NS;
+	s32 other = core->running_vm[(th ^ 1) & 1], leaving = core->leaving_vm[(th ^ 1) & 1];
+
+	return (other != VS_VM_NONE && other != vm) || (leaving != VS_VM_NONE && leaving != vm);
 }
 
 /*
- * Safe to commit thread @th to a vCPU of @vm: no other thread of the core
- * runs, holds or has claimed a vCPU of another VM. Called with the core locked.
+ * May thread @th hand its core to @vm? Only if no thread runs a vCPU of
+ * another VM (this thread's own vCPU excepted: @th is switching away from it)
+ * and nothing is committed to either thread. Called with the core locked.
  */
-static bool core_free_for(struct vs_core_state *core, u32 th, s32 vm, u64 now)
+static __always_inline bool core_handover_ok(struct vs_core_state *core, u32 th, s32 vm)
 {
-	u32 sib = (th ^ 1) & 1;
-	s32 other = core->running_vm[sib];
-
-	if (other != VS_VM_NONE && other != vm)
-		return false;
-	if ((claim_live(core, sib, now) || core->held[sib]) && core->owner != vm)
-		return false;
-	return true;
+	return !sibling_runs_other(core, th, vm) && !core->claims[0] && !core->claims[1];
 }
 
-static void claim_thread(struct vs_core_state *core, u32 th, u64 now)
+static void set_owner(struct vs_core_state *core, s32 vm, u64 now)
 {
-	if (!claim_live(core, th, now))
-		core->claims[th & 1] = 0;
-	core->claims[th & 1]++;
-	core->claim_at[th & 1] = now;
+	core->owner = vm;
+	core->owner_since = now;
+	core->draining = 0;
+}
+
+/* Drops one claim on @cpu (the vCPU it was for ran, left or was re-queued). */
+static void drop_claim(s32 cpu)
+{
+	struct vs_core_state *core;
+	u32 th;
+
+	core = core_of(cpu, &th);
+	if (!core)
+		return;
+	bpf_spin_lock(&core->lock);
+	if (core->claims[th & 1])
+		core->claims[th & 1]--;
+	bpf_spin_unlock(&core->lock);
+}
+
+/* Ends the claim the vCPU in @slot holds, if any; returns the CPU it was on, or -1. */
+static s32 release_claim(u32 slot)
+{
+	struct vs_claim *c = claim_of_slot(slot);
+	s32 cpu1;
+
+	if (!c)
+		return -1;
+	cpu1 = __sync_lock_test_and_set(&c->cpu1, 0);
+	if (cpu1 > 0)
+		drop_claim(cpu1 - 1);
+	return cpu1 - 1;
+}
+
+/*
+ * Reserve @cpu for a vCPU of @vm if the pairing rules allow, handing the core
+ * to @vm when @may_take_core and the core is free of other VMs. On success
+ * the thread carries one more claim, to be attached to a vCPU (attach_claim)
+ * or dropped (drop_claim).
+ */
+static bool reserve_cpu_for(s32 cpu, s32 vm, bool may_take_core)
+{
+	struct vs_core_state *core;
+	u64 now = bpf_ktime_get_ns();
+	u32 th;
+	bool ok = false;
+
+	core = core_of(cpu, &th);
+	if (!core)
+		return false;
+	bpf_spin_lock(&core->lock);
+	if (host_blocks(core, th ^ 1) || sibling_runs_other(core, th, vm)) {
+		ok = false;
+	} else if (core->owner == vm) {
+		ok = !core->draining;
+	} else if (may_take_core && core->running_vm[th & 1] == VS_VM_NONE &&
+		   core_handover_ok(core, th, vm)) {
+		set_owner(core, vm, now);
+		ok = true;
+	}
+	if (ok)
+		core->claims[th & 1]++;
+	bpf_spin_unlock(&core->lock);
+	return ok;
+}
+
+/*
+ * Move the first vCPU of @vm that may run on @cpu from its VM's DSQ to
+ * @dsq_id (this CPU's SCX_DSQ_LOCAL or SCX_DSQ_LOCAL_ON | cpu), attaching the
+ * claim reserved on @cpu to it. The claim is attached before the move, so the
+ * vCPU cannot run before it holds it; a vCPU another path is committing is
+ * skipped. @tid, if non-zero, restricts the search to that thread.
+ */
+static bool move_vcpu(s32 vm, s32 cpu, u64 dsq_id, u32 tid)
+{
+	struct bpf_iter_scx_dsq it;
+	struct task_struct *p;
+	bool moved = false;
+
+	if (vm < 0 || vm >= VS_MAX_VMS)
+		return false;
+	bpf_iter_scx_dsq_new(&it, VS_DSQ_VM(vm), 0);
+	while ((p = bpf_iter_scx_dsq_next(&it))) {
+		u32 ptid = p->pid;
+		struct vs_vcpu_id *id;
+		struct vs_claim *c;
+
+		if (tid && ptid != tid)
+			continue;
+		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			continue;
+		id = bpf_map_lookup_elem(&vcpu_map, &ptid);
+		if (!id || !(c = claim_of_slot(id->slot)))
+			continue;
+		if (__sync_val_compare_and_swap(&c->cpu1, 0, cpu + 1) != 0)
+			continue;
+		if (vs_dsq_move(&it, p, dsq_id, 0)) {
+			moved = true;
+			break;
+		}
+		__sync_lock_test_and_set(&c->cpu1, 0);
+	}
+	bpf_iter_scx_dsq_destroy(&it);
+	return moved;
 }
 
 /*
@@ -325,9 +486,6 @@ struct {
 	__type(value, struct sweep_timer);
 } sweep SEC(".maps");
 
-static bool claim_cpu_for(s32 cpu, s32 vm, bool may_take_core, bool claim);
-static void unclaim_cpu(s32 cpu);
-
 /* Run the placement sweep soon (it runs once however often it is asked). */
 static void request_sweep(u64 delay_ns)
 {
@@ -338,24 +496,26 @@ static void request_sweep(u64 delay_ns)
 		bpf_timer_start(&st->timer, delay_ns, 0);
 }
 
-/* Move the first vCPU of @vm that may run on @cpu into @cpu's local DSQ. */
-static bool move_vcpu_to(s32 vm, s32 cpu)
+/*
+ * Is @cpu running its idle task? Only a placement hint (safety comes from
+ * claims): inserting into an idle CPU's local DSQ wakes it, while a busy CPU
+ * would leave the vCPU waiting. Unlike the idle mask this consumes nothing.
+ */
+static bool cpu_is_idle(s32 cpu)
 {
-	struct bpf_iter_scx_dsq it;
-	struct task_struct *p;
-	bool moved = false;
+	struct task_struct *curr = scx_bpf_cpu_curr(cpu);
 
-	bpf_iter_scx_dsq_new(&it, VS_DSQ_VM(vm), 0);
-	while ((p = bpf_iter_scx_dsq_next(&it))) {
-		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
-			continue;
-		if (vs_dsq_move(&it, p, SCX_DSQ_LOCAL_ON | cpu, 0)) {
-			moved = true;
-			break;
-		}
-	}
-	bpf_iter_scx_dsq_destroy(&it);
-	return moved;
+	return curr && curr->pid == 0;
+}
+
+/*
+ * A thread with nothing of a VM on it: no vCPU running or committed, no host
+ * task. A cheap unlocked filter; reserve_cpu_for() decides under the lock.
+ */
+static bool thread_empty(struct vs_core_state *core, u32 th)
+{
+	return core->running_vm[th & 1] == VS_VM_NONE && !core->host[th & 1] &&
+	       !core->claims[th & 1];
 }
 
 /*
@@ -381,26 +541,20 @@ static int sweep_timer_fn(void *map, int *key, struct sweep_timer *st)
 		u32 th;
 
 		core = core_of(cpu, &th);
-		if (!core || core->running_vm[th & 1] != VS_VM_NONE || core->held[th & 1] ||
-		    core->host[th & 1])
+		if (!core || !thread_empty(core, th))
 			continue;
 		vm = core->owner;
-		if (vm < 0 || vm >= VS_MAX_VMS || core->draining ||
-		    scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm)) <= 0)
+		if (core->draining || vm_queued(vm) <= 0)
 			vm = best;
-		if (scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm)) <= 0)
+		if (vm_queued(vm) <= 0 || !cpu_is_idle(cpu))
 			continue;
-		if (!claim_cpu_for(cpu, vm, true, true))
+		if (!reserve_cpu_for(cpu, vm, true))
 			continue;
-		if (!scx_bpf_test_and_clear_cpu_idle(cpu)) {
-			unclaim_cpu(cpu);
-			continue;
-		}
-		if (move_vcpu_to(vm, cpu)) {
+		if (move_vcpu(vm, cpu, SCX_DSQ_LOCAL_ON | cpu, 0)) {
 			__sync_fetch_and_add(&core->sibling_wakeups, 1);
 			more = true;
 		} else {
-			unclaim_cpu(cpu);
+			drop_claim(cpu);
 		}
 	}
 	/* Threads still showing the previous owner may free up shortly. */
@@ -409,68 +563,17 @@ static int sweep_timer_fn(void *map, int *key, struct sweep_timer *st)
 	return 0;
 }
 
-/*
- * Commit @cpu to a vCPU of @vm if the pairing rules allow, taking ownership
- * of a core that runs nothing when @may_take_core. With @claim false it only
- * checks (a CPU keeping its current vCPU needs no claim). True if allowed.
- */
-static bool claim_cpu_for(s32 cpu, s32 vm, bool may_take_core, bool claim)
+/* Put @p on @cpu if @cpu is idle and the pairing rules allow. */
+static bool place_on_idle_cpu(struct task_struct *p, struct vs_task *t, s32 cpu, s32 vm,
+			      u64 enq_flags)
 {
-	struct vs_core_state *core;
-	u64 now = bpf_ktime_get_ns();
-	u32 th;
-	bool ok;
+	struct vs_claim *c = claim_of_slot(t->slot);
 
-	core = core_of(cpu, &th);
-	if (!core)
+	if (!c || !bpf_cpumask_test_cpu(cpu, p->cpus_ptr) || !cpu_is_idle(cpu) ||
+	    !reserve_cpu_for(cpu, vm, true))
 		return false;
-	bpf_spin_lock(&core->lock);
-	ok = !host_blocks(core, th ^ 1) && core_free_for(core, th, vm, now);
-	if (ok && core->owner != vm) {
-		ok = may_take_core && core->running_vm[th & 1] == VS_VM_NONE &&
-		     core->running_vm[(th ^ 1) & 1] == VS_VM_NONE && !claim_live(core, 0, now) &&
-		     !claim_live(core, 1, now) && !core->held[0] && !core->held[1];
-		if (ok) {
-			core->owner = vm;
-			core->owner_since = now;
-			core->draining = 0;
-		}
-	} else if (ok && core->draining) {
-		ok = false;
-	}
-	if (ok && claim)
-		claim_thread(core, th, now);
-	bpf_spin_unlock(&core->lock);
-	return ok;
-}
-
-static void unclaim_cpu(s32 cpu)
-{
-	struct vs_core_state *core;
-	u32 th;
-
-	core = core_of(cpu, &th);
-	if (!core)
-		return;
-	bpf_spin_lock(&core->lock);
-	if (core->claims[th & 1])
-		core->claims[th & 1]--;
-	bpf_spin_unlock(&core->lock);
-}
-
-/*
- * Put @p on @cpu if the pairing rules allow and @cpu is idle. The claim comes
- * first and the idle bit second: clearing the idle bit of a CPU we then do not
- * use would hide an idle CPU from every later search.
- */
-static bool place_on_idle_cpu(struct task_struct *p, s32 cpu, s32 vm, u64 enq_flags)
-{
-	if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr) || !claim_cpu_for(cpu, vm, true, true))
-		return false;
-	if (!scx_bpf_test_and_clear_cpu_idle(cpu)) {
-		unclaim_cpu(cpu);
-		return false;
-	}
+	/* The insertion is carried out after enqueue returns: the claim is in place first. */
+	c->cpu1 = cpu + 1;
 	vs_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice_ns, enq_flags);
 	return true;
 }
@@ -484,9 +587,8 @@ s32 BPF_STRUCT_OPS(vs_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 /*
  * Place a runnable vCPU on an idle CPU where the pairing rules allow it (its
  * previous CPU first, then cores its VM owns, then free cores), else on its
- * VM's DSQ for dispatch to pick up. Inserting into an idle CPU's local DSQ
- * wakes that CPU, so no kick is needed. SCX_ENQ_LAST asks whether the CPU
- * keeps its last task: yes if the core is still this VM's and not handed over.
+ * VM's DSQ for dispatch or the sweep to pick up. Inserting into an idle CPU's
+ * local DSQ wakes that CPU, so no kick is needed.
  */
 void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 {
@@ -495,11 +597,18 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 	s32 prev, vm;
 	u32 i, pass;
 
+	/*
+	 * A SCHED_EXT task that is no vCPU (e.g. a KVM worker a vCPU thread
+	 * forked, which inherits its policy) is host work: it runs where it woke,
+	 * like a fair task; the sibling treats it as a host task.
+	 */
 	if (!t) {
 		__sync_fetch_and_add(&stray_enqueues, 1);
-		vs_dsq_insert(p, VS_DSQ_STRAY, slice_ns, enq_flags);
+		vs_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, enq_flags);
 		return;
 	}
+	/* Back through enqueue without having run (migrated, restored): the old commitment ends. */
+	release_claim(t->slot);
 	vm = t->vm_id;
 	prev = scx_bpf_task_cpu(p);
 	/*
@@ -518,7 +627,7 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 	if (vs && vs->vtime + core_slice_ns < vtime_floor)
 		vs->vtime = vtime_floor - core_slice_ns;
 
-	if (place_on_idle_cpu(p, prev, vm, enq_flags))
+	if (place_on_idle_cpu(p, t, prev, vm, enq_flags))
 		return;
 	/* Pass 0: threads of cores this VM owns; pass 1: cores nobody uses. */
 	bpf_for(pass, 0, 2)
@@ -531,14 +640,13 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 			if ((s32)i == prev)
 				continue;
 			core = core_of(i, &th);
-			if (!core || core->running_vm[th & 1] != VS_VM_NONE || core->host[th & 1])
+			if (!core || !thread_empty(core, th))
 				continue;
 			if (pass == 0 && (core->owner != vm || core->draining))
 				continue;
-			if (pass == 1 && (core->running_vm[(th ^ 1) & 1] != VS_VM_NONE ||
-					  core->held[0] || core->held[1]))
+			if (pass == 1 && !thread_empty(core, th ^ 1))
 				continue;
-			if (place_on_idle_cpu(p, i, vm, enq_flags))
+			if (place_on_idle_cpu(p, t, i, vm, enq_flags))
 				return;
 		}
 	}
@@ -550,10 +658,18 @@ enum dispatch_decision {
 	DECIDE_NONE,
 	DECIDE_RUN,
 	DECIDE_KEEP_PREV,
+	DECIDE_WAIT_CLAIM,
 	DECIDE_FORCED_IDLE,
 	DECIDE_HOST_IDLE
 };
 
+/*
+ * Choose what this thread runs next. The owner keeps the core while it has
+ * runnable vCPUs and its turn (core_slice_ns) lasts or it is still the most
+ * owed VM; otherwise the core goes to the most owed VM once the sibling no
+ * longer runs the old owner (until then the owner drains and this thread
+ * idles, counted as forced idle).
+ */
 void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 {
 	struct vs_core_state *core;
@@ -561,9 +677,9 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	struct vs_vm_state *bvs;
 	struct vs_cpu_stats *cs;
 	u32 th, nr_best = 0, decision = DECIDE_NONE;
-	s32 owner, best, prev_vm = VS_VM_NONE, run_vm = VS_VM_NONE;
+	s32 owner, best, target = VS_VM_NONE, prev_vm = VS_VM_NONE;
 	u64 now = bpf_ktime_get_ns();
-	bool owner_changed = false, wake_sibling = false, owner_has_work;
+	bool owner_changed = false, owner_has_work, wake_sibling = false;
 	s32 owner_queued;
 
 	core = core_of(cpu, &th);
@@ -575,51 +691,48 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	if (prev && (prev->scx.flags & SCX_TASK_QUEUED) && (pt = vcpu_of(prev)))
 		prev_vm = pt->vm_id;
 	owner = core->owner;
-	owner_queued =
-	    owner >= 0 && owner < VS_MAX_VMS ? scx_bpf_dsq_nr_queued(VS_DSQ_VM(owner)) : 0;
+	owner_queued = vm_queued(owner);
 	owner_has_work = owner_queued > 0 || (owner >= 0 && owner == prev_vm);
 	best = pick_owed_vm(prev_vm, &nr_best);
 	bvs = vm_state_of(best);
 
 	bpf_spin_lock(&core->lock);
-	/*
-	 * Claims on this thread are not reset here: another CPU may have claimed
-	 * it and be inserting a vCPU into its local DSQ right now. Switch-ins
-	 * consume claims, and a claim that never turns into one lapses.
-	 */
+	if (core->owner != owner)
+		owner_queued = 1; /* changed meanwhile: do not assume it has nothing queued */
+	owner = core->owner;
 	if (host_blocks(core, th ^ 1)) {
 		decision = DECIDE_HOST_IDLE;
-	} else if (best >= 0 && core->owner == best && !core->draining) {
-		decision = best == prev_vm && nr_best == 0 ? DECIDE_KEEP_PREV : DECIDE_RUN;
-	} else if (best >= 0 && core->owner == owner && owner_has_work && !core->draining &&
-		   now - core->owner_since < core_slice_ns) {
-		/* Another VM is owed more, but the owner's turn on this core is not over. */
-		decision = owner == prev_vm && !owner_queued ? DECIDE_KEEP_PREV : DECIDE_RUN;
-		best = owner;
-	}
-	if (decision == DECIDE_NONE && best >= 0) {
-		if (core_free_for(core, th, best, now)) {
-			if (core->owner != best) {
-				core->owner = best;
-				core->owner_since = now;
-				owner_changed = true;
-			}
+	} else if (core->claims[th & 1]) {
+		/* A vCPU committed to this thread is on its way into the local DSQ. */
+		decision = DECIDE_WAIT_CLAIM;
+	} else if (owner >= 0 && owner_has_work &&
+		   (owner == best ||
+		    (!core->draining && now - core->owner_since < core_slice_ns))) {
+		target = owner;
+		if (owner == best)
 			core->draining = 0;
-			decision = best == prev_vm && nr_best == 0 ? DECIDE_KEEP_PREV : DECIDE_RUN;
-			wake_sibling = nr_best >= 2;
-		} else {
-			/* The sibling still runs the owner: hand over once it stops. */
-			core->draining = 1;
-			decision = DECIDE_FORCED_IDLE;
-		}
+	} else if (best >= 0 && core_handover_ok(core, th, best)) {
+		set_owner(core, best, now);
+		owner_changed = true;
+		target = best;
+	} else if (best >= 0) {
+		/* The sibling still runs the owner: hand over once it stops. */
+		core->draining = 1;
+		decision = DECIDE_FORCED_IDLE;
 	}
-	if (decision == DECIDE_RUN)
-		claim_thread(core, th, now);
-	/* An idle sibling may take another vCPU of the owner. */
-	if (decision == DECIDE_RUN && core->cpu[(th ^ 1) & 1] >= 0 &&
-	    core->running_vm[(th ^ 1) & 1] == VS_VM_NONE && !claim_live(core, th ^ 1, now))
-		wake_sibling = true;
-	run_vm = best;
+	if (target >= 0) {
+		if (sibling_runs_other(core, th, target)) {
+			/* The sibling is still switching away from the previous owner. */
+			decision = DECIDE_FORCED_IDLE;
+		} else if (target == prev_vm && !(target == best ? nr_best : owner_queued)) {
+			decision = DECIDE_KEEP_PREV;
+		} else {
+			decision = DECIDE_RUN;
+			core->claims[th & 1]++;
+		}
+		wake_sibling = decision != DECIDE_FORCED_IDLE && thread_empty(core, th ^ 1) &&
+			       core->cpu[(th ^ 1) & 1] >= 0;
+	}
 	owner = core->owner;
 	bpf_spin_unlock(&core->lock);
 
@@ -634,18 +747,23 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	}
 	switch (decision) {
 	case DECIDE_RUN:
-		if (vs_dsq_move_to_local(VS_DSQ_VM(run_vm))) {
-			if (wake_sibling && scx_bpf_dsq_nr_queued(VS_DSQ_VM(run_vm)) > 0)
+		if (move_vcpu(target, cpu, SCX_DSQ_LOCAL, 0)) {
+			if (wake_sibling && vm_queued(target) > 0)
 				request_sweep(0);
 			return;
 		}
-		bpf_spin_lock(&core->lock);
-		if (core->claims[th & 1])
-			core->claims[th & 1]--;
-		bpf_spin_unlock(&core->lock);
+		drop_claim(cpu);
+		if (prev && target == prev_vm) {
+			prev->scx.slice = slice_ns;
+			return;
+		}
 		break;
 	case DECIDE_KEEP_PREV:
-		/* prev comes back through SCX_ENQ_LAST in vs_enqueue and the sweep. */
+		/* A refilled slice makes the kernel keep prev running after dispatch. */
+		if (prev)
+			prev->scx.slice = slice_ns;
+		return;
+	case DECIDE_WAIT_CLAIM:
 		return;
 	case DECIDE_FORCED_IDLE:
 		start_idle_window(cpu, now, IDLE_FORCED, owner);
@@ -654,22 +772,16 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 		start_idle_window(cpu, now, IDLE_HOST, owner);
 		return;
 	}
-	/* Nothing of ours to run: strays, but only on a core free of vCPUs. */
-	if (core->running_vm[0] == VS_VM_NONE && core->running_vm[1] == VS_VM_NONE &&
-	    !claim_live(core, 0, now) && !claim_live(core, 1, now) && !core->held[0] &&
-	    !core->held[1] && vs_dsq_move_to_local(VS_DSQ_STRAY)) {
-		if (cs)
-			cs->stray_runs++;
-		return;
-	}
 	if (cs)
 		cs->empty_dispatch++;
 }
 
 /*
- * What each hardware thread really runs, from the same event an independent
- * tracer sees. running_vm is stored before a claim is consumed so a sibling
- * reading claims then running_vm under its lock never misses both.
+ * Switch-out half of what each hardware thread runs (ops.running is the
+ * switch-in half): any switch to a task other than the vCPU that ops.running
+ * just put on this CPU clears running_vm, at the same event an independent
+ * tracer sees. No task storage here: tracing programs may find it busy and
+ * get NULL, which would misread a vCPU as a host task.
  */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(vs_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
@@ -677,41 +789,36 @@ int BPF_PROG(vs_sched_switch, bool preempt, struct task_struct *prev, struct tas
 {
 	s32 cpu = bpf_get_smp_processor_id(), sib_cpu;
 	struct vs_core_state *core;
-	struct vs_task *tn, *tp;
 	struct vs_cpu_stats *cs;
-	u32 th;
+	u32 th, next_tid = next->pid, was_host;
+	s32 was_vm;
 	bool host;
 
 	core = core_of(cpu, &th);
 	if (!core)
 		return 0;
-	tn = vcpu_of(next);
-	tp = vcpu_of(prev);
-	host = !tn && next->pid != 0;
-	/*
-	 * A vCPU preempted by a higher class waits at the head of this CPU's local
-	 * DSQ (if it had slice left): held until the host task leaves.
-	 */
-	if (tp && prev_state == TASK_RUNNING && host)
-		core->held[th & 1] = 1;
-	if (tn) {
-		s32 other = core->running_vm[(th ^ 1) & 1];
-
-		if (other != VS_VM_NONE && other != (s32)tn->vm_id)
-			__sync_fetch_and_add(&self_check_overlaps, 1);
+	core->leaving_vm[th & 1] = VS_VM_NONE;
+	if (next_tid && next_tid == core->running_tid[th & 1]) {
+		core->host[th & 1] = 0;
+		if (sibling_runs_other(core, th, core->running_vm[th & 1]))
+			__sync_fetch_and_add(&switch_overlaps, 1);
+		return 0;
 	}
-	__sync_lock_test_and_set(&core->running_vm[th & 1], tn ? (s32)tn->vm_id : VS_VM_NONE);
+	if (next_tid && bpf_map_lookup_elem(&vcpu_map, &next_tid) && !(next->flags & PF_EXITING))
+		__sync_fetch_and_add(&unrecorded_switches, 1);
+	was_vm = __sync_lock_test_and_set(&core->running_vm[th & 1], VS_VM_NONE);
+	core->running_tid[th & 1] = 0;
+	was_host = core->host[th & 1];
+	host = next_tid != 0;
 	core->host[th & 1] = host;
-	if (!host)
-		core->held[th & 1] = 0;
-	if (tn && core->claims[th & 1])
-		__sync_fetch_and_sub(&core->claims[th & 1], 1);
 	sib_cpu = core->cpu[(th ^ 1) & 1];
-	/* A host task left: a sibling that idled for it may run vCPUs again. */
-	if (!host && !vcpu_of(prev) && prev->pid != 0 && sib_cpu >= 0 && core->owner >= 0 &&
+	if (sib_cpu < 0)
+		return 0;
+	/* A host task or the old owner's vCPU left: an idling sibling may run vCPUs now. */
+	if (!host && (was_host || was_vm != VS_VM_NONE) &&
 	    core->running_vm[(th ^ 1) & 1] == VS_VM_NONE)
 		request_sweep(0);
-	if (host && pairing_mode == VS_PAIRING_STRICT && sib_cpu >= 0 &&
+	if (host && pairing_mode == VS_PAIRING_STRICT &&
 	    core->running_vm[(th ^ 1) & 1] != VS_VM_NONE) {
 		cs = cpu_stats_of(sib_cpu);
 		if (cs)
@@ -722,7 +829,8 @@ int BPF_PROG(vs_sched_switch, bool preempt, struct task_struct *prev, struct tas
 
 /*
  * Per tick on a CPU running a vCPU: cut the slice short if a host task runs on
- * the sibling (strict mode) or the core is being handed to another VM.
+ * the sibling (strict mode), the core is being handed to another VM, or the
+ * vCPU got here outside the pairing rules.
  */
 void BPF_STRUCT_OPS(vs_tick, struct task_struct *p)
 {
@@ -735,7 +843,8 @@ void BPF_STRUCT_OPS(vs_tick, struct task_struct *p)
 	core = core_of(bpf_get_smp_processor_id(), &th);
 	if (!core)
 		return;
-	if (host_blocks(core, th ^ 1) || core->draining || core->owner != (s32)t->vm_id)
+	if (host_blocks(core, th ^ 1) || core->draining || core->owner != (s32)t->vm_id ||
+	    sibling_runs_other(core, th, t->vm_id))
 		p->scx.slice = 0;
 }
 
@@ -751,16 +860,64 @@ void BPF_STRUCT_OPS(vs_runnable, struct task_struct *p, u64 enq_flags)
 	send_msg(t, st, VS_MSG_VCPU_WAKEUP);
 }
 
+/*
+ * Switch-in half of what each hardware thread runs: running_vm is set under
+ * the core's lock before the vCPU's claim ends, so a sibling deciding under
+ * the lock always sees one or the other. A vCPU that got here without a claim
+ * (enrolled while running, a kernel fallback) takes a free core or, if the
+ * core is another VM's, is counted and cut at the next tick.
+ */
 void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 {
 	struct vs_task *t = vcpu_of(p);
+	struct vs_core_state *core;
 	struct vs_vcpu_stats *st;
 	struct vs_cpu_stats *cs;
-	u32 cpu = bpf_get_smp_processor_id();
+	/* Not the current CPU: a property change may re-run a remote CPU's current task. */
+	u32 cpu = scx_bpf_task_cpu(p), th;
 	u64 now = bpf_ktime_get_ns();
+	bool bad = false, wake_sibling = false;
+	s32 vm, claimed;
 
-	if (!t || !(st = stats_of(t)))
+	if (!t) {
+		if ((cs = cpu_stats_of(cpu)))
+			cs->stray_runs++;
 		return;
+	}
+	if (!(st = stats_of(t)))
+		return;
+	vm = t->vm_id;
+	core = core_of(cpu, &th);
+	/* An exiting thread runs no guest code: the sched_switch hook sees it as a host task. */
+	if (core && !(p->flags & PF_EXITING)) {
+		bpf_spin_lock(&core->lock);
+		/*
+		 * The task this CPU is leaving is still current until the switch:
+		 * until the hook sees it, the thread counts as running both.
+		 */
+		if (core->running_vm[th & 1] != VS_VM_NONE && core->running_vm[th & 1] != vm)
+			core->leaving_vm[th & 1] = core->running_vm[th & 1];
+		core->running_vm[th & 1] = RECORDED_VM(vm);
+		core->running_tid[th & 1] = p->pid;
+		if (core->owner != vm && core_handover_ok(core, th, vm))
+			set_owner(core, vm, now);
+		bad = core->owner != vm || sibling_runs_other(core, th, vm);
+		wake_sibling = thread_empty(core, th ^ 1) && core->cpu[(th ^ 1) & 1] >= 0;
+		bpf_spin_unlock(&core->lock);
+	}
+	claimed = release_claim(t->slot);
+	if (claimed < 0)
+		__sync_fetch_and_add(&unclaimed_runs, 1);
+	else if (claimed != (s32)cpu)
+		__sync_fetch_and_add(&misplaced_runs, 1);
+	if (bad) {
+		__sync_fetch_and_add(&self_check_overlaps, 1);
+		p->scx.slice = 0;
+	} else if (wake_sibling && cpu_in_forced_idle(core->cpu[(th ^ 1) & 1]) &&
+		   vm_queued(vm) > 0) {
+		request_sweep(0);
+	}
+
 	end_idle_window(cpu, now);
 	t->started_at = now;
 	if (t->runnable_at && now > t->runnable_at)
@@ -774,6 +931,29 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 	if (cs)
 		cs->vcpu_runs++;
 	send_msg(t, st, VS_MSG_VCPU_ON_CPU);
+}
+
+/*
+ * A vCPU preempted with slice left (a host task took the CPU) waits at the
+ * head of this CPU's local DSQ: it keeps a claim on this thread until it runs
+ * again, so the core stays its VM's meanwhile.
+ */
+static void hold_preempted(struct task_struct *p, struct vs_task *t)
+{
+	struct vs_claim *c = claim_of_slot(t->slot);
+	struct vs_core_state *core;
+	u32 cpu = scx_bpf_task_cpu(p), th;
+
+	if (!c || !p->scx.slice || (p->flags & PF_EXITING))
+		return;
+	core = core_of(cpu, &th);
+	if (!core)
+		return;
+	release_claim(t->slot);
+	bpf_spin_lock(&core->lock);
+	core->claims[th & 1]++;
+	bpf_spin_unlock(&core->lock);
+	c->cpu1 = cpu + 1;
 }
 
 void BPF_STRUCT_OPS(vs_stopping, struct task_struct *p, bool runnable)
@@ -797,6 +977,7 @@ void BPF_STRUCT_OPS(vs_stopping, struct task_struct *p, bool runnable)
 		__sync_fetch_and_add(&vs->vtime, ran * VS_WEIGHT_SCALE / vm_weight(t->vm_id));
 	}
 	if (runnable) {
+		hold_preempted(p, t);
 		st->preempts++;
 		t->runnable_at = now;
 		send_msg(t, st, VS_MSG_VCPU_PREEMPTED);
@@ -810,6 +991,8 @@ void BPF_STRUCT_OPS(vs_quiescent, struct task_struct *p, u64 deq_flags)
 
 	if (!t || !(st = stats_of(t)))
 		return;
+	/* Left the runqueue without running (moved to another class, killed): no commitment. */
+	release_claim(t->slot);
 	if (deq_flags & SCX_DEQ_SLEEP)
 		send_msg(t, st, VS_MSG_VCPU_BLOCKED);
 }
@@ -832,6 +1015,7 @@ void BPF_STRUCT_OPS(vs_enable, struct task_struct *p)
 		return;
 	}
 	t->is_vcpu = true;
+	release_claim(id->slot);
 	t->vm_id = id->vm_id;
 	t->vcpu_index = id->vcpu_index;
 	t->slot = id->slot;
@@ -851,8 +1035,218 @@ void BPF_STRUCT_OPS(vs_disable, struct task_struct *p)
 
 	if (!t || !(st = stats_of(t)))
 		return;
+	release_claim(t->slot);
 	send_msg(t, st, (p->flags & PF_EXITING) ? VS_MSG_VCPU_DEAD : VS_MSG_VCPU_DEPARTED);
 	t->is_vcpu = false;
+}
+
+/* Transactions: the agent's explicit placements (see vmm_sched_abi.h). */
+struct txn_member {
+	struct vs_txn_facts f;
+	u32 cpu;
+	u32 tid;
+	u32 outcome;
+	int take_core;
+};
+
+/* Is vCPU @tid of @vm waiting, uncommitted, on its VM's DSQ? */
+static bool vcpu_waiting(s32 vm, u32 tid)
+{
+	struct bpf_iter_scx_dsq it;
+	struct task_struct *p;
+	bool found = false;
+
+	if (vm < 0 || vm >= VS_MAX_VMS)
+		return false;
+	bpf_iter_scx_dsq_new(&it, VS_DSQ_VM(vm), 0);
+	while ((p = bpf_iter_scx_dsq_next(&it))) {
+		if (p->pid == tid) {
+			found = true;
+			break;
+		}
+	}
+	bpf_iter_scx_dsq_destroy(&it);
+	return found;
+}
+
+/* The facts about slot @cpu that need no lock. */
+static void txn_gather(struct txn_member *m, u32 cpu, struct vs_txn *tx)
+{
+	struct vs_vcpu_stats *st;
+	struct vs_vcpu_id *id;
+	struct vs_claim *c;
+	u32 tid = tx->tid, slot;
+
+	m->cpu = cpu;
+	m->tid = tid;
+	m->f.seq_txn = tx->seqnum;
+	m->f.vm = VS_VM_NONE;
+	id = bpf_map_lookup_elem(&vcpu_map, &tid);
+	if (!id || id->vm_id >= VS_MAX_VMS)
+		return;
+	slot = id->slot;
+	st = bpf_map_lookup_elem(&vcpu_stats, &slot);
+	c = claim_of_slot(slot);
+	if (!st || !c)
+		return;
+	m->f.known_vcpu = 1;
+	m->f.vm = id->vm_id;
+	m->f.seq_now = st->seqnum;
+	m->f.queued = !c->cpu1 && vcpu_waiting(m->f.vm, tid);
+}
+
+/* The facts about thread @th of @core; called with the core locked. */
+static void txn_core_facts(struct txn_member *m, struct vs_core_state *core, u32 th)
+{
+	m->f.in_enclave = 1;
+	m->f.host_blocks = host_blocks(core, th ^ 1);
+	m->f.owner = core->owner;
+	m->f.draining = core->draining;
+	m->f.this_running = core->running_vm[th & 1];
+	m->f.sib_running = core->running_vm[(th ^ 1) & 1];
+	m->f.claims = core->claims[0] + core->claims[1];
+}
+
+static void txn_finish(struct vs_txn *tx, u32 outcome)
+{
+	if (outcome >= VS_TXN_NR_OUTCOMES)
+		outcome = VS_TXN_BAD_SLOT;
+	tx->outcome = outcome;
+	tx->committed_at = bpf_ktime_get_ns();
+	__sync_fetch_and_add(&txn_outcomes[outcome], 1);
+	__sync_lock_test_and_set(&tx->state, VS_TXN_DONE);
+}
+
+/* Move a decided member's vCPU onto its CPU; on a lost race the claim goes back. */
+static u32 txn_move(struct txn_member *m)
+{
+	if (move_vcpu(m->f.vm, m->cpu, SCX_DSQ_LOCAL_ON | m->cpu, m->tid))
+		return VS_TXN_COMPLETE;
+	drop_claim(m->cpu);
+	return VS_TXN_NOT_RUNNABLE;
+}
+
+static u32 txn_commit_single(u32 cpu, struct vs_txn *tx)
+{
+	struct txn_member m = {};
+	struct vs_core_state *core;
+	u64 now = bpf_ktime_get_ns();
+	u32 th;
+
+	txn_gather(&m, cpu, tx);
+	m.f.owner = VS_VM_NONE;
+	m.f.this_running = m.f.sib_running = VS_VM_NONE;
+	core = core_of(cpu, &th);
+	if (!core)
+		return vs_txn_decide(&m.f, &m.take_core);
+	bpf_spin_lock(&core->lock);
+	txn_core_facts(&m, core, th);
+	m.outcome = vs_txn_decide(&m.f, &m.take_core);
+	if (m.outcome == VS_TXN_COMPLETE) {
+		if (m.take_core)
+			set_owner(core, m.f.vm, now);
+		core->claims[th & 1]++;
+	}
+	bpf_spin_unlock(&core->lock);
+	return m.outcome == VS_TXN_COMPLETE ? txn_move(&m) : m.outcome;
+}
+
+/*
+ * A group commit: both threads of one core, vCPUs of one VM, decided on one
+ * snapshot of the core under its lock: both commit or neither does.
+ */
+static void txn_commit_group(u32 cpu0, struct vs_txn *tx0, u32 cpu1, struct vs_txn *tx1)
+{
+	struct txn_member a = {}, b = {};
+	struct vs_core_state *core;
+	u64 now = bpf_ktime_get_ns();
+	u32 th;
+
+	txn_gather(&a, cpu0, tx0);
+	txn_gather(&b, cpu1, tx1);
+	core = core_of(cpu0, &th);
+	if (!core) {
+		txn_finish(tx0, VS_TXN_NOT_IN_ENCLAVE);
+		txn_finish(tx1, VS_TXN_GROUP_FAILED);
+		return;
+	}
+	bpf_spin_lock(&core->lock);
+	txn_core_facts(&a, core, th);
+	txn_core_facts(&b, core, th ^ 1);
+	a.outcome = vs_txn_decide(&a.f, &a.take_core);
+	b.outcome = vs_txn_decide(&b.f, &b.take_core);
+	if (a.outcome == VS_TXN_COMPLETE && b.outcome == VS_TXN_COMPLETE && a.f.vm != b.f.vm)
+		a.outcome = b.outcome = VS_TXN_WRONG_VM;
+	if (a.outcome == VS_TXN_COMPLETE && b.outcome == VS_TXN_COMPLETE) {
+		if (a.take_core || b.take_core)
+			set_owner(core, a.f.vm, now);
+		core->claims[0]++;
+		core->claims[1]++;
+	}
+	bpf_spin_unlock(&core->lock);
+	if (a.outcome != VS_TXN_COMPLETE || b.outcome != VS_TXN_COMPLETE) {
+		txn_finish(tx0, a.outcome != VS_TXN_COMPLETE ? a.outcome : VS_TXN_GROUP_FAILED);
+		txn_finish(tx1, b.outcome != VS_TXN_COMPLETE ? b.outcome : VS_TXN_GROUP_FAILED);
+		return;
+	}
+	a.outcome = txn_move(&a);
+	b.outcome = txn_move(&b);
+	if (a.outcome != b.outcome)
+		__sync_fetch_and_add(&txn_group_partial, 1);
+	txn_finish(tx0, a.outcome);
+	txn_finish(tx1, b.outcome);
+}
+
+/*
+ * Commit every pending transaction slot. Run by the agent (BPF_PROG_RUN), like
+ * ghOSt's commit syscall; outside any rq lock, so it may move vCPUs into any
+ * CPU's local DSQ. A group slot is committed together with its sibling's.
+ */
+SEC("syscall")
+int vs_commit(struct vs_commit_args *args)
+{
+	u32 cpu, committed = 0, complete = 0;
+
+	/* The DSQ iterator needs RCU; struct_ops programs have it implicitly, syscall ones do not.
+	 */
+	bpf_rcu_read_lock();
+	bpf_for(cpu, 0, nr_cpus)
+	{
+		struct vs_txn *tx = bpf_map_lookup_elem(&txns, &cpu), *sx;
+		struct vs_cpu_ctx *c;
+		u32 sib, outcome;
+
+		if (!tx || tx->state != VS_TXN_PENDING)
+			continue;
+		if (tx->flags & ~VS_TXN_F_GROUP) {
+			txn_finish(tx, VS_TXN_BAD_SLOT);
+			committed++;
+			continue;
+		}
+		if (!(tx->flags & VS_TXN_F_GROUP)) {
+			outcome = txn_commit_single(cpu, tx);
+			txn_finish(tx, outcome);
+			committed++;
+			complete += outcome == VS_TXN_COMPLETE;
+			continue;
+		}
+		c = cpu_ctx_of(cpu);
+		sib = c && c->sibling >= 0 ? c->sibling : cpu;
+		sx = bpf_map_lookup_elem(&txns, &sib);
+		if (!sx || sib == cpu || sx->state != VS_TXN_PENDING ||
+		    !(sx->flags & VS_TXN_F_GROUP)) {
+			txn_finish(tx, VS_TXN_BAD_SLOT);
+			committed++;
+			continue;
+		}
+		txn_commit_group(cpu, tx, sib, sx);
+		committed += 2;
+		complete += (tx->outcome == VS_TXN_COMPLETE) + (sx->outcome == VS_TXN_COMPLETE);
+	}
+	bpf_rcu_read_unlock();
+	args->committed = committed;
+	args->complete = complete;
+	return 0;
 }
 
 /*
@@ -906,6 +1300,6 @@ struct sched_ext_ops vmm_sched_ops = {
     .disable = (void *)vs_disable,
     .init = (void *)vs_init,
     .exit = (void *)vs_exit,
-    .flags = SCX_OPS_SWITCH_PARTIAL | SCX_OPS_ENQ_LAST,
+    .flags = SCX_OPS_SWITCH_PARTIAL | SCX_OPS_ENQ_LAST | SCX_OPS_ENQ_MIGRATION_DISABLED,
     .name = "vmm_sched",
 };

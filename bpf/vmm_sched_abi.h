@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define VS_ABI_VERSION 2
+#define VS_ABI_VERSION 3
 
 #define VS_MAX_CPUS  256
 #define VS_MAX_VMS   64
@@ -72,30 +72,30 @@ struct vs_cpu_stats {
 /*
  * core_state[core_id] (core_id = lowest CPU of the core): who owns the core.
  * Invariant: a hardware thread runs, or is committed to run, only vCPUs of
- * `owner`, and `owner` changes only while no thread of the core runs or is
- * committed to a vCPU of another VM. running_vm and host are written by the
- * scheduler's sched_switch hook (what each thread really runs); claims count
- * vCPUs committed to a thread's local DSQ that have not switched in yet.
+ * `owner`; `owner` changes only while no thread of the core runs a vCPU of
+ * another VM and no vCPU is committed to either thread. running_vm is set
+ * under the lock when a vCPU is put on the CPU (ops.running) and cleared by
+ * the scheduler's sched_switch hook when the CPU switches to anything else, so
+ * it covers at least the interval an independent sched_switch tracer sees.
+ * claims count vCPUs committed to a thread (in or on their way to its local
+ * DSQ, or preempted there by a host task) that have not run yet; each belongs
+ * to one vCPU (vcpu_claim) and ends when it runs, leaves or is re-queued.
  */
 #define VS_THREADS_PER_CORE 2
-/*
- * A claimed vCPU switches in within microseconds unless the CPU is stalled;
- * a claim whose task vanished (killed, moved) must not pin the core forever.
- */
-#define VS_CLAIM_TTL_NS (1000ULL * 1000 * 1000)
 struct vs_core_state {
 	struct bpf_spin_lock lock;
 	__s32 owner;	/* VM id or VS_VM_NONE */
 	__u32 draining; /* the owner must hand over: start no more of its vCPUs */
 	__u32 pad;
 	__u64 owner_since;
-	__s32 running_vm[VS_THREADS_PER_CORE]; /* VM whose vCPU runs there, or VS_VM_NONE */
+	__s32 running_vm[VS_THREADS_PER_CORE];	/* VM whose vCPU runs there, or VS_VM_NONE */
+	__u32 running_tid[VS_THREADS_PER_CORE]; /* that vCPU's tid */
+	/* VM of the vCPU a thread is switching away from, until the switch happens */
+	__s32 leaving_vm[VS_THREADS_PER_CORE];
 	__u32 claims[VS_THREADS_PER_CORE];
-	__u64 claim_at[VS_THREADS_PER_CORE]; /* claims older than VS_CLAIM_TTL_NS are void */
-	__u32 held[VS_THREADS_PER_CORE];     /* a vCPU preempted by a host task waits there */
-	__u32 host[VS_THREADS_PER_CORE];     /* a host (non-vCPU) task runs there */
-	__s32 cpu[VS_THREADS_PER_CORE];	     /* the CPUs of the core, -1 if absent */
-	__u64 sibling_wakeups;		     /* vCPUs the placement sweep put on an idle thread */
+	__u32 host[VS_THREADS_PER_CORE]; /* a host (non-vCPU) task runs there */
+	__s32 cpu[VS_THREADS_PER_CORE];	 /* the CPUs of the core, -1 if absent */
+	__u64 sibling_wakeups;		 /* vCPUs the placement sweep put on an idle thread */
 };
 
 /* vm_state[vm_id]: written by BPF. */
@@ -143,6 +143,47 @@ struct vs_msg {
 	__u32 pad;
 	__u64 timestamp; /* bpf_ktime_get_ns() */
 	__u64 runtime;	 /* total run_ns of the vCPU at the event */
+};
+
+/*
+ * Transactions agent -> kernel (ghOSt-style): txns[cpu] is one slot per CPU in
+ * a mmapable array. The agent fills tid, seqnum, flags and gen, then sets
+ * state = VS_TXN_PENDING last and runs the `vs_commit` syscall program. The
+ * scheduler commits every pending slot ("run vCPU tid on this CPU if its
+ * seqnum is still seqnum"), writes outcome and committed_at, then state =
+ * VS_TXN_DONE. Slots with VS_TXN_F_GROUP on both threads of a core commit
+ * together: both or neither (outcome VS_TXN_GROUP_FAILED on the one that was
+ * fine). A committed vCPU waits in the CPU's local DSQ if the CPU is busy.
+ */
+enum vs_txn_state { VS_TXN_FREE = 0, VS_TXN_PENDING = 1, VS_TXN_DONE = 2 };
+enum vs_txn_outcome {
+	VS_TXN_NONE = 0,
+	VS_TXN_COMPLETE,       /* committed: the vCPU runs there next */
+	VS_TXN_STALE,	       /* the vCPU's seqnum moved on since the agent looked */
+	VS_TXN_NOT_RUNNABLE,   /* the vCPU is running, blocked or already committed */
+	VS_TXN_WRONG_VM,       /* the core runs or is committed to another VM */
+	VS_TXN_NOT_IN_ENCLAVE, /* the CPU is not an enclave CPU */
+	VS_TXN_UNKNOWN_VCPU,   /* the tid is not an enrolled vCPU */
+	VS_TXN_HOST_BUSY,      /* strict pairing: a host task runs on the sibling */
+	VS_TXN_GROUP_FAILED,   /* the other slot of the group failed */
+	VS_TXN_BAD_SLOT,       /* malformed slot (group without a partner, bad flags) */
+	VS_TXN_NR_OUTCOMES,
+};
+#define VS_TXN_F_GROUP (1U << 0)
+struct vs_txn {
+	__u32 state;   /* enum vs_txn_state */
+	__u32 outcome; /* enum vs_txn_outcome */
+	__u32 tid;
+	__u32 seqnum;
+	__u32 flags;
+	__u32 gen; /* the agent's, echoed untouched */
+	__u64 committed_at;
+};
+
+/* The context of the `vs_commit` syscall program. */
+struct vs_commit_args {
+	__u32 committed; /* out: slots that reached VS_TXN_DONE */
+	__u32 complete;	 /* out: of which VS_TXN_COMPLETE */
 };
 
 /* Why the BPF scheduler left, copied from ops.exit for the agent to report. */

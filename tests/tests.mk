@@ -3,13 +3,19 @@ include tests/checker/checker.mk
 include tests/tools/tools.mk
 
 .PHONY: vm-test test demo
+# A scheduler built to ignore the sibling, for the test that proves the pair
+# checker catches a broken scheduler (tests/vm/cases/pairing_broken_variant.sh).
+$(BUILD)/broken/vmm-schedd: $(BUILD)/vmm-schedd
+	$(MAKE) BUILD=$(BUILD)/broken BPF_EXTRA_CFLAGS=-DVS_TEST_BREAK_PAIRING SANITIZE= \
+		$(BUILD)/broken/vmm-schedd
+
 # The VM suite only (needs root: virtiofsd shares the host root with the VM).
-vm-test: all
+vm-test: all $(BUILD)/broken/vmm-schedd
 	tests/vm/run --timeout 2400 -- tests/vm/suite
 
 # Everything, on a fresh machine: packages, build, unit, host and VM tests.
 test: deps
-	$(MAKE) all
+	$(MAKE) all $(BUILD)/broken/vmm-schedd
 	tests/run-all
 
 # The main job on a built-in default: three test VMs scheduled in the test VM.

@@ -78,6 +78,12 @@ struct {
 	__type(value, struct pc_core);
 } cores SEC(".maps");
 
+/* Closed cross-VM intervals, for --verbose. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} overlap_log SEC(".maps");
+
 /* Switches seen per watched CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -159,8 +165,9 @@ int BPF_PROG(pc_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	__u32 *watched;
 	__s32 *s;
 	__u64 *nsw, now;
+	struct pc_overlap_event ev = {};
 	struct pc_core *core;
-	bool cross, host;
+	bool cross, host, closed;
 	int slot;
 
 	watched = bpf_map_lookup_elem(&enclave, &cpu);
@@ -202,8 +209,27 @@ int BPF_PROG(pc_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	cross = core->kind[0] == PC_VCPU && core->kind[1] == PC_VCPU && core->vm[0] != core->vm[1];
 	host = (core->kind[0] == PC_VCPU && core->kind[1] == PC_HOST) ||
 	       (core->kind[0] == PC_HOST && core->kind[1] == PC_VCPU);
+	if (cross && !core->cross.open) {
+		core->cross_tid[0] = core->tid[0];
+		core->cross_tid[1] = core->tid[1];
+		core->cross_vm[0] = core->vm[0];
+		core->cross_vm[1] = core->vm[1];
+	}
+	closed = !cross && core->cross.open;
+	if (closed) {
+		ev.core = core_id;
+		ev.closing_cpu = cpu;
+		ev.tid[0] = core->cross_tid[0];
+		ev.tid[1] = core->cross_tid[1];
+		ev.vm[0] = core->cross_vm[0];
+		ev.vm[1] = core->cross_vm[1];
+		ev.start = core->cross.start;
+		ev.ns = now - core->cross.start;
+	}
 	step(&core->cross, cross, now);
 	step(&core->host, host, now);
 	bpf_spin_unlock(&core->lock);
+	if (closed)
+		bpf_ringbuf_output(&overlap_log, &ev, sizeof(ev), 0);
 	return 0;
 }

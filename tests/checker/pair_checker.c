@@ -588,8 +588,24 @@ static bool cpu_online(int cpu, const bool *online)
 	return cpu >= 0 && cpu < PC_MAX_CPUS && online[cpu];
 }
 
+/* --verbose: one line per closed cross-VM interval. */
+static int log_overlap(void *ctx, void *data, size_t len)
+{
+	const struct pc_overlap_event *e = data;
+
+	if (len < sizeof(*e))
+		return 0;
+	fprintf(stderr,
+		"pair-checker: overlap core=%u closed_by_cpu=%u tids=%u,%u vms=%u,%u start=%llu "
+		"ns=%llu\n",
+		e->core, e->closing_cpu, e->tid[0], e->tid[1], e->vm[0], e->vm[1],
+		(unsigned long long)e->start, (unsigned long long)e->ns);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	struct ring_buffer *overlaps = NULL;
 	static struct options opt;
 	static bool online[PC_MAX_CPUS], watched[PC_MAX_CPUS];
 	static int sib[PC_MAX_CPUS];
@@ -701,6 +717,12 @@ int main(int argc, char **argv)
 	logv("watching %d CPUs, %d vCPU threads tracked", nr_watched, nr_tracked);
 	fprintf(stderr, "pair-checker: ready\n");
 
+	if (verbose) {
+		overlaps =
+		    ring_buffer__new(bpf_map__fd(skel->maps.overlap_log), log_overlap, NULL, NULL);
+		if (!overlaps)
+			die("cannot open the overlap log: %s", strerror(errno));
+	}
 	if (opt.duration_s > 0)
 		deadline = now_ns() + (__u64)(opt.duration_s * 1e9);
 	while (!stop_requested) {
@@ -716,8 +738,14 @@ int main(int argc, char **argv)
 		ts.tv_sec = (time_t)(wait / 1000000000ULL);
 		ts.tv_nsec = (long)(wait % 1000000000ULL);
 		nanosleep(&ts, NULL); /* a signal cuts it short */
+		if (overlaps)
+			ring_buffer__consume(overlaps);
 		if (!stop_requested)
 			rescan(&opt);
+	}
+	if (overlaps) {
+		ring_buffer__consume(overlaps);
+		ring_buffer__free(overlaps);
 	}
 
 	/* Stop tracing first: the state is then frozen and open intervals end now. */

@@ -42,9 +42,21 @@ struct pc_core {
 	__u32 kind[2];
 	__u32 vm[2];
 	__u32 tid[2];
-	__u64 last_ts; /* latest event time applied: events are applied in order */
+	__u64 last_ts;	    /* latest event time applied: events are applied in order */
+	__u32 cross_tid[2]; /* the vCPUs that opened the current cross-VM interval */
+	__u32 cross_vm[2];
 	struct pc_ovl cross;
 	struct pc_ovl host;
+};
+
+/* A closed cross-VM interval, reported through the `overlap_log` ring buffer. */
+struct pc_overlap_event {
+	__u32 core;
+	__u32 closing_cpu; /* the CPU whose switch closed it */
+	__u32 tid[2];	   /* the vCPUs on thread 0 and 1 when it opened */
+	__u32 vm[2];
+	__u64 start;
+	__u64 ns;
 };
 
 #endif

@@ -91,6 +91,7 @@ static void block_signals(void)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGNAL_VCPU_KICK);
 	sigaddset(&set, SIGNAL_VCPU_FAILED);
+	sigaddset(&set, SIGNAL_VM_RESUME);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
@@ -105,6 +106,24 @@ static void configure_guest(const struct options *opts, struct vcpu *vcpus, uint
 		    .tsc_khz = khz,
 		};
 	}
+}
+
+/* Paused start: hold the vCPUs outside the guest until resumed or stopped. */
+static void wait_for_resume(const struct options *opts, struct vcpu_control *ctl)
+{
+	sigset_t wake;
+	int sig = 0;
+
+	sigemptyset(&wake);
+	sigaddset(&wake, SIGNAL_VM_RESUME);
+	sigaddset(&wake, SIGTERM);
+	sigaddset(&wake, SIGINT);
+	printf("paused vm=%s\n", opts->name);
+	sigwait(&wake, &sig);
+	if (sig != SIGNAL_VM_RESUME)
+		atomic_store(&ctl->stop, true);
+	else
+		printf("resumed vm=%s\n", opts->name);
 }
 
 /* Start the vCPU threads, announce them, and supervise until told to stop. */
@@ -124,8 +143,11 @@ static int run_vcpus(const struct options *opts, struct vcpu_control *ctl, struc
 	/* spin_cycles are guest TSC cycles; this converts them to time. */
 	printf("info vm=%s tsc_khz=%" PRIu64 "\n", opts->name, tsc_khz);
 	printf("ready vm=%s pid=%d vcpus=%d\n", opts->name, (int)getpid(), opts->vcpus);
+	if (opts->start_paused)
+		wait_for_resume(opts, ctl);
+	pthread_barrier_wait(&ctl->go);
 
-	status = supervise(opts, ctl, vcpus);
+	status = atomic_load(&ctl->stop) ? 0 : supervise(opts, ctl, vcpus);
 
 	atomic_store(&ctl->stop, true);
 	for (int i = 0; i < opts->vcpus; i++)
@@ -162,6 +184,7 @@ int main(int argc, char **argv)
 	ctl.vm_name = opts.name;
 	ctl.supervisor = pthread_self();
 	pthread_barrier_init(&ctl.named, NULL, opts.vcpus + 1);
+	pthread_barrier_init(&ctl.go, NULL, opts.vcpus + 1);
 
 	if (vm_create(&vm) < 0)
 		goto out;
@@ -181,5 +204,6 @@ out:
 	free(vcpus);
 	vm_destroy(&vm);
 	pthread_barrier_destroy(&ctl.named);
+	pthread_barrier_destroy(&ctl.go);
 	return status ? 1 : 0;
 }

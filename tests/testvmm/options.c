@@ -13,6 +13,7 @@
 static const char usage_text[] =
     "usage: testvmm --name NAME --vcpus N --payload busy|duty|lock [--run-us X]\n"
     "               [--block-us Y] [--hold-us H] [--interval-ms M] [--duration-s S]\n"
+    "               [--start-paused]\n"
     "\n"
     "Run one KVM VM with N vCPU threads named \"CPU <n>/KVM\" and a test payload:\n"
     "  busy  every vCPU counts work units forever\n"
@@ -20,7 +21,9 @@ static const char usage_text[] =
     "  lock  all vCPUs contend on one spinlock and hold it for H us (default 50)\n"
     "Prints \"vcpu\" and \"ready\" lines once the threads exist, a \"progress\" line per\n"
     "vCPU every M ms (default 500), and stops after S s (default 0: never) or on\n"
-    "SIGTERM/SIGINT with a final progress round and \"exit vm=NAME status=ok\".\n";
+    "SIGTERM/SIGINT with a final progress round and \"exit vm=NAME status=ok\".\n"
+    "With --start-paused the vCPU threads exist but wait outside the guest after\n"
+    "\"ready\" (printing \"paused vm=NAME\") until SIGHUP, like a VM started with -S.\n";
 
 enum {
 	OPT_NAME = 256,
@@ -31,6 +34,7 @@ enum {
 	OPT_HOLD_US,
 	OPT_INTERVAL_MS,
 	OPT_DURATION_S,
+	OPT_START_PAUSED,
 	OPT_HELP,
 };
 
@@ -43,6 +47,7 @@ static const struct option long_options[] = {
     {"hold-us", required_argument, NULL, OPT_HOLD_US},
     {"interval-ms", required_argument, NULL, OPT_INTERVAL_MS},
     {"duration-s", required_argument, NULL, OPT_DURATION_S},
+    {"start-paused", no_argument, NULL, OPT_START_PAUSED},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -151,6 +156,9 @@ enum options_result options_parse(struct options *opts, int argc, char **argv)
 		case OPT_DURATION_S:
 			if (parse_u64(optarg, 0, 31536000, &opts->duration_s))
 				return bad(flag, "expected seconds from 0 to 31536000", optarg);
+			break;
+		case OPT_START_PAUSED:
+			opts->start_paused = true;
 			break;
 		case OPT_HELP:
 			fputs(usage_text, stdout);

@@ -2,6 +2,7 @@
 #ifndef TESTVMM_OPTIONS_H
 #define TESTVMM_OPTIONS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "guest_abi.h"
@@ -15,6 +16,7 @@ struct options {
 	uint64_t hold_us;
 	uint64_t interval_ms;
 	uint64_t duration_s; /* 0: until SIGTERM/SIGINT */
+	bool start_paused;   /* vCPUs wait for SIGNAL_VM_RESUME before entering the guest */
 };
 
 enum options_result {

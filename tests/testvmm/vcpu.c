@@ -150,6 +150,7 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&kick, SIGNAL_VCPU_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 	pthread_barrier_wait(&ctl->named);
+	pthread_barrier_wait(&ctl->go);
 
 	while (!atomic_load(&ctl->stop)) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {

@@ -14,6 +14,7 @@
 struct vcpu_control {
 	const char *vm_name;
 	pthread_barrier_t named; /* every vCPU thread has its name and tid */
+	pthread_barrier_t go;	 /* the VMM lets the vCPUs enter the guest */
 	atomic_bool stop;
 	atomic_bool failed;
 	pthread_t supervisor; /* gets SIGNAL_VCPU_FAILED when a vCPU fails */
@@ -21,6 +22,7 @@ struct vcpu_control {
 
 #define SIGNAL_VCPU_KICK   SIGUSR1
 #define SIGNAL_VCPU_FAILED SIGUSR2
+#define SIGNAL_VM_RESUME   SIGHUP /* --start-paused: enter the guest now */
 
 struct vcpu {
 	struct vm *vm;

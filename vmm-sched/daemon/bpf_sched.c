@@ -25,6 +25,7 @@ static int init_core_state(struct vs_daemon *d, char *err, size_t errlen)
 	{
 		struct vs_core_state cs = {.owner = VS_VM_NONE,
 					   .running_vm = {VS_VM_NONE, VS_VM_NONE},
+					   .leaving_vm = {VS_VM_NONE, VS_VM_NONE},
 					   .cpu = {cpu, topology_sibling(&d->topo, cpu)}};
 		uint32_t key = (uint32_t)cpu;
 
@@ -291,4 +292,17 @@ bool bpf_sched_kick_supported(struct vs_daemon *d)
 uint64_t bpf_sched_self_check_overlaps(struct vs_daemon *d)
 {
 	return d->skel->bss->self_check_overlaps;
+}
+
+void bpf_sched_read_counters(struct vs_daemon *d, struct vs_sched_counters *out)
+{
+	const struct vmm_sched__bss *b = d->skel->bss;
+
+	out->unclaimed_runs = b->unclaimed_runs;
+	out->switch_overlaps = b->switch_overlaps;
+	out->unrecorded_switches = b->unrecorded_switches;
+	out->misplaced_runs = b->misplaced_runs;
+	out->txn_group_partial = b->txn_group_partial;
+	for (int i = 0; i < VS_TXN_NR_OUTCOMES; i++)
+		out->txn_outcomes[i] = b->txn_outcomes[i];
 }

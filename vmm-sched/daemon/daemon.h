@@ -9,6 +9,7 @@
 #include "enclave.h"
 #include "registry.h"
 #include "topology.h"
+#include "txn_outcome.h"
 #include "vcpu_track.h"
 
 struct vmm_sched;
@@ -74,6 +75,12 @@ uint64_t bpf_sched_msg_drops(struct vs_daemon *d);
 uint64_t bpf_sched_stray_enqueues(struct vs_daemon *d);
 bool bpf_sched_kick_supported(struct vs_daemon *d);
 uint64_t bpf_sched_self_check_overlaps(struct vs_daemon *d);
+struct vs_sched_counters {
+	uint64_t unclaimed_runs, misplaced_runs, txn_group_partial;
+	uint64_t switch_overlaps, unrecorded_switches;
+	uint64_t txn_outcomes[VS_TXN_NR_OUTCOMES];
+};
+void bpf_sched_read_counters(struct vs_daemon *d, struct vs_sched_counters *out);
 /* Non-zero once the kernel disabled the scheduler; then exit_info says why. */
 int bpf_sched_exit_kind(struct vs_daemon *d);
 void bpf_sched_report_exit(struct vs_daemon *d);

@@ -38,7 +38,8 @@ static const char *sched_ext_state(char *buf, size_t len)
 
 static struct json_object *scheduler_json(struct vs_daemon *d)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = json_object_new_object(), *txn;
+	struct vs_sched_counters c;
 	char state[32];
 
 	add_str(o, "name", "vmm_sched");
@@ -55,6 +56,16 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 	add_u64(o, "dropped_messages", bpf_sched_msg_drops(d));
 	add_u64(o, "stray_enqueues", bpf_sched_stray_enqueues(d));
 	add_u64(o, "self_check_overlaps", bpf_sched_self_check_overlaps(d));
+	bpf_sched_read_counters(d, &c);
+	add_u64(o, "unclaimed_runs", c.unclaimed_runs);
+	add_u64(o, "switch_overlaps", c.switch_overlaps);
+	add_u64(o, "unrecorded_switches", c.unrecorded_switches);
+	add_u64(o, "misplaced_runs", c.misplaced_runs);
+	add_u64(o, "txn_group_partial", c.txn_group_partial);
+	txn = json_object_new_object();
+	for (int i = VS_TXN_COMPLETE; i < VS_TXN_NR_OUTCOMES; i++)
+		add_u64(txn, txn_outcome_name(i), c.txn_outcomes[i]);
+	json_object_object_add(o, "txn_outcomes", txn);
 	return o;
 }
 
@@ -112,20 +123,17 @@ static struct json_object *cores_json(struct vs_daemon *d)
 		{
 			struct json_object *rv = json_object_new_array(),
 					   *cl = json_object_new_array(),
-					   *ho = json_object_new_array(),
-					   *he = json_object_new_array();
+					   *ho = json_object_new_array();
 
 			for (int th = 0; th < VS_THREADS_PER_CORE; th++) {
 				json_object_array_add(rv, json_object_new_int(core.running_vm[th]));
 				json_object_array_add(cl,
 						      json_object_new_int((int)core.claims[th]));
 				json_object_array_add(ho, json_object_new_int((int)core.host[th]));
-				json_object_array_add(he, json_object_new_int((int)core.held[th]));
 			}
 			json_object_object_add(o, "running_vm", rv);
 			json_object_object_add(o, "claims", cl);
 			json_object_object_add(o, "host", ho);
-			json_object_object_add(o, "held", he);
 		}
 		json_object_array_add(arr, o);
 	}

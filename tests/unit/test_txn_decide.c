@@ -1,0 +1,135 @@
+/*
+ * Unit tests: the commit rule of agent transactions (bpf/vmm_sched_txn.h),
+ * the same function the BPF scheduler runs under the core's lock.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "bpf/vmm_sched_txn.h"
+#include "txn_outcome.h"
+
+enum { VM_A = 3, VM_B = 7 };
+
+/* A transaction for a vCPU of VM A that would commit on an idle core A owns. */
+static struct vs_txn_facts fine(void)
+{
+	struct vs_txn_facts f = {
+	    .in_enclave = 1,
+	    .known_vcpu = 1,
+	    .queued = 1,
+	    .seq_txn = 41,
+	    .seq_now = 41,
+	    .vm = VM_A,
+	    .owner = VM_A,
+	    .this_running = VS_VM_NONE,
+	    .sib_running = VS_VM_NONE,
+	};
+
+	return f;
+}
+
+static void expect(const struct vs_txn_facts *f, unsigned int outcome, int take)
+{
+	int take_core = -1;
+	unsigned int got = vs_txn_decide(f, &take_core);
+
+	if (got != outcome)
+		fail_msg("outcome %s, expected %s", txn_outcome_name(got), txn_outcome_name(outcome));
+	assert_int_equal(take_core, take);
+}
+
+static void test_commits_on_owned_core(void **state)
+{
+	struct vs_txn_facts f = fine();
+
+	expect(&f, VS_TXN_COMPLETE, 0);
+	f.sib_running = VM_A; /* the sibling runs the same VM: still fine */
+	f.claims = 2;
+	expect(&f, VS_TXN_COMPLETE, 0);
+}
+
+static void test_stale_seqnum_refused(void **state)
+{
+	struct vs_txn_facts f = fine();
+
+	f.seq_now = 42; /* the vCPU woke, blocked or ran since the agent looked */
+	expect(&f, VS_TXN_STALE, 0);
+	f.seq_now = 40; /* older is as stale as newer: only equality commits */
+	expect(&f, VS_TXN_STALE, 0);
+	/* Stale wins over what the core looks like now. */
+	f.sib_running = VM_B;
+	f.queued = 0;
+	expect(&f, VS_TXN_STALE, 0);
+}
+
+static void test_precedence_of_refusals(void **state)
+{
+	struct vs_txn_facts f = fine();
+
+	f.in_enclave = 0;
+	f.known_vcpu = 0;
+	expect(&f, VS_TXN_NOT_IN_ENCLAVE, 0);
+	f = fine();
+	f.known_vcpu = 0;
+	f.seq_now = 1;
+	expect(&f, VS_TXN_UNKNOWN_VCPU, 0);
+	f = fine();
+	f.queued = 0;
+	expect(&f, VS_TXN_NOT_RUNNABLE, 0);
+	f = fine();
+	f.host_blocks = 1;
+	expect(&f, VS_TXN_HOST_BUSY, 0);
+}
+
+static void test_other_vm_on_core_refused(void **state)
+{
+	struct vs_txn_facts f = fine();
+
+	f.sib_running = VM_B;
+	expect(&f, VS_TXN_WRONG_VM, 0);
+	f = fine();
+	f.this_running = VM_B;
+	expect(&f, VS_TXN_WRONG_VM, 0);
+	f = fine();
+	f.draining = 1; /* A is handing the core over */
+	expect(&f, VS_TXN_WRONG_VM, 0);
+}
+
+static void test_takes_free_core_of_other_owner(void **state)
+{
+	struct vs_txn_facts f = fine();
+
+	f.owner = VM_B; /* B owns it but runs and holds nothing there */
+	expect(&f, VS_TXN_COMPLETE, 1);
+	f.owner = VS_VM_NONE;
+	expect(&f, VS_TXN_COMPLETE, 1);
+	/* A vCPU of B committed to a thread: the core cannot change hands. */
+	f.owner = VM_B;
+	f.claims = 1;
+	expect(&f, VS_TXN_WRONG_VM, 0);
+}
+
+static void test_outcome_names(void **state)
+{
+	assert_string_equal(txn_outcome_name(VS_TXN_COMPLETE), "complete");
+	assert_string_equal(txn_outcome_name(VS_TXN_STALE), "stale");
+	assert_string_equal(txn_outcome_name(VS_TXN_NR_OUTCOMES), "invalid");
+	assert_string_equal(txn_outcome_name(~0U), "invalid");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_commits_on_owned_core),
+	    cmocka_unit_test(test_stale_seqnum_refused),
+	    cmocka_unit_test(test_precedence_of_refusals),
+	    cmocka_unit_test(test_other_vm_on_core_refused),
+	    cmocka_unit_test(test_takes_free_core_of_other_owner),
+	    cmocka_unit_test(test_outcome_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
