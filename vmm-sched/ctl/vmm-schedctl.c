@@ -18,13 +18,19 @@ static const char *socket_path = VS_CTL_DEFAULT_SOCKET;
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: vmm-schedctl [--socket PATH] COMMAND\n"
-		     "\n"
-		     "commands:\n"
-		     "  status [--json]          enclave, VMs, vCPUs and their counters\n"
-		     "  enroll PID [--name NAME] [--weight W]\n"
-		     "                           schedule the vCPU threads of VMM process PID\n"
-		     "  release PID              give them back to their previous policy\n");
+	fprintf(out,
+		"usage: vmm-schedctl [--socket PATH] COMMAND\n"
+		"\n"
+		"commands:\n"
+		"  status [--json]          enclave, VMs, vCPUs and their counters\n"
+		"  enroll PID [--name NAME] [--weight W]\n"
+		"                           schedule the vCPU threads of VMM process PID\n"
+		"  release PID              give them back to their previous policy\n"
+		"  place TID CPU [--seqnum S] [--with TID2 CPU2 [--seqnum S2]]\n"
+		"                           run vCPU TID on CPU next if its seqnum is still S\n"
+		"                           (default: the agent's latest); --with places a\n"
+		"                           second vCPU on the sibling, both or neither.\n"
+		"                           Exit 0 if committed, 3 if the scheduler refused\n");
 }
 
 /* Sends one request and returns the parsed reply, or NULL after printing why. */
@@ -218,6 +224,82 @@ static int parse_pid(const char *s, int *pid)
 	return 0;
 }
 
+static int parse_uint(const char *what, const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < 0 || v > 0x7fffffff) {
+		fprintf(stderr, "vmm-schedctl: place: %s '%s' is not a number >= 0\n", what, s);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* place TID CPU [--seqnum S] [--with TID CPU [--seqnum S]] -> the request, or NULL. */
+static struct json_object *parse_place(int argc, char **argv)
+{
+	struct json_object *req, *arr = json_object_new_array(), *cur = NULL;
+	int i = 0, tid, cpu, seq;
+
+	while (i < argc) {
+		if (cur && strcmp(argv[i], "--seqnum") == 0 && i + 1 < argc) {
+			if (parse_uint("seqnum", argv[i + 1], &seq))
+				goto bad;
+			json_object_object_add(cur, "seqnum", json_object_new_int(seq));
+			i += 2;
+			continue;
+		}
+		if (cur && (strcmp(argv[i], "--with") != 0 || json_object_array_length(arr) > 1)) {
+			fprintf(stderr, "vmm-schedctl: place: unexpected argument '%s'\n", argv[i]);
+			goto bad;
+		}
+		if (cur)
+			i++;
+		if (i + 1 >= argc) {
+			fprintf(stderr, "vmm-schedctl: place: needs a TID and a CPU\n");
+			goto bad;
+		}
+		if (parse_pid(argv[i], &tid) || parse_uint("CPU", argv[i + 1], &cpu))
+			goto bad;
+		cur = json_object_new_object();
+		json_object_object_add(cur, "tid", json_object_new_int(tid));
+		json_object_object_add(cur, "cpu", json_object_new_int(cpu));
+		json_object_array_add(arr, cur);
+		i += 2;
+	}
+	if (!cur) {
+		fprintf(stderr, "vmm-schedctl: place: needs a TID and a CPU\n");
+		goto bad;
+	}
+	req = new_request("place");
+	json_object_object_add(req, "placements", arr);
+	return req;
+bad:
+	json_object_put(arr);
+	return NULL;
+}
+
+/* One line per placement; 0 if all committed, 3 if the scheduler refused any. */
+static int print_placements(struct json_object *reply)
+{
+	struct json_object *arr = get_obj(reply, "placements");
+	int rc = 0;
+
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		struct json_object *p = json_object_array_get_idx(arr, i);
+		const char *outcome = get_str(p, "outcome");
+
+		printf("vCPU thread %lld on CPU %lld (seqnum %lld): %s\n",
+		       (long long)get_i64(p, "tid"), (long long)get_i64(p, "cpu"),
+		       (long long)get_i64(p, "seqnum"), outcome);
+		if (strcmp(outcome, "complete") != 0)
+			rc = 3;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct json_object *req, *reply;
@@ -274,6 +356,10 @@ int main(int argc, char **argv)
 			json_object_object_add(req, "name", json_object_new_string(name));
 		if (weight)
 			json_object_object_add(req, "weight", json_object_new_int(weight));
+	} else if (strcmp(cmd, "place") == 0) {
+		req = parse_place(argc - i, argv + i);
+		if (!req)
+			return 2;
 	} else {
 		fprintf(stderr, "vmm-schedctl: unknown command '%s'\n", cmd);
 		usage(stderr);
@@ -288,6 +374,8 @@ int main(int argc, char **argv)
 		printf("%s\n", json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY));
 	else if (!rc && strcmp(cmd, "status") == 0)
 		print_status(reply);
+	else if (!rc && strcmp(cmd, "place") == 0)
+		rc = print_placements(reply);
 	else if (!rc)
 		printf("%s %d: done\n", cmd, pid);
 	json_object_put(reply);

@@ -128,6 +128,59 @@ static bool get_int(struct json_object *req, const char *key, int *out)
 	return true;
 }
 
+/*
+ * {"cmd": "place", "placements": [{"tid": T, "cpu": C, "seqnum": S}, ...]}:
+ * one placement, or two on the threads of one core committed as a group.
+ * Without "seqnum" the agent's latest view of the vCPU is used.
+ */
+static struct json_object *handle_place(struct vs_daemon *d, struct json_object *req)
+{
+	struct vs_placement pl[VS_THREADS_PER_CORE] = {0};
+	struct json_object *arr, *reply, *outs;
+	char err[256] = "";
+	int n, i, seq;
+
+	if (!json_object_object_get_ex(req, "placements", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return error_reply("'place' needs an array 'placements'");
+	n = (int)json_object_array_length(arr);
+	if (n < 1 || n > VS_THREADS_PER_CORE)
+		return error_reply("'placements' must hold 1 or %d entries, not %d",
+				   VS_THREADS_PER_CORE, n);
+	for (i = 0; i < n; i++) {
+		struct json_object *p = json_object_array_get_idx(arr, i), *v;
+
+		if (!json_object_is_type(p, json_type_object) || !get_int(p, "tid", &pl[i].tid) ||
+		    pl[i].tid <= 0 || !get_int(p, "cpu", &pl[i].cpu) || pl[i].cpu < 0)
+			return error_reply("placement %d needs a positive integer 'tid' and an "
+					   "integer 'cpu' >= 0",
+					   i);
+		if (json_object_object_get_ex(p, "seqnum", &v)) {
+			if (!get_int(p, "seqnum", &seq) || seq < 0)
+				return error_reply("placement %d: 'seqnum' must be an integer >= 0",
+						   i);
+			pl[i].have_seqnum = true;
+			pl[i].seqnum = (uint32_t)seq;
+		}
+	}
+	if (txn_place(d, pl, n, err, sizeof(err)))
+		return error_reply("%s", err);
+	reply = ok_reply();
+	outs = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "tid", json_object_new_int(pl[i].tid));
+		json_object_object_add(o, "cpu", json_object_new_int(pl[i].cpu));
+		json_object_object_add(o, "seqnum", json_object_new_int64(pl[i].seqnum));
+		json_object_object_add(o, "outcome",
+				       json_object_new_string(txn_outcome_name(pl[i].outcome)));
+		json_object_array_add(outs, o);
+	}
+	json_object_object_add(reply, "placements", outs);
+	return reply;
+}
+
 static struct json_object *handle_request(struct vs_daemon *d, struct json_object *req)
 {
 	struct json_object *v;
@@ -175,7 +228,9 @@ static struct json_object *handle_request(struct vs_daemon *d, struct json_objec
 		vm_release(d, vm_id);
 		return ok_reply();
 	}
-	return error_reply("unknown command '%.64s' (known: status, enroll, release)", cmd);
+	if (strcmp(cmd, "place") == 0)
+		return handle_place(d, req);
+	return error_reply("unknown command '%.64s' (known: status, enroll, release, place)", cmd);
 }
 
 /* Reads one request, bounded in size and time so a stuck client cannot stall the agent. */

@@ -117,6 +117,19 @@ void vm_release_all(struct vs_daemon *d);
 /* Picks up new vCPU threads and forgets exited ones and VMs. */
 void vm_rescan_all(struct vs_daemon *d);
 
+/* txn.c: agent transactions (place a vCPU on a CPU if its seqnum is current). */
+struct vs_placement {
+	int tid;
+	int cpu;
+	bool have_seqnum; /* else the seqnum the agent last saw */
+	uint32_t seqnum;
+	uint32_t outcome; /* out: enum vs_txn_outcome */
+};
+int txn_open(struct vs_daemon *d, char *err, size_t errlen);
+void txn_close(void);
+/* One placement, or two on the threads of one core (a group: both or neither). */
+int txn_place(struct vs_daemon *d, struct vs_placement *pl, int n, char *err, size_t errlen);
+
 /* control_server.c */
 /* -1 with err if a live daemon already answers on @path. */
 int control_check_free(const char *path, char *err, size_t errlen);

@@ -198,10 +198,11 @@ int main(int argc, char **argv)
 	/* The agent must not page-fault while vCPUs wait on it. */
 	if (mlockall(MCL_CURRENT | MCL_FUTURE))
 		vs_log("mlockall failed (%m): continuing without locked memory");
-	if (bpf_sched_load(&d, err, sizeof(err)) || control_listen(&d, err, sizeof(err)) ||
-	    bpf_sched_attach(&d, err, sizeof(err))) {
+	if (bpf_sched_load(&d, err, sizeof(err)) || txn_open(&d, err, sizeof(err)) ||
+	    control_listen(&d, err, sizeof(err)) || bpf_sched_attach(&d, err, sizeof(err))) {
 		vs_err("%s", err);
 		control_close(&d);
+		txn_close();
 		bpf_sched_detach(&d);
 		return 1;
 	}
@@ -223,6 +224,7 @@ int main(int argc, char **argv)
 		d.exit_status = 1;
 	vm_release_all(&d);
 	control_close(&d);
+	txn_close();
 	bpf_sched_detach(&d);
 	vs_log("stopped");
 	return d.exit_status;

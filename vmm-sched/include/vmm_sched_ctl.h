@@ -6,6 +6,11 @@
  *   request: {"version": 1, "cmd": "status"}
  *            {"version": 1, "cmd": "enroll", "pid": 1234, "name": "vm1", "weight": 200}
  *            {"version": 1, "cmd": "release", "pid": 1234}
+ *            {"version": 1, "cmd": "place",
+ *             "placements": [{"tid": 4321, "cpu": 2, "seqnum": 17}, ...]}
+ *              one vCPU on a CPU, or two on the threads of one core (a group
+ *              commit: both or neither); without "seqnum", the agent's latest.
+ *              Reply: "placements": [{"tid", "cpu", "seqnum", "outcome"}, ...]
  *   reply:   {"version": 1, "ok": true, ...}
  *            {"version": 1, "ok": false, "error": "what was wrong"}
  *

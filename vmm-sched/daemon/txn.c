@@ -1,0 +1,113 @@
+/*
+ * Agent transactions (bpf/vmm_sched_abi.h): fill the mmapped per-CPU slots,
+ * run the scheduler's commit program, read the outcomes back.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "daemon.h"
+#include "vmm_sched.skel.h"
+
+#define TXN_MAP_SIZE (VS_MAX_CPUS * sizeof(struct vs_txn))
+
+static struct vs_txn *slots;
+
+int txn_open(struct vs_daemon *d, char *err, size_t errlen)
+{
+	void *p = mmap(NULL, TXN_MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       bpf_map__fd(d->skel->maps.txns), 0);
+
+	if (p == MAP_FAILED) {
+		snprintf(err, errlen, "cannot map the transaction slots: %s", strerror(errno));
+		return -1;
+	}
+	slots = p;
+	return 0;
+}
+
+void txn_close(void)
+{
+	if (slots)
+		munmap(slots, TXN_MAP_SIZE);
+	slots = NULL;
+}
+
+/* The seqnum the agent last saw for @tid (what ghOSt's agent would commit against). */
+static int agent_seqnum(struct vs_daemon *d, int tid, uint32_t *seq)
+{
+	int slot = registry_find_vcpu_by_tid(&d->reg, tid);
+
+	if (slot < 0 || !d->vcpu_track[slot].seen)
+		return -1;
+	*seq = d->vcpu_track[slot].seqnum;
+	return 0;
+}
+
+int txn_place(struct vs_daemon *d, struct vs_placement *pl, int n, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run);
+	struct vs_commit_args args = {0};
+	int i, e;
+
+	if (!slots) {
+		snprintf(err, errlen, "transactions are not available (slots not mapped)");
+		return -1;
+	}
+	if (n < 1 || n > VS_THREADS_PER_CORE) {
+		snprintf(err, errlen, "a transaction places 1 vCPU, or 2 on one core");
+		return -1;
+	}
+	/* Catch up on messages first: the seqnums the agent commits against are its latest. */
+	bpf_sched_poll_messages(d);
+	for (i = 0; i < n; i++) {
+		if (pl[i].cpu < 0 || pl[i].cpu >= VS_MAX_CPUS) {
+			snprintf(err, errlen, "CPU %d is out of range 0..%d", pl[i].cpu,
+				 VS_MAX_CPUS - 1);
+			return -1;
+		}
+		if (i && pl[i].cpu == pl[0].cpu) {
+			snprintf(err, errlen, "both vCPUs of a group name CPU %d", pl[i].cpu);
+			return -1;
+		}
+		if (!pl[i].have_seqnum && agent_seqnum(d, pl[i].tid, &pl[i].seqnum))
+			pl[i].seqnum = 0; /* unknown or silent vCPU: the commit says which */
+		if (__atomic_load_n(&slots[pl[i].cpu].state, __ATOMIC_ACQUIRE) == VS_TXN_PENDING) {
+			snprintf(err, errlen, "CPU %d has a transaction pending already", pl[i].cpu);
+			return -1;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct vs_txn *s = &slots[pl[i].cpu];
+
+		s->tid = (uint32_t)pl[i].tid;
+		s->seqnum = pl[i].seqnum;
+		s->flags = n > 1 ? VS_TXN_F_GROUP : 0;
+		s->outcome = VS_TXN_NONE;
+		s->gen++;
+		__atomic_store_n(&s->state, VS_TXN_PENDING, __ATOMIC_RELEASE);
+	}
+	run.ctx_in = &args;
+	run.ctx_size_in = sizeof(args);
+	e = bpf_prog_test_run_opts(bpf_program__fd(d->skel->progs.vs_commit), &run);
+	for (i = 0; i < n; i++) {
+		struct vs_txn *s = &slots[pl[i].cpu];
+
+		if (!e && __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != VS_TXN_DONE) {
+			snprintf(err, errlen, "the commit left CPU %d's slot undone", pl[i].cpu);
+			e = -EIO;
+		}
+		pl[i].outcome = s->outcome;
+		__atomic_store_n(&s->state, VS_TXN_FREE, __ATOMIC_RELEASE);
+	}
+	if (e) {
+		if (!err[0])
+			snprintf(err, errlen, "cannot run the commit program: %s", strerror(-e));
+		return -1;
+	}
+	return 0;
+}
