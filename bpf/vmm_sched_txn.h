@@ -11,15 +11,15 @@
 
 /* What the commit path knows about one slot when it decides. */
 struct vs_txn_facts {
-	__u8 in_enclave; /* the slot's CPU belongs to the enclave */
-	__u8 known_vcpu; /* the tid is an enrolled vCPU */
-	__u8 queued;	 /* the vCPU waits on its VM's queue (runnable, not running) */
-	__u8 host_blocks; /* strict pairing and a host task runs on the sibling */
-	__u32 seq_txn;	 /* the seqnum the agent saw */
-	__u32 seq_now;	 /* the vCPU's seqnum now */
-	__s32 vm;	 /* the vCPU's VM */
-	__s32 owner;	 /* the core's owner VM, or VS_VM_NONE */
-	__u32 draining;	 /* the owner is handing the core over */
+	__u8 in_enclave;    /* the slot's CPU belongs to the enclave */
+	__u8 known_vcpu;    /* the tid is an enrolled vCPU */
+	__u8 queued;	    /* the vCPU waits on its VM's queue (runnable, not running) */
+	__u8 host_blocks;   /* strict pairing and a host task runs on the sibling */
+	__u32 seq_txn;	    /* the seqnum the agent saw */
+	__u32 seq_now;	    /* the vCPU's seqnum now */
+	__s32 vm;	    /* the vCPU's VM */
+	__s32 owner;	    /* the core's owner VM, or VS_VM_NONE */
+	__u32 draining;	    /* the owner is handing the core over */
 	__s32 this_running; /* VM whose vCPU runs on the slot's CPU, or VS_VM_NONE */
 	__s32 sib_running;  /* same for the sibling */
 	__u32 claims;	    /* vCPUs committed to either thread of the core, not yet running */

@@ -37,7 +37,8 @@ static void expect(const struct vs_txn_facts *f, unsigned int outcome, int take)
 	unsigned int got = vs_txn_decide(f, &take_core);
 
 	if (got != outcome)
-		fail_msg("outcome %s, expected %s", txn_outcome_name(got), txn_outcome_name(outcome));
+		fail_msg("outcome %s, expected %s", txn_outcome_name(got),
+			 txn_outcome_name(outcome));
 	assert_int_equal(take_core, take);
 }
 
