@@ -210,3 +210,24 @@ run_pairing_scenario() {
 	stop_checker
 	for vm in b1 b2 b3 duty lock; do stop_vm $vm; done
 }
+
+# Host CPU hogs: start_cpu_hog CPU starts a shell loop pinned to CPU and
+# records it in HOG_CPU[pid] (HOG_LAST is its pid); stop_cpu_hog PID ends one,
+# stop_cpu_hogs all. A case that starts hogs should stop them in its EXIT trap.
+declare -A HOG_CPU=()
+start_cpu_hog() {
+	taskset -c "$1" sh -c 'while :; do :; done' &
+	HOG_LAST=$!
+	HOG_CPU[$HOG_LAST]=$1
+}
+
+stop_cpu_hog() {
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	unset "HOG_CPU[$1]"
+}
+
+stop_cpu_hogs() {
+	local pid
+	for pid in "${!HOG_CPU[@]}"; do stop_cpu_hog "$pid"; done
+}
