@@ -77,7 +77,8 @@ int txn_place(struct vs_daemon *d, struct vs_placement *pl, int n, char *err, si
 		if (!pl[i].have_seqnum && agent_seqnum(d, pl[i].tid, &pl[i].seqnum))
 			pl[i].seqnum = 0; /* unknown or silent vCPU: the commit says which */
 		if (__atomic_load_n(&slots[pl[i].cpu].state, __ATOMIC_ACQUIRE) == VS_TXN_PENDING) {
-			snprintf(err, errlen, "CPU %d has a transaction pending already", pl[i].cpu);
+			snprintf(err, errlen, "CPU %d has a transaction pending already",
+				 pl[i].cpu);
 			return -1;
 		}
 	}
