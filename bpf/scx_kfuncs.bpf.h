@@ -17,8 +17,6 @@
 s32 scx_bpf_create_dsq(u64 dsq_id, s32 node) __ksym;
 void scx_bpf_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flags) __ksym __weak;
 void scx_bpf_dispatch(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flags) __ksym __weak;
-bool scx_bpf_dsq_move_to_local(u64 dsq_id) __ksym __weak;
-bool scx_bpf_consume(u64 dsq_id) __ksym __weak;
 /*
  * Weak on purpose: Debian's 7.2 kernels mark scx_bpf_kick_cpu as an
  * implicit-argument kfunc but ship no scx_bpf_kick_cpu_impl in their BTF, so
@@ -28,8 +26,6 @@ bool scx_bpf_consume(u64 dsq_id) __ksym __weak;
  */
 void scx_bpf_kick_cpu(s32 cpu, u64 flags) __ksym __weak;
 s32 scx_bpf_dsq_nr_queued(u64 dsq_id) __ksym;
-s32 scx_bpf_pick_idle_cpu(const cpumask_t *cpus_allowed, u64 flags) __ksym;
-bool scx_bpf_test_and_clear_cpu_idle(s32 cpu) __ksym;
 /* RCU-protected; struct_ops programs and their timers run under RCU. */
 struct task_struct *scx_bpf_cpu_curr(s32 cpu) __ksym;
 void scx_bpf_error_bstr(char *fmt, unsigned long long *data, u32 data_len) __ksym;
@@ -45,7 +41,7 @@ void bpf_rcu_read_lock(void) __ksym;
 void bpf_rcu_read_unlock(void) __ksym;
 bool bpf_cpumask_test_cpu(u32 cpu, const struct cpumask *cpumask) __ksym;
 
-/* 6.13 renamed dispatch -> dsq_insert and consume -> dsq_move_to_local. */
+/* 6.13 renamed dispatch -> dsq_insert. */
 static __always_inline void vs_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice,
 					  u64 enq_flags)
 {
@@ -53,13 +49,6 @@ static __always_inline void vs_dsq_insert(struct task_struct *p, u64 dsq_id, u64
 		scx_bpf_dsq_insert(p, dsq_id, slice, enq_flags);
 	else
 		scx_bpf_dispatch(p, dsq_id, slice, enq_flags);
-}
-
-static __always_inline bool vs_dsq_move_to_local(u64 dsq_id)
-{
-	if (bpf_ksym_exists(scx_bpf_dsq_move_to_local))
-		return scx_bpf_dsq_move_to_local(dsq_id);
-	return scx_bpf_consume(dsq_id);
 }
 
 /* 6.13 renamed dispatch_from_dsq -> dsq_move. */

@@ -112,6 +112,28 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } messages SEC(".maps");
 
+/* See vmm_sched_abi.h: written by the agent only; here so they are pinned with the maps. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct vs_abi_stamp);
+} abi SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VS_MAX_VMS);
+	__type(key, u32);
+	__type(value, struct vs_agent_vm);
+} agent_vms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VS_MAX_VCPUS);
+	__type(key, u32);
+	__type(value, struct vs_agent_vcpu);
+} agent_vcpus SEC(".maps");
+
 /* Per-task state, attached when a task enters SCHED_EXT. */
 struct vs_task {
 	bool is_vcpu;
@@ -245,6 +267,8 @@ static void send_msg(struct vs_task *t, struct vs_vcpu_stats *st, u16 type)
 	struct vs_msg *m;
 	u32 seq = __sync_add_and_fetch(&st->seqnum, 1);
 
+	/* Kept even when the message is dropped: the agent resyncs from it. */
+	st->last_msg = type;
 	m = bpf_ringbuf_reserve(&messages, sizeof(*m), 0);
 	if (!m) {
 		__sync_fetch_and_add(&msg_drops, 1);
@@ -413,9 +437,10 @@ static bool reserve_cpu_for(s32 cpu, s32 vm, bool may_take_core)
  * @dsq_id (this CPU's SCX_DSQ_LOCAL or SCX_DSQ_LOCAL_ON | cpu), attaching the
  * claim reserved on @cpu to it. The claim is attached before the move, so the
  * vCPU cannot run before it holds it; a vCPU another path is committing is
- * skipped. @tid, if non-zero, restricts the search to that thread.
+ * skipped. @tid, if non-zero, restricts the search to that thread. With
+ * @claimed the caller already holds the vCPU's claim (and keeps it on failure).
  */
-static bool move_vcpu(s32 vm, s32 cpu, u64 dsq_id, u32 tid)
+static bool move_vcpu(s32 vm, s32 cpu, u64 dsq_id, u32 tid, bool claimed)
 {
 	struct bpf_iter_scx_dsq it;
 	struct task_struct *p;
@@ -436,13 +461,14 @@ static bool move_vcpu(s32 vm, s32 cpu, u64 dsq_id, u32 tid)
 		id = bpf_map_lookup_elem(&vcpu_map, &ptid);
 		if (!id || !(c = claim_of_slot(id->slot)))
 			continue;
-		if (__sync_val_compare_and_swap(&c->cpu1, 0, cpu + 1) != 0)
+		if (!claimed && __sync_val_compare_and_swap(&c->cpu1, 0, cpu + 1) != 0)
 			continue;
 		if (vs_dsq_move(&it, p, dsq_id, 0)) {
 			moved = true;
 			break;
 		}
-		__sync_lock_test_and_set(&c->cpu1, 0);
+		if (!claimed)
+			__sync_lock_test_and_set(&c->cpu1, 0);
 	}
 	bpf_iter_scx_dsq_destroy(&it);
 	return moved;
@@ -550,7 +576,7 @@ static int sweep_timer_fn(void *map, int *key, struct sweep_timer *st)
 			continue;
 		if (!reserve_cpu_for(cpu, vm, true))
 			continue;
-		if (move_vcpu(vm, cpu, SCX_DSQ_LOCAL_ON | cpu, 0)) {
+		if (move_vcpu(vm, cpu, SCX_DSQ_LOCAL_ON | cpu, 0, false)) {
 			__sync_fetch_and_add(&core->sibling_wakeups, 1);
 			more = true;
 		} else {
@@ -683,10 +709,8 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	s32 owner_queued;
 
 	core = core_of(cpu, &th);
-	if (!core) {
-		vs_dsq_move_to_local(VS_DSQ_STRAY);
-		return;
-	}
+	if (!core)
+		return; /* no vCPU runs outside the enclave; host work uses local DSQs */
 	end_idle_window(cpu, now);
 	if (prev && (prev->scx.flags & SCX_TASK_QUEUED) && (pt = vcpu_of(prev)))
 		prev_vm = pt->vm_id;
@@ -747,7 +771,7 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	}
 	switch (decision) {
 	case DECIDE_RUN:
-		if (move_vcpu(target, cpu, SCX_DSQ_LOCAL, 0)) {
+		if (move_vcpu(target, cpu, SCX_DSQ_LOCAL, 0, false)) {
 			if (wake_sibling && vm_queued(target) > 0)
 				request_sweep(0);
 			return;
@@ -1045,6 +1069,7 @@ struct txn_member {
 	struct vs_txn_facts f;
 	u32 cpu;
 	u32 tid;
+	u32 slot;
 	u32 outcome;
 	int take_core;
 };
@@ -1085,6 +1110,7 @@ static void txn_gather(struct txn_member *m, u32 cpu, struct vs_txn *tx)
 	if (!id || id->vm_id >= VS_MAX_VMS)
 		return;
 	slot = id->slot;
+	m->slot = slot;
 	st = bpf_map_lookup_elem(&vcpu_stats, &slot);
 	c = claim_of_slot(slot);
 	if (!st || !c)
@@ -1120,8 +1146,46 @@ static void txn_finish(struct vs_txn *tx, u32 outcome)
 /* Move a decided member's vCPU onto its CPU; on a lost race the claim goes back. */
 static u32 txn_move(struct txn_member *m)
 {
-	if (move_vcpu(m->f.vm, m->cpu, SCX_DSQ_LOCAL_ON | m->cpu, m->tid))
+	if (move_vcpu(m->f.vm, m->cpu, SCX_DSQ_LOCAL_ON | m->cpu, m->tid, false))
 		return VS_TXN_COMPLETE;
+	drop_claim(m->cpu);
+	return VS_TXN_NOT_RUNNABLE;
+}
+
+/* Takes the claim of a decided member's vCPU for its CPU, unless another path holds it. */
+static bool claim_member(struct txn_member *m)
+{
+	struct vs_claim *c = claim_of_slot(m->slot);
+
+	return c && __sync_val_compare_and_swap(&c->cpu1, 0, m->cpu + 1) == 0;
+}
+
+static void unclaim_member(struct txn_member *m)
+{
+	struct vs_claim *c = claim_of_slot(m->slot);
+
+	if (c)
+		__sync_lock_test_and_set(&c->cpu1, 0);
+}
+
+/* A group member was taken by another path before the moves: neither moves. */
+static void txn_abort_group(struct txn_member *a, struct txn_member *b, bool a_claimed,
+			    struct vs_txn *tx0, struct vs_txn *tx1)
+{
+	if (a_claimed)
+		unclaim_member(a);
+	drop_claim(a->cpu);
+	drop_claim(b->cpu);
+	txn_finish(tx0, a_claimed ? VS_TXN_GROUP_FAILED : VS_TXN_NOT_RUNNABLE);
+	txn_finish(tx1, a_claimed ? VS_TXN_NOT_RUNNABLE : VS_TXN_GROUP_FAILED);
+}
+
+/* Moves a member whose claim is held; on a lost race the claim goes back. */
+static u32 txn_move_claimed(struct txn_member *m)
+{
+	if (move_vcpu(m->f.vm, m->cpu, SCX_DSQ_LOCAL_ON | m->cpu, m->tid, true))
+		return VS_TXN_COMPLETE;
+	unclaim_member(m);
 	drop_claim(m->cpu);
 	return VS_TXN_NOT_RUNNABLE;
 }
@@ -1189,8 +1253,20 @@ static void txn_commit_group(u32 cpu0, struct vs_txn *tx0, u32 cpu1, struct vs_t
 		txn_finish(tx1, b.outcome != VS_TXN_COMPLETE ? b.outcome : VS_TXN_GROUP_FAILED);
 		return;
 	}
-	a.outcome = txn_move(&a);
-	b.outcome = txn_move(&b);
+	/*
+	 * Both claims before either move: a CPU dispatching meanwhile cannot take
+	 * one member from its DSQ (it must win the same compare-and-swap).
+	 */
+	if (!claim_member(&a)) {
+		txn_abort_group(&a, &b, false, tx0, tx1);
+		return;
+	}
+	if (!claim_member(&b)) {
+		txn_abort_group(&a, &b, true, tx0, tx1);
+		return;
+	}
+	a.outcome = txn_move_claimed(&a);
+	b.outcome = txn_move_claimed(&b);
 	if (a.outcome != b.outcome)
 		__sync_fetch_and_add(&txn_group_partial, 1);
 	txn_finish(tx0, a.outcome);
@@ -1260,9 +1336,6 @@ s32 BPF_STRUCT_OPS(vs_init)
 	s32 err;
 
 	kick_supported = bpf_ksym_exists(scx_bpf_kick_cpu);
-	err = scx_bpf_create_dsq(VS_DSQ_STRAY, -1);
-	if (err)
-		return err;
 	bpf_for(vm, 0, VS_MAX_VMS)
 	{
 		err = scx_bpf_create_dsq(VS_DSQ_VM(vm), -1);

@@ -12,15 +12,28 @@
 #include <linux/types.h>
 #endif
 
-#define VS_ABI_VERSION 3
+#define VS_ABI_VERSION 4
+
+/*
+ * Pinned state. vmm-schedd pins every map and both links under VS_PIN_DIR
+ * (default /sys/fs/bpf/vmm-sched), so the scheduler outlives the agent and a
+ * restarted agent re-adopts it. The `abi` map holds one struct vs_abi_stamp,
+ * written last at start-up; its layout never changes, so an agent of any ABI
+ * can read it before touching anything else.
+ */
+#define VS_PIN_DIR_DEFAULT "/sys/fs/bpf/vmm-sched"
+#define VS_ABI_MAGIC	   0x564d4d53 /* "VMMS" */
+struct vs_abi_stamp {
+	__u32 magic;	   /* VS_ABI_MAGIC once the state is complete, else 0 */
+	__u32 abi_version; /* VS_ABI_VERSION of the agent that loaded the scheduler */
+};
 
 #define VS_MAX_CPUS  256
 #define VS_MAX_VMS   64
 #define VS_MAX_VCPUS 1024 /* vCPU slots, over all VMs */
 #define VS_VM_NONE   (-1)
 
-/* Dispatch queues: one per VM, one for SCHED_EXT tasks that are not vCPUs. */
-#define VS_DSQ_STRAY	 0x100ULL
+/* Dispatch queues: one per VM (SCHED_EXT tasks that are not vCPUs use local DSQs). */
 #define VS_DSQ_VM_BASE	 0x1000ULL
 #define VS_DSQ_VM(vm_id) (VS_DSQ_VM_BASE + (__u64)(vm_id))
 
@@ -43,7 +56,7 @@ struct vs_vcpu_stats {
 	__u32 last_cpu;
 	__u32 seqnum; /* per-vCPU message sequence number */
 	__u32 tid;
-	__u32 pad;
+	__u32 last_msg; /* type of the latest message about it, sent or dropped */
 } __attribute__((aligned(64)));
 
 /* cpu_ctx[cpu]: the enclave, written by the agent. */
@@ -184,6 +197,35 @@ struct vs_txn {
 struct vs_commit_args {
 	__u32 committed; /* out: slots that reached VS_TXN_DONE */
 	__u32 complete;	 /* out: of which VS_TXN_COMPLETE */
+};
+
+/*
+ * The agent's own records, kept in maps BPF never touches so that they are
+ * pinned with the scheduler: what a restarted agent needs to re-adopt each VM
+ * and to give each thread its policy back at a clean stop.
+ * agent_vms[vm_id] and agent_vcpus[slot] (the slot of vcpu_map and vcpu_stats).
+ */
+#define VS_AGENT_NAME_LEN 64
+struct vs_agent_vm {
+	__u32 used;
+	__s32 pid;
+	__u64 start_time; /* field 22 of /proc/PID/stat: tells a reused pid apart */
+	__u32 weight;
+	__s32 numa_node;
+	char name[VS_AGENT_NAME_LEN];
+};
+
+struct vs_agent_vcpu {
+	__u32 used;
+	__s32 tid;
+	__u32 vm_id;
+	__u32 vcpu_index;
+	/* the thread's scheduling before enrolment */
+	__s32 policy;
+	__s32 nice;
+	__s32 rt_priority;
+	__u32 pad;
+	__u64 affinity[VS_MAX_CPUS / 64];
 };
 
 /* Why the BPF scheduler left, copied from ops.exit for the agent to report. */

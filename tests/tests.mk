@@ -2,16 +2,24 @@ include tests/unit/unit.mk
 include tests/checker/checker.mk
 include tests/tools/tools.mk
 
-.PHONY: vm-test test demo
+.PHONY: vm-test test demo bench
 # A scheduler built to ignore the sibling, for the test that proves the pair
 # checker catches a broken scheduler (tests/vm/cases/pairing_broken_variant.sh).
 $(BUILD)/broken/vmm-schedd: $(BUILD)/vmm-schedd
 	$(MAKE) BUILD=$(BUILD)/broken BPF_EXTRA_CFLAGS=-DVS_TEST_BREAK_PAIRING SANITIZE= \
 		$(BUILD)/broken/vmm-schedd
 
+# Benchmarks (inside the test VM): vmm_sched against the fair class, both
+# measured in the same run, reported as ratios (tests/bench/).
+$(BUILD)/release/vmm-schedd: $(BUILD)/vmm-schedd
+	$(MAKE) BUILD=$(BUILD)/release SANITIZE= $(BUILD)/release/vmm-schedd
+
+bench: all $(BUILD)/release/vmm-schedd
+	tests/vm/run --timeout 900 -- tests/bench/sched_overhead.sh
+
 # The VM suite only (needs root: virtiofsd shares the host root with the VM).
 vm-test: all $(BUILD)/broken/vmm-schedd
-	tests/vm/run --timeout 2400 -- tests/vm/suite
+	tests/vm/run --timeout 3600 -- tests/vm/suite
 
 # Everything, on a fresh machine: packages, build, unit, host and VM tests.
 test: deps

@@ -20,9 +20,12 @@
 
 char _license[] SEC("license") = "GPL";
 
+#define TASK_RUNNING_STATE 0 /* prev_state of a preempted task */
+
 const volatile __u32 self_tgid = 0; /* the checker's own threads are never counted */
 const volatile __u32 track_all = 0; /* any vCPU-named thread is a vCPU of VM = its tgid */
 const volatile __u64 grace_ns = 0;  /* intervals shorter than this are only counted as short */
+const volatile __u64 gap_threshold_ns = 100000000;
 
 /* cpu -> sibling cpu, or -1 (filled by the loader from sysfs). */
 struct {
@@ -83,6 +86,21 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 64 * 1024);
 } overlap_log SEC(".maps");
+
+/* vCPU tid -> when it last became runnable without running since. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PC_MAX_VCPUS);
+	__type(key, __u32);
+	__type(value, __u64);
+} runnable_since SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pc_gaps);
+} gaps SEC(".maps");
 
 /* Switches seen per watched CPU. */
 struct {
@@ -155,6 +173,43 @@ static __always_inline void step(struct pc_ovl *st, bool now_on, __u64 now)
 		if (d > st->max_ns)
 			st->max_ns = d;
 	}
+}
+
+/* A vCPU that waited since runnable_since[tid] runs at @now. */
+static __always_inline void gap_close(__u32 tid, __u64 now)
+{
+	__u64 *since = bpf_map_lookup_elem(&runnable_since, &tid), d;
+	struct pc_gaps *g;
+	__u32 zero = 0;
+
+	if (!since)
+		return;
+	d = now > *since ? now - *since : 0;
+	bpf_map_delete_elem(&runnable_since, &tid);
+	g = bpf_map_lookup_elem(&gaps, &zero);
+	if (!g)
+		return;
+	bpf_spin_lock(&g->lock);
+	g->count++;
+	if (d > gap_threshold_ns)
+		g->over++;
+	if (d > g->max_ns) {
+		g->max_ns = d;
+		g->max_tid = tid;
+	}
+	bpf_spin_unlock(&g->lock);
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(pc_sched_wakeup, struct task_struct *p)
+{
+	__u32 kind, vm, tid = p->pid;
+	__u64 now = bpf_ktime_get_ns();
+
+	classify(p, &kind, &vm);
+	if (kind == PC_VCPU)
+		bpf_map_update_elem(&runnable_since, &tid, &now, BPF_NOEXIST);
+	return 0;
 }
 
 SEC("tp_btf/sched_switch")
@@ -231,5 +286,15 @@ int BPF_PROG(pc_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	bpf_spin_unlock(&core->lock);
 	if (closed)
 		bpf_ringbuf_output(&overlap_log, &ev, sizeof(ev), 0);
+	if (kind == PC_VCPU)
+		gap_close(tid, now);
+	/* Switched out still runnable (preempted): waiting from now. */
+	if (prev_state == TASK_RUNNING_STATE) {
+		__u32 pkind, pvm, ptid = prev->pid;
+
+		classify(prev, &pkind, &pvm);
+		if (pkind == PC_VCPU)
+			bpf_map_update_elem(&runnable_since, &ptid, &now, BPF_ANY);
+	}
 	return 0;
 }

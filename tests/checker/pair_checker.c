@@ -46,6 +46,7 @@ struct options {
 	bool track_all;
 	double duration_s; /* 0: until SIGTERM/SIGINT */
 	__u64 grace_ns;
+	__u64 gap_threshold_ns;
 	bool verbose;
 	int pair_with[PC_MAX_CPUS]; /* --pair-cpus: sibling override, -2 if none */
 };
@@ -77,7 +78,8 @@ static void usage(FILE *out)
 		"prints one line:\n"
 		"  checker cross_vm_overlaps=N cross_vm_ns=T cross_vm_max_ns=M host_overlaps=N\n"
 		"  host_ns=T host_max_ns=M switches=N tracked_vcpus=K cross_vm_short=N\n"
-		"  host_short=N grace_ns=G\n"
+		"  host_short=N grace_ns=G gaps=N gaps_over=N gap_max_ns=M gap_max_tid=T\n"
+		"  gap_threshold_ns=G\n"
 		"\n"
 		"  --cpus LIST          CPUs to watch, e.g. 0-7 (their SMT siblings are added)\n"
 		"  --track-pid PID[:VM] vCPU threads of VMM process PID form one VM; PIDs with\n"
@@ -91,6 +93,9 @@ static void usage(FILE *out)
 		"  --duration-s S       stop after S seconds (default: at SIGTERM/SIGINT)\n"
 		"  --grace-ns N         overlaps shorter than N ns are counted only in *_short\n"
 		"                       (default 0: every overlap counts)\n"
+		"  --gap-threshold-ms N count vCPU waits (wakeup or preemption to the next\n"
+		"                       switch-in, or to the end for one still waiting) longer\n"
+		"                       than N ms in gaps_over (default 100)\n"
 		"  --verbose            log tracking changes and per-core results on stderr\n"
 		"  --pair-cpus A:B      treat CPUs A and B as SMT siblings instead of what sysfs\n"
 		"                       says (repeatable; to test the checker without SMT)\n");
@@ -254,7 +259,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 		OPT_DUR,
 		OPT_GRACE,
 		OPT_VERBOSE,
-		OPT_PAIR
+		OPT_PAIR,
+		OPT_GAP
 	};
 	static const struct option longopts[] = {
 	    {"cpus", required_argument, NULL, OPT_CPUS},
@@ -265,6 +271,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 	    {"grace-ns", required_argument, NULL, OPT_GRACE},
 	    {"verbose", no_argument, NULL, OPT_VERBOSE},
 	    {"pair-cpus", required_argument, NULL, OPT_PAIR},
+	    {"gap-threshold-ms", required_argument, NULL, OPT_GAP},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -273,6 +280,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 
 	for (c = 0; c < PC_MAX_CPUS; c++)
 		o->pair_with[c] = -2;
+	o->gap_threshold_ns = 100000000ULL;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -302,6 +310,13 @@ static void parse_options(struct options *o, int argc, char **argv)
 			o->grace_ns = strtoull(optarg, &end, 10);
 			if (errno || end == optarg || *end || optarg[0] == '-')
 				die("--grace-ns: '%s' is not a number of nanoseconds", optarg);
+			break;
+		case OPT_GAP:
+			errno = 0;
+			o->gap_threshold_ns = strtoull(optarg, &end, 10) * 1000000ULL;
+			if (errno || end == optarg || *end || optarg[0] == '-')
+				die("--gap-threshold-ms: '%s' is not a number of milliseconds",
+				    optarg);
 			break;
 		case OPT_VERBOSE:
 			o->verbose = true;
@@ -571,6 +586,30 @@ static void add_ovl(struct totals *t, const struct pc_ovl *o, __u64 end, __u64 g
 		t->max_ns = max;
 }
 
+/* The recorded waits, and those of vCPUs still waiting at @end (a starved vCPU never runs). */
+static void read_gaps(struct pair_checker *skel, __u64 end, __u64 threshold, struct pc_gaps *out)
+{
+	int fd = bpf_map__fd(skel->maps.runnable_since);
+	__u32 zero = 0, key, next, *prev = NULL;
+	__u64 since;
+
+	if (bpf_map_lookup_elem_flags(bpf_map__fd(skel->maps.gaps), &zero, out, BPF_F_LOCK))
+		die("cannot read the gap statistics: %s", strerror(errno));
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &since) || since >= end)
+			continue;
+		out->count++;
+		if (end - since > threshold)
+			out->over++;
+		if (end - since > out->max_ns) {
+			out->max_ns = end - since;
+			out->max_tid = key;
+		}
+	}
+}
+
 static void on_signal(int sig)
 {
 	stop_requested = 1;
@@ -610,6 +649,7 @@ int main(int argc, char **argv)
 	static bool online[PC_MAX_CPUS], watched[PC_MAX_CPUS];
 	static int sib[PC_MAX_CPUS];
 	struct totals cross = {0}, host = {0};
+	struct pc_gaps gap = {0};
 	struct pair_checker *skel;
 	struct sigaction sa;
 	char buf[4096], err[256];
@@ -679,6 +719,7 @@ int main(int argc, char **argv)
 	skel->rodata->self_tgid = (__u32)getpid();
 	skel->rodata->track_all = opt.track_all;
 	skel->rodata->grace_ns = opt.grace_ns;
+	skel->rodata->gap_threshold_ns = opt.gap_threshold_ns;
 	if (pair_checker__load(skel))
 		die("cannot load the BPF program (root and a kernel with BTF needed): %s",
 		    strerror(errno));
@@ -775,15 +816,20 @@ int main(int argc, char **argv)
 		     (unsigned long long)core.host.count, (unsigned long long)core.host.ns,
 		     (unsigned long long)core.host.short_count);
 	}
+	read_gaps(skel, end, opt.gap_threshold_ns, &gap);
 	pair_checker__destroy(skel);
 
 	printf("checker cross_vm_overlaps=%llu cross_vm_ns=%llu cross_vm_max_ns=%llu "
 	       "host_overlaps=%llu host_ns=%llu host_max_ns=%llu switches=%llu tracked_vcpus=%llu "
-	       "cross_vm_short=%llu host_short=%llu grace_ns=%llu\n",
+	       "cross_vm_short=%llu host_short=%llu grace_ns=%llu gaps=%llu gaps_over=%llu "
+	       "gap_max_ns=%llu gap_max_tid=%u gap_threshold_ns=%llu\n",
 	       (unsigned long long)cross.count, (unsigned long long)cross.ns,
 	       (unsigned long long)cross.max_ns, (unsigned long long)host.count,
 	       (unsigned long long)host.ns, (unsigned long long)host.max_ns,
 	       (unsigned long long)switches, ever_tracked, (unsigned long long)cross.short_count,
-	       (unsigned long long)host.short_count, (unsigned long long)opt.grace_ns);
+	       (unsigned long long)host.short_count, (unsigned long long)opt.grace_ns,
+	       (unsigned long long)gap.count, (unsigned long long)gap.over,
+	       (unsigned long long)gap.max_ns, gap.max_tid,
+	       (unsigned long long)opt.gap_threshold_ns);
 	return 0;
 }

@@ -49,6 +49,18 @@ struct pc_core {
 	struct pc_ovl host;
 };
 
+/*
+ * How long vCPUs waited to run: from a wakeup or a preemption (switched out
+ * still runnable) to the next switch-in. One entry, under its lock.
+ */
+struct pc_gaps {
+	struct bpf_spin_lock lock;
+	__u32 max_tid;
+	__u64 count;
+	__u64 over; /* longer than gap_threshold_ns */
+	__u64 max_ns;
+};
+
 /* A closed cross-VM interval, reported through the `overlap_log` ring buffer. */
 struct pc_overlap_event {
 	__u32 core;

@@ -401,6 +401,50 @@ static void test_remove_vm_with_full_vcpu_table(void **state)
 	assert_counters_consistent(reg);
 }
 
+/* Re-adoption puts records back at the ids and slots the BPF maps use. */
+static void test_adopt_at_given_ids(void **state)
+{
+	struct vs_registry *reg = *state;
+	char err[256];
+	int fresh;
+
+	assert_int_equal(registry_adopt_vm(reg, 5, 500, "web", err, sizeof(err)), 5);
+	assert_int_equal(registry_adopt_vcpu(reg, 77, 5, 501, 1, NULL, err, sizeof(err)), 77);
+	assert_int_equal(registry_find_vcpu_by_tid(reg, 501), 77);
+	assert_string_equal(reg->vms[5].name, "web");
+	/* Fresh enrolments take the lowest free id and slot around them. */
+	fresh = registry_add_vm(reg, 600, "db", err, sizeof(err));
+	assert_int_equal(fresh, 0);
+	assert_int_equal(registry_add_vcpu(reg, fresh, 601, 0, NULL, err, sizeof(err)), 0);
+	assert_counters_consistent(reg);
+}
+
+static void test_adopt_rejects_taken_and_out_of_range(void **state)
+{
+	struct vs_registry *reg = *state;
+	char err[256];
+
+	assert_int_equal(registry_adopt_vm(reg, 5, 500, "web", err, sizeof(err)), 5);
+	assert_int_equal(registry_adopt_vm(reg, 5, 700, "other", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "VM id 5"));
+	assert_int_equal(registry_adopt_vm(reg, VS_MAX_VMS, 700, "x", err, sizeof(err)), -1);
+	assert_int_equal(registry_adopt_vm(reg, -1, 700, "x", err, sizeof(err)), -1);
+	/* Same pid under another id: the record is corrupt. */
+	assert_int_equal(registry_adopt_vm(reg, 6, 500, "again", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "already enrolled"));
+
+	assert_int_equal(registry_adopt_vcpu(reg, 3, 5, 501, 0, NULL, err, sizeof(err)), 3);
+	assert_int_equal(registry_adopt_vcpu(reg, 3, 5, 502, 1, NULL, err, sizeof(err)), -1);
+	assert_int_equal(registry_adopt_vcpu(reg, VS_MAX_VCPUS, 5, 502, 1, NULL, err, sizeof(err)),
+			 -1);
+	assert_int_equal(registry_adopt_vcpu(reg, 4, 9, 502, 1, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unknown VM id 9"));
+	assert_int_equal(registry_adopt_vcpu(reg, 4, 5, 501, 1, NULL, err, sizeof(err)), -1);
+	assert_int_equal(reg->nr_vms, 1);
+	assert_int_equal(reg->nr_vcpus, 1);
+	assert_counters_consistent(reg);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -418,6 +462,8 @@ int main(void)
 	    T(test_remove_vcpu),
 	    T(test_remove_vm_frees_its_vcpus),
 	    T(test_remove_vm_with_full_vcpu_table),
+	    T(test_adopt_at_given_ids),
+	    T(test_adopt_rejects_taken_and_out_of_range),
 	};
 
 	return cmocka_run_group_tests_name("registry", tests, NULL, NULL);

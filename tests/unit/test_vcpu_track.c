@@ -240,6 +240,48 @@ static void test_vcpu_stale_ignored(void **state)
 	assert_int_equal(t.state, VS_VCPU_RUNNABLE);
 }
 
+/*
+ * Messages 11..20 were dropped (ring buffer full); the maps say the latest was
+ * a block at seqnum 20 on CPU 6. Queued messages up to 20 are then stale.
+ */
+static void test_vcpu_resync_after_drops(void **state)
+{
+	struct vs_vcpu_track t;
+
+	vcpu_track_init(&t);
+	assert_int_equal(apply(&t, msg(VS_MSG_VCPU_ON_CPU, 10, 4, 1)), VS_APPLIED);
+	vcpu_track_resync(&t, 20, VS_MSG_VCPU_BLOCKED, 6);
+	assert_int_equal(t.state, VS_VCPU_BLOCKED);
+	assert_int_equal(t.seqnum, 20);
+	assert_int_equal(t.cpu, 6);
+	assert_int_equal(t.resyncs, 1);
+	assert_int_equal(apply(&t, msg(VS_MSG_VCPU_ON_CPU, 15, 2, 1)), VS_STALE);
+	assert_int_equal(apply(&t, vmsg(VS_MSG_VCPU_WAKEUP, 20)), VS_STALE);
+	assert_int_equal(t.state, VS_VCPU_BLOCKED);
+	assert_int_equal(apply(&t, msg(VS_MSG_VCPU_ON_CPU, 21, 2, 1)), VS_APPLIED);
+	assert_int_equal(t.state, VS_VCPU_RUNNING);
+	assert_int_equal(t.cpu, 2);
+}
+
+/* A restarted agent resyncs a vCPU it has never seen a message about. */
+static void test_vcpu_resync_fresh_and_garbage(void **state)
+{
+	struct vs_vcpu_track t;
+
+	vcpu_track_init(&t);
+	vcpu_track_resync(&t, 7, VS_MSG_VCPU_ON_CPU, 3);
+	assert_true(t.seen);
+	assert_int_equal(t.state, VS_VCPU_RUNNING);
+	assert_int_equal(apply(&t, vmsg(VS_MSG_VCPU_PREEMPTED, 7)), VS_STALE);
+	/* An unknown type or CPU in the map gives unknown state, not a guess. */
+	vcpu_track_resync(&t, 8, 999, VS_MAX_CPUS);
+	assert_int_equal(t.state, VS_VCPU_UNKNOWN);
+	assert_int_equal(t.cpu, 3);
+	vcpu_track_resync(&t, 9, 0, -1);
+	assert_int_equal(t.state, VS_VCPU_UNKNOWN);
+	assert_int_equal(t.resyncs, 3);
+}
+
 static void test_vcpu_seqnum_wrap(void **state)
 {
 	struct vs_vcpu_track t;
@@ -401,6 +443,20 @@ static void test_cpu_seqnum_wrap(void **state)
 	assert_int_equal(c.stale, 1);
 }
 
+static void test_cpu_resync(void **state)
+{
+	struct vs_cpu_track c;
+
+	cpu_track_init(&c);
+	assert_int_equal(capply(&c, cmsg(VS_MSG_VCPU_ON_CPU, 11, 5)), VS_APPLIED);
+	cpu_track_resync(&c, 40, 12);
+	assert_int_equal(c.running_tid, 12);
+	assert_int_equal(capply(&c, cmsg(VS_MSG_VCPU_PREEMPTED, 12, 40)), VS_STALE);
+	assert_int_equal(c.running_tid, 12);
+	assert_int_equal(capply(&c, cmsg(VS_MSG_VCPU_PREEMPTED, 12, 41)), VS_APPLIED);
+	assert_int_equal(c.running_tid, 0);
+}
+
 static void test_cpu_invalid(void **state)
 {
 	struct vs_cpu_track c;
@@ -438,12 +494,15 @@ int main(void)
 	    cmocka_unit_test(test_vcpu_lifecycle_and_cpu),
 	    cmocka_unit_test(test_vcpu_first_message_any_seqnum),
 	    cmocka_unit_test(test_vcpu_stale_ignored),
+	    cmocka_unit_test(test_vcpu_resync_after_drops),
+	    cmocka_unit_test(test_vcpu_resync_fresh_and_garbage),
 	    cmocka_unit_test(test_vcpu_seqnum_wrap),
 	    cmocka_unit_test(test_vcpu_invalid),
 	    cmocka_unit_test(test_cpu_init),
 	    cmocka_unit_test(test_cpu_running_tid),
 	    cmocka_unit_test(test_cpu_ordering),
 	    cmocka_unit_test(test_cpu_seqnum_wrap),
+	    cmocka_unit_test(test_cpu_resync),
 	    cmocka_unit_test(test_cpu_invalid),
 	};
 

@@ -6,6 +6,8 @@ set -u
 BUILD=${BUILD:-build}
 TMP=${TMP:-$(mktemp -d /tmp/vmtest.XXXXXX)}
 CTL_SOCK=$TMP/control.sock
+# Each case pins its scheduler in a directory of its own.
+PIN_DIR=/sys/fs/bpf/vmtest_${TMP##*.} # bpffs refuses dots
 SCHEDD_LOG=$TMP/schedd.log
 declare -A VM_PID VM_LOG
 SCHEDD_PID=
@@ -85,12 +87,14 @@ thread_affinity() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$1/stat
 schedd_up_or_gone() { [ -S "$CTL_SOCK" ] || ! kill -0 "$SCHEDD_PID" 2>/dev/null; }
 
 start_schedd() {
-	"${SCHEDD_BIN:-$BUILD/vmm-schedd}" --control "$CTL_SOCK" "$@" >"$SCHEDD_LOG" 2>&1 &
+	local from
+	from=$(($(cat "$SCHEDD_LOG" 2>/dev/null | wc -l) + 1))
+	"${SCHEDD_BIN:-$BUILD/vmm-schedd}" --control "$CTL_SOCK" --pin-dir "$PIN_DIR" "$@" >>"$SCHEDD_LOG" 2>&1 &
 	SCHEDD_PID=$!
 	wait_for 60 schedd_up_or_gone
-	[ -S "$CTL_SOCK" ] || fail "vmm-schedd did not start: $(cat "$SCHEDD_LOG")"
-	wait_for 20 grep -q "scheduler vmm_sched enabled" "$SCHEDD_LOG" ||
-		fail "vmm-schedd did not enable the scheduler: $(cat "$SCHEDD_LOG")"
+	[ -S "$CTL_SOCK" ] || fail "vmm-schedd did not start: $(tail -n +$from "$SCHEDD_LOG")"
+	wait_for 20 sh -c "tail -n +$from '$SCHEDD_LOG' | grep -Eq 'scheduler vmm_sched (enabled|adopted)'" ||
+		fail "vmm-schedd did not enable the scheduler: $(tail -n +$from "$SCHEDD_LOG")"
 }
 
 # Stops vmm-schedd with SIGTERM and checks that it exited 0.
@@ -144,6 +148,9 @@ cleanup() {
 	[ -n "$CHECKER_PID" ] && kill -TERM "$CHECKER_PID" 2>/dev/null && wait "$CHECKER_PID" 2>/dev/null
 	[ -n "${HOG_PID:-}" ] && kill "$HOG_PID" 2>/dev/null
 	[ -n "$SCHEDD_PID" ] && kill -TERM "$SCHEDD_PID" 2>/dev/null && wait "$SCHEDD_PID" 2>/dev/null
+	# A case that failed after killing vmm-schedd leaves its scheduler pinned.
+	[ -n "$(ls -A "$PIN_DIR" 2>/dev/null)" ] && "$BUILD/vmm-schedd" --unload-pinned --pin-dir "$PIN_DIR"
+	rmdir "$PIN_DIR" 2>/dev/null
 	for name in "${!VM_PID[@]}"; do
 		kill -TERM "${VM_PID[$name]}" 2>/dev/null
 		wait "${VM_PID[$name]}" 2>/dev/null

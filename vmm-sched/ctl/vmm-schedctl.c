@@ -106,6 +106,13 @@ static const char *get_str(struct json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "?";
 }
 
+static bool get_bool(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
 static struct json_object *get_obj(struct json_object *o, const char *key)
 {
 	struct json_object *v = NULL;
@@ -142,10 +149,14 @@ static void print_status(struct json_object *st)
 	       get_str(sched, "name"), get_str(sched, "sched_ext_state"),
 	       (long long)get_i64(sched, "abi_version"), (long long)get_i64(sched, "slice_us"),
 	       get_str(sched, "pairing"));
-	printf("messages   %lld received, %lld stale, %lld invalid, %lld dropped\n",
+	printf("messages   %lld received, %lld stale, %lld invalid, %lld dropped, %lld late, "
+	       "%lld resyncs\n",
 	       (long long)get_i64(sched, "messages"), (long long)get_i64(sched, "stale_messages"),
 	       (long long)get_i64(sched, "invalid_messages"),
-	       (long long)get_i64(sched, "dropped_messages"));
+	       (long long)get_i64(sched, "dropped_messages"),
+	       (long long)get_i64(sched, "late_messages"), (long long)get_i64(sched, "resyncs"));
+	printf("pinned     %s%s\n", get_str(sched, "pin_dir"),
+	       get_bool(sched, "adopted") ? " (adopted from a previous agent)" : "");
 	printf("enclave    CPUs %s (%lld cores x %lld threads)\n\n", get_str(enc, "cpus"),
 	       (long long)get_i64(enc, "cores"), (long long)get_i64(enc, "threads_per_core"));
 	printf("%5s %-9s %-8s %9s\n", "CORE", "CPUS", "OWNER_VM", "SIB_WAKES");

@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "agent_record.h"
 #include "daemon.h"
 #include "vmm_sched.skel.h"
 
@@ -41,33 +43,21 @@ static int init_core_state(struct vs_daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
-int bpf_sched_load(struct vs_daemon *d, char *err, size_t errlen)
+/* Reuse the running scheduler's maps; load nothing but the commit program. */
+static void prepare_adoption(struct vmm_sched *skel)
 {
-	struct vmm_sched *skel;
-	int cpu, e;
+	struct bpf_program *prog;
 
-	libbpf_set_print(libbpf_quiet);
-	skel = vmm_sched__open();
-	if (!skel) {
-		snprintf(err, errlen, "cannot open the BPF scheduler object: %s", strerror(errno));
-		return -1;
+	bpf_object__for_each_program(prog, skel->obj)
+	{
+		bpf_program__set_autoload(prog, prog == skel->progs.vs_commit);
 	}
-	skel->rodata->slice_ns = (uint64_t)d->opt.slice_us * 1000;
-	skel->rodata->nr_cpus = (uint32_t)d->topo.nr_cpus;
-	skel->rodata->pairing_mode = d->opt.relaxed ? VS_PAIRING_RELAXED : VS_PAIRING_STRICT;
-	/* bpftool 7.1 cannot emit "struct_ops.s/": mark init sleepable here. */
-	bpf_program__set_flags(skel->progs.vs_init,
-			       bpf_program__flags(skel->progs.vs_init) | BPF_F_SLEEPABLE);
-	e = vmm_sched__load(skel);
-	if (e) {
-		snprintf(err, errlen,
-			 "the kernel refused the BPF scheduler (%s); the libbpf lines above say "
-			 "why (a kernel older than 6.12 or without sched_ext kfuncs?)",
-			 strerror(-e));
-		vmm_sched__destroy(skel);
-		return -1;
-	}
-	d->skel = skel;
+	bpf_map__set_autocreate(skel->maps.vmm_sched_ops, false);
+}
+
+static int write_cpu_ctx(struct vs_daemon *d, char *err, size_t errlen)
+{
+	int cpu;
 
 	cpuset_for_each(cpu, &d->topo.online)
 	{
@@ -78,12 +68,111 @@ int bpf_sched_load(struct vs_daemon *d, char *err, size_t errlen)
 		};
 		uint32_t key = (uint32_t)cpu;
 
-		if (bpf_map__update_elem(skel->maps.cpu_ctx, &key, sizeof(key), &c, sizeof(c), 0)) {
+		if (bpf_map__update_elem(d->skel->maps.cpu_ctx, &key, sizeof(key), &c, sizeof(c),
+					 0)) {
 			snprintf(err, errlen, "cannot write cpu_ctx[%d]: %s", cpu, strerror(errno));
 			return -1;
 		}
 	}
+	return 0;
+}
+
+int bpf_sched_load(struct vs_daemon *d, bool adopt, char *err, size_t errlen)
+{
+	struct vmm_sched *skel;
+	int e;
+
+	libbpf_set_print(libbpf_quiet);
+	skel = vmm_sched__open();
+	if (!skel) {
+		snprintf(err, errlen, "cannot open the BPF scheduler object: %s", strerror(errno));
+		return -1;
+	}
+	d->skel = skel;
+	/* A fresh load creates the pins, so a failure from here on removes them. */
+	d->pins_owned = !adopt;
+	d->adopted = adopt;
+	if (pinned_maps_prepare(d, adopt, err, errlen))
+		return -1;
+	if (adopt) {
+		prepare_adoption(skel);
+	} else {
+		bpf_map__set_max_entries(skel->maps.messages, d->opt.ring_kb * 1024);
+		skel->rodata->slice_ns = (uint64_t)d->opt.slice_us * 1000;
+		skel->rodata->nr_cpus = (uint32_t)d->topo.nr_cpus;
+		skel->rodata->pairing_mode =
+		    d->opt.relaxed ? VS_PAIRING_RELAXED : VS_PAIRING_STRICT;
+		/* bpftool 7.1 cannot emit "struct_ops.s/": mark init sleepable here. */
+		bpf_program__set_flags(skel->progs.vs_init,
+				       bpf_program__flags(skel->progs.vs_init) | BPF_F_SLEEPABLE);
+	}
+	e = vmm_sched__load(skel);
+	if (e) {
+		if (adopt)
+			snprintf(err, errlen,
+				 "cannot reuse the pinned maps at %s (%s): they do not fit this "
+				 "vmm-schedd although the ABI stamp matches; unload them with "
+				 "'vmm-schedd --unload-pinned --pin-dir %s'",
+				 d->opt.pin_dir, strerror(-e), d->opt.pin_dir);
+		else
+			snprintf(
+			    err, errlen,
+			    "the kernel refused the BPF scheduler (%s); the libbpf lines above "
+			    "say why (a kernel older than 6.12 or without sched_ext kfuncs?)",
+			    strerror(-e));
+		return -1;
+	}
+	if (adopt)
+		return 0;
+	if (write_cpu_ctx(d, err, errlen))
+		return -1;
 	return init_core_state(d, err, errlen);
+}
+
+int bpf_sched_check_adopted(struct vs_daemon *d, char *err, size_t errlen)
+{
+	const char *want_mode = d->opt.relaxed ? "relaxed" : "strict";
+	uint32_t mode = d->skel->rodata->pairing_mode;
+	struct vs_cpuset pinned;
+	char have[256], want[256];
+	int cpu;
+
+	cpuset_clear(&pinned);
+	for (cpu = 0; cpu < d->topo.nr_cpus && cpu < VS_MAX_CPUS; cpu++) {
+		struct vs_cpu_ctx c;
+		uint32_t key = (uint32_t)cpu;
+
+		if (!bpf_map__lookup_elem(d->skel->maps.cpu_ctx, &key, sizeof(key), &c, sizeof(c),
+					  0) &&
+		    (c.flags & VS_CPU_IN_ENCLAVE))
+			cpuset_add(&pinned, cpu);
+	}
+	cpuset_format(&pinned, have, sizeof(have));
+	cpuset_format(&d->enclave.cpus, want, sizeof(want));
+	if (!cpuset_equal(&pinned, &d->enclave.cpus) ||
+	    mode != (d->opt.relaxed ? VS_PAIRING_RELAXED : VS_PAIRING_STRICT) ||
+	    d->skel->rodata->slice_ns != (uint64_t)d->opt.slice_us * 1000) {
+		snprintf(
+		    err, errlen,
+		    "the pinned scheduler runs enclave %s, %s pairing, slice %llu us; this "
+		    "vmm-schedd was asked for %s, %s pairing, slice %u us. Restart it with the "
+		    "pinned settings to adopt the running VMs, or stop the pinned scheduler "
+		    "first ('vmm-schedd --unload-pinned --pin-dir %s' gives every vCPU thread "
+		    "its policy back)",
+		    have, mode == VS_PAIRING_RELAXED ? "relaxed" : "strict",
+		    (unsigned long long)(d->skel->rodata->slice_ns / 1000), want, want_mode,
+		    d->opt.slice_us, d->opt.pin_dir);
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static int handle_message(void *ctx, void *data, size_t len)
@@ -97,6 +186,9 @@ static int handle_message(void *ctx, void *data, size_t len)
 		d->msgs.invalid++;
 		return 0;
 	}
+	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC. */
+	if (monotonic_ns() - m->timestamp > VS_MSG_LATE_NS)
+		d->msgs.late++;
 	slot = registry_find_vcpu_by_tid(&d->reg, (int)m->tid);
 	if (slot >= 0 && vcpu_track_apply(&d->vcpu_track[slot], m) == VS_STALE)
 		d->msgs.stale++;
@@ -112,6 +204,8 @@ int bpf_sched_attach(struct vs_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the message ring buffer: %s", strerror(errno));
 		return -1;
 	}
+	if (d->adopted)
+		return pinned_links_open(d, err, errlen);
 	/* The pairing hook first: it must see every switch the scheduler causes. */
 	d->switch_link = bpf_program__attach(d->skel->progs.vs_sched_switch);
 	if (!d->switch_link) {
@@ -126,17 +220,32 @@ int bpf_sched_attach(struct vs_daemon *d, char *err, size_t errlen)
 			 strerror(errno));
 		return -1;
 	}
-	return 0;
+	return pinned_links_pin(d, err, errlen);
 }
 
 void bpf_sched_detach(struct vs_daemon *d)
 {
+	bool unload = d->pins_owned;
+	char err[512];
+
 	if (d->ringbuf) {
 		/* Drain what is left so tracking ends consistent; errors do not matter now. */
 		ring_buffer__consume(d->ringbuf);
 		ring_buffer__free(d->ringbuf);
 		d->ringbuf = NULL;
 	}
+	/* Unpinned first, so closing the links below is what stops the scheduler. */
+	if (d->pins_owned && pinned_state_remove(d->opt.pin_dir, err, sizeof(err)))
+		vs_err("%s; remove it by hand or the scheduler stays loaded", err);
+	d->pins_owned = false;
+	/*
+	 * The struct_ops map is registered without a kernel link (libbpf's
+	 * attach gives a link only for ".struct_ops.link"), so closing its fd
+	 * does not unload it: an adopted one is unregistered here, and libbpf's
+	 * own detach does the same for one this agent attached.
+	 */
+	if (d->link && d->adopted && unload && pinned_ops_unregister(bpf_link__fd(d->link)))
+		vs_err("cannot unload the adopted scheduler: %s", strerror(errno));
 	if (d->link) {
 		bpf_link__destroy(d->link);
 		d->link = NULL;
@@ -289,15 +398,11 @@ bool bpf_sched_kick_supported(struct vs_daemon *d)
 	return d->skel->bss->kick_supported;
 }
 
-uint64_t bpf_sched_self_check_overlaps(struct vs_daemon *d)
-{
-	return d->skel->bss->self_check_overlaps;
-}
-
 void bpf_sched_read_counters(struct vs_daemon *d, struct vs_sched_counters *out)
 {
 	const struct vmm_sched__bss *b = d->skel->bss;
 
+	out->self_check_overlaps = b->self_check_overlaps;
 	out->unclaimed_runs = b->unclaimed_runs;
 	out->switch_overlaps = b->switch_overlaps;
 	out->unrecorded_switches = b->unrecorded_switches;
@@ -305,4 +410,99 @@ void bpf_sched_read_counters(struct vs_daemon *d, struct vs_sched_counters *out)
 	out->txn_group_partial = b->txn_group_partial;
 	for (int i = 0; i < VS_TXN_NR_OUTCOMES; i++)
 		out->txn_outcomes[i] = b->txn_outcomes[i];
+}
+
+void bpf_sched_resync(struct vs_daemon *d)
+{
+	int slot, cpu;
+
+	registry_for_each_vcpu(slot, &d->reg)
+	{
+		struct vs_vcpu_stats st;
+
+		if (!bpf_sched_read_vcpu_stats(d, slot, &st))
+			vcpu_track_resync(&d->vcpu_track[slot], st.seqnum, st.last_msg,
+					  (int)st.last_cpu);
+	}
+	cpuset_for_each(cpu, &d->enclave.cpus)
+	{
+		struct vs_cpu_stats cs;
+		struct vs_core_state core;
+		int core_id = d->topo.core_of[cpu], running = 0;
+
+		if (bpf_sched_read_cpu_stats(d, cpu, &cs))
+			continue;
+		if (!bpf_sched_read_core_state(d, core_id, &core))
+			for (int i = 0; i < VS_THREADS_PER_CORE; i++)
+				if (core.cpu[i] == cpu && core.running_vm[i] != VS_VM_NONE)
+					running = (int)core.running_tid[i];
+		cpu_track_resync(&d->cpu_track[cpu], cs.cpu_seqnum, running);
+	}
+	d->msgs.resyncs++;
+}
+
+int bpf_sched_record_vm(struct vs_daemon *d, int vm_id, uint64_t start_time)
+{
+	struct vs_agent_vm r;
+	uint32_t key = (uint32_t)vm_id;
+
+	agent_vm_record_make(&d->reg.vms[vm_id], start_time, &r);
+	if (bpf_map__update_elem(d->skel->maps.agent_vms, &key, sizeof(key), &r, sizeof(r), 0))
+		return -errno;
+	return 0;
+}
+
+int bpf_sched_record_vcpu(struct vs_daemon *d, int slot)
+{
+	struct vs_agent_vcpu r;
+	uint32_t key = (uint32_t)slot;
+
+	agent_vcpu_record_make(&d->reg.vcpus[slot], &r);
+	if (bpf_map__update_elem(d->skel->maps.agent_vcpus, &key, sizeof(key), &r, sizeof(r), 0))
+		return -errno;
+	return 0;
+}
+
+void bpf_sched_forget_vm(struct vs_daemon *d, int vm_id)
+{
+	struct vs_agent_vm zero = {0};
+	uint32_t key = (uint32_t)vm_id;
+
+	if (bpf_map__update_elem(d->skel->maps.agent_vms, &key, sizeof(key), &zero, sizeof(zero),
+				 0))
+		vs_err("cannot clear the record of VM id %d: %s", vm_id, strerror(errno));
+}
+
+void bpf_sched_forget_vcpu(struct vs_daemon *d, int slot)
+{
+	struct vs_agent_vcpu zero = {0};
+	uint32_t key = (uint32_t)slot;
+
+	if (bpf_map__update_elem(d->skel->maps.agent_vcpus, &key, sizeof(key), &zero, sizeof(zero),
+				 0))
+		vs_err("cannot clear the record of vCPU slot %d: %s", slot, strerror(errno));
+}
+
+int bpf_sched_read_vm_record(struct vs_daemon *d, int vm_id, struct vs_agent_vm *out)
+{
+	uint32_t key = (uint32_t)vm_id;
+
+	return bpf_map__lookup_elem(d->skel->maps.agent_vms, &key, sizeof(key), out, sizeof(*out),
+				    0);
+}
+
+int bpf_sched_read_vcpu_record(struct vs_daemon *d, int slot, struct vs_agent_vcpu *out)
+{
+	uint32_t key = (uint32_t)slot;
+
+	return bpf_map__lookup_elem(d->skel->maps.agent_vcpus, &key, sizeof(key), out, sizeof(*out),
+				    0);
+}
+
+int bpf_sched_lookup_vcpu(struct vs_daemon *d, int tid, struct vs_vcpu_id *out)
+{
+	uint32_t key = (uint32_t)tid;
+
+	return bpf_map__lookup_elem(d->skel->maps.vcpu_map, &key, sizeof(key), out, sizeof(*out),
+				    0);
 }

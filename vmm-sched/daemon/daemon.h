@@ -19,8 +19,11 @@ struct ring_buffer;
 struct vs_options {
 	const char *cpus;
 	const char *control_path;
+	const char *pin_dir;
+	bool unload_pinned; /* --unload-pinned: unload what a previous agent left, then exit */
 	unsigned int slice_us;
-	bool relaxed; /* --pairing relaxed */
+	unsigned int ring_kb; /* size of the message ring buffer */
+	bool relaxed;	      /* --pairing relaxed */
 	enum vs_core_cookie_mode core_cookie;
 	int nr_pids;
 	int pids[VS_MAX_VMS];
@@ -30,7 +33,11 @@ struct vs_options {
 
 struct vs_msg_counters {
 	uint64_t received, stale, invalid;
+	uint64_t late;	     /* applied more than VS_MSG_LATE_NS after they were sent */
+	uint64_t resyncs;    /* state rebuilt from the maps after messages were dropped */
+	uint64_t drops_seen; /* the scheduler's msg_drops at the last resync */
 };
+#define VS_MSG_LATE_NS 100000000ULL
 
 struct vs_daemon {
 	struct vs_options opt;
@@ -45,6 +52,9 @@ struct vs_daemon {
 	struct bpf_link *link;
 	struct bpf_link *switch_link;
 	struct ring_buffer *ringbuf;
+	int pin_lock_fd; /* the pin directory, flock()ed while this agent runs */
+	bool pins_owned; /* remove the pinned state when the agent stops */
+	bool adopted;	 /* the scheduler was loaded by a previous agent */
 	int ctl_fd;
 	bool stop;
 	int exit_status;
@@ -55,14 +65,57 @@ void vs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vs_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vs_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* host_checks.c: can this kernel run us at all? */
-int host_check_sched_ext(char *err, size_t errlen);
+/*
+ * host_checks.c: can this kernel run us at all? *ours_running says vmm_sched
+ * is the enabled scheduler (a previous agent's, to adopt); any other loaded
+ * scheduler is an error.
+ */
+int host_check_sched_ext(bool *ours_running, char *err, size_t errlen);
 /* host_topology.c */
 int host_read_topology(struct vs_topology *topo, char *err, size_t errlen);
 
-/* bpf_sched.c: the sched_ext scheduler. */
-int bpf_sched_load(struct vs_daemon *d, char *err, size_t errlen);
+/* pinned_state.c: the pins under --pin-dir that let the scheduler outlive the agent. */
+enum vs_pinned {
+	VS_PINNED_ERROR = -1, /* unreadable or not ours: err says what */
+	VS_PINNED_NONE,	      /* nothing pinned */
+	VS_PINNED_INCOMPLETE, /* an agent died while starting: no stamp */
+	VS_PINNED_FOUND,      /* a scheduler of this ABI */
+	VS_PINNED_OTHER_ABI,  /* a scheduler of another ABI (*abi_out): err says the way out */
+};
+enum vs_pinned pinned_state_probe(const char *dir, uint32_t *abi_out, char *err, size_t errlen);
+/* Creates the pin directory if needed and locks it: one agent per pinned scheduler. */
+int pinned_state_lock(struct vs_daemon *d, char *err, size_t errlen);
+/* Before load: pin every map (fresh) or reuse the pinned ones (adopt). */
+int pinned_maps_prepare(struct vs_daemon *d, bool adopt, char *err, size_t errlen);
+/* After attach: pin both links and write the stamp. */
+int pinned_links_pin(struct vs_daemon *d, char *err, size_t errlen);
+int pinned_links_open(struct vs_daemon *d, char *err, size_t errlen);
+/*
+ * Unpins everything under dir (which stays). The struct_ops map is registered
+ * without a kernel link, so it stays loaded until unregistered:
+ * pinned_ops_unregister() on its fd, or pinned_state_unload() on a directory.
+ */
+int pinned_ops_unregister(int ops_fd);
+int pinned_state_unload(const char *dir, char *err, size_t errlen);
+int pinned_state_remove(const char *dir, char *err, size_t errlen);
+
+/*
+ * bpf_sched.c: the sched_ext scheduler. With adopt, the pinned maps of a
+ * running scheduler are reused and only the commit program is loaded.
+ */
+int bpf_sched_load(struct vs_daemon *d, bool adopt, char *err, size_t errlen);
 int bpf_sched_attach(struct vs_daemon *d, char *err, size_t errlen);
+/* The adopted scheduler's enclave and settings must be the ones asked for. */
+int bpf_sched_check_adopted(struct vs_daemon *d, char *err, size_t errlen);
+/* Rebuilds the agent's view of every vCPU and CPU from the maps. */
+void bpf_sched_resync(struct vs_daemon *d);
+int bpf_sched_record_vm(struct vs_daemon *d, int vm_id, uint64_t start_time);
+int bpf_sched_record_vcpu(struct vs_daemon *d, int slot);
+void bpf_sched_forget_vm(struct vs_daemon *d, int vm_id);
+void bpf_sched_forget_vcpu(struct vs_daemon *d, int slot);
+int bpf_sched_read_vm_record(struct vs_daemon *d, int vm_id, struct vs_agent_vm *out);
+int bpf_sched_read_vcpu_record(struct vs_daemon *d, int slot, struct vs_agent_vcpu *out);
+int bpf_sched_lookup_vcpu(struct vs_daemon *d, int tid, struct vs_vcpu_id *out);
 void bpf_sched_detach(struct vs_daemon *d);
 int bpf_sched_map_vcpu(struct vs_daemon *d, int tid, int vm_id, int vcpu_index, int slot);
 void bpf_sched_unmap_vcpu(struct vs_daemon *d, int tid);
@@ -74,9 +127,8 @@ int bpf_sched_read_core_state(struct vs_daemon *d, int core_id, struct vs_core_s
 uint64_t bpf_sched_msg_drops(struct vs_daemon *d);
 uint64_t bpf_sched_stray_enqueues(struct vs_daemon *d);
 bool bpf_sched_kick_supported(struct vs_daemon *d);
-uint64_t bpf_sched_self_check_overlaps(struct vs_daemon *d);
 struct vs_sched_counters {
-	uint64_t unclaimed_runs, misplaced_runs, txn_group_partial;
+	uint64_t self_check_overlaps, unclaimed_runs, misplaced_runs, txn_group_partial;
 	uint64_t switch_overlaps, unrecorded_switches;
 	uint64_t txn_outcomes[VS_TXN_NR_OUTCOMES];
 };
@@ -116,6 +168,10 @@ int vm_release(struct vs_daemon *d, int vm_id);
 void vm_release_all(struct vs_daemon *d);
 /* Picks up new vCPU threads and forgets exited ones and VMs. */
 void vm_rescan_all(struct vs_daemon *d);
+/* Rebuilds the registry from the pinned records of a previous agent. */
+void vm_adopt_recorded(struct vs_daemon *d);
+/* Field 22 of /proc/PID/stat (start time in ticks), 0 if unreadable. */
+uint64_t process_start_time(int pid);
 
 /* txn.c: agent transactions (place a vCPU on a CPU if its seqnum is current). */
 struct vs_placement {

@@ -31,7 +31,7 @@ static int arm_poll(struct io_uring *ring, int fd, enum loop_source src)
 
 static void on_timer(struct vs_daemon *d, int tfd)
 {
-	uint64_t ticks;
+	uint64_t ticks, drops;
 
 	if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		vs_err("timer read failed: %s", strerror(errno));
@@ -40,6 +40,15 @@ static void on_timer(struct vs_daemon *d, int tfd)
 		d->exit_status = 1;
 		d->stop = true;
 		return;
+	}
+	/* Lost messages: rebuild the agent's view from the maps rather than diverge. */
+	drops = bpf_sched_msg_drops(d);
+	if (drops != d->msgs.drops_seen) {
+		vs_log("the scheduler dropped %llu messages (ring buffer full: the agent lagged); "
+		       "resynchronising vCPU and CPU state from the maps",
+		       (unsigned long long)(drops - d->msgs.drops_seen));
+		bpf_sched_resync(d);
+		d->msgs.drops_seen = drops;
 	}
 	vm_rescan_all(d);
 }

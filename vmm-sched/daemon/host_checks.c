@@ -19,7 +19,7 @@ static int read_line(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-int host_check_sched_ext(char *err, size_t errlen)
+int host_check_sched_ext(bool *ours_running, char *err, size_t errlen)
 {
 	char state[64], ops[128];
 
@@ -36,9 +36,14 @@ int host_check_sched_ext(char *err, size_t errlen)
 			 "with 'tests/vm/run -- ...'");
 		return -1;
 	}
+	*ours_running = false;
 	if (strcmp(state, "disabled") != 0) {
 		if (read_line("/sys/kernel/sched_ext/root/ops", ops, sizeof(ops)))
 			snprintf(ops, sizeof(ops), "unknown");
+		if (strcmp(state, "enabled") == 0 && strcmp(ops, "vmm_sched") == 0) {
+			*ours_running = true;
+			return 0;
+		}
 		snprintf(err, errlen,
 			 "another sched_ext scheduler ('%s', state %s) is loaded: stop it first",
 			 ops, state);

@@ -15,7 +15,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: vmm-schedd --cpus LIST [--pid PID[:NAME[:WEIGHT]]]... [--control PATH]\n"
 		"                  [--slice-us N] [--pairing strict|relaxed]\n"
-		"                  [--core-cookie clear|refuse]\n"
+		"                  [--core-cookie clear|refuse] [--pin-dir DIR] [--ring-kb N]\n"
+		"       vmm-schedd --unload-pinned [--pin-dir DIR]\n"
 		"\n"
 		"Schedules the vCPU threads of KVM guests with the vmm_sched sched_ext\n"
 		"scheduler on an enclave of whole cores.\n"
@@ -34,10 +35,18 @@ static void usage(FILE *out)
 		"                     cookie (PR_SCHED_CORE), which hangs SMT hosts under\n"
 		"                     sched_ext: clear (default) takes it off and logs it;\n"
 		"                     refuse refuses to enrol the VM\n"
+		"  --pin-dir DIR      where the scheduler's maps and links are pinned (default\n"
+		"                     %s); the scheduler outlives a killed agent, and\n"
+		"                     an agent started with the same options adopts it\n"
+		"  --ring-kb N        size of the kernel->agent message ring buffer in KiB, a\n"
+		"                     power of two 4..65536 (default 256); when it overflows\n"
+		"                     the agent resynchronises from the maps\n"
+		"  --unload-pinned    unload the scheduler a previous agent left pinned, give\n"
+		"                     its threads their policy back, and exit\n"
 		"\n"
 		"SIGTERM or SIGINT: every enrolled thread gets its previous policy and\n"
-		"affinity back and the scheduler is unloaded.\n",
-		VS_CTL_DEFAULT_SOCKET);
+		"affinity back and the scheduler is unloaded. SIGKILL leaves it running.\n",
+		VS_CTL_DEFAULT_SOCKET, VS_PIN_DIR_DEFAULT);
 }
 
 static int parse_pid_arg(struct vs_options *opt, char *arg)
@@ -83,6 +92,9 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 	    {"slice-us", required_argument, NULL, 'l'},
 	    {"pairing", required_argument, NULL, 'm'},
 	    {"core-cookie", required_argument, NULL, 'k'},
+	    {"pin-dir", required_argument, NULL, 'P'},
+	    {"ring-kb", required_argument, NULL, 'R'},
+	    {"unload-pinned", no_argument, NULL, 'U'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -91,6 +103,8 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 	int c;
 
 	opt->control_path = VS_CTL_DEFAULT_SOCKET;
+	opt->pin_dir = VS_PIN_DIR_DEFAULT;
+	opt->ring_kb = 256;
 	opt->slice_us = 5000;
 	while ((c = getopt_long(argc, argv, "c:p:s:l:m:k:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -130,6 +144,30 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 				return -1;
 			}
 			break;
+		case 'P':
+			if (optarg[0] != '/' || strlen(optarg) > 200) {
+				fprintf(stderr,
+					"vmm-schedd: --pin-dir '%s' must be an absolute path of at "
+					"most 200 characters\n",
+					optarg);
+				return -1;
+			}
+			opt->pin_dir = optarg;
+			break;
+		case 'R':
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 4 || v > 65536 || (v & (v - 1))) {
+				fprintf(
+				    stderr,
+				    "vmm-schedd: --ring-kb '%s' must be a power of two 4..65536\n",
+				    optarg);
+				return -1;
+			}
+			opt->ring_kb = (unsigned int)v;
+			break;
+		case 'U':
+			opt->unload_pinned = true;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -141,6 +179,13 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "vmm-schedd: unexpected argument '%s'\n", argv[optind]);
 		return -1;
+	}
+	if (opt->unload_pinned) {
+		if (opt->cpus || opt->nr_pids) {
+			fprintf(stderr, "vmm-schedd: --unload-pinned takes no --cpus or --pid\n");
+			return -1;
+		}
+		return 0;
 	}
 	if (!opt->cpus) {
 		fprintf(stderr, "vmm-schedd: --cpus is required (the enclave, e.g. --cpus 2-7)\n");
@@ -170,10 +215,108 @@ static int build_enclave(struct vs_daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A scheduler pinned by an agent that died. Adopt it if it still runs; if the
+ * kernel stopped it meanwhile, give its recorded threads their policy back and
+ * remove it, so a fresh one can start. Returns whether to adopt, or -1.
+ */
+static int take_over_pinned(struct vs_daemon *d, bool ours_running, char *err, size_t errlen)
+{
+	uint32_t abi;
+
+	switch (pinned_state_probe(d->opt.pin_dir, &abi, err, errlen)) {
+	case VS_PINNED_ERROR:
+	case VS_PINNED_OTHER_ABI:
+		return -1;
+	case VS_PINNED_NONE:
+		if (ours_running) {
+			snprintf(err, errlen,
+				 "a vmm_sched scheduler runs but nothing is pinned at %s: another "
+				 "vmm-schedd with another --pin-dir runs it; stop that one first",
+				 d->opt.pin_dir);
+			return -1;
+		}
+		return 0;
+	case VS_PINNED_INCOMPLETE:
+		vs_log("removing the incomplete pinned state at %s (an agent died while starting)",
+		       d->opt.pin_dir);
+		return pinned_state_unload(d->opt.pin_dir, err, errlen);
+	case VS_PINNED_FOUND:
+		break;
+	}
+	if (bpf_sched_load(d, true, err, errlen))
+		return -1;
+	if (ours_running && !bpf_sched_exit_kind(d)) {
+		bpf_sched_detach(d);
+		return 1;
+	}
+	vs_log("the scheduler pinned at %s no longer runs; restoring the threads it had and "
+	       "starting afresh",
+	       d->opt.pin_dir);
+	if (bpf_sched_exit_kind(d))
+		bpf_sched_report_exit(d);
+	vm_adopt_recorded(d);
+	vm_release_all(d);
+	bpf_sched_detach(d);
+	registry_init(&d->reg);
+	return pinned_state_unload(d->opt.pin_dir, err, errlen);
+}
+
+/* --unload-pinned: stop a pinned scheduler as its own agent's SIGTERM would. */
+static int unload_pinned(struct vs_daemon *d)
+{
+	char err[1024];
+	uint32_t abi;
+
+	if (pinned_state_lock(d, err, sizeof(err))) {
+		vs_err("%s", err);
+		return 1;
+	}
+	switch (pinned_state_probe(d->opt.pin_dir, &abi, err, sizeof(err))) {
+	case VS_PINNED_ERROR:
+		vs_err("%s", err);
+		return 1;
+	case VS_PINNED_NONE:
+		vs_log("nothing is pinned at %s: no scheduler to unload", d->opt.pin_dir);
+		return 0;
+	case VS_PINNED_INCOMPLETE:
+	case VS_PINNED_OTHER_ABI:
+		/* Records of another ABI cannot be read: only unload and unpin. */
+		if (pinned_state_unload(d->opt.pin_dir, err, sizeof(err))) {
+			vs_err("%s", err);
+			return 1;
+		}
+		vs_log("unpinned the scheduler state at %s (ABI %u): the scheduler is unloaded; "
+		       "vCPU threads it ran are in the fair class, still bound to its CPUs, "
+		       "until a vmm-schedd enrols them again",
+		       d->opt.pin_dir, abi);
+		return 0;
+	case VS_PINNED_FOUND:
+		break;
+	}
+	if (host_read_topology(&d->topo, err, sizeof(err)) ||
+	    bpf_sched_load(d, true, err, sizeof(err))) {
+		vs_err("%s", err);
+		bpf_sched_detach(d);
+		return 1;
+	}
+	vm_adopt_recorded(d);
+	vm_release_all(d);
+	bpf_sched_detach(d);
+	if (pinned_state_unload(d->opt.pin_dir, err, sizeof(err))) {
+		vs_err("%s", err);
+		return 1;
+	}
+	vs_log("unloaded the scheduler pinned at %s", d->opt.pin_dir);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	static struct vs_daemon d = {.ctl_fd = -1};
+	static struct vs_daemon d = {.ctl_fd = -1, .pin_lock_fd = -1};
+	bool ours_running;
 	char err[1024];
+	int adopt = 0;
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	/* A control client that hangs up early must not kill the agent. */
@@ -183,9 +326,12 @@ int main(int argc, char **argv)
 	registry_init(&d.reg);
 	for (int cpu = 0; cpu < VS_MAX_CPUS; cpu++)
 		cpu_track_init(&d.cpu_track[cpu]);
+	if (d.opt.unload_pinned)
+		return unload_pinned(&d);
 	/* Most specific first: a second daemon on the same socket, then the kernel. */
 	if (control_check_free(d.opt.control_path, err, sizeof(err)) ||
-	    host_check_sched_ext(err, sizeof(err)) || build_enclave(&d, err, sizeof(err))) {
+	    host_check_sched_ext(&ours_running, err, sizeof(err)) ||
+	    build_enclave(&d, err, sizeof(err)) || pinned_state_lock(&d, err, sizeof(err))) {
 		vs_err("%s", err);
 		return 1;
 	}
@@ -198,21 +344,32 @@ int main(int argc, char **argv)
 	/* The agent must not page-fault while vCPUs wait on it. */
 	if (mlockall(MCL_CURRENT | MCL_FUTURE))
 		vs_log("mlockall failed (%m): continuing without locked memory");
-	if (bpf_sched_load(&d, err, sizeof(err)) || txn_open(&d, err, sizeof(err)) ||
-	    control_listen(&d, err, sizeof(err)) || bpf_sched_attach(&d, err, sizeof(err))) {
+	adopt = take_over_pinned(&d, ours_running, err, sizeof(err));
+	if (adopt < 0 || bpf_sched_load(&d, adopt, err, sizeof(err)) ||
+	    (adopt && bpf_sched_check_adopted(&d, err, sizeof(err))) ||
+	    txn_open(&d, err, sizeof(err)) || control_listen(&d, err, sizeof(err)) ||
+	    bpf_sched_attach(&d, err, sizeof(err))) {
 		vs_err("%s", err);
 		control_close(&d);
 		txn_close();
 		bpf_sched_detach(&d);
 		return 1;
 	}
-	vs_log("sched_ext scheduler vmm_sched enabled (ABI %d, %s core pairing), control socket %s",
-	       VS_ABI_VERSION, d.opt.relaxed ? "relaxed" : "strict", d.opt.control_path);
+	if (adopt) {
+		vm_adopt_recorded(&d);
+		d.pins_owned = true;
+	}
+	vs_log("sched_ext scheduler vmm_sched %s (ABI %d, %s core pairing), control socket %s, "
+	       "pinned at %s",
+	       adopt ? "adopted" : "enabled", VS_ABI_VERSION, d.opt.relaxed ? "relaxed" : "strict",
+	       d.opt.control_path, d.opt.pin_dir);
 	if (!bpf_sched_kick_supported(&d))
 		vs_log("this kernel cannot link scx_bpf_kick_cpu() (its BTF lacks the _impl "
 		       "twin of an implicit-argument kfunc): idle CPUs are woken by direct "
 		       "dispatch instead of kicks");
 	for (int i = 0; i < d.opt.nr_pids; i++) {
+		if (registry_find_vm_by_pid(&d.reg, d.opt.pids[i]) >= 0)
+			continue; /* adopted */
 		if (vm_enroll(&d, d.opt.pids[i], d.opt.names[i], d.opt.weights[i], err,
 			      sizeof(err)) < 0) {
 			vs_err("--pid %d: %s", d.opt.pids[i], err);

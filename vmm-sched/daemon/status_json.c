@@ -54,9 +54,13 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 	add_u64(o, "stale_messages", d->msgs.stale);
 	add_u64(o, "invalid_messages", d->msgs.invalid);
 	add_u64(o, "dropped_messages", bpf_sched_msg_drops(d));
+	add_u64(o, "late_messages", d->msgs.late);
+	add_u64(o, "resyncs", d->msgs.resyncs);
+	json_object_object_add(o, "adopted", json_object_new_boolean(d->adopted));
+	add_str(o, "pin_dir", d->opt.pin_dir);
 	add_u64(o, "stray_enqueues", bpf_sched_stray_enqueues(d));
-	add_u64(o, "self_check_overlaps", bpf_sched_self_check_overlaps(d));
 	bpf_sched_read_counters(d, &c);
+	add_u64(o, "self_check_overlaps", c.self_check_overlaps);
 	add_u64(o, "unclaimed_runs", c.unclaimed_runs);
 	add_u64(o, "switch_overlaps", c.switch_overlaps);
 	add_u64(o, "unrecorded_switches", c.unrecorded_switches);
@@ -161,6 +165,9 @@ static struct json_object *vcpu_json(struct vs_daemon *d, int slot)
 	add_u64(o, "migrations", st.migrations);
 	add_u64(o, "last_cpu", st.last_cpu);
 	add_u64(o, "seqnum", st.seqnum);
+	/* The agent's view: trails seqnum by the messages not yet read. */
+	add_u64(o, "tracked_seqnum", t->seqnum);
+	add_u64(o, "resyncs", t->resyncs);
 	return o;
 }
 

@@ -5,9 +5,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_record.h"
 #include "daemon.h"
 #include "numa_home.h"
 #include "vcpu_name.h"
+
+/* Drops a vCPU from the maps, the pinned records and the registry (not its thread). */
+static void forget_vcpu(struct vs_daemon *d, int slot)
+{
+	bpf_sched_unmap_vcpu(d, d->reg.vcpus[slot].tid);
+	bpf_sched_forget_vcpu(d, slot);
+	registry_remove_vcpu(&d->reg, slot);
+}
+
+/* The same for a VM and all its vCPUs. */
+static void forget_vm(struct vs_daemon *d, int vm_id)
+{
+	int slot;
+
+	registry_for_each_vcpu(slot, &d->reg)
+	{
+		if (d->reg.vcpus[slot].vm_id == vm_id)
+			forget_vcpu(d, slot);
+	}
+	bpf_sched_set_vm_active(d, vm_id, false);
+	bpf_sched_forget_vm(d, vm_id);
+	registry_remove_vm(&d->reg, vm_id);
+}
 
 static int enroll_thread(struct vs_daemon *d, int vm_id, int tid, int index, char *err,
 			 size_t errlen)
@@ -33,11 +57,18 @@ static int enroll_thread(struct vs_daemon *d, int vm_id, int tid, int index, cha
 		registry_remove_vcpu(&d->reg, slot);
 		return -1;
 	}
+	/* Recorded before the thread moves: a restarted agent can then give it back. */
+	e = bpf_sched_record_vcpu(d, slot);
+	if (e) {
+		snprintf(err, errlen, "cannot record thread %d in the agent_vcpus map: %s", tid,
+			 strerror(-e));
+		forget_vcpu(d, slot);
+		return -1;
+	}
 	if (thread_enter_enclave(tid, &d->enclave, err, errlen)) {
 		if (thread_restore_sched(tid, &saved, why, sizeof(why)))
 			vs_err("%s", why);
-		bpf_sched_unmap_vcpu(d, tid);
-		registry_remove_vcpu(&d->reg, slot);
+		forget_vcpu(d, slot);
 		return -1;
 	}
 	return slot;
@@ -50,8 +81,7 @@ static void release_thread(struct vs_daemon *d, int slot)
 
 	if (thread_restore_sched(v->tid, &v->saved, err, sizeof(err)) && errno != ESRCH)
 		vs_err("%s", err);
-	bpf_sched_unmap_vcpu(d, v->tid);
-	registry_remove_vcpu(&d->reg, slot);
+	forget_vcpu(d, slot);
 }
 
 /* Enrols the vCPU threads of @vm_id not yet enrolled; returns how many, or -1. */
@@ -185,6 +215,11 @@ int vm_enroll(struct vs_daemon *d, int pid, const char *name, unsigned int weigh
 	vs_log("enrolled VM '%s' (pid %d, weight %u) with %d vCPUs", vmname, pid,
 	       d->reg.vms[vm_id].weight, n);
 	find_numa_home(d, vm_id);
+	n = bpf_sched_record_vm(d, vm_id, process_start_time(pid));
+	if (n)
+		vs_err("VM '%s': cannot write its agent_vms record (%s): a restarted vmm-schedd "
+		       "will not adopt it",
+		       vmname, strerror(-n));
 	return vm_id;
 }
 
@@ -199,8 +234,7 @@ int vm_release(struct vs_daemon *d, int vm_id)
 		if (d->reg.vcpus[slot].vm_id == vm_id)
 			release_thread(d, slot);
 	}
-	bpf_sched_set_vm_active(d, vm_id, false);
-	registry_remove_vm(&d->reg, vm_id);
+	forget_vm(d, vm_id);
 	return 0;
 }
 
@@ -242,27 +276,125 @@ void vm_rescan_all(struct vs_daemon *d)
 
 		if (process_comm(vm->pid, comm, sizeof(comm))) {
 			vs_log("VM '%s' (pid %d) exited; forgetting it", vm->name, vm->pid);
-			registry_for_each_vcpu(slot, &d->reg)
-			{
-				if (d->reg.vcpus[slot].vm_id == vm_id) {
-					bpf_sched_unmap_vcpu(d, d->reg.vcpus[slot].tid);
-					registry_remove_vcpu(&d->reg, slot);
-				}
-			}
-			bpf_sched_set_vm_active(d, vm_id, false);
-			registry_remove_vm(&d->reg, vm_id);
+			forget_vm(d, vm_id);
 			continue;
 		}
 		registry_for_each_vcpu(slot, &d->reg)
 		{
 			struct vs_vcpu_rec *v = &d->reg.vcpus[slot];
 
-			if (v->vm_id == vm_id && !thread_alive(vm->pid, v->tid)) {
-				bpf_sched_unmap_vcpu(d, v->tid);
-				registry_remove_vcpu(&d->reg, slot);
-			}
+			if (v->vm_id == vm_id && !thread_alive(vm->pid, v->tid))
+				forget_vcpu(d, slot);
 		}
 		if (enroll_new_threads(d, vm_id, err, sizeof(err)) < 0)
 			vs_err("VM '%s': %s", vm->name, err);
 	}
+}
+
+uint64_t process_start_time(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The comm may hold spaces and parentheses: fields start after the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2,
+			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+			 "%*d %*d %*d %llu",
+			 &start) != 1)
+		return 0;
+	return start;
+}
+
+/* A recorded VM is adopted if its record is sound and the same process still runs. */
+static int adopt_vm(struct vs_daemon *d, int vm_id, const struct vs_agent_vm *r)
+{
+	char err[256];
+
+	if (agent_vm_record_check(r, err, sizeof(err))) {
+		vs_err("pinned record of VM id %d is corrupt (%s): not adopted", vm_id, err);
+		return -1;
+	}
+	if (process_start_time(r->pid) != r->start_time) {
+		vs_log("VM '%s' (pid %d) exited while no agent ran; forgetting it", r->name,
+		       r->pid);
+		return -1;
+	}
+	if (registry_adopt_vm(&d->reg, vm_id, r->pid, r->name, err, sizeof(err)) < 0) {
+		vs_err("pinned record of VM '%s': %s: not adopted", r->name, err);
+		return -1;
+	}
+	d->reg.vms[vm_id].weight = r->weight;
+	d->reg.vms[vm_id].numa_node = r->numa_node;
+	return 0;
+}
+
+/* A recorded vCPU is adopted if its VM was and the scheduler still maps it to this slot. */
+static int adopt_vcpu(struct vs_daemon *d, int slot, const struct vs_agent_vcpu *r)
+{
+	struct vs_saved_sched saved;
+	struct vs_vcpu_id id;
+	char err[256];
+
+	if (agent_vcpu_record_check(r, err, sizeof(err))) {
+		vs_err("pinned record of vCPU slot %d is corrupt (%s): not adopted", slot, err);
+		return -1;
+	}
+	if (r->vm_id >= VS_MAX_VMS || !d->reg.vms[r->vm_id].used)
+		return -1; /* its VM was not adopted: said above */
+	if (bpf_sched_lookup_vcpu(d, r->tid, &id) || id.slot != (uint32_t)slot ||
+	    id.vm_id != r->vm_id) {
+		vs_err(
+		    "vCPU thread %d of VM '%s' is recorded in slot %d but the scheduler does not "
+		    "map it there: not adopted",
+		    r->tid, d->reg.vms[r->vm_id].name, slot);
+		return -1;
+	}
+	agent_vcpu_record_saved(r, &saved);
+	if (registry_adopt_vcpu(&d->reg, slot, (int)r->vm_id, r->tid, (int)r->vcpu_index, &saved,
+				err, sizeof(err)) < 0) {
+		vs_err("pinned record of vCPU slot %d: %s: not adopted", slot, err);
+		return -1;
+	}
+	vcpu_track_init(&d->vcpu_track[slot]);
+	return 0;
+}
+
+void vm_adopt_recorded(struct vs_daemon *d)
+{
+	struct vs_agent_vm vr;
+	struct vs_agent_vcpu cr;
+	int vm_id, slot;
+
+	for (vm_id = 0; vm_id < VS_MAX_VMS; vm_id++) {
+		if (bpf_sched_read_vm_record(d, vm_id, &vr) || !vr.used)
+			continue;
+		if (adopt_vm(d, vm_id, &vr)) {
+			bpf_sched_set_vm_active(d, vm_id, false);
+			bpf_sched_forget_vm(d, vm_id);
+		}
+	}
+	for (slot = 0; slot < VS_MAX_VCPUS; slot++) {
+		if (bpf_sched_read_vcpu_record(d, slot, &cr) || !cr.used)
+			continue;
+		if (adopt_vcpu(d, slot, &cr)) {
+			if (cr.tid > 0)
+				bpf_sched_unmap_vcpu(d, cr.tid);
+			bpf_sched_forget_vcpu(d, slot);
+		}
+	}
+	/* Messages sent while no agent ran may have been dropped. */
+	bpf_sched_resync(d);
+	d->msgs.drops_seen = bpf_sched_msg_drops(d);
+	vs_log("adopted %d VMs (%d vCPU threads) from the pinned scheduler without moving them",
+	       d->reg.nr_vms, d->reg.nr_vcpus);
 }

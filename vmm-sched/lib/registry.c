@@ -32,10 +32,23 @@ int registry_find_vm_by_name(const struct vs_registry *reg, const char *name)
 	return -1;
 }
 
-int registry_add_vm(struct vs_registry *reg, int pid, const char *name, char *err, size_t errlen)
+static void fill_vm(struct vs_registry *reg, int id, int pid, const char *name)
 {
-	int id;
+	struct vs_vm_rec *vm = &reg->vms[id];
 
+	memset(vm, 0, sizeof(*vm));
+	vm->used = true;
+	vm->pid = pid;
+	vm->weight = VS_DEFAULT_WEIGHT;
+	vm->numa_node = -1;
+	snprintf(vm->name, sizeof(vm->name), "%s", name && *name ? name : "");
+	if (!vm->name[0])
+		snprintf(vm->name, sizeof(vm->name), "pid%d", pid);
+	reg->nr_vms++;
+}
+
+static int check_new_vm(const struct vs_registry *reg, int pid, char *err, size_t errlen)
+{
 	if (pid <= 0) {
 		snprintf(err, errlen, "invalid pid %d", pid);
 		return -1;
@@ -44,24 +57,36 @@ int registry_add_vm(struct vs_registry *reg, int pid, const char *name, char *er
 		snprintf(err, errlen, "process %d is already enrolled", pid);
 		return -1;
 	}
-	for (id = 0; id < VS_MAX_VMS; id++) {
-		struct vs_vm_rec *vm = &reg->vms[id];
+	return 0;
+}
 
-		if (vm->used)
-			continue;
-		memset(vm, 0, sizeof(*vm));
-		vm->used = true;
-		vm->pid = pid;
-		vm->weight = VS_DEFAULT_WEIGHT;
-		vm->numa_node = -1;
-		snprintf(vm->name, sizeof(vm->name), "%s", name && *name ? name : "");
-		if (!vm->name[0])
-			snprintf(vm->name, sizeof(vm->name), "pid%d", pid);
-		reg->nr_vms++;
-		return id;
+int registry_add_vm(struct vs_registry *reg, int pid, const char *name, char *err, size_t errlen)
+{
+	int id;
+
+	if (check_new_vm(reg, pid, err, errlen))
+		return -1;
+	for (id = 0; id < VS_MAX_VMS; id++) {
+		if (!reg->vms[id].used) {
+			fill_vm(reg, id, pid, name);
+			return id;
+		}
 	}
 	snprintf(err, errlen, "too many VMs (at most %d)", VS_MAX_VMS);
 	return -1;
+}
+
+int registry_adopt_vm(struct vs_registry *reg, int vm_id, int pid, const char *name, char *err,
+		      size_t errlen)
+{
+	if (vm_id < 0 || vm_id >= VS_MAX_VMS || reg->vms[vm_id].used) {
+		snprintf(err, errlen, "VM id %d is out of range or taken", vm_id);
+		return -1;
+	}
+	if (check_new_vm(reg, pid, err, errlen))
+		return -1;
+	fill_vm(reg, vm_id, pid, name);
+	return vm_id;
 }
 
 void registry_remove_vm(struct vs_registry *reg, int vm_id)
@@ -91,11 +116,9 @@ int registry_find_vcpu_by_tid(const struct vs_registry *reg, int tid)
 	return -1;
 }
 
-int registry_add_vcpu(struct vs_registry *reg, int vm_id, int tid, int vcpu_index,
-		      const struct vs_saved_sched *saved, char *err, size_t errlen)
+static int check_new_vcpu(const struct vs_registry *reg, int vm_id, int tid, int vcpu_index,
+			  char *err, size_t errlen)
 {
-	int slot;
-
 	if (vm_id < 0 || vm_id >= VS_MAX_VMS || !reg->vms[vm_id].used) {
 		snprintf(err, errlen, "unknown VM id %d", vm_id);
 		return -1;
@@ -108,24 +131,53 @@ int registry_add_vcpu(struct vs_registry *reg, int vm_id, int tid, int vcpu_inde
 		snprintf(err, errlen, "thread %d is already enrolled", tid);
 		return -1;
 	}
-	for (slot = 0; slot < VS_MAX_VCPUS; slot++) {
-		struct vs_vcpu_rec *v = &reg->vcpus[slot];
+	return 0;
+}
 
-		if (v->used)
-			continue;
-		memset(v, 0, sizeof(*v));
-		v->used = true;
-		v->tid = tid;
-		v->vm_id = vm_id;
-		v->vcpu_index = vcpu_index;
-		if (saved)
-			v->saved = *saved;
-		reg->vms[vm_id].nr_vcpus++;
-		reg->nr_vcpus++;
-		return slot;
+static void fill_vcpu(struct vs_registry *reg, int slot, int vm_id, int tid, int vcpu_index,
+		      const struct vs_saved_sched *saved)
+{
+	struct vs_vcpu_rec *v = &reg->vcpus[slot];
+
+	memset(v, 0, sizeof(*v));
+	v->used = true;
+	v->tid = tid;
+	v->vm_id = vm_id;
+	v->vcpu_index = vcpu_index;
+	if (saved)
+		v->saved = *saved;
+	reg->vms[vm_id].nr_vcpus++;
+	reg->nr_vcpus++;
+}
+
+int registry_add_vcpu(struct vs_registry *reg, int vm_id, int tid, int vcpu_index,
+		      const struct vs_saved_sched *saved, char *err, size_t errlen)
+{
+	int slot;
+
+	if (check_new_vcpu(reg, vm_id, tid, vcpu_index, err, errlen))
+		return -1;
+	for (slot = 0; slot < VS_MAX_VCPUS; slot++) {
+		if (!reg->vcpus[slot].used) {
+			fill_vcpu(reg, slot, vm_id, tid, vcpu_index, saved);
+			return slot;
+		}
 	}
 	snprintf(err, errlen, "too many vCPUs (at most %d)", VS_MAX_VCPUS);
 	return -1;
+}
+
+int registry_adopt_vcpu(struct vs_registry *reg, int slot, int vm_id, int tid, int vcpu_index,
+			const struct vs_saved_sched *saved, char *err, size_t errlen)
+{
+	if (slot < 0 || slot >= VS_MAX_VCPUS || reg->vcpus[slot].used) {
+		snprintf(err, errlen, "vCPU slot %d is out of range or taken", slot);
+		return -1;
+	}
+	if (check_new_vcpu(reg, vm_id, tid, vcpu_index, err, errlen))
+		return -1;
+	fill_vcpu(reg, slot, vm_id, tid, vcpu_index, saved);
+	return slot;
 }
 
 void registry_remove_vcpu(struct vs_registry *reg, int slot)

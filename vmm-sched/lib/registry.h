@@ -50,6 +50,14 @@ struct vs_registry {
 void registry_init(struct vs_registry *reg);
 /* A new VM for process @pid; returns its vm_id, or -1 with err (full, or pid enrolled). */
 int registry_add_vm(struct vs_registry *reg, int pid, const char *name, char *err, size_t errlen);
+/*
+ * The same at a given id or slot, for an agent re-adopting what a previous one
+ * recorded: -1 with err if it is out of range or taken.
+ */
+int registry_adopt_vm(struct vs_registry *reg, int vm_id, int pid, const char *name, char *err,
+		      size_t errlen);
+int registry_adopt_vcpu(struct vs_registry *reg, int slot, int vm_id, int tid, int vcpu_index,
+			const struct vs_saved_sched *saved, char *err, size_t errlen);
 int registry_find_vm_by_pid(const struct vs_registry *reg, int pid);
 int registry_find_vm_by_name(const struct vs_registry *reg, const char *name);
 /* Removes the VM and all its vCPUs. */

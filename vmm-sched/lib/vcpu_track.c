@@ -45,6 +45,27 @@ static bool seq_after(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) > 0;
 }
 
+/* The state a vCPU is in after a message of @type about it. */
+static enum vs_vcpu_state state_after(uint16_t type)
+{
+	switch (type) {
+	case VS_MSG_VCPU_NEW:
+	case VS_MSG_VCPU_WAKEUP:
+	case VS_MSG_VCPU_PREEMPTED:
+	case VS_MSG_VCPU_YIELD:
+		return VS_VCPU_RUNNABLE;
+	case VS_MSG_VCPU_ON_CPU:
+		return VS_VCPU_RUNNING;
+	case VS_MSG_VCPU_BLOCKED:
+		return VS_VCPU_BLOCKED;
+	case VS_MSG_VCPU_DEPARTED:
+		return VS_VCPU_DEPARTED;
+	case VS_MSG_VCPU_DEAD:
+		return VS_VCPU_DEAD;
+	}
+	return VS_VCPU_UNKNOWN;
+}
+
 void vcpu_track_init(struct vs_vcpu_track *t)
 {
 	*t = (struct vs_vcpu_track){.state = VS_VCPU_UNKNOWN, .cpu = -1};
@@ -62,28 +83,22 @@ enum vs_apply_result vcpu_track_apply(struct vs_vcpu_track *t, const struct vs_m
 	t->seqnum = m->seqnum;
 	t->last_event_ns = m->timestamp;
 	t->applied++;
-	switch (m->type) {
-	case VS_MSG_VCPU_NEW:
-	case VS_MSG_VCPU_WAKEUP:
-	case VS_MSG_VCPU_PREEMPTED:
-	case VS_MSG_VCPU_YIELD:
-		t->state = VS_VCPU_RUNNABLE;
-		break;
-	case VS_MSG_VCPU_ON_CPU:
-		t->state = VS_VCPU_RUNNING;
+	if (m->type == VS_MSG_VCPU_ON_CPU)
 		t->cpu = m->cpu;
-		break;
-	case VS_MSG_VCPU_BLOCKED:
-		t->state = VS_VCPU_BLOCKED;
-		break;
-	case VS_MSG_VCPU_DEPARTED:
-		t->state = VS_VCPU_DEPARTED;
-		break;
-	case VS_MSG_VCPU_DEAD:
-		t->state = VS_VCPU_DEAD;
-		break;
-	}
+	t->state = state_after(m->type);
 	return VS_APPLIED;
+}
+
+void vcpu_track_resync(struct vs_vcpu_track *t, uint32_t seqnum, uint32_t last_msg, int last_cpu)
+{
+	t->seen = true;
+	t->seqnum = seqnum;
+	t->state = last_msg >= VS_MSG_VCPU_NEW && last_msg <= VS_MSG_VCPU_ON_CPU
+		       ? state_after((uint16_t)last_msg)
+		       : VS_VCPU_UNKNOWN;
+	if (last_cpu >= 0 && last_cpu < VS_MAX_CPUS)
+		t->cpu = last_cpu;
+	t->resyncs++;
 }
 
 void cpu_track_init(struct vs_cpu_track *c)
@@ -106,4 +121,11 @@ enum vs_apply_result cpu_track_apply(struct vs_cpu_track *c, const struct vs_msg
 	else if (c->running_tid == (int)m->tid)
 		c->running_tid = 0;
 	return VS_APPLIED;
+}
+
+void cpu_track_resync(struct vs_cpu_track *c, uint32_t cpu_seqnum, int running_tid)
+{
+	c->seen = true;
+	c->cpu_seqnum = cpu_seqnum;
+	c->running_tid = running_tid;
 }

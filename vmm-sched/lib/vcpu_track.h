@@ -27,7 +27,7 @@ struct vs_vcpu_track {
 	enum vs_vcpu_state state;
 	int cpu; /* where it runs or last ran, -1 if never */
 	uint64_t last_event_ns;
-	uint64_t applied, stale;
+	uint64_t applied, stale, resyncs;
 };
 
 struct vs_cpu_track {
@@ -45,7 +45,15 @@ const char *msg_type_name(uint16_t type);
 bool msg_valid(const struct vs_msg *m, uint32_t len);
 void vcpu_track_init(struct vs_vcpu_track *t);
 enum vs_apply_result vcpu_track_apply(struct vs_vcpu_track *t, const struct vs_msg *m);
+/*
+ * After messages were lost (ring buffer full, agent restarted): take the
+ * vCPU's state from what the scheduler keeps in its maps (vcpu_stats: seqnum,
+ * last_msg, last_cpu). Older messages still queued then count as stale.
+ */
+void vcpu_track_resync(struct vs_vcpu_track *t, uint32_t seqnum, uint32_t last_msg, int last_cpu);
 void cpu_track_init(struct vs_cpu_track *c);
 enum vs_apply_result cpu_track_apply(struct vs_cpu_track *c, const struct vs_msg *m);
+/* The same for a CPU: cpu_stats.cpu_seqnum and the vCPU core_state says runs there (0: none). */
+void cpu_track_resync(struct vs_cpu_track *c, uint32_t cpu_seqnum, int running_tid);
 
 #endif

@@ -23,7 +23,15 @@ expect_error "not a process id" "$BUILD/vmm-schedd" --control "$CTL_SOCK" --cpus
 
 start_schedd --cpus 4-7 --pid "${VM_PID[a]}:a"
 expect_error "another vmm-schedd answers on $CTL_SOCK" "$BUILD/vmm-schedd" --control "$CTL_SOCK" --cpus 0-3
-expect_error "another sched_ext scheduler ('vmm_sched'" "$BUILD/vmm-schedd" --control "$TMP/other.sock" --cpus 0-3
+expect_error "another vmm-schedd holds the scheduler pinned at $PIN_DIR" "$BUILD/vmm-schedd" \
+	--control "$TMP/other.sock" --pin-dir "$PIN_DIR" --cpus 4-7
+expect_error "a vmm_sched scheduler runs but nothing is pinned at $PIN_DIR-other" "$BUILD/vmm-schedd" \
+	--control "$TMP/other.sock" --pin-dir "$PIN_DIR-other" --cpus 0-3
+rmdir "$PIN_DIR-other"
+expect_error "pin directory $TMP/bpf is not on a BPF file system" "$BUILD/vmm-schedd" \
+	--control "$TMP/other.sock" --pin-dir "$TMP/bpf" --cpus 0-3
+expect_error "must be an absolute path" "$BUILD/vmm-schedd" --pin-dir relative --cpus 0-3
+expect_error "ring-kb '5' must be a power of two" "$BUILD/vmm-schedd" --ring-kb 5 --cpus 0-3
 expect_error "no process 999999" ctl enroll 999999
 expect_error "has no vCPU threads" ctl enroll $$
 expect_error "already enrolled" ctl enroll "${VM_PID[a]}"

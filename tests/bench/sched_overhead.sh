@@ -1,0 +1,46 @@
+#!/bin/bash
+# Benchmark (make bench, inside the test VM): what vmm_sched costs the guests
+# against the kernel's fair class, both measured in this run on the same VMs.
+# A wakeup-bound VM (duty cycle: run 200 us, HLT 300 us) and a busy VM, each
+# with 2 vCPUs, on the 8 CPUs of the test VM; first 8 s under the fair class,
+# then 8 s under vmm_sched (release build, strict pairing). Prints ratios
+# vmm_sched / fair; nothing passes or fails on them.
+. "$(dirname "$0")/../vm/lib.sh"
+SECS=${BENCH_SECS:-8}
+SCHEDD_BIN=${SCHEDD_BIN:-$BUILD/release/vmm-schedd}
+
+# rate VM INDEX FIELD: per-second growth of FIELD over SECS (set by sample_*).
+declare -A A B
+sample() { local -n s=$1; local vm i; for vm in duty busy; do for i in 0 1; do
+	s[$vm.$i.units]=$(progress $vm $i units); s[$vm.$i.halts]=$(progress $vm $i halts); done; done; }
+rates() { # rates NAME: sums per VM of (B - A) / SECS into R_NAME_*
+	local vm i f
+	for vm in duty busy; do for f in units halts; do
+		local sum=0
+		for i in 0 1; do sum=$((sum + ${B[$vm.$i.$f]} - ${A[$vm.$i.$f]})); done
+		declare -g "R_$1_${vm}_$f=$((sum / SECS))"
+	done; done
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+start_vm duty 2 duty --run-us 200 --block-us 300
+start_vm busy 2 busy
+sleep 1
+sample A; sleep "$SECS"; sample B; rates fair
+
+start_schedd --cpus 0-7 --pid "${VM_PID[duty]}:duty" --pid "${VM_PID[busy]}:busy"
+sleep 1
+t0=$(cpu_ticks "$SCHEDD_PID")
+sample A; sleep "$SECS"; sample B; rates sched
+t1=$(cpu_ticks "$SCHEDD_PID")
+stop_schedd
+for vm in duty busy; do stop_vm $vm; done
+
+ratio() { python3 -c "import sys; a,b=int(sys.argv[1]),int(sys.argv[2]); print('%.3f' % (b/a) if a else 'n/a')" "$1" "$2"; }
+hz=$(getconf CLK_TCK)
+printf '%-34s %14s %14s %8s\n' "metric (per second, 2 vCPUs)" fair vmm_sched ratio
+for m in duty_units duty_halts busy_units; do
+	f=R_fair_$m s=R_sched_$m
+	printf '%-34s %14s %14s %8s\n' "$m" "${!f}" "${!s}" "$(ratio "${!f}" "${!s}")"
+done
+printf '%-34s %14s\n' "agent CPU (% of one CPU)" "$(python3 -c "print('%.2f' % (100.0 * ($t1 - $t0) / $hz / $SECS))")"
