@@ -186,8 +186,7 @@ static int handle_message(void *ctx, void *data, size_t len)
 		d->msgs.invalid++;
 		return 0;
 	}
-	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC. */
-	if (monotonic_ns() - m->timestamp > VS_MSG_LATE_NS)
+	if (d->msgs.poll_ns > m->timestamp + VS_MSG_LATE_NS)
 		d->msgs.late++;
 	slot = registry_find_vcpu_by_tid(&d->reg, (int)m->tid);
 	if (slot >= 0 && vcpu_track_apply(&d->vcpu_track[slot], m) == VS_STALE)
@@ -225,7 +224,6 @@ int bpf_sched_attach(struct vs_daemon *d, char *err, size_t errlen)
 
 void bpf_sched_detach(struct vs_daemon *d)
 {
-	bool unload = d->pins_owned;
 	char err[512];
 
 	if (d->ringbuf) {
@@ -234,18 +232,10 @@ void bpf_sched_detach(struct vs_daemon *d)
 		ring_buffer__free(d->ringbuf);
 		d->ringbuf = NULL;
 	}
-	/* Unpinned first, so closing the links below is what stops the scheduler. */
-	if (d->pins_owned && pinned_state_remove(d->opt.pin_dir, err, sizeof(err)))
+	/* Unregistered and unpinned whether this agent attached it or adopted it. */
+	if (d->pins_owned && pinned_state_unload(d->opt.pin_dir, err, sizeof(err)))
 		vs_err("%s; remove it by hand or the scheduler stays loaded", err);
 	d->pins_owned = false;
-	/*
-	 * The struct_ops map is registered without a kernel link (libbpf's
-	 * attach gives a link only for ".struct_ops.link"), so closing its fd
-	 * does not unload it: an adopted one is unregistered here, and libbpf's
-	 * own detach does the same for one this agent attached.
-	 */
-	if (d->link && d->adopted && unload && pinned_ops_unregister(bpf_link__fd(d->link)))
-		vs_err("cannot unload the adopted scheduler: %s", strerror(errno));
 	if (d->link) {
 		bpf_link__destroy(d->link);
 		d->link = NULL;
@@ -300,36 +290,32 @@ void bpf_sched_set_vm_active(struct vs_daemon *d, int vm_id, bool active)
 	}
 }
 
+/* Entry @index of an array map (or the value of a u32-keyed hash map). */
+static int map_read(const struct bpf_map *map, int index, void *out, size_t size)
+{
+	uint32_t key = (uint32_t)index;
+
+	return bpf_map__lookup_elem(map, &key, sizeof(key), out, size, 0);
+}
+
 int bpf_sched_read_vm_state(struct vs_daemon *d, int vm_id, struct vs_vm_state *out)
 {
-	uint32_t key = (uint32_t)vm_id;
-
-	return bpf_map__lookup_elem(d->skel->maps.vm_state, &key, sizeof(key), out, sizeof(*out),
-				    0);
+	return map_read(d->skel->maps.vm_state, vm_id, out, sizeof(*out));
 }
 
 int bpf_sched_read_core_state(struct vs_daemon *d, int core_id, struct vs_core_state *out)
 {
-	uint32_t key = (uint32_t)core_id;
-
-	return bpf_map__lookup_elem(d->skel->maps.core_state, &key, sizeof(key), out, sizeof(*out),
-				    0);
+	return map_read(d->skel->maps.core_state, core_id, out, sizeof(*out));
 }
 
 int bpf_sched_read_vcpu_stats(struct vs_daemon *d, int slot, struct vs_vcpu_stats *out)
 {
-	uint32_t key = (uint32_t)slot;
-
-	return bpf_map__lookup_elem(d->skel->maps.vcpu_stats, &key, sizeof(key), out, sizeof(*out),
-				    0);
+	return map_read(d->skel->maps.vcpu_stats, slot, out, sizeof(*out));
 }
 
 int bpf_sched_read_cpu_stats(struct vs_daemon *d, int cpu, struct vs_cpu_stats *out)
 {
-	uint32_t key = (uint32_t)cpu;
-
-	return bpf_map__lookup_elem(d->skel->maps.cpu_stats, &key, sizeof(key), out, sizeof(*out),
-				    0);
+	return map_read(d->skel->maps.cpu_stats, cpu, out, sizeof(*out));
 }
 
 uint64_t bpf_sched_msg_drops(struct vs_daemon *d)
@@ -378,8 +364,11 @@ void bpf_sched_report_exit(struct vs_daemon *d)
 
 int bpf_sched_poll_messages(struct vs_daemon *d)
 {
-	int n = ring_buffer__consume(d->ringbuf);
+	int n;
 
+	/* Once per batch (bpf_ktime_get_ns() is CLOCK_MONOTONIC): lateness needs no more. */
+	d->msgs.poll_ns = monotonic_ns();
+	n = ring_buffer__consume(d->ringbuf);
 	return n < 0 ? n : 0;
 }
 

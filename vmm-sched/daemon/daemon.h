@@ -36,6 +36,7 @@ struct vs_msg_counters {
 	uint64_t late;	     /* applied more than VS_MSG_LATE_NS after they were sent */
 	uint64_t resyncs;    /* state rebuilt from the maps after messages were dropped */
 	uint64_t drops_seen; /* the scheduler's msg_drops at the last resync */
+	uint64_t poll_ns;    /* CLOCK_MONOTONIC when the current batch was read */
 };
 #define VS_MSG_LATE_NS 100000000ULL
 
@@ -91,13 +92,11 @@ int pinned_maps_prepare(struct vs_daemon *d, bool adopt, char *err, size_t errle
 int pinned_links_pin(struct vs_daemon *d, char *err, size_t errlen);
 int pinned_links_open(struct vs_daemon *d, char *err, size_t errlen);
 /*
- * Unpins everything under dir (which stays). The struct_ops map is registered
- * without a kernel link, so it stays loaded until unregistered:
- * pinned_ops_unregister() on its fd, or pinned_state_unload() on a directory.
+ * Unregisters the pinned struct_ops map, then unpins everything under dir
+ * (which stays). The map is registered without a kernel link (libbpf gives a
+ * link only for ".struct_ops.link"), so closing fds never unloads it.
  */
-int pinned_ops_unregister(int ops_fd);
 int pinned_state_unload(const char *dir, char *err, size_t errlen);
-int pinned_state_remove(const char *dir, char *err, size_t errlen);
 
 /*
  * bpf_sched.c: the sched_ext scheduler. With adopt, the pinned maps of a

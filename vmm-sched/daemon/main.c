@@ -216,6 +216,19 @@ static int build_enclave(struct vs_daemon *d, char *err, size_t errlen)
 }
 
 /*
+ * With the pinned maps loaded (adopt): gives every recorded thread its policy
+ * back, then unregisters and unpins the scheduler, as its agent's SIGTERM would.
+ */
+static int restore_recorded_and_unload(struct vs_daemon *d, char *err, size_t errlen)
+{
+	vm_adopt_recorded(d);
+	vm_release_all(d);
+	bpf_sched_detach(d);
+	registry_init(&d->reg);
+	return pinned_state_unload(d->opt.pin_dir, err, errlen);
+}
+
+/*
  * A scheduler pinned by an agent that died. Adopt it if it still runs; if the
  * kernel stopped it meanwhile, give its recorded threads their policy back and
  * remove it, so a fresh one can start. Returns whether to adopt, or -1.
@@ -255,11 +268,7 @@ static int take_over_pinned(struct vs_daemon *d, bool ours_running, char *err, s
 	       d->opt.pin_dir);
 	if (bpf_sched_exit_kind(d))
 		bpf_sched_report_exit(d);
-	vm_adopt_recorded(d);
-	vm_release_all(d);
-	bpf_sched_detach(d);
-	registry_init(&d->reg);
-	return pinned_state_unload(d->opt.pin_dir, err, errlen);
+	return restore_recorded_and_unload(d, err, errlen);
 }
 
 /* --unload-pinned: stop a pinned scheduler as its own agent's SIGTERM would. */
@@ -300,10 +309,7 @@ static int unload_pinned(struct vs_daemon *d)
 		bpf_sched_detach(d);
 		return 1;
 	}
-	vm_adopt_recorded(d);
-	vm_release_all(d);
-	bpf_sched_detach(d);
-	if (pinned_state_unload(d->opt.pin_dir, err, sizeof(err))) {
+	if (restore_recorded_and_unload(d, err, sizeof(err))) {
 		vs_err("%s", err);
 		return 1;
 	}

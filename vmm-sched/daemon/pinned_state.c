@@ -248,33 +248,7 @@ fail:
 	return -1;
 }
 
-int pinned_ops_unregister(int ops_fd)
-{
-	__u32 zero = 0;
-
-	return bpf_map_delete_elem(ops_fd, &zero);
-}
-
-int pinned_state_unload(const char *dir, char *err, size_t errlen)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	pin_path(path, sizeof(path), dir, PIN_LINK_OPS);
-	fd = bpf_obj_get(path);
-	if (fd >= 0) {
-		if (pinned_ops_unregister(fd) && errno != ENOENT) {
-			snprintf(err, errlen, "cannot unload the scheduler pinned at %s: %s", path,
-				 strerror(errno));
-			close(fd);
-			return -1;
-		}
-		close(fd);
-	}
-	return pinned_state_remove(dir, err, errlen);
-}
-
-int pinned_state_remove(const char *dir, char *err, size_t errlen)
+static int pinned_state_remove(const char *dir, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -299,4 +273,24 @@ int pinned_state_remove(const char *dir, char *err, size_t errlen)
 	}
 	closedir(dh);
 	return failed ? -1 : 0;
+}
+
+int pinned_state_unload(const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd;
+
+	pin_path(path, sizeof(path), dir, PIN_LINK_OPS);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		if (bpf_map_delete_elem(fd, &zero) && errno != ENOENT) {
+			snprintf(err, errlen, "cannot unload the scheduler pinned at %s: %s", path,
+				 strerror(errno));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return pinned_state_remove(dir, err, errlen);
 }
