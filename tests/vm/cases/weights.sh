@@ -5,7 +5,7 @@
 # CPUs are 0.57, 1.14 and 2.29 CPUs, all under 4 (with 2 vCPUs the weight-400
 # VM could use at most one core, 1/2 < 4/7). All 12 vCPUs are always runnable.
 #
-# Over a WINDOW_SECS (default 20) window after a warm-up, each VM's share of the
+# Over a WINDOW_SECS (default 40) window after a warm-up, each VM's share of the
 # vCPU time the scheduler charged (run_ns in `vmm-schedctl status --json`, the
 # time its vtime grows by, divided by its weight) must be within +-10%
 # (relative) of weight/sum(weights). It fails when the scheduler ignores or
@@ -14,7 +14,7 @@
 # measure but not judged (TCG makes work per ns uneven).
 . "$(dirname "$0")/../lib.sh"
 
-WINDOW_SECS=${WINDOW_SECS:-20}
+WINDOW_SECS=${WINDOW_SECS:-40}
 names=(w100 w200 w400)
 weights=(100 200 400)
 
