@@ -19,8 +19,10 @@
  * short at the next tick (at once where scx_bpf_kick_cpu() links).
  *
  * Sharing: a VM's vtime grows with the core time its vCPUs use, scaled down by
- * its weight; a core goes to the runnable VM with the lowest vtime, and the
- * owner hands over after core_slice_ns when another VM is owed.
+ * its weight (the agent's share plan); a core goes to the runnable VM with the
+ * lowest vtime that is under its cap, and the owner hands over after
+ * core_slice_ns (also the agent's) when another VM is owed. A free core is
+ * taken on the VM's home NUMA node first.
  */
 #include "scx_kfuncs.bpf.h"
 #include "vmm_sched_abi.h"
@@ -42,9 +44,18 @@ const volatile __u32 pairing_mode = VS_PAIRING_STRICT;
 struct vs_exit_info exit_info;
 __u64 msg_drops; /* messages lost because the ring buffer was full */
 __u64 stray_enqueues;
-__u64 core_slice_ns = 10000000; /* how long an owner keeps a core while others wait */
-__u64 vtime_floor;		/* vtime of the VM last granted a core */
-bool kick_supported;		/* scx_bpf_kick_cpu() links on this kernel */
+/* How long an owner keeps a core while others wait: the agent adapts it to demand. */
+__u64 core_slice_ns = 10000000;
+bool caps_in_use;  /* some VM has a cap (vm_ctx.cap_cores), set by the agent */
+__u64 vtime_floor; /* vtime of the VM last granted a core */
+/*
+ * A VM with queued vCPUs none of which ran for this long is owed a core
+ * before any vtime: a tiny weight against a big one may make it wait for
+ * seconds, and the kernel's watchdog would take the scheduler down for it.
+ */
+#define STARVED_NS 1000000000ULL
+__u64 starved_grants; /* cores given to a VM because it starved */
+bool kick_supported;  /* scx_bpf_kick_cpu() links on this kernel */
 /*
  * vCPU switch-ins onto a core owned by another VM or next to another VM's
  * vCPU, as this scheduler sees it: a diagnostic, not proof (tests use
@@ -254,6 +265,74 @@ static u32 vm_weight(u32 vm)
 	return v && v->weight ? v->weight : VS_WEIGHT_SCALE;
 }
 
+static struct vs_vm_ctx *vm_ctx_of(s32 vm)
+{
+	u32 key = vm;
+
+	if (vm < 0 || vm >= VS_MAX_VMS)
+		return NULL;
+	return bpf_map_lookup_elem(&vm_ctx, &key);
+}
+
+/* Is @cpu on @vm's home node (or is either node unknown)? */
+static bool cpu_on_home(s32 cpu, s32 vm)
+{
+	struct vs_cpu_ctx *c = cpu_ctx_of(cpu);
+	struct vs_vm_ctx *v = vm_ctx_of(vm);
+
+	return !c || !v || v->home_node < 0 || c->node < 0 || c->node == v->home_node;
+}
+
+/*
+ * Cores each VM owns, read without the cores' locks: caps are a policy limit,
+ * not a safety rule, so two cores changing hands at once may overshoot a cap
+ * by a core until the next handover.
+ */
+struct owned_cores {
+	u8 n[VS_MAX_VMS];
+};
+
+static void count_owned_cores(struct owned_cores *oc)
+{
+	u32 cpu;
+
+	__builtin_memset(oc, 0, sizeof(*oc));
+	bpf_for(cpu, 0, nr_cpus)
+	{
+		struct vs_cpu_ctx *c = cpu_ctx_of(cpu);
+		struct vs_core_state *core;
+		u32 th;
+		s32 owner;
+
+		if (!c || c->core_id != cpu || !(core = core_of(cpu, &th)))
+			continue;
+		owner = core->owner;
+		if (owner >= 0 && owner < VS_MAX_VMS && oc->n[owner & (VS_MAX_VMS - 1)] < 255)
+			oc->n[owner & (VS_MAX_VMS - 1)]++;
+	}
+}
+
+/*
+ * Is @vm within its cap with one more core, or (@owns_this) with the core in
+ * question, which it owns already? @oc: from count_owned_cores, or NULL to
+ * count now.
+ */
+static bool vm_within_cap(s32 vm, struct owned_cores *oc, bool owns_this)
+{
+	struct vs_vm_ctx *v = vm_ctx_of(vm);
+	struct owned_cores mine;
+	u32 n;
+
+	if (!caps_in_use || !v || !v->cap_cores)
+		return true;
+	if (!oc) {
+		count_owned_cores(&mine);
+		oc = &mine;
+	}
+	n = oc->n[vm & (VS_MAX_VMS - 1)];
+	return owns_this ? n <= v->cap_cores : n < v->cap_cores;
+}
+
 static s32 vm_queued(s32 vm)
 {
 	if (vm < 0 || vm >= VS_MAX_VMS)
@@ -282,7 +361,7 @@ static void send_msg(struct vs_task *t, struct vs_vcpu_stats *st, u16 type)
 	m->vcpu_index = t->vcpu_index;
 	m->cpu = bpf_get_smp_processor_id();
 	m->cpu_seqnum = cs ? __sync_add_and_fetch(&cs->cpu_seqnum, 1) : 0;
-	m->pad = 0;
+	m->slot = t->slot;
 	m->timestamp = bpf_ktime_get_ns();
 	m->runtime = st->run_ns;
 	bpf_ringbuf_submit(m, 0);
@@ -437,17 +516,22 @@ static bool reserve_cpu_for(s32 cpu, s32 vm, bool may_take_core)
  * @dsq_id (this CPU's SCX_DSQ_LOCAL or SCX_DSQ_LOCAL_ON | cpu), attaching the
  * claim reserved on @cpu to it. The claim is attached before the move, so the
  * vCPU cannot run before it holds it; a vCPU another path is committing is
- * skipped. @tid, if non-zero, restricts the search to that thread. With
- * @claimed the caller already holds the vCPU's claim (and keeps it on failure).
+ * skipped. @tid, if non-zero, restricts the search to that thread. With @held
+ * the caller already holds that vCPU's claim for @cpu.
+ *
+ * On failure the claim reserved on @cpu is gone: dropped here, or already
+ * dropped by the path that took the vCPU off the DSQ meanwhile (a dequeue
+ * releases the vCPU's claim, and the CPU's claim with it). Dropping it here
+ * as well would take away another vCPU's claim on that CPU.
  */
-static bool move_vcpu(s32 vm, s32 cpu, u64 dsq_id, u32 tid, bool claimed)
+static bool move_vcpu(s32 vm, s32 cpu, u64 dsq_id, u32 tid, struct vs_claim *held)
 {
 	struct bpf_iter_scx_dsq it;
 	struct task_struct *p;
-	bool moved = false;
+	bool moved = false, cpu_claimed = true, tried = false;
 
 	if (vm < 0 || vm >= VS_MAX_VMS)
-		return false;
+		goto out;
 	bpf_iter_scx_dsq_new(&it, VS_DSQ_VM(vm), 0);
 	while ((p = bpf_iter_scx_dsq_next(&it))) {
 		u32 ptid = p->pid;
@@ -461,29 +545,45 @@ static bool move_vcpu(s32 vm, s32 cpu, u64 dsq_id, u32 tid, bool claimed)
 		id = bpf_map_lookup_elem(&vcpu_map, &ptid);
 		if (!id || !(c = claim_of_slot(id->slot)))
 			continue;
-		if (!claimed && __sync_val_compare_and_swap(&c->cpu1, 0, cpu + 1) != 0)
+		if (!held && __sync_val_compare_and_swap(&c->cpu1, 0, cpu + 1) != 0)
 			continue;
+		tried = true;
 		if (vs_dsq_move(&it, p, dsq_id, 0)) {
 			moved = true;
 			break;
 		}
-		if (!claimed)
-			__sync_lock_test_and_set(&c->cpu1, 0);
+		if (__sync_val_compare_and_swap(&c->cpu1, cpu + 1, 0) != cpu + 1) {
+			cpu_claimed = false;
+			break;
+		}
+		if (held)
+			break;
 	}
 	bpf_iter_scx_dsq_destroy(&it);
+out:
+	if (!moved && held && !tried &&
+	    __sync_val_compare_and_swap(&held->cpu1, cpu + 1, 0) != cpu + 1)
+		cpu_claimed = false;
+	if (!moved && cpu_claimed)
+		drop_claim(cpu);
 	return moved;
 }
 
 /*
  * The runnable VM owed a core most: lowest vtime among VMs with queued vCPUs
- * (or whose vCPU @prev_vm is still runnable on this CPU).
+ * (or whose vCPU @prev_vm is still runnable on this CPU) that are under their
+ * cap, unless they already own this core (@this_owner).
  */
-static s32 pick_owed_vm(s32 prev_vm, u32 *nr_queued_out)
+static s32 pick_owed_vm(s32 prev_vm, s32 this_owner, u32 *nr_queued_out, bool *starved_out)
 {
-	u64 best_vtime = (u64)-1;
-	s32 best = VS_VM_NONE;
+	u64 best_vtime = (u64)-1, now = bpf_ktime_get_ns(), oldest = (u64)-1;
+	s32 best = VS_VM_NONE, starved = VS_VM_NONE;
+	u32 nr_starved = 0;
+	struct owned_cores oc;
 	u32 vm;
 
+	if (caps_in_use)
+		count_owned_cores(&oc);
 	bpf_for(vm, 0, VS_MAX_VMS)
 	{
 		struct vs_vm_state *vs;
@@ -491,12 +591,27 @@ static s32 pick_owed_vm(s32 prev_vm, u32 *nr_queued_out)
 
 		if (queued <= 0 && (s32)vm != prev_vm)
 			continue;
+		if (caps_in_use && !vm_within_cap(vm, &oc, (s32)vm == this_owner))
+			continue;
 		vs = vm_state_of(vm);
-		if (vs && vs->vtime < best_vtime) {
+		if (!vs)
+			continue;
+		if (queued > 0 && vs->last_run_ns && now > vs->last_run_ns + STARVED_NS &&
+		    vs->last_run_ns < oldest) {
+			oldest = vs->last_run_ns;
+			starved = vm;
+			nr_starved = queued;
+		}
+		if (vs->vtime < best_vtime) {
 			best_vtime = vs->vtime;
 			best = vm;
 			*nr_queued_out = queued > 0 ? queued : 0;
 		}
+	}
+	*starved_out = starved >= 0;
+	if (starved >= 0) {
+		*nr_queued_out = nr_starved;
+		return starved;
 	}
 	return best;
 }
@@ -554,33 +669,48 @@ static bool thread_empty(struct vs_core_state *core, u32 th)
  */
 static int sweep_timer_fn(void *map, int *key, struct sweep_timer *st)
 {
-	u32 cpu, nr_best = 0;
-	s32 best = pick_owed_vm(VS_VM_NONE, &nr_best);
+	u32 i, nr_best = 0;
+	bool starved;
+	s32 best = pick_owed_vm(VS_VM_NONE, VS_VM_NONE, &nr_best, &starved);
+	struct owned_cores oc;
 	bool more = false;
 
 	if (best < 0)
 		return 0;
-	bpf_for(cpu, 0, nr_cpus)
+	if (caps_in_use)
+		count_owned_cores(&oc);
+	/* Two passes: cores the VM owns or on its home node first, then the rest. */
+	bpf_for(i, 0, 2 * nr_cpus)
 	{
+		u32 cpu = i % nr_cpus, th;
+		bool home_pass = i < nr_cpus, take;
 		struct vs_core_state *core;
 		s32 vm;
-		u32 th;
 
 		core = core_of(cpu, &th);
 		if (!core || !thread_empty(core, th))
 			continue;
 		vm = core->owner;
-		if (core->draining || vm_queued(vm) <= 0)
+		take = core->draining || vm_queued(vm) <= 0 ||
+		       (caps_in_use && !vm_within_cap(vm, &oc, true));
+		if (take)
 			vm = best;
+		if (take && home_pass != cpu_on_home(cpu, vm))
+			continue;
+		if (!take && !home_pass)
+			continue;
 		if (vm_queued(vm) <= 0 || !cpu_is_idle(cpu))
 			continue;
 		if (!reserve_cpu_for(cpu, vm, true))
 			continue;
-		if (move_vcpu(vm, cpu, SCX_DSQ_LOCAL_ON | cpu, 0, false)) {
+		if (move_vcpu(vm, cpu, SCX_DSQ_LOCAL_ON | cpu, 0, NULL)) {
 			__sync_fetch_and_add(&core->sibling_wakeups, 1);
 			more = true;
-		} else {
-			drop_claim(cpu);
+			/* A free core taken: the next one goes to whoever is owed then. */
+			if (take)
+				best = pick_owed_vm(VS_VM_NONE, VS_VM_NONE, &nr_best, &starved);
+			if (best < 0)
+				break;
 		}
 	}
 	/* Threads still showing the previous owner may free up shortly. */
@@ -590,13 +720,13 @@ static int sweep_timer_fn(void *map, int *key, struct sweep_timer *st)
 }
 
 /* Put @p on @cpu if @cpu is idle and the pairing rules allow. */
-static bool place_on_idle_cpu(struct task_struct *p, struct vs_task *t, s32 cpu, s32 vm,
-			      u64 enq_flags)
+static __always_inline bool place_on_idle_cpu(struct task_struct *p, struct vs_task *t, s32 cpu,
+					      s32 vm, bool may_take_core, u64 enq_flags)
 {
 	struct vs_claim *c = claim_of_slot(t->slot);
 
 	if (!c || !bpf_cpumask_test_cpu(cpu, p->cpus_ptr) || !cpu_is_idle(cpu) ||
-	    !reserve_cpu_for(cpu, vm, true))
+	    !reserve_cpu_for(cpu, vm, may_take_core))
 		return false;
 	/* The insertion is carried out after enqueue returns: the claim is in place first. */
 	c->cpu1 = cpu + 1;
@@ -612,7 +742,8 @@ s32 BPF_STRUCT_OPS(vs_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 
 /*
  * Place a runnable vCPU on an idle CPU where the pairing rules allow it (its
- * previous CPU first, then cores its VM owns, then free cores), else on its
+ * previous CPU first, then cores its VM owns, then free cores on its home
+ * node, then other free cores; no free core for a VM at its cap), else on its
  * VM's DSQ for dispatch or the sweep to pick up. Inserting into an idle CPU's
  * local DSQ wakes that CPU, so no kick is needed.
  */
@@ -620,6 +751,7 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct vs_task *t = vcpu_of(p);
 	struct vs_vm_state *vs;
+	bool may_take_core;
 	s32 prev, vm;
 	u32 i, pass;
 
@@ -653,10 +785,11 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 	if (vs && vs->vtime + core_slice_ns < vtime_floor)
 		vs->vtime = vtime_floor - core_slice_ns;
 
-	if (place_on_idle_cpu(p, t, prev, vm, enq_flags))
+	may_take_core = vm_within_cap(vm, NULL, false);
+	if (place_on_idle_cpu(p, t, prev, vm, may_take_core, enq_flags))
 		return;
-	/* Pass 0: threads of cores this VM owns; pass 1: cores nobody uses. */
-	bpf_for(pass, 0, 2)
+	/* Pass 0: cores this VM owns; 1: free cores on its home node; 2: other free cores. */
+	bpf_for(pass, 0, may_take_core ? 3 : 1)
 	{
 		bpf_for(i, 0, nr_cpus)
 		{
@@ -670,9 +803,11 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 				continue;
 			if (pass == 0 && (core->owner != vm || core->draining))
 				continue;
-			if (pass == 1 && !thread_empty(core, th ^ 1))
+			if (pass > 0 && !thread_empty(core, th ^ 1))
 				continue;
-			if (place_on_idle_cpu(p, t, i, vm, enq_flags))
+			if (pass > 0 && cpu_on_home(i, vm) != (pass == 1))
+				continue;
+			if (place_on_idle_cpu(p, t, i, vm, may_take_core, enq_flags))
 				return;
 		}
 	}
@@ -705,7 +840,8 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	u32 th, nr_best = 0, decision = DECIDE_NONE;
 	s32 owner, best, target = VS_VM_NONE, prev_vm = VS_VM_NONE;
 	u64 now = bpf_ktime_get_ns();
-	bool owner_changed = false, owner_has_work, wake_sibling = false;
+	bool owner_changed = false, owner_has_work, owner_over_cap, wake_sibling = false;
+	bool best_starved;
 	s32 owner_queued;
 
 	core = core_of(cpu, &th);
@@ -717,8 +853,10 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	owner = core->owner;
 	owner_queued = vm_queued(owner);
 	owner_has_work = owner_queued > 0 || (owner >= 0 && owner == prev_vm);
-	best = pick_owed_vm(prev_vm, &nr_best);
+	best = pick_owed_vm(prev_vm, owner, &nr_best, &best_starved);
 	bvs = vm_state_of(best);
+	/* An owner above its cap (lowered, or not yet known when it took cores) gives cores up. */
+	owner_over_cap = caps_in_use && owner >= 0 && !vm_within_cap(owner, NULL, true);
 
 	bpf_spin_lock(&core->lock);
 	if (core->owner != owner)
@@ -729,7 +867,7 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	} else if (core->claims[th & 1]) {
 		/* A vCPU committed to this thread is on its way into the local DSQ. */
 		decision = DECIDE_WAIT_CLAIM;
-	} else if (owner >= 0 && owner_has_work &&
+	} else if (owner >= 0 && owner_has_work && !owner_over_cap &&
 		   (owner == best ||
 		    (!core->draining && now - core->owner_since < core_slice_ns))) {
 		target = owner;
@@ -743,6 +881,12 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 		/* The sibling still runs the owner: hand over once it stops. */
 		core->draining = 1;
 		decision = DECIDE_FORCED_IDLE;
+	} else if (owner_over_cap) {
+		/* Nobody else wants it: free the core once the sibling is off it. */
+		if (core_handover_ok(core, th, VS_VM_NONE))
+			set_owner(core, VS_VM_NONE, now);
+		else
+			core->draining = 1;
 	}
 	if (target >= 0) {
 		if (sibling_runs_other(core, th, target)) {
@@ -768,15 +912,16 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 			__sync_fetch_and_add(&bvs->core_grants, 1);
 			vtime_floor = bvs->vtime;
 		}
+		if (best_starved)
+			__sync_fetch_and_add(&starved_grants, 1);
 	}
 	switch (decision) {
 	case DECIDE_RUN:
-		if (move_vcpu(target, cpu, SCX_DSQ_LOCAL, 0, false)) {
+		if (move_vcpu(target, cpu, SCX_DSQ_LOCAL, 0, NULL)) {
 			if (wake_sibling && vm_queued(target) > 0)
 				request_sweep(0);
 			return;
 		}
-		drop_claim(cpu);
 		if (prev && target == prev_vm) {
 			prev->scx.slice = slice_ns;
 			return;
@@ -897,6 +1042,7 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 	struct vs_core_state *core;
 	struct vs_vcpu_stats *st;
 	struct vs_cpu_stats *cs;
+	struct vs_vm_state *vs;
 	/* Not the current CPU: a property change may re-run a remote CPU's current task. */
 	u32 cpu = scx_bpf_task_cpu(p), th;
 	u64 now = bpf_ktime_get_ns();
@@ -951,6 +1097,12 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 		st->migrations++;
 	st->runs++;
 	st->last_cpu = cpu;
+	vs = vm_state_of(vm);
+	if (vs) {
+		vs->last_run_ns = now;
+		if (!cpu_on_home(cpu, vm))
+			__sync_fetch_and_add(&vs->remote_runs, 1);
+	}
 	cs = cpu_stats_of(cpu);
 	if (cs)
 		cs->vcpu_runs++;
@@ -1143,51 +1295,41 @@ static void txn_finish(struct vs_txn *tx, u32 outcome)
 	__sync_lock_test_and_set(&tx->state, VS_TXN_DONE);
 }
 
-/* Move a decided member's vCPU onto its CPU; on a lost race the claim goes back. */
-static u32 txn_move(struct txn_member *m)
+/*
+ * Move a decided member's vCPU onto its CPU (@held: its claim, if the caller
+ * took it); on a lost race the claims go back.
+ */
+static u32 txn_move(struct txn_member *m, struct vs_claim *held)
 {
-	if (move_vcpu(m->f.vm, m->cpu, SCX_DSQ_LOCAL_ON | m->cpu, m->tid, false))
+	if (move_vcpu(m->f.vm, m->cpu, SCX_DSQ_LOCAL_ON | m->cpu, m->tid, held))
 		return VS_TXN_COMPLETE;
-	drop_claim(m->cpu);
 	return VS_TXN_NOT_RUNNABLE;
 }
 
-/* Takes the claim of a decided member's vCPU for its CPU, unless another path holds it. */
-static bool claim_member(struct txn_member *m)
+/*
+ * Takes the claim of a decided member's vCPU for its CPU; NULL if another
+ * path holds it.
+ */
+static struct vs_claim *claim_member(struct txn_member *m)
 {
 	struct vs_claim *c = claim_of_slot(m->slot);
 
-	return c && __sync_val_compare_and_swap(&c->cpu1, 0, m->cpu + 1) == 0;
+	return c && __sync_val_compare_and_swap(&c->cpu1, 0, m->cpu + 1) == 0 ? c : NULL;
 }
 
-static void unclaim_member(struct txn_member *m)
-{
-	struct vs_claim *c = claim_of_slot(m->slot);
-
-	if (c)
-		__sync_lock_test_and_set(&c->cpu1, 0);
-}
-
-/* A group member was taken by another path before the moves: neither moves. */
-static void txn_abort_group(struct txn_member *a, struct txn_member *b, bool a_claimed,
+/*
+ * A group member was taken by another path before the moves: neither moves.
+ * @a_claim: member a's claim, taken before b's failed (unless a dequeue has
+ * released it since, dropping a's CPU claim with it).
+ */
+static void txn_abort_group(struct txn_member *a, struct txn_member *b, struct vs_claim *a_claim,
 			    struct vs_txn *tx0, struct vs_txn *tx1)
 {
-	if (a_claimed)
-		unclaim_member(a);
-	drop_claim(a->cpu);
+	if (!a_claim || __sync_val_compare_and_swap(&a_claim->cpu1, a->cpu + 1, 0) == a->cpu + 1)
+		drop_claim(a->cpu);
 	drop_claim(b->cpu);
-	txn_finish(tx0, a_claimed ? VS_TXN_GROUP_FAILED : VS_TXN_NOT_RUNNABLE);
-	txn_finish(tx1, a_claimed ? VS_TXN_NOT_RUNNABLE : VS_TXN_GROUP_FAILED);
-}
-
-/* Moves a member whose claim is held; on a lost race the claim goes back. */
-static u32 txn_move_claimed(struct txn_member *m)
-{
-	if (move_vcpu(m->f.vm, m->cpu, SCX_DSQ_LOCAL_ON | m->cpu, m->tid, true))
-		return VS_TXN_COMPLETE;
-	unclaim_member(m);
-	drop_claim(m->cpu);
-	return VS_TXN_NOT_RUNNABLE;
+	txn_finish(tx0, a_claim ? VS_TXN_GROUP_FAILED : VS_TXN_NOT_RUNNABLE);
+	txn_finish(tx1, a_claim ? VS_TXN_NOT_RUNNABLE : VS_TXN_GROUP_FAILED);
 }
 
 static u32 txn_commit_single(u32 cpu, struct vs_txn *tx)
@@ -1212,7 +1354,7 @@ static u32 txn_commit_single(u32 cpu, struct vs_txn *tx)
 		core->claims[th & 1]++;
 	}
 	bpf_spin_unlock(&core->lock);
-	return m.outcome == VS_TXN_COMPLETE ? txn_move(&m) : m.outcome;
+	return m.outcome == VS_TXN_COMPLETE ? txn_move(&m, NULL) : m.outcome;
 }
 
 /*
@@ -1222,6 +1364,7 @@ static u32 txn_commit_single(u32 cpu, struct vs_txn *tx)
 static void txn_commit_group(u32 cpu0, struct vs_txn *tx0, u32 cpu1, struct vs_txn *tx1)
 {
 	struct txn_member a = {}, b = {};
+	struct vs_claim *a_claim, *b_claim;
 	struct vs_core_state *core;
 	u64 now = bpf_ktime_get_ns();
 	u32 th;
@@ -1257,16 +1400,18 @@ static void txn_commit_group(u32 cpu0, struct vs_txn *tx0, u32 cpu1, struct vs_t
 	 * Both claims before either move: a CPU dispatching meanwhile cannot take
 	 * one member from its DSQ (it must win the same compare-and-swap).
 	 */
-	if (!claim_member(&a)) {
-		txn_abort_group(&a, &b, false, tx0, tx1);
+	a_claim = claim_member(&a);
+	if (!a_claim) {
+		txn_abort_group(&a, &b, NULL, tx0, tx1);
 		return;
 	}
-	if (!claim_member(&b)) {
-		txn_abort_group(&a, &b, true, tx0, tx1);
+	b_claim = claim_member(&b);
+	if (!b_claim) {
+		txn_abort_group(&a, &b, a_claim, tx0, tx1);
 		return;
 	}
-	a.outcome = txn_move_claimed(&a);
-	b.outcome = txn_move_claimed(&b);
+	a.outcome = txn_move(&a, a_claim);
+	b.outcome = txn_move(&b, b_claim);
 	if (a.outcome != b.outcome)
 		__sync_fetch_and_add(&txn_group_partial, 1);
 	txn_finish(tx0, a.outcome);

@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define VS_ABI_VERSION 4
+#define VS_ABI_VERSION 5
 
 /*
  * Pinned state. vmm-schedd pins every map and both links under VS_PIN_DIR
@@ -65,7 +65,7 @@ struct vs_cpu_ctx {
 	__u32 flags;
 	__u32 core_id;
 	__s32 sibling; /* the other hardware thread of the core, or -1 */
-	__u32 pad;
+	__s32 node;    /* NUMA node, or -1 if unknown */
 };
 
 /* cpu_stats[cpu]: written by BPF on that CPU. */
@@ -118,13 +118,22 @@ struct vs_vm_state {
 	__u64 run_ns;	      /* vCPU time */
 	__u64 forced_idle_ns; /* sibling time idled while this VM owned the core */
 	__u64 core_grants;    /* times a core was handed to this VM */
+	__u64 remote_runs;    /* vCPU runs on a CPU off the VM's home node */
+	__u64 last_run_ns;    /* when one of its vCPUs last got a CPU */
 };
 
-/* vm_ctx[vm_id]: written by the agent. weight 0 means VS_WEIGHT_SCALE. */
+/*
+ * vm_ctx[vm_id]: written by the agent. weight is the agent's share plan for
+ * the VM in hundredths of a core (vmm-sched/lib/share_plan.h); 0 means
+ * VS_WEIGHT_SCALE. cap_cores: the VM takes no further core while it owns
+ * this many (0: no cap). home_node: where its memory is, -1 if unknown.
+ */
 #define VS_VM_ACTIVE (1U << 0)
 struct vs_vm_ctx {
 	__u32 flags;
 	__u32 weight;
+	__u32 cap_cores;
+	__s32 home_node;
 };
 
 /* Pairing modes (rodata `pairing_mode`). */
@@ -153,9 +162,9 @@ struct vs_msg {
 	__u32 vcpu_index;
 	__s32 cpu;	  /* the CPU the event happened on */
 	__u32 cpu_seqnum; /* that CPU's, to order messages about one CPU */
-	__u32 pad;
-	__u64 timestamp; /* bpf_ktime_get_ns() */
-	__u64 runtime;	 /* total run_ns of the vCPU at the event */
+	__u32 slot;	  /* the vCPU's slot (vcpu_map), so the agent needs no tid lookup */
+	__u64 timestamp;  /* bpf_ktime_get_ns() */
+	__u64 runtime;	  /* total run_ns of the vCPU at the event */
 };
 
 /*
@@ -212,6 +221,8 @@ struct vs_agent_vm {
 	__u64 start_time; /* field 22 of /proc/PID/stat: tells a reused pid apart */
 	__u32 weight;
 	__s32 numa_node;
+	__u32 reserve_cores;
+	__u32 cap_cores;
 	char name[VS_AGENT_NAME_LEN];
 };
 

@@ -10,7 +10,12 @@
 
 static struct vs_vm_rec sample_vm(void)
 {
-	struct vs_vm_rec vm = {.used = true, .pid = 4321, .weight = 250, .numa_node = 1};
+	struct vs_vm_rec vm = {.used = true,
+			       .pid = 4321,
+			       .weight = 250,
+			       .reserve_cores = 1,
+			       .cap_cores = 3,
+			       .numa_node = 1};
 
 	strcpy(vm.name, "web-1");
 	return vm;
@@ -40,6 +45,8 @@ static void test_vm_round_trip(void **state)
 	assert_int_equal(r.pid, 4321);
 	assert_int_equal(r.start_time, 987654321ULL);
 	assert_int_equal(r.weight, 250);
+	assert_int_equal(r.reserve_cores, 1);
+	assert_int_equal(r.cap_cores, 3);
 	assert_int_equal(r.numa_node, 1);
 	assert_string_equal(r.name, "web-1");
 }
@@ -89,6 +96,16 @@ static void test_vm_garbage(void **state)
 	r = good;
 	r.weight = VS_MAX_WEIGHT + 1;
 	expect_vm_bad(r, "weight");
+	r = good;
+	r.cap_cores = 0; /* no cap: fine */
+	assert_int_equal(agent_vm_record_check(&r, NULL, 0), 0);
+	r.reserve_cores = 4;
+	r.cap_cores = 2;
+	expect_vm_bad(r, "reservation 4 and cap 2");
+	r = good;
+	r.reserve_cores = VS_MAX_CPUS + 1;
+	r.cap_cores = 0;
+	expect_vm_bad(r, "reservation");
 	r = good;
 	memset(r.name, 'x', sizeof(r.name));
 	expect_vm_bad(r, "name");

@@ -445,6 +445,51 @@ static void test_adopt_rejects_taken_and_out_of_range(void **state)
 	assert_counters_consistent(reg);
 }
 
+/* Share settings: merged with the current ones, checked as a whole, all or nothing. */
+static void test_set_share(void **state)
+{
+	struct vs_vm_rec vm = {.used = true, .weight = VS_DEFAULT_WEIGHT};
+	struct vs_share_settings keep = {VS_SHARE_KEEP, VS_SHARE_KEEP, VS_SHARE_KEEP}, s;
+	char err[128];
+
+	s = keep;
+	s.weight = 300;
+	s.reserve_cores = 1;
+	s.cap_cores = 2;
+	assert_int_equal(registry_set_share(&vm, &s, 4, err, sizeof(err)), 0);
+	assert_int_equal(vm.weight, 300);
+	assert_int_equal(vm.reserve_cores, 1);
+	assert_int_equal(vm.cap_cores, 2);
+	/* Kept fields stay; the cap may not drop below the kept reservation. */
+	s = keep;
+	s.cap_cores = 0;
+	assert_int_equal(registry_set_share(&vm, &s, 4, err, sizeof(err)), 0);
+	assert_int_equal(vm.cap_cores, 0);
+	assert_int_equal(vm.weight, 300);
+	s = keep;
+	s.reserve_cores = 3;
+	assert_int_equal(registry_set_share(&vm, &s, 4, err, sizeof(err)), 0);
+	s = keep;
+	s.cap_cores = 2;
+	assert_int_equal(registry_set_share(&vm, &s, 4, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cap of 2 cores is below the reservation of 3"));
+	assert_int_equal(vm.cap_cores, 0);
+	s = keep;
+	s.reserve_cores = 5;
+	assert_int_equal(registry_set_share(&vm, &s, 4, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "more than the enclave's 4"));
+	s = keep;
+	s.weight = 0;
+	assert_int_equal(registry_set_share(&vm, &s, 4, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "weight 0"));
+	s.weight = VS_MAX_WEIGHT + 1;
+	s.cap_cores = 1;
+	assert_int_equal(registry_set_share(&vm, &s, 4, err, sizeof(err)), -1);
+	assert_int_equal(vm.weight, 300);
+	assert_int_equal(vm.reserve_cores, 3);
+	assert_int_equal(vm.cap_cores, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -464,6 +509,7 @@ int main(void)
 	    T(test_remove_vm_with_full_vcpu_table),
 	    T(test_adopt_at_given_ids),
 	    T(test_adopt_rejects_taken_and_out_of_range),
+	    T(test_set_share),
 	};
 
 	return cmocka_run_group_tests_name("registry", tests, NULL, NULL);

@@ -23,8 +23,12 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n"
 		"  status [--json]          enclave, VMs, vCPUs and their counters\n"
-		"  enroll PID [--name NAME] [--weight W]\n"
-		"                           schedule the vCPU threads of VMM process PID\n"
+		"  enroll PID [--name NAME] [--weight W] [--reserve N] [--cap N]\n"
+		"                           schedule the vCPU threads of VMM process PID:\n"
+		"                           share weight 1..10000 (default 100), N cores\n"
+		"                           guaranteed when it wants them, at most N cores\n"
+		"  set PID [--weight W] [--reserve N] [--cap N]\n"
+		"                           change an enrolled VM's share (--cap 0: no cap)\n"
 		"  release PID              give them back to their previous policy\n"
 		"  place TID CPU [--seqnum S] [--with TID2 CPU2 [--seqnum S2]]\n"
 		"                           run vCPU TID on CPU next if its seqnum is still S\n"
@@ -235,6 +239,20 @@ static int parse_pid(const char *s, int *pid)
 	return 0;
 }
 
+/* The value of an enroll/set option; the daemon checks the range. */
+static int parse_setting(const char *opt, const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < 0 || v > 0x7fffffff) {
+		fprintf(stderr, "vmm-schedctl: %s '%s' is not a number >= 0\n", opt, s);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 static int parse_uint(const char *what, const char *s, int *out)
 {
 	char *end;
@@ -316,7 +334,7 @@ int main(int argc, char **argv)
 	struct json_object *req, *reply;
 	const char *cmd, *name = NULL;
 	bool json = false;
-	int i, pid = 0, rc, weight = 0;
+	int i, pid = 0, rc;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
@@ -345,16 +363,27 @@ int main(int argc, char **argv)
 			json = true;
 		}
 		req = new_request("status");
-	} else if (strcmp(cmd, "enroll") == 0 || strcmp(cmd, "release") == 0) {
+	} else if (strcmp(cmd, "enroll") == 0 || strcmp(cmd, "release") == 0 ||
+		   strcmp(cmd, "set") == 0) {
+		bool takes_share = strcmp(cmd, "release") != 0;
+		const char *share_keys[] = {"weight", "reserve", "cap"};
+		int share[3] = {-1, -1, -1}, k;
+
 		if (i >= argc || parse_pid(argv[i++], &pid))
 			return 2;
-		while (i + 1 < argc && cmd[0] == 'e' &&
-		       (strcmp(argv[i], "--name") == 0 || strcmp(argv[i], "--weight") == 0)) {
-			if (strcmp(argv[i], "--name") == 0)
+		for (; i + 1 < argc && takes_share; i += 2) {
+			if (cmd[0] == 'e' && strcmp(argv[i], "--name") == 0) {
 				name = argv[i + 1];
-			else if (parse_pid(argv[i + 1], &weight))
+				continue;
+			}
+			for (k = 0; k < 3; k++)
+				if (!strncmp(argv[i], "--", 2) &&
+				    !strcmp(argv[i] + 2, share_keys[k]))
+					break;
+			if (k == 3)
+				break;
+			if (parse_setting(argv[i], argv[i + 1], &share[k]))
 				return 2;
-			i += 2;
 		}
 		if (i < argc) {
 			fprintf(stderr, "vmm-schedctl: %s: unexpected argument '%s'\n", cmd,
@@ -365,8 +394,10 @@ int main(int argc, char **argv)
 		json_object_object_add(req, "pid", json_object_new_int(pid));
 		if (name)
 			json_object_object_add(req, "name", json_object_new_string(name));
-		if (weight)
-			json_object_object_add(req, "weight", json_object_new_int(weight));
+		for (k = 0; k < 3; k++)
+			if (share[k] >= 0)
+				json_object_object_add(req, share_keys[k],
+						       json_object_new_int(share[k]));
 	} else if (strcmp(cmd, "place") == 0) {
 		req = parse_place(argc - i, argv + i);
 		if (!req)

@@ -65,6 +65,7 @@ static int write_cpu_ctx(struct vs_daemon *d, char *err, size_t errlen)
 		    .flags = enclave_has_cpu(&d->enclave, cpu) ? VS_CPU_IN_ENCLAVE : 0,
 		    .core_id = (uint32_t)d->topo.core_of[cpu],
 		    .sibling = topology_sibling(&d->topo, cpu),
+		    .node = d->topo.node_of[cpu],
 		};
 		uint32_t key = (uint32_t)cpu;
 
@@ -188,7 +189,11 @@ static int handle_message(void *ctx, void *data, size_t len)
 	}
 	if (d->msgs.poll_ns > m->timestamp + VS_MSG_LATE_NS)
 		d->msgs.late++;
-	slot = registry_find_vcpu_by_tid(&d->reg, (int)m->tid);
+	/* A released vCPU's late message names a slot no longer (or no longer its) in use. */
+	slot = m->slot < VS_MAX_VCPUS && d->reg.vcpus[m->slot].used &&
+		       d->reg.vcpus[m->slot].tid == (int)m->tid
+		   ? (int)m->slot
+		   : -1;
 	if (slot >= 0 && vcpu_track_apply(&d->vcpu_track[slot], m) == VS_STALE)
 		d->msgs.stale++;
 	if (cpu_track_apply(&d->cpu_track[m->cpu], m) == VS_STALE)
@@ -272,15 +277,40 @@ void bpf_sched_unmap_vcpu(struct vs_daemon *d, int tid)
 	bpf_map__delete_elem(d->skel->maps.vcpu_map, &key, sizeof(key), 0);
 }
 
+void bpf_sched_write_vm_ctx(struct vs_daemon *d, int vm_id, const struct vs_vm_ctx *v)
+{
+	uint32_t key = (uint32_t)vm_id;
+
+	if (!memcmp(&d->share.vm_ctx[vm_id], v, sizeof(*v)))
+		return;
+	if (bpf_map__update_elem(d->skel->maps.vm_ctx, &key, sizeof(key), v, sizeof(*v), 0)) {
+		vs_err("cannot write vm_ctx[%d]: %s", vm_id, strerror(errno));
+		return;
+	}
+	d->share.vm_ctx[vm_id] = *v;
+}
+
+void bpf_sched_set_core_slice(struct vs_daemon *d, uint64_t ns, bool caps_in_use)
+{
+	d->skel->data->core_slice_ns = ns;
+	d->skel->bss->caps_in_use = caps_in_use;
+}
+
+uint64_t bpf_sched_core_slice_ns(struct vs_daemon *d)
+{
+	return d->skel->data->core_slice_ns;
+}
+
+/* Weight, cap and home node follow at the next share plan. */
 void bpf_sched_set_vm_active(struct vs_daemon *d, int vm_id, bool active)
 {
-	struct vs_vm_ctx v = {.flags = active ? VS_VM_ACTIVE : 0,
-			      .weight = d->reg.vms[vm_id].weight};
+	struct vs_vm_ctx v = {.flags = active ? VS_VM_ACTIVE : 0, .home_node = -1};
 	struct vs_vm_state fresh = {0};
 	uint32_t key = (uint32_t)vm_id;
 
-	if (bpf_map__update_elem(d->skel->maps.vm_ctx, &key, sizeof(key), &v, sizeof(v), 0))
-		vs_err("cannot write vm_ctx[%d]: %s", vm_id, strerror(errno));
+	/* Forget what was written: the map entry may hold a previous agent's. */
+	memset(&d->share.vm_ctx[vm_id], 0xff, sizeof(d->share.vm_ctx[vm_id]));
+	bpf_sched_write_vm_ctx(d, vm_id, &v);
 	/* A new VM starts at the current vtime floor, not with banked credit. */
 	if (active) {
 		fresh.vtime = d->skel->bss->vtime_floor;
@@ -397,6 +427,7 @@ void bpf_sched_read_counters(struct vs_daemon *d, struct vs_sched_counters *out)
 	out->unrecorded_switches = b->unrecorded_switches;
 	out->misplaced_runs = b->misplaced_runs;
 	out->txn_group_partial = b->txn_group_partial;
+	out->starved_grants = b->starved_grants;
 	for (int i = 0; i < VS_TXN_NR_OUTCOMES; i++)
 		out->txn_outcomes[i] = b->txn_outcomes[i];
 }

@@ -128,6 +128,17 @@ static bool get_int(struct json_object *req, const char *key, int *out)
 	return true;
 }
 
+/* An optional share setting: VS_SHARE_KEEP if absent; -1 if not an integer in lo..hi. */
+static int get_share_field(struct json_object *req, const char *key, int lo, int hi, int *out)
+{
+	*out = VS_SHARE_KEEP;
+	if (!json_object_object_get_ex(req, key, NULL))
+		return 0;
+	if (!get_int(req, key, out) || *out < lo || *out > hi)
+		return -1;
+	return 0;
+}
+
 /*
  * {"cmd": "place", "placements": [{"tid": T, "cpu": C, "seqnum": S}, ...]}:
  * one placement, or two on the threads of one core committed as a group.
@@ -186,7 +197,7 @@ static struct json_object *handle_request(struct vs_daemon *d, struct json_objec
 	struct json_object *v;
 	const char *cmd, *name = NULL;
 	char err[512];
-	int version, pid, vm_id, weight = 0;
+	int version, pid, vm_id;
 
 	if (!json_object_is_type(req, json_type_object))
 		return error_reply("the request is not a JSON object");
@@ -201,7 +212,9 @@ static struct json_object *handle_request(struct vs_daemon *d, struct json_objec
 	cmd = json_object_get_string(v);
 	if (strcmp(cmd, "status") == 0)
 		return status_to_json(d);
-	if (strcmp(cmd, "enroll") == 0 || strcmp(cmd, "release") == 0) {
+	if (strcmp(cmd, "enroll") == 0 || strcmp(cmd, "release") == 0 || strcmp(cmd, "set") == 0) {
+		struct vs_share_settings share;
+
 		if (!get_int(req, "pid", &pid) || pid <= 0)
 			return error_reply("'%s' needs a positive integer 'pid'", cmd);
 		if (json_object_object_get_ex(req, "name", &v)) {
@@ -209,13 +222,23 @@ static struct json_object *handle_request(struct vs_daemon *d, struct json_objec
 				return error_reply("'name' must be a string");
 			name = json_object_get_string(v);
 		}
-		if (json_object_object_get_ex(req, "weight", &v) &&
-		    (!get_int(req, "weight", &weight) || weight < VS_MIN_WEIGHT ||
-		     weight > VS_MAX_WEIGHT))
-			return error_reply("'weight' must be an integer %d..%d", VS_MIN_WEIGHT,
-					   VS_MAX_WEIGHT);
+		if (get_share_field(req, "weight", VS_MIN_WEIGHT, VS_MAX_WEIGHT, &share.weight) ||
+		    get_share_field(req, "reserve", 0, VS_MAX_CPUS, &share.reserve_cores) ||
+		    get_share_field(req, "cap", 0, VS_MAX_CPUS, &share.cap_cores))
+			return error_reply(
+			    "'weight' must be an integer %d..%d, 'reserve' and 'cap' "
+			    "integers 0..%d (cores; cap 0: none)",
+			    VS_MIN_WEIGHT, VS_MAX_WEIGHT, VS_MAX_CPUS);
+		if (strcmp(cmd, "set") == 0) {
+			vm_id = registry_find_vm_by_pid(&d->reg, pid);
+			if (vm_id < 0)
+				return error_reply("no enrolled VM has pid %d", pid);
+			if (vm_set_share(d, vm_id, &share, err, sizeof(err)))
+				return error_reply("VM '%s': %s", d->reg.vms[vm_id].name, err);
+			return ok_reply();
+		}
 		if (cmd[0] == 'e') {
-			vm_id = vm_enroll(d, pid, name, (unsigned int)weight, err, sizeof(err));
+			vm_id = vm_enroll(d, pid, name, &share, err, sizeof(err));
 			if (vm_id < 0)
 				return error_reply("%s", err);
 			v = ok_reply();
@@ -230,7 +253,8 @@ static struct json_object *handle_request(struct vs_daemon *d, struct json_objec
 	}
 	if (strcmp(cmd, "place") == 0)
 		return handle_place(d, req);
-	return error_reply("unknown command '%.64s' (known: status, enroll, release, place)", cmd);
+	return error_reply("unknown command '%.64s' (known: status, enroll, set, release, place)",
+			   cmd);
 }
 
 /* Reads one request, bounded in size and time so a stuck client cannot stall the agent. */

@@ -8,6 +8,7 @@
 #include "core_cookie.h"
 #include "enclave.h"
 #include "registry.h"
+#include "share_plan.h"
 #include "topology.h"
 #include "txn_outcome.h"
 #include "vcpu_track.h"
@@ -22,8 +23,9 @@ struct vs_options {
 	const char *pin_dir;
 	bool unload_pinned; /* --unload-pinned: unload what a previous agent left, then exit */
 	unsigned int slice_us;
-	unsigned int ring_kb; /* size of the message ring buffer */
-	bool relaxed;	      /* --pairing relaxed */
+	unsigned int ring_kb;		/* size of the message ring buffer */
+	unsigned int target_latency_ms; /* each demanding VM gets a core within about this */
+	bool relaxed;			/* --pairing relaxed */
 	enum vs_core_cookie_mode core_cookie;
 	int nr_pids;
 	int pids[VS_MAX_VMS];
@@ -40,6 +42,19 @@ struct vs_msg_counters {
 };
 #define VS_MSG_LATE_NS 100000000ULL
 
+/* The share plan (share_tick.c), redone every VS_SHARE_TICK_MS. */
+#define VS_SHARE_TICK_MS     100
+#define VS_CORE_SLICE_MIN_NS 2000000ULL
+#define VS_CORE_SLICE_MAX_NS 50000000ULL
+struct vs_share_state {
+	uint64_t activity[VS_MAX_VCPUS]; /* each vCPU's runs + wakeups at the last plan */
+	struct share_plan plan;
+	bool have_plan;
+	bool error_logged;		     /* the settings cannot be planned: said once */
+	bool overcommit_logged;		     /* reservations above the enclave: said once */
+	struct vs_vm_ctx vm_ctx[VS_MAX_VMS]; /* as last written to BPF */
+};
+
 struct vs_daemon {
 	struct vs_options opt;
 	struct vs_topology topo;
@@ -48,6 +63,7 @@ struct vs_daemon {
 	struct vs_vcpu_track vcpu_track[VS_MAX_VCPUS];
 	struct vs_cpu_track cpu_track[VS_MAX_CPUS];
 	struct vs_msg_counters msgs;
+	struct vs_share_state share;
 
 	struct vmm_sched *skel;
 	struct bpf_link *link;
@@ -119,6 +135,12 @@ void bpf_sched_detach(struct vs_daemon *d);
 int bpf_sched_map_vcpu(struct vs_daemon *d, int tid, int vm_id, int vcpu_index, int slot);
 void bpf_sched_unmap_vcpu(struct vs_daemon *d, int tid);
 void bpf_sched_set_vm_active(struct vs_daemon *d, int vm_id, bool active);
+/* Writes vm_ctx[vm_id] if it differs from what was written last. */
+void bpf_sched_write_vm_ctx(struct vs_daemon *d, int vm_id, const struct vs_vm_ctx *v);
+void bpf_sched_set_core_slice(struct vs_daemon *d, uint64_t ns, bool caps_in_use);
+uint64_t bpf_sched_core_slice_ns(struct vs_daemon *d);
+/* share_tick.c: the share plan from the last interval's demand, into BPF. */
+void share_tick(struct vs_daemon *d);
 int bpf_sched_read_vcpu_stats(struct vs_daemon *d, int slot, struct vs_vcpu_stats *out);
 int bpf_sched_read_cpu_stats(struct vs_daemon *d, int cpu, struct vs_cpu_stats *out);
 int bpf_sched_read_vm_state(struct vs_daemon *d, int vm_id, struct vs_vm_state *out);
@@ -129,6 +151,7 @@ bool bpf_sched_kick_supported(struct vs_daemon *d);
 struct vs_sched_counters {
 	uint64_t self_check_overlaps, unclaimed_runs, misplaced_runs, txn_group_partial;
 	uint64_t switch_overlaps, unrecorded_switches;
+	uint64_t starved_grants; /* cores given to a VM none of whose vCPUs ran for 1 s */
 	uint64_t txn_outcomes[VS_TXN_NR_OUTCOMES];
 };
 void bpf_sched_read_counters(struct vs_daemon *d, struct vs_sched_counters *out);
@@ -161,8 +184,11 @@ int numa_home_of_process(int pid, char *err, size_t errlen);
 /* vm_manager.c: enrol and release VMs (registry + threads + BPF maps). */
 /* Does @pid exist and have vCPU threads? Checked before loading anything. */
 int vm_check_enrollable(int pid, char *err, size_t errlen);
-int vm_enroll(struct vs_daemon *d, int pid, const char *name, unsigned int weight, char *err,
-	      size_t errlen);
+int vm_enroll(struct vs_daemon *d, int pid, const char *name, const struct vs_share_settings *share,
+	      char *err, size_t errlen);
+/* Changes an enrolled VM's weight, reservation or cap (VS_SHARE_KEEP fields stay). */
+int vm_set_share(struct vs_daemon *d, int vm_id, const struct vs_share_settings *share, char *err,
+		 size_t errlen);
 int vm_release(struct vs_daemon *d, int vm_id);
 void vm_release_all(struct vs_daemon *d);
 /* Picks up new vCPU threads and forgets exited ones and VMs. */

@@ -1,7 +1,7 @@
 /*
  * The agent's event loop on io_uring (liburing): one-shot polls on the signal
- * fd, the control socket, the message ring buffer and a 1 s timer, re-armed
- * after each completion.
+ * fd, the control socket, the message ring buffer and a VS_SHARE_TICK_MS
+ * timer, re-armed after each completion.
  */
 #include <errno.h>
 #include <poll.h>
@@ -29,8 +29,12 @@ static int arm_poll(struct io_uring *ring, int fd, enum loop_source src)
 	return 0;
 }
 
+/* /proc rescans for new and exited vCPU threads: once a second. */
+#define RESCAN_EVERY_TICKS (1000 / VS_SHARE_TICK_MS)
+
 static void on_timer(struct vs_daemon *d, int tfd)
 {
+	static unsigned int tick;
 	uint64_t ticks, drops;
 
 	if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
@@ -50,12 +54,17 @@ static void on_timer(struct vs_daemon *d, int tfd)
 		bpf_sched_resync(d);
 		d->msgs.drops_seen = drops;
 	}
-	vm_rescan_all(d);
+	share_tick(d);
+	if (++tick % RESCAN_EVERY_TICKS == 0)
+		vm_rescan_all(d);
 }
 
 int event_loop_run(struct vs_daemon *d)
 {
-	struct itimerspec every_second = {.it_interval = {1, 0}, .it_value = {1, 0}};
+	struct itimerspec every_tick = {
+	    .it_interval = {0, VS_SHARE_TICK_MS * 1000000L},
+	    .it_value = {0, VS_SHARE_TICK_MS * 1000000L},
+	};
 	struct io_uring ring;
 	int fds[SRC_COUNT];
 	sigset_t mask;
@@ -71,7 +80,7 @@ int event_loop_run(struct vs_daemon *d)
 	fds[SRC_CONTROL] = d->ctl_fd;
 	fds[SRC_MESSAGES] = bpf_sched_message_fd(d);
 	if (fds[SRC_SIGNAL] < 0 || fds[SRC_TIMER] < 0 ||
-	    timerfd_settime(fds[SRC_TIMER], 0, &every_second, NULL)) {
+	    timerfd_settime(fds[SRC_TIMER], 0, &every_tick, NULL)) {
 		vs_err("cannot set up signal and timer fds: %s", strerror(errno));
 		return -1;
 	}

@@ -16,6 +16,7 @@ static void usage(FILE *out)
 		"usage: vmm-schedd --cpus LIST [--pid PID[:NAME[:WEIGHT]]]... [--control PATH]\n"
 		"                  [--slice-us N] [--pairing strict|relaxed]\n"
 		"                  [--core-cookie clear|refuse] [--pin-dir DIR] [--ring-kb N]\n"
+		"                  [--target-latency-ms N]\n"
 		"       vmm-schedd --unload-pinned [--pin-dir DIR]\n"
 		"\n"
 		"Schedules the vCPU threads of KVM guests with the vmm_sched sched_ext\n"
@@ -28,6 +29,10 @@ static void usage(FILE *out)
 		"                     enrolled later with 'vmm-schedctl enroll'\n"
 		"  --control PATH     control socket (default %s)\n"
 		"  --slice-us N       time slice of a vCPU in microseconds (default 5000)\n"
+		"  --target-latency-ms N\n"
+		"                     every VM that wants a core gets a turn on one within\n"
+		"                     about N ms (1..1000, default 20): a core is handed on\n"
+		"                     after N * cores / demanding VMs ms, kept within 2..50 ms\n"
 		"  --pairing MODE     strict (default): a sibling runs no vCPU while a host task\n"
 		"                     runs on its twin; relaxed: host tasks may share a core\n"
 		"                     with a vCPU (vCPUs of two VMs never do, in either mode)\n"
@@ -94,6 +99,7 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 	    {"core-cookie", required_argument, NULL, 'k'},
 	    {"pin-dir", required_argument, NULL, 'P'},
 	    {"ring-kb", required_argument, NULL, 'R'},
+	    {"target-latency-ms", required_argument, NULL, 'T'},
 	    {"unload-pinned", no_argument, NULL, 'U'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -106,6 +112,7 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 	opt->pin_dir = VS_PIN_DIR_DEFAULT;
 	opt->ring_kb = 256;
 	opt->slice_us = 5000;
+	opt->target_latency_ms = 20;
 	while ((c = getopt_long(argc, argv, "c:p:s:l:m:k:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -126,6 +133,16 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 				return -1;
 			}
 			opt->slice_us = (unsigned int)v;
+			break;
+		case 'T':
+			v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v < 1 || v > 1000) {
+				fprintf(stderr,
+					"vmm-schedd: --target-latency-ms '%s' must be 1..1000\n",
+					optarg);
+				return -1;
+			}
+			opt->target_latency_ms = (unsigned int)v;
 			break;
 		case 'm':
 			if (strcmp(optarg, "strict") && strcmp(optarg, "relaxed")) {
@@ -376,8 +393,13 @@ int main(int argc, char **argv)
 	for (int i = 0; i < d.opt.nr_pids; i++) {
 		if (registry_find_vm_by_pid(&d.reg, d.opt.pids[i]) >= 0)
 			continue; /* adopted */
-		if (vm_enroll(&d, d.opt.pids[i], d.opt.names[i], d.opt.weights[i], err,
-			      sizeof(err)) < 0) {
+		struct vs_share_settings share = {
+		    .weight = d.opt.weights[i] ? (int)d.opt.weights[i] : VS_SHARE_KEEP,
+		    .reserve_cores = VS_SHARE_KEEP,
+		    .cap_cores = VS_SHARE_KEEP,
+		};
+
+		if (vm_enroll(&d, d.opt.pids[i], d.opt.names[i], &share, err, sizeof(err)) < 0) {
 			vs_err("--pid %d: %s", d.opt.pids[i], err);
 			d.exit_status = 1;
 			d.stop = true;

@@ -50,6 +50,11 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 			       json_object_new_boolean(bpf_sched_kick_supported(d)));
 	add_int(o, "abi_version", VS_ABI_VERSION);
 	add_u64(o, "slice_us", d->opt.slice_us);
+	add_u64(o, "target_latency_ms", d->opt.target_latency_ms);
+	add_u64(o, "core_slice_us", bpf_sched_core_slice_ns(d) / 1000);
+	add_u64(o, "demanding_vms", d->share.plan.nr_demanding);
+	json_object_object_add(o, "reservations_overcommitted",
+			       json_object_new_boolean(d->share.plan.reservations_overcommitted));
 	add_u64(o, "messages", d->msgs.received);
 	add_u64(o, "stale_messages", d->msgs.stale);
 	add_u64(o, "invalid_messages", d->msgs.invalid);
@@ -66,6 +71,7 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 	add_u64(o, "unrecorded_switches", c.unrecorded_switches);
 	add_u64(o, "misplaced_runs", c.misplaced_runs);
 	add_u64(o, "txn_group_partial", c.txn_group_partial);
+	add_u64(o, "starved_grants", c.starved_grants);
 	txn = json_object_new_object();
 	for (int i = VS_TXN_COMPLETE; i < VS_TXN_NR_OUTCOMES; i++)
 		add_u64(txn, txn_outcome_name(i), c.txn_outcomes[i]);
@@ -210,6 +216,11 @@ static struct json_object *vms_json(struct vs_daemon *d)
 
 		bpf_sched_read_vm_state(d, vm_id, &vs);
 		add_u64(o, "weight", vm->weight);
+		add_u64(o, "reserve_cores", vm->reserve_cores);
+		add_u64(o, "cap_cores", vm->cap_cores);
+		add_u64(o, "share_mcores", d->share.plan.share_mcores[vm_id]);
+		add_u64(o, "bpf_weight", d->share.vm_ctx[vm_id].weight);
+		add_u64(o, "remote_runs", vs.remote_runs);
 		add_u64(o, "run_ns", vs.run_ns);
 		add_u64(o, "vtime", vs.vtime);
 		add_u64(o, "forced_idle_ns", vs.forced_idle_ns);

@@ -172,9 +172,10 @@ static void find_numa_home(struct vs_daemon *d, int vm_id)
 		       vm->name, vm->numa_node);
 }
 
-int vm_enroll(struct vs_daemon *d, int pid, const char *name, unsigned int weight, char *err,
-	      size_t errlen)
+int vm_enroll(struct vs_daemon *d, int pid, const char *name, const struct vs_share_settings *share,
+	      char *err, size_t errlen)
 {
+	struct vs_vm_rec probe = {.weight = VS_DEFAULT_WEIGHT};
 	char comm[32], vmname[VS_VM_NAME_LEN];
 	int vm_id, n;
 
@@ -190,16 +191,14 @@ int vm_enroll(struct vs_daemon *d, int pid, const char *name, unsigned int weigh
 		snprintf(err, errlen, "a VM named '%s' is already enrolled", vmname);
 		return -1;
 	}
-	if (weight && (weight < VS_MIN_WEIGHT || weight > VS_MAX_WEIGHT)) {
-		snprintf(err, errlen, "weight %u is outside %d..%d", weight, VS_MIN_WEIGHT,
-			 VS_MAX_WEIGHT);
+	if (registry_set_share(&probe, share, (unsigned int)d->enclave.nr_cores, err, errlen))
 		return -1;
-	}
 	vm_id = registry_add_vm(&d->reg, pid, vmname, err, errlen);
 	if (vm_id < 0)
 		return -1;
-	if (weight)
-		d->reg.vms[vm_id].weight = weight;
+	d->reg.vms[vm_id].weight = probe.weight;
+	d->reg.vms[vm_id].reserve_cores = probe.reserve_cores;
+	d->reg.vms[vm_id].cap_cores = probe.cap_cores;
 	bpf_sched_set_vm_active(d, vm_id, true);
 	n = enroll_new_threads(d, vm_id, err, errlen);
 	if (n == 0)
@@ -212,8 +211,10 @@ int vm_enroll(struct vs_daemon *d, int pid, const char *name, unsigned int weigh
 		vm_release(d, vm_id);
 		return -1;
 	}
-	vs_log("enrolled VM '%s' (pid %d, weight %u) with %d vCPUs", vmname, pid,
-	       d->reg.vms[vm_id].weight, n);
+	vs_log("enrolled VM '%s' (pid %d, weight %u, reservation %u cores, cap %u cores) with %d "
+	       "vCPUs",
+	       vmname, pid, d->reg.vms[vm_id].weight, d->reg.vms[vm_id].reserve_cores,
+	       d->reg.vms[vm_id].cap_cores, n);
 	find_numa_home(d, vm_id);
 	n = bpf_sched_record_vm(d, vm_id, process_start_time(pid));
 	if (n)
@@ -334,6 +335,8 @@ static int adopt_vm(struct vs_daemon *d, int vm_id, const struct vs_agent_vm *r)
 		return -1;
 	}
 	d->reg.vms[vm_id].weight = r->weight;
+	d->reg.vms[vm_id].reserve_cores = r->reserve_cores;
+	d->reg.vms[vm_id].cap_cores = r->cap_cores;
 	d->reg.vms[vm_id].numa_node = r->numa_node;
 	return 0;
 }
@@ -397,4 +400,22 @@ void vm_adopt_recorded(struct vs_daemon *d)
 	d->msgs.drops_seen = bpf_sched_msg_drops(d);
 	vs_log("adopted %d VMs (%d vCPU threads) from the pinned scheduler without moving them",
 	       d->reg.nr_vms, d->reg.nr_vcpus);
+}
+
+int vm_set_share(struct vs_daemon *d, int vm_id, const struct vs_share_settings *share, char *err,
+		 size_t errlen)
+{
+	struct vs_vm_rec *vm = &d->reg.vms[vm_id];
+	int e;
+
+	if (registry_set_share(vm, share, (unsigned int)d->enclave.nr_cores, err, errlen))
+		return -1;
+	vs_log("VM '%s': weight %u, reservation %u cores, cap %u cores (from the next share plan)",
+	       vm->name, vm->weight, vm->reserve_cores, vm->cap_cores);
+	e = bpf_sched_record_vm(d, vm_id, process_start_time(vm->pid));
+	if (e)
+		vs_err("VM '%s': cannot update its agent_vms record (%s): a restarted vmm-schedd "
+		       "would adopt it with its old settings",
+		       vm->name, strerror(-e));
+	return 0;
 }

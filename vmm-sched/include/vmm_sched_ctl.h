@@ -4,7 +4,11 @@
  * one JSON reply object, then the daemon closes the connection.
  *
  *   request: {"version": 1, "cmd": "status"}
- *            {"version": 1, "cmd": "enroll", "pid": 1234, "name": "vm1", "weight": 200}
+ *            {"version": 1, "cmd": "enroll", "pid": 1234, "name": "vm1", "weight": 200,
+ *             "reserve": 1, "cap": 2}
+ *              weight 1..10000 (default 100); reserve and cap in cores (0: none)
+ *            {"version": 1, "cmd": "set", "pid": 1234, "cap": 0}
+ *              changes the given ones of weight, reserve and cap of an enrolled VM
  *            {"version": 1, "cmd": "release", "pid": 1234}
  *            {"version": 1, "cmd": "place",
  *             "placements": [{"tid": 4321, "cpu": 2, "seqnum": 17}, ...]}

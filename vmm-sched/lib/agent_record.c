@@ -21,6 +21,8 @@ void agent_vm_record_make(const struct vs_vm_rec *vm, uint64_t start_time, struc
 	out->pid = vm->pid;
 	out->start_time = start_time;
 	out->weight = vm->weight;
+	out->reserve_cores = vm->reserve_cores;
+	out->cap_cores = vm->cap_cores;
 	out->numa_node = vm->numa_node;
 	snprintf(out->name, sizeof(out->name), "%s", vm->name);
 }
@@ -53,6 +55,13 @@ int agent_vm_record_check(const struct vs_agent_vm *r, char *err, size_t errlen)
 	if (r->weight < VS_MIN_WEIGHT || r->weight > VS_MAX_WEIGHT) {
 		snprintf(err, errlen, "weight %u is outside %d..%d", r->weight, VS_MIN_WEIGHT,
 			 VS_MAX_WEIGHT);
+		return -1;
+	}
+	if (r->reserve_cores > VS_MAX_CPUS || r->cap_cores > VS_MAX_CPUS ||
+	    (r->cap_cores && r->cap_cores < r->reserve_cores)) {
+		snprintf(err, errlen,
+			 "reservation %u and cap %u are not 0..%d with cap >= reservation",
+			 r->reserve_cores, r->cap_cores, VS_MAX_CPUS);
 		return -1;
 	}
 	if (!memchr(r->name, '\0', sizeof(r->name)) || !r->name[0]) {

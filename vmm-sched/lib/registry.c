@@ -191,3 +191,35 @@ void registry_remove_vcpu(struct vs_registry *reg, int slot)
 	v->used = false;
 	reg->nr_vcpus--;
 }
+
+int registry_set_share(struct vs_vm_rec *vm, const struct vs_share_settings *s,
+		       unsigned int nr_cores, char *err, size_t errlen)
+{
+	long weight = s->weight >= 0 ? s->weight : (long)vm->weight;
+	long reserve = s->reserve_cores >= 0 ? s->reserve_cores : (long)vm->reserve_cores;
+	long cap = s->cap_cores >= 0 ? s->cap_cores : (long)vm->cap_cores;
+
+	if (weight < VS_MIN_WEIGHT || weight > VS_MAX_WEIGHT) {
+		snprintf(err, errlen, "weight %ld is outside %d..%d", weight, VS_MIN_WEIGHT,
+			 VS_MAX_WEIGHT);
+		return -1;
+	}
+	if (reserve > (long)nr_cores) {
+		snprintf(err, errlen, "a reservation of %ld cores is more than the enclave's %u",
+			 reserve, nr_cores);
+		return -1;
+	}
+	if (cap > VS_MAX_CPUS) {
+		snprintf(err, errlen, "a cap of %ld cores is more than %d", cap, VS_MAX_CPUS);
+		return -1;
+	}
+	if (cap && cap < reserve) {
+		snprintf(err, errlen, "a cap of %ld cores is below the reservation of %ld", cap,
+			 reserve);
+		return -1;
+	}
+	vm->weight = (unsigned int)weight;
+	vm->reserve_cores = (unsigned int)reserve;
+	vm->cap_cores = (unsigned int)cap;
+	return 0;
+}

@@ -37,8 +37,21 @@ struct vs_vm_rec {
 	char name[VS_VM_NAME_LEN];
 	int nr_vcpus;
 	unsigned int weight;
+	unsigned int reserve_cores; /* cores it is guaranteed when it wants them; 0: none */
+	unsigned int cap_cores;	    /* cores it may own at most; 0: no cap */
 	int numa_node; /* holds most of the VM's memory; -1 (VS_NUMA_NODE_UNKNOWN): unknown */
 };
+
+/*
+ * Share settings given on enrolment or changed later; a negative field is
+ * left as it is (a new VM has weight VS_DEFAULT_WEIGHT, no reservation, no cap).
+ */
+struct vs_share_settings {
+	int weight;
+	int reserve_cores;
+	int cap_cores;
+};
+#define VS_SHARE_KEEP (-1)
 
 struct vs_registry {
 	struct vs_vm_rec vms[VS_MAX_VMS];
@@ -66,6 +79,14 @@ void registry_remove_vm(struct vs_registry *reg, int vm_id);
 int registry_add_vcpu(struct vs_registry *reg, int vm_id, int tid, int vcpu_index,
 		      const struct vs_saved_sched *saved, char *err, size_t errlen);
 int registry_find_vcpu_by_tid(const struct vs_registry *reg, int tid);
+/*
+ * Applies @s to @vm if the result is sound: weight VS_MIN_WEIGHT..VS_MAX_WEIGHT,
+ * a reservation of at most the enclave's @nr_cores, a cap of at most
+ * VS_MAX_CPUS and not below the reservation. Else -1 with err naming the
+ * setting, and @vm unchanged.
+ */
+int registry_set_share(struct vs_vm_rec *vm, const struct vs_share_settings *s,
+		       unsigned int nr_cores, char *err, size_t errlen);
 void registry_remove_vcpu(struct vs_registry *reg, int slot);
 
 #define registry_for_each_vcpu(slot, reg)                                                          \

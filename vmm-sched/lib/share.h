@@ -87,7 +87,7 @@ int share_compute(const struct share_vm_in *in, struct share_vm_out *out, int nr
  * the computation: if one wakes before the next computation it competes with
  * its plain weighted part of the enclave, neither starved nor favoured. The
  * weight does not enforce a cap when the other VMs leave cores idle (the fast
- * path is work-conserving); the agent enforces caps separately.
+ * path is work-conserving): BPF enforces caps itself (vm_ctx.cap_cores).
  * share_compute() fills out[].effective_weight with this already.
  */
 unsigned int share_effective_weight(unsigned int share_mcores, unsigned int weight,

@@ -67,5 +67,16 @@ enroll_home
 	fail "numa_local_cores is $(json_get 's["vms"][0]["numa_local_cores"]'), not [4, 6]"
 [ "$(plain_numa)" = "1 2" ] || fail "plain status shows NODE LOCAL_CORES '$(plain_numa)', not '1 2'"
 ! grep "run remote" "$SCHEDD_LOG" || fail "vmm-schedd calls the VM remote with cores on node 1"
+# Placement prefers the home node: with cores 4 and 6 free, the 2 busy vCPUs
+# run there (first-fit from CPU 0 would put them on node 0's cores).
+runs_remote() { json_get '"%d %d" % (sum(c["runs"] for c in s["vms"][0]["vcpus"]), s["vms"][0]["remote_runs"])'; }
+sleep 2
+read -r runs0 remote0 <<<"$(runs_remote)"
+sleep 8
+read -r runs1 remote1 <<<"$(runs_remote)"
+runs=$((runs1 - runs0)) remote=$((remote1 - remote0))
+note "home node 1, enclave on both nodes: $remote of $runs vCPU runs off node 1"
+[ "$runs" -gt 0 ] || fail "the VM's vCPUs did not run"
+[ $((remote * 10)) -le "$runs" ] || fail "$remote of $runs vCPU runs were off the home node (more than 10%)"
 stop_schedd
 stop_vm home
