@@ -51,9 +51,11 @@ __u64 vtime_floor; /* vtime of the VM last granted a core */
 /*
  * A VM with queued vCPUs none of which ran for this long is owed a core
  * before any vtime: a tiny weight against a big one may make it wait for
- * seconds, and the kernel's watchdog would take the scheduler down for it.
+ * longer than the kernel's watchdog (30 s), which would take the scheduler
+ * down. Well above ordinary waits (up to ~1.5 s in the TCG test VM, where a
+ * 1 s guard skewed weights 1:2:4 by 40%).
  */
-#define STARVED_NS 1000000000ULL
+#define STARVED_NS 5000000000ULL
 __u64 starved_grants; /* cores given to a VM because it starved */
 bool kick_supported;  /* scx_bpf_kick_cpu() links on this kernel */
 /*
@@ -695,9 +697,7 @@ static int sweep_timer_fn(void *map, int *key, struct sweep_timer *st)
 		       (caps_in_use && !vm_within_cap(vm, &oc, true));
 		if (take)
 			vm = best;
-		if (take && home_pass != cpu_on_home(cpu, vm))
-			continue;
-		if (!take && !home_pass)
+		if (home_pass != cpu_on_home(cpu, vm))
 			continue;
 		if (vm_queued(vm) <= 0 || !cpu_is_idle(cpu))
 			continue;
@@ -751,7 +751,7 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct vs_task *t = vcpu_of(p);
 	struct vs_vm_state *vs;
-	bool may_take_core;
+	bool may_take_core, prev_home;
 	s32 prev, vm;
 	u32 i, pass;
 
@@ -786,11 +786,22 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 		vs->vtime = vtime_floor - core_slice_ns;
 
 	may_take_core = vm_within_cap(vm, NULL, false);
-	if (place_on_idle_cpu(p, t, prev, vm, may_take_core, enq_flags))
+	prev_home = cpu_on_home(prev, vm);
+	if (prev_home && place_on_idle_cpu(p, t, prev, vm, may_take_core, enq_flags))
 		return;
-	/* Pass 0: cores this VM owns; 1: free cores on its home node; 2: other free cores. */
-	bpf_for(pass, 0, may_take_core ? 3 : 1)
+	/*
+	 * On the home node: pass 0, cores this VM owns; 1, free cores. Then off
+	 * it: the previous CPU, 2, owned cores; 3, free cores.
+	 */
+	bpf_for(pass, 0, 4)
 	{
+		bool home = pass < 2, take = pass & 1;
+
+		if (take && !may_take_core)
+			continue;
+		if (pass == 2 && !prev_home &&
+		    place_on_idle_cpu(p, t, prev, vm, may_take_core, enq_flags))
+			return;
 		bpf_for(i, 0, nr_cpus)
 		{
 			struct vs_core_state *core;
@@ -801,11 +812,11 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 			core = core_of(i, &th);
 			if (!core || !thread_empty(core, th))
 				continue;
-			if (pass == 0 && (core->owner != vm || core->draining))
+			if (!take && (core->owner != vm || core->draining))
 				continue;
-			if (pass > 0 && !thread_empty(core, th ^ 1))
+			if (take && !thread_empty(core, th ^ 1))
 				continue;
-			if (pass > 0 && cpu_on_home(i, vm) != (pass == 1))
+			if (cpu_on_home(i, vm) != home)
 				continue;
 			if (place_on_idle_cpu(p, t, i, vm, may_take_core, enq_flags))
 				return;
@@ -813,6 +824,29 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 	vs_dsq_insert(p, VS_DSQ_VM(vm), slice_ns, enq_flags);
 	request_sweep(50 * 1000);
+}
+
+/*
+ * Is a whole core on @vm's home node free (both threads idle, nothing on its
+ * way)? Unlocked, a hint: the placement that follows decides under the lock.
+ */
+static bool home_core_free(s32 vm)
+{
+	u32 cpu;
+
+	bpf_for(cpu, 0, nr_cpus)
+	{
+		struct vs_cpu_ctx *c = cpu_ctx_of(cpu);
+		struct vs_core_state *core;
+		u32 th;
+
+		if (!c || c->core_id != cpu || !(core = core_of(cpu, &th)))
+			continue;
+		if (thread_empty(core, 0) && thread_empty(core, 1) && cpu_on_home(cpu, vm) &&
+		    cpu_is_idle(cpu) && (core->cpu[1] < 0 || cpu_is_idle(core->cpu[1])))
+			return true;
+	}
+	return false;
 }
 
 enum dispatch_decision {
@@ -841,7 +875,7 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	s32 owner, best, target = VS_VM_NONE, prev_vm = VS_VM_NONE;
 	u64 now = bpf_ktime_get_ns();
 	bool owner_changed = false, owner_has_work, owner_over_cap, wake_sibling = false;
-	bool best_starved;
+	bool best_starved, prev_goes_home;
 	s32 owner_queued;
 
 	core = core_of(cpu, &th);
@@ -855,6 +889,8 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	owner_has_work = owner_queued > 0 || (owner >= 0 && owner == prev_vm);
 	best = pick_owed_vm(prev_vm, owner, &nr_best, &best_starved);
 	bvs = vm_state_of(best);
+	/* prev runs off its home node while a home core is free: let it move there. */
+	prev_goes_home = prev_vm >= 0 && !cpu_on_home(cpu, prev_vm) && home_core_free(prev_vm);
 	/* An owner above its cap (lowered, or not yet known when it took cores) gives cores up. */
 	owner_over_cap = caps_in_use && owner >= 0 && !vm_within_cap(owner, NULL, true);
 
@@ -893,7 +929,8 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 			/* The sibling is still switching away from the previous owner. */
 			decision = DECIDE_FORCED_IDLE;
 		} else if (target == prev_vm && !(target == best ? nr_best : owner_queued)) {
-			decision = DECIDE_KEEP_PREV;
+			/* Not kept: through enqueue (or the sweep) it goes to a home core. */
+			decision = prev_goes_home ? DECIDE_NONE : DECIDE_KEEP_PREV;
 		} else {
 			decision = DECIDE_RUN;
 			core->claims[th & 1]++;

@@ -151,7 +151,7 @@ bool bpf_sched_kick_supported(struct vs_daemon *d);
 struct vs_sched_counters {
 	uint64_t self_check_overlaps, unclaimed_runs, misplaced_runs, txn_group_partial;
 	uint64_t switch_overlaps, unrecorded_switches;
-	uint64_t starved_grants; /* cores given to a VM none of whose vCPUs ran for 1 s */
+	uint64_t starved_grants; /* cores given to a VM none of whose vCPUs ran for 5 s */
 	uint64_t txn_outcomes[VS_TXN_NR_OUTCOMES];
 };
 void bpf_sched_read_counters(struct vs_daemon *d, struct vs_sched_counters *out);

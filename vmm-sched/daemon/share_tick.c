@@ -38,8 +38,8 @@ void share_tick(struct vs_daemon *d)
 {
 	struct share_plan_params pp = {
 	    .nr_cores = (unsigned int)d->enclave.nr_cores,
-	    .threads_per_core = (unsigned int)topology_threads_per_core(
-		&d->topo, cpuset_next(&d->enclave.cpus, 0)),
+	    .threads_per_core =
+		(unsigned int)topology_threads_per_core(&d->topo, cpuset_next(&d->enclave.cpus, 0)),
 	    .target_latency_ns = (uint64_t)d->opt.target_latency_ms * 1000000ULL,
 	    .min_slice_ns = VS_CORE_SLICE_MIN_NS,
 	    .max_slice_ns = VS_CORE_SLICE_MAX_NS,

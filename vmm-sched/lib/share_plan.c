@@ -34,7 +34,8 @@ int share_plan_compute(const struct share_plan_vm *vms, const struct share_plan_
 
 			snprintf(prefix, sizeof(prefix), "VM %d: ", i);
 			if (!strncmp(why, prefix, strlen(prefix))) {
-				snprintf(err, errlen, "VM id %d: %s", id_of[i], why + strlen(prefix));
+				snprintf(err, errlen, "VM id %d: %s", id_of[i],
+					 why + strlen(prefix));
 				return -1;
 			}
 		}
@@ -50,8 +51,8 @@ int share_plan_compute(const struct share_plan_vm *vms, const struct share_plan_
 		plan->nr_demanding += in[i].demand_mcores > 0;
 	}
 	plan->reservations_overcommitted = res.reservations_overcommitted;
-	plan->core_slice_ns = share_core_slice_ns(plan->nr_demanding, pp->nr_cores,
-						  pp->target_latency_ns, pp->min_slice_ns,
-						  pp->max_slice_ns);
+	plan->core_slice_ns =
+	    share_core_slice_ns(plan->nr_demanding, pp->nr_cores, pp->target_latency_ns,
+				pp->min_slice_ns, pp->max_slice_ns);
 	return 0;
 }
