@@ -369,7 +369,11 @@ int main(int argc, char **argv)
 		const char *share_keys[] = {"weight", "reserve", "cap"};
 		int share[3] = {-1, -1, -1}, k;
 
-		if (i >= argc || parse_pid(argv[i++], &pid))
+		if (i >= argc) {
+			fprintf(stderr, "vmm-schedctl: %s needs the VMM's PID\n", cmd);
+			return 2;
+		}
+		if (parse_pid(argv[i++], &pid))
 			return 2;
 		for (; i + 1 < argc && takes_share; i += 2) {
 			if (cmd[0] == 'e' && strcmp(argv[i], "--name") == 0) {
