@@ -21,6 +21,7 @@
 char _license[] SEC("license") = "GPL";
 
 #define TASK_RUNNING_STATE 0 /* prev_state of a preempted task */
+#define PF_EXITING	   0x00000004 /* include/linux/sched.h, not in BTF */
 
 const volatile __u32 self_tgid = 0; /* the checker's own threads are never counted */
 const volatile __u32 track_all = 0; /* any vCPU-named thread is a vCPU of VM = its tgid */
@@ -123,6 +124,11 @@ static __always_inline void classify(struct task_struct *p, __u32 *kind, __u32 *
 	}
 	if (tgid == self_tgid) {
 		*kind = PC_SELF;
+		return;
+	}
+	/* In do_exit() for good: kernel code only, it never enters the guest again. */
+	if (p->flags & PF_EXITING) {
+		*kind = PC_HOST;
 		return;
 	}
 	v = bpf_map_lookup_elem(&tracked, &tid);
