@@ -482,6 +482,15 @@ static s32 release_claim(u32 slot)
 }
 
 /*
+ * Takes back a vCPU claim @c made for @cpu. False if a dequeue released it
+ * meanwhile: that path dropped @cpu's claim with it (release_claim).
+ */
+static bool claim_taken_back(struct vs_claim *c, s32 cpu)
+{
+	return __sync_val_compare_and_swap(&c->cpu1, cpu + 1, 0) == cpu + 1;
+}
+
+/*
  * Reserve @cpu for a vCPU of @vm if the pairing rules allow, handing the core
  * to @vm when @may_take_core and the core is free of other VMs. On success
  * the thread carries one more claim, to be attached to a vCPU (attach_claim)
@@ -554,7 +563,7 @@ static bool move_vcpu(s32 vm, s32 cpu, u64 dsq_id, u32 tid, struct vs_claim *hel
 			moved = true;
 			break;
 		}
-		if (__sync_val_compare_and_swap(&c->cpu1, cpu + 1, 0) != cpu + 1) {
+		if (!claim_taken_back(c, cpu)) {
 			cpu_claimed = false;
 			break;
 		}
@@ -563,8 +572,7 @@ static bool move_vcpu(s32 vm, s32 cpu, u64 dsq_id, u32 tid, struct vs_claim *hel
 	}
 	bpf_iter_scx_dsq_destroy(&it);
 out:
-	if (!moved && held && !tried &&
-	    __sync_val_compare_and_swap(&held->cpu1, cpu + 1, 0) != cpu + 1)
+	if (!moved && held && !tried && !claim_taken_back(held, cpu))
 		cpu_claimed = false;
 	if (!moved && cpu_claimed)
 		drop_claim(cpu);
@@ -574,18 +582,17 @@ out:
 /*
  * The runnable VM owed a core most: lowest vtime among VMs with queued vCPUs
  * (or whose vCPU @prev_vm is still runnable on this CPU) that are under their
- * cap, unless they already own this core (@this_owner).
+ * cap (@oc: the caller's count_owned_cores() while caps are in use), unless
+ * they already own this core (@this_owner). A starved VM comes first.
  */
-static s32 pick_owed_vm(s32 prev_vm, s32 this_owner, u32 *nr_queued_out, bool *starved_out)
+static s32 pick_owed_vm(s32 prev_vm, s32 this_owner, struct owned_cores *oc, u32 *nr_queued_out,
+			bool *starved_out)
 {
 	u64 best_vtime = (u64)-1, now = bpf_ktime_get_ns(), oldest = (u64)-1;
 	s32 best = VS_VM_NONE, starved = VS_VM_NONE;
 	u32 nr_starved = 0;
-	struct owned_cores oc;
 	u32 vm;
 
-	if (caps_in_use)
-		count_owned_cores(&oc);
 	bpf_for(vm, 0, VS_MAX_VMS)
 	{
 		struct vs_vm_state *vs;
@@ -593,7 +600,7 @@ static s32 pick_owed_vm(s32 prev_vm, s32 this_owner, u32 *nr_queued_out, bool *s
 
 		if (queued <= 0 && (s32)vm != prev_vm)
 			continue;
-		if (caps_in_use && !vm_within_cap(vm, &oc, (s32)vm == this_owner))
+		if (caps_in_use && !vm_within_cap(vm, oc, (s32)vm == this_owner))
 			continue;
 		vs = vm_state_of(vm);
 		if (!vs)
@@ -672,16 +679,16 @@ static bool thread_empty(struct vs_core_state *core, u32 th)
 static int sweep_timer_fn(void *map, int *key, struct sweep_timer *st)
 {
 	u32 i, nr_best = 0;
-	bool starved;
-	s32 best = pick_owed_vm(VS_VM_NONE, VS_VM_NONE, &nr_best, &starved);
 	struct owned_cores oc;
-	bool more = false;
+	bool more = false, starved;
+	s32 best;
 
-	if (best < 0)
-		return 0;
 	if (caps_in_use)
 		count_owned_cores(&oc);
-	/* Two passes: cores the VM owns or on its home node first, then the rest. */
+	best = pick_owed_vm(VS_VM_NONE, VS_VM_NONE, &oc, &nr_best, &starved);
+	if (best < 0)
+		return 0;
+	/* Two passes: CPUs on the chosen VM's home node first, then the rest. */
 	bpf_for(i, 0, 2 * nr_cpus)
 	{
 		u32 cpu = i % nr_cpus, th;
@@ -707,8 +714,12 @@ static int sweep_timer_fn(void *map, int *key, struct sweep_timer *st)
 			__sync_fetch_and_add(&core->sibling_wakeups, 1);
 			more = true;
 			/* A free core taken: the next one goes to whoever is owed then. */
-			if (take)
-				best = pick_owed_vm(VS_VM_NONE, VS_VM_NONE, &nr_best, &starved);
+			if (take) {
+				if (caps_in_use)
+					count_owned_cores(&oc);
+				best =
+				    pick_owed_vm(VS_VM_NONE, VS_VM_NONE, &oc, &nr_best, &starved);
+			}
 			if (best < 0)
 				break;
 		}
@@ -741,9 +752,9 @@ s32 BPF_STRUCT_OPS(vs_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
 }
 
 /*
- * Place a runnable vCPU on an idle CPU where the pairing rules allow it (its
- * previous CPU first, then cores its VM owns, then free cores on its home
- * node, then other free cores; no free core for a VM at its cap), else on its
+ * Place a runnable vCPU on an idle CPU where the pairing rules allow it (on
+ * its VM's home node first: its previous CPU, cores its VM owns, free cores;
+ * then the same off the node; no free core for a VM at its cap), else on its
  * VM's DSQ for dispatch or the sweep to pick up. Inserting into an idle CPU's
  * local DSQ wakes that CPU, so no kick is needed.
  */
@@ -876,6 +887,7 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	u64 now = bpf_ktime_get_ns();
 	bool owner_changed = false, owner_has_work, owner_over_cap, wake_sibling = false;
 	bool best_starved, prev_goes_home;
+	struct owned_cores oc;
 	s32 owner_queued;
 
 	core = core_of(cpu, &th);
@@ -887,12 +899,14 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	owner = core->owner;
 	owner_queued = vm_queued(owner);
 	owner_has_work = owner_queued > 0 || (owner >= 0 && owner == prev_vm);
-	best = pick_owed_vm(prev_vm, owner, &nr_best, &best_starved);
+	if (caps_in_use)
+		count_owned_cores(&oc);
+	best = pick_owed_vm(prev_vm, owner, &oc, &nr_best, &best_starved);
 	bvs = vm_state_of(best);
 	/* prev runs off its home node while a home core is free: let it move there. */
 	prev_goes_home = prev_vm >= 0 && !cpu_on_home(cpu, prev_vm) && home_core_free(prev_vm);
 	/* An owner above its cap (lowered, or not yet known when it took cores) gives cores up. */
-	owner_over_cap = caps_in_use && owner >= 0 && !vm_within_cap(owner, NULL, true);
+	owner_over_cap = caps_in_use && owner >= 0 && !vm_within_cap(owner, &oc, true);
 
 	bpf_spin_lock(&core->lock);
 	if (core->owner != owner)
@@ -1362,7 +1376,7 @@ static struct vs_claim *claim_member(struct txn_member *m)
 static void txn_abort_group(struct txn_member *a, struct txn_member *b, struct vs_claim *a_claim,
 			    struct vs_txn *tx0, struct vs_txn *tx1)
 {
-	if (!a_claim || __sync_val_compare_and_swap(&a_claim->cpu1, a->cpu + 1, 0) == a->cpu + 1)
+	if (!a_claim || claim_taken_back(a_claim, a->cpu))
 		drop_claim(a->cpu);
 	drop_claim(b->cpu);
 	txn_finish(tx0, a_claim ? VS_TXN_GROUP_FAILED : VS_TXN_NOT_RUNNABLE);

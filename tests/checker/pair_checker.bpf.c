@@ -20,7 +20,7 @@
 
 char _license[] SEC("license") = "GPL";
 
-#define TASK_RUNNING_STATE 0 /* prev_state of a preempted task */
+#define TASK_RUNNING_STATE 0	      /* prev_state of a preempted task */
 #define PF_EXITING	   0x00000004 /* include/linux/sched.h, not in BTF */
 
 const volatile __u32 self_tgid = 0; /* the checker's own threads are never counted */

@@ -239,27 +239,14 @@ static int parse_pid(const char *s, int *pid)
 	return 0;
 }
 
-/* The value of an enroll/set option; the daemon checks the range. */
-static int parse_setting(const char *opt, const char *s, int *out)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (!*s || *end || v < 0 || v > 0x7fffffff) {
-		fprintf(stderr, "vmm-schedctl: %s '%s' is not a number >= 0\n", opt, s);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
-}
-
+/* A number >= 0 given as @what (the daemon checks the range of each). */
 static int parse_uint(const char *what, const char *s, int *out)
 {
 	char *end;
 	long v = strtol(s, &end, 10);
 
 	if (!*s || *end || v < 0 || v > 0x7fffffff) {
-		fprintf(stderr, "vmm-schedctl: place: %s '%s' is not a number >= 0\n", what, s);
+		fprintf(stderr, "vmm-schedctl: %s '%s' is not a number >= 0\n", what, s);
 		return -1;
 	}
 	*out = (int)v;
@@ -274,7 +261,7 @@ static struct json_object *parse_place(int argc, char **argv)
 
 	while (i < argc) {
 		if (cur && strcmp(argv[i], "--seqnum") == 0 && i + 1 < argc) {
-			if (parse_uint("seqnum", argv[i + 1], &seq))
+			if (parse_uint("place: seqnum", argv[i + 1], &seq))
 				goto bad;
 			json_object_object_add(cur, "seqnum", json_object_new_int(seq));
 			i += 2;
@@ -290,7 +277,7 @@ static struct json_object *parse_place(int argc, char **argv)
 			fprintf(stderr, "vmm-schedctl: place: needs a TID and a CPU\n");
 			goto bad;
 		}
-		if (parse_pid(argv[i], &tid) || parse_uint("CPU", argv[i + 1], &cpu))
+		if (parse_pid(argv[i], &tid) || parse_uint("place: CPU", argv[i + 1], &cpu))
 			goto bad;
 		cur = json_object_new_object();
 		json_object_object_add(cur, "tid", json_object_new_int(tid));
@@ -386,7 +373,7 @@ int main(int argc, char **argv)
 					break;
 			if (k == 3)
 				break;
-			if (parse_setting(argv[i], argv[i + 1], &share[k]))
+			if (parse_uint(argv[i], argv[i + 1], &share[k]))
 				return 2;
 		}
 		if (i < argc) {

@@ -47,9 +47,8 @@ struct vs_msg_counters {
 #define VS_CORE_SLICE_MIN_NS 2000000ULL
 #define VS_CORE_SLICE_MAX_NS 50000000ULL
 struct vs_share_state {
-	uint64_t activity[VS_MAX_VCPUS]; /* each vCPU's runs + wakeups at the last plan */
-	struct share_plan plan;
-	bool have_plan;
+	uint64_t activity[VS_MAX_VCPUS];     /* each vCPU's runs + wakeups at the last plan */
+	struct share_plan plan;		     /* the latest, for status */
 	bool error_logged;		     /* the settings cannot be planned: said once */
 	bool overcommit_logged;		     /* reservations above the enclave: said once */
 	struct vs_vm_ctx vm_ctx[VS_MAX_VMS]; /* as last written to BPF */

@@ -24,7 +24,7 @@ static bool vcpu_active(struct vs_daemon *d, int slot)
 	return changed || state == VS_VCPU_RUNNING || state == VS_VCPU_RUNNABLE;
 }
 
-static void log_plan_changes(struct vs_daemon *d, const struct share_plan *p)
+static void warn_overcommit_once(struct vs_daemon *d, const struct share_plan *p)
 {
 	if (p->reservations_overcommitted && !d->share.overcommit_logged)
 		vs_warn("the VMs' reservations add up to more than the enclave's %d cores: only "
@@ -77,7 +77,7 @@ void share_tick(struct vs_daemon *d)
 		return;
 	}
 	d->share.error_logged = false;
-	log_plan_changes(d, &plan);
+	warn_overcommit_once(d, &plan);
 	registry_for_each_vm(vm_id, &d->reg)
 	{
 		const struct vs_vm_rec *vm = &d->reg.vms[vm_id];
@@ -90,5 +90,4 @@ void share_tick(struct vs_daemon *d)
 	}
 	bpf_sched_set_core_slice(d, plan.core_slice_ns, caps);
 	d->share.plan = plan;
-	d->share.have_plan = true;
 }

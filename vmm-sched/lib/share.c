@@ -119,6 +119,22 @@ static void fill(const uint64_t *lo, const uint64_t *hi, const unsigned int *w, 
 	}
 }
 
+int share_check_vm(const struct share_vm_in *vm, char *err, size_t errlen)
+{
+	if (vm->weight < SHARE_MIN_WEIGHT || vm->weight > SHARE_MAX_WEIGHT) {
+		snprintf(err, errlen, "weight %u is outside %d..%d", vm->weight, SHARE_MIN_WEIGHT,
+			 SHARE_MAX_WEIGHT);
+		return -1;
+	}
+	if (vm->cap_cores && vm->reserve_cores && vm->cap_cores < vm->reserve_cores) {
+		snprintf(err, errlen, "cap %u %s is below its reservation of %u %s", vm->cap_cores,
+			 cores_word(vm->cap_cores), vm->reserve_cores,
+			 cores_word(vm->reserve_cores));
+		return -1;
+	}
+	return 0;
+}
+
 static int validate(const struct share_vm_in *in, int nr_vms, unsigned int nr_cores, char *err,
 		    size_t errlen)
 {
@@ -138,17 +154,10 @@ static int validate(const struct share_vm_in *in, int nr_vms, unsigned int nr_co
 		return -1;
 	}
 	for (i = 0; i < nr_vms; i++) {
-		const struct share_vm_in *vm = &in[i];
+		char why[128];
 
-		if (vm->weight < SHARE_MIN_WEIGHT || vm->weight > SHARE_MAX_WEIGHT) {
-			snprintf(err, errlen, "VM %d: weight %u is outside %d..%d", i, vm->weight,
-				 SHARE_MIN_WEIGHT, SHARE_MAX_WEIGHT);
-			return -1;
-		}
-		if (vm->cap_cores && vm->reserve_cores && vm->cap_cores < vm->reserve_cores) {
-			snprintf(err, errlen, "VM %d: cap %u %s is below its reservation of %u %s",
-				 i, vm->cap_cores, cores_word(vm->cap_cores), vm->reserve_cores,
-				 cores_word(vm->reserve_cores));
+		if (share_check_vm(&in[i], why, sizeof(why))) {
+			snprintf(err, errlen, "VM %d: %s", i, why);
 			return -1;
 		}
 	}

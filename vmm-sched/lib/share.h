@@ -71,6 +71,9 @@ struct share_result {
 int share_compute(const struct share_vm_in *in, struct share_vm_out *out, int nr_vms,
 		  unsigned int nr_cores, struct share_result *res, char *err, size_t errlen);
 
+/* One VM's settings are sound (weight in range, cap not below reservation); else -1 with why. */
+int share_check_vm(const struct share_vm_in *vm, char *err, size_t errlen);
+
 /*
  * The weight the BPF fast path should use for a VM. BPF charges a VM
  * ran_ns * VS_WEIGHT_SCALE / effective_weight of vtime and gives a free core to

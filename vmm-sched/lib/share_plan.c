@@ -27,21 +27,15 @@ int share_plan_compute(const struct share_plan_vm *vms, const struct share_plan_
 		};
 		id_of[n++] = i;
 	}
-	if (share_compute(in, out, n, pp->nr_cores, &res, why, sizeof(why))) {
-		/* share_compute counts VMs densely: say which VM id it meant. */
-		for (i = 0; i < n; i++) {
-			char prefix[32];
-
-			snprintf(prefix, sizeof(prefix), "VM %d: ", i);
-			if (!strncmp(why, prefix, strlen(prefix))) {
-				snprintf(err, errlen, "VM id %d: %s", id_of[i],
-					 why + strlen(prefix));
-				return -1;
-			}
+	/* Checked here to name the VM id: share_compute counts VMs densely. */
+	for (i = 0; i < n; i++) {
+		if (share_check_vm(&in[i], why, sizeof(why))) {
+			snprintf(err, errlen, "VM id %d: %s", id_of[i], why);
+			return -1;
 		}
-		snprintf(err, errlen, "%s", why);
-		return -1;
 	}
+	if (share_compute(in, out, n, pp->nr_cores, &res, err, errlen))
+		return -1;
 	memset(plan, 0, sizeof(*plan));
 	for (i = 0; i < n; i++) {
 		unsigned int w = out[i].effective_weight / 10;
