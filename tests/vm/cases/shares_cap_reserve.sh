@@ -10,9 +10,11 @@
 # 2. Reservation: VM `heavy` (6 busy vCPUs, weight 1000) and VM `light` (4 busy
 #    vCPUs, weight 1, --reserve 1) contend. By weight alone `light` would get
 #    1/1001 of the enclave; its reservation gives it one core: the share plan
-#    says 1000 milli-cores, and it must get at least 1.5 CPUs of vCPU time per
-#    second (2 is one core). With 2 demanding VMs on 3 cores the slice is
-#    20 ms * 3 / 2 = 30 ms.
+#    says 1000 milli-cores, and of the vCPU time the two got it must get at
+#    least 20% (1000 of 3000 milli-cores is 33%; by weight it would be 0.1%).
+#    A share of what was delivered, not CPUs per second: under TCG a tenth of
+#    the enclave's time can go to host tasks and forced idle. With 2
+#    demanding VMs on 3 cores the slice is 20 ms * 3 / 2 = 30 ms.
 # 3. Bad settings are refused with the reason and change nothing: a cap below
 #    the reservation, a reservation larger than the enclave, an unknown pid.
 #    `set` changes a live VM: `light` loses its reservation and then gets little
@@ -91,7 +93,8 @@ sleep "$WINDOW_SECS"
 snap r1
 light=$(cpu_rate light r0 r1) heavy=$(cpu_rate heavy r0 r1)
 note "reserved 1 core, weight 1 vs 1000: light $light CPUs, heavy $heavy CPUs"
-ge "$light" 1.5 || fail "VM light (reservation 1 core = 2 CPUs) got only $light CPUs"
+python3 -c "import sys; sys.exit(0 if $light >= 0.2 * ($light + $heavy) else 1)" ||
+	fail "VM light (reservation 1 of 3 cores) got only $light of $light + $heavy CPUs (under 20%)"
 
 # 3. Bad settings: refused, named, nothing changed.
 out=$(ctl set "${VM_PID[light]}" --cap 0 --reserve 2 --cap 1 2>&1) &&
