@@ -30,15 +30,22 @@ fail() {
 
 note() { echo "  $*"; }
 
-# Waits up to $1 seconds for the command in $2... to succeed.
+# nap SECONDS: sleeps without a fork. Under single-threaded TCG every fork
+# takes CPU time from the test VM's other vCPUs, the daemon's start among them.
+[ -p "$TMP/nap" ] || mkfifo "$TMP/nap"
+exec {NAP_FD}<>"$TMP/nap"
+nap() { read -r -t "$1" -u "$NAP_FD" _ || true; }
+
+# Waits up to $1 seconds (wall clock) for the command in $2... to succeed.
+# Limits are generous: the test VM is emulated and a loaded CI host is slower.
 wait_for() {
-	local secs=$1 i
+	local deadline=$((EPOCHSECONDS + $1))
 	shift
-	for ((i = 0; i < secs * 10; i++)); do
+	while :; do
 		"$@" && return 0
-		sleep 0.1
+		[ "$EPOCHSECONDS" -lt "$deadline" ] || return 1
+		nap 0.2
 	done
-	return 1
 }
 
 # start_vm NAME VCPUS PAYLOAD [testvmm options...]: a testvmm in the background.
@@ -49,7 +56,7 @@ start_vm() {
 	"$BUILD/testvmm" --name "$name" --vcpus "$vcpus" --payload "$payload" --interval-ms 250 \
 		"$@" >"${VM_LOG[$name]}" 2>"$TMP/vm-$name.err" &
 	VM_PID[$name]=$!
-	wait_for 30 grep -q "^ready vm=$name " "${VM_LOG[$name]}" ||
+	wait_for 120 grep -q "^ready vm=$name " "${VM_LOG[$name]}" ||
 		fail "testvmm $name did not become ready: $(cat "$TMP/vm-$name.err")"
 }
 
@@ -91,9 +98,9 @@ start_schedd() {
 	from=$(($(cat "$SCHEDD_LOG" 2>/dev/null | wc -l) + 1))
 	"${SCHEDD_BIN:-$BUILD/vmm-schedd}" --control "$CTL_SOCK" --pin-dir "$PIN_DIR" "$@" >>"$SCHEDD_LOG" 2>&1 &
 	SCHEDD_PID=$!
-	wait_for 60 schedd_up_or_gone
+	wait_for 240 schedd_up_or_gone
 	[ -S "$CTL_SOCK" ] || fail "vmm-schedd did not start: $(tail -n +$from "$SCHEDD_LOG")"
-	wait_for 20 sh -c "tail -n +$from '$SCHEDD_LOG' | grep -Eq 'scheduler vmm_sched (enabled|adopted)'" ||
+	wait_for 120 sh -c "tail -n +$from '$SCHEDD_LOG' | grep -Eq 'scheduler vmm_sched (enabled|adopted)'" ||
 		fail "vmm-schedd did not enable the scheduler: $(tail -n +$from "$SCHEDD_LOG")"
 }
 
@@ -125,7 +132,7 @@ CHECKER_ERR=$TMP/checker.err
 start_checker() {
 	"$BUILD/pair-checker" --cpus 0-7 --track-all-vmms "$@" >"$CHECKER_OUT" 2>"$CHECKER_ERR" &
 	CHECKER_PID=$!
-	wait_for 30 grep -q "^pair-checker: ready" "$CHECKER_ERR" ||
+	wait_for 120 grep -q "^pair-checker: ready" "$CHECKER_ERR" ||
 		fail "pair-checker did not start: $(cat "$CHECKER_ERR")"
 }
 
@@ -164,12 +171,12 @@ trap cleanup EXIT
 start_paused_vm() {
 	local name=$1
 	start_vm "$@" --start-paused
-	wait_for 10 grep -q "^paused vm=$name" "${VM_LOG[$name]}" || fail "testvmm $name did not pause"
+	wait_for 60 grep -q "^paused vm=$name" "${VM_LOG[$name]}" || fail "testvmm $name did not pause"
 }
 
 resume_vm() {
 	kill -HUP "${VM_PID[$1]}"
-	wait_for 10 grep -q "^resumed vm=$1" "${VM_LOG[$1]}" || fail "testvmm $1 did not resume"
+	wait_for 60 grep -q "^resumed vm=$1" "${VM_LOG[$1]}" || fail "testvmm $1 did not resume"
 }
 
 # enroll_vm NAME [WEIGHT]: enrols a started VM with vmm-schedctl, then resumes it.

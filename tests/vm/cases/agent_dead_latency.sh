@@ -1,4 +1,5 @@
 #!/bin/bash
+# case-seconds: 223
 # vCPU wait times while the agent is dead, on an enclave kept free of host
 # tasks as a KVM host would keep it (the README's advice): this shell and all
 # it starts (vmm-schedd, the checker, the VMMs' non-vCPU threads) run on CPUs

@@ -1,4 +1,5 @@
 #!/bin/bash
+# case-seconds: 388
 # Surviving agent failure. Three VMs run under vmm-schedd on 4 cores while:
 #  1. the agent stalls (SIGSTOP, 3 s): the message ring buffer overflows, and
 #     on SIGCONT the agent resynchronises from the maps (no silent divergence);
@@ -8,7 +9,7 @@
 #     of VMs and vCPUs without moving them; SIGTERM then unloads it and gives
 #     every thread its policy and affinity back.
 # Until that stop, no two VMs share a core (a second checker, started first).
-# case-timeout: 540
+# case-timeout: 900
 . "$(dirname "$0")/../lib.sh"
 
 VMS="b1 b2 duty"
@@ -114,7 +115,7 @@ stop_checker
 # A clean stop of the adopted scheduler unloads it and restores every thread.
 stop_schedd
 grep -q "released 3 VMs (6 vCPU threads)" "$SCHEDD_LOG" || fail "the adopted agent did not release every vCPU"
-wait_for 10 sh -c '[ "$(cat /sys/kernel/sched_ext/state)" = disabled ]' ||
+wait_for 60 sh -c '[ "$(cat /sys/kernel/sched_ext/state)" = disabled ]' ||
 	fail "sched_ext is '$(sched_ext_state)' after the adopted agent stopped"
 [ -z "$(ls -A "$PIN_DIR")" ] || fail "pins left after a clean stop: $(ls "$PIN_DIR")"
 for tid in $(vcpu_tids); do

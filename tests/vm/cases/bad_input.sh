@@ -1,4 +1,5 @@
 #!/bin/bash
+# case-seconds: 144
 # Bad input gets a one-line error that names what was wrong, and a running
 # daemon is not disturbed by it.
 . "$(dirname "$0")/../lib.sh"
@@ -11,7 +12,7 @@ expect_error() { # expect_error PATTERN COMMAND...: fails unless COMMAND fails s
 	note "ok: $* -> $(echo "$out" | tail -n1)"
 }
 
-start_vm a 2 busy
+start_paused_vm a 2 busy
 expect_error "SMT sibling 1" "$BUILD/vmm-schedd" --control "$CTL_SOCK" --cpus 0,2-3
 expect_error "is not online" "$BUILD/vmm-schedd" --control "$CTL_SOCK" --cpus 8-9
 expect_error "reversed range" "$BUILD/vmm-schedd" --control "$CTL_SOCK" --cpus 3-0
@@ -22,6 +23,7 @@ expect_error "not a process id" "$BUILD/vmm-schedd" --control "$CTL_SOCK" --cpus
 [ "$(sched_ext_state)" = disabled ] || fail "a refused start left sched_ext '$(sched_ext_state)'"
 
 start_schedd --cpus 4-7 --pid "${VM_PID[a]}:a"
+resume_vm a
 expect_error "another vmm-schedd answers on $CTL_SOCK" "$BUILD/vmm-schedd" --control "$CTL_SOCK" --cpus 0-3
 expect_error "another vmm-schedd holds the scheduler pinned at $PIN_DIR" "$BUILD/vmm-schedd" \
 	--control "$TMP/other.sock" --pin-dir "$PIN_DIR" --cpus 4-7

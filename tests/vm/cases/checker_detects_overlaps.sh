@@ -1,4 +1,5 @@
 #!/bin/bash
+# case-seconds: 79
 # The independent pair checker (build/pair-checker) can fail: under plain CFS,
 # three busy VMs pinned so that every core runs vCPUs of two different VMs are
 # reported as cross-VM overlaps, while one VM whose vCPUs share a core is not;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# case-seconds: 167
 # PR_SCHED_CORE cookies on vCPU threads (core scheduling and sched_ext together
 # hang SMT hosts). With --core-cookie refuse a VM with a cookie on a vCPU thread
 # is not enrolled, the error names the thread and no thread is left in
@@ -19,7 +20,9 @@ all_policies() { # all_policies POLICY: every vCPU thread of VM cc has POLICY
 	done
 }
 
-start_vm cc 2 busy
+# Paused until part (b): a busy guest makes each vmm-schedd start (BPF load
+# under TCG) several times slower.
+start_paused_vm cc 2 busy
 pid=${VM_PID[cc]}
 tids=$(vm_tids cc)
 read -r tid0 tid1 <<<"$(echo $tids)"
@@ -96,6 +99,7 @@ for tid in $tids; do
 	[ "$(thread_policy "$tid")" = 7 ] || fail "vCPU thread $tid has policy $(thread_policy "$tid"), not SCHED_EXT (7)"
 done
 grep "cleared core scheduling cookie" "$SCHEDD_LOG" | sed 's/^/  /'
+resume_vm cc
 u0=$(progress cc 0 units)
 sleep 2
 [ "$(progress cc 0 units)" -gt "$u0" ] || fail "cc made no progress after its cookies were cleared"

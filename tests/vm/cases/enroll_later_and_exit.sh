@@ -1,4 +1,5 @@
 #!/bin/bash
+# case-seconds: 53
 # VMs enrolled through the control socket after start, a VM that exits while
 # enrolled is forgotten, and release gives a VM back while others stay.
 . "$(dirname "$0")/../lib.sh"
@@ -20,7 +21,7 @@ done
 [ "$(json_get '[v["name"] for v in s["vms"]]')" = "['x']" ] || fail "status after release: $(json_get '[v["name"] for v in s["vms"]]')"
 stop_vm x
 no_vms() { [ "$(vm_count)" = 0 ]; }
-wait_for 10 no_vms || fail "the exited VM x is still listed"
+wait_for 60 no_vms || fail "the exited VM x is still listed"
 grep -q "VM 'x' (pid [0-9]*) exited" "$SCHEDD_LOG" || fail "vmm-schedd did not log that VM x exited"
 u0=$(progress y 0 units)
 sleep 1

@@ -1,4 +1,5 @@
 #!/bin/bash
+# case-seconds: 50
 # A VM's NUMA home node, the node holding most of its VMM process's memory:
 # status --json shows it and the enclave cores on it, plain status shows the
 # node, and vmm-schedd says so when the enclave has no core there. In a one-node

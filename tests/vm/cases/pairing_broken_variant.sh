@@ -1,4 +1,5 @@
 #!/bin/bash
+# case-seconds: 177
 # The pairing test can fail: the same scenario as pairing_invariant under a
 # scheduler built with -DVS_TEST_BREAK_PAIRING (it ignores what the sibling
 # runs) must make the pair checker report cross-VM overlaps.

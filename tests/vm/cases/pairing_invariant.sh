@@ -1,4 +1,5 @@
 #!/bin/bash
+# case-seconds: 169
 # Core pairing under contention: five 2-vCPU VMs (three busy, one duty-cycle,
 # one spinlock) on an enclave of 4 cores in strict mode. The independent pair
 # checker, started before any vCPU enters its guest, must see no instant at

@@ -1,4 +1,5 @@
 #!/bin/bash
+# case-seconds: 128
 # Pinned state left by a killed agent: an agent of another ABI refuses it with
 # the way out and without disturbing it; `vmm-schedd --unload-pinned` unloads
 # it, unpins it and gives every vCPU thread its policy and affinity back.
@@ -35,7 +36,7 @@ u0=$(progress a 0 units)
 timeout 60 "$BUILD/vmm-schedd" --unload-pinned --pin-dir "$PIN_DIR" >>"$SCHEDD_LOG" 2>&1 ||
 	fail "--unload-pinned failed ($?): $(tail -n 5 "$SCHEDD_LOG")"
 grep -q "released 1 VMs (2 vCPU threads)" "$SCHEDD_LOG" || fail "--unload-pinned did not release every vCPU"
-wait_for 10 sh -c '[ "$(cat /sys/kernel/sched_ext/state)" = disabled ]' ||
+wait_for 60 sh -c '[ "$(cat /sys/kernel/sched_ext/state)" = disabled ]' ||
 	fail "sched_ext is '$(sched_ext_state)' after --unload-pinned"
 [ -z "$(ls -A "$PIN_DIR")" ] || fail "pins left after --unload-pinned: $(ls "$PIN_DIR")"
 for tid in $(vm_tids a); do
@@ -56,7 +57,7 @@ rm -f "$CTL_SOCK"
 bpftool map update pinned "$PIN_DIR/abi" key 0 0 0 0 value 0x53 0x4d 0x4d 0x56 99 0 0 0
 out=$(timeout 60 "$BUILD/vmm-schedd" --unload-pinned --pin-dir "$PIN_DIR" 2>&1) || fail "--unload-pinned of ABI 99 failed: $out"
 echo "$out" | grep -q "(ABI 99): the scheduler is unloaded" || fail "--unload-pinned of ABI 99 said: $out"
-wait_for 10 sh -c '[ "$(cat /sys/kernel/sched_ext/state)" = disabled ]' ||
+wait_for 60 sh -c '[ "$(cat /sys/kernel/sched_ext/state)" = disabled ]' ||
 	fail "sched_ext is '$(sched_ext_state)' after --unload-pinned of ABI 99"
 u0=$(progress a 0 units)
 sleep 1

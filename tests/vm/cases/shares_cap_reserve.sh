@@ -1,4 +1,5 @@
 #!/bin/bash
+# case-seconds: 293
 # Caps, reservations and the adaptive core slice, on an enclave of 3 cores
 # (CPUs 0-5, so 6 CPUs).
 #
@@ -22,7 +23,7 @@
 #    would come too rarely for the kernel's 30 s watchdog, which would disable
 #    the scheduler; a VM none of whose vCPUs ran for 5 s is owed a core first
 #    (starved_grants counts those), so every vCPU of it keeps making progress.
-# case-timeout: 480
+# case-timeout: 900
 . "$(dirname "$0")/../lib.sh"
 
 WINDOW_SECS=${WINDOW_SECS:-10}

@@ -1,4 +1,5 @@
 #!/bin/bash
+# case-seconds: 102
 # Randomized stress: for at least STRESS_SECS (default 60) seconds, VMs with
 # mixed payloads (busy, duty with random run/block times, lock with a random
 # hold time; 1 or 2 vCPUs; random weight) are started paused, enrolled and

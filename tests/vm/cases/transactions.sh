@@ -1,4 +1,5 @@
 #!/bin/bash
+# case-seconds: 81
 # Agent transactions ("run vCPU T on CPU c if its seqnum is still S") through
 # vmm-schedctl place: each refusal comes back with its own outcome (stale,
 # unknown vCPU, CPU outside the enclave), fresh ones commit, a group commit on

@@ -1,4 +1,5 @@
 #!/bin/bash
+# case-seconds: 111
 # Weighted sharing: three busy VMs with weights 100:200:400 on an enclave of 2
 # cores (CPUs 0-3). Each VM has 4 vCPUs, so each one alone could fill the whole
 # enclave and every weighted share is reachable: 1/7, 2/7 and 4/7 of the 4
