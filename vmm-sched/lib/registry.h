@@ -9,11 +9,9 @@
 #include <stddef.h>
 
 #include "cpuset.h"
+#include "share.h"
 
-#define VS_VM_NAME_LEN	  64
-#define VS_MIN_WEIGHT	  1
-#define VS_MAX_WEIGHT	  10000
-#define VS_DEFAULT_WEIGHT 100
+#define VS_VM_NAME_LEN 64
 
 /* How a thread was scheduled before enrolment, to give it back on release. */
 struct vs_saved_sched {

@@ -121,9 +121,9 @@ static void fill(const uint64_t *lo, const uint64_t *hi, const unsigned int *w, 
 
 int share_check_vm(const struct share_vm_in *vm, char *err, size_t errlen)
 {
-	if (vm->weight < SHARE_MIN_WEIGHT || vm->weight > SHARE_MAX_WEIGHT) {
-		snprintf(err, errlen, "weight %u is outside %d..%d", vm->weight, SHARE_MIN_WEIGHT,
-			 SHARE_MAX_WEIGHT);
+	if (vm->weight < VS_MIN_WEIGHT || vm->weight > VS_MAX_WEIGHT) {
+		snprintf(err, errlen, "weight %u is outside %d..%d", vm->weight, VS_MIN_WEIGHT,
+			 VS_MAX_WEIGHT);
 		return -1;
 	}
 	if (vm->cap_cores && vm->reserve_cores && vm->cap_cores < vm->reserve_cores) {

@@ -41,11 +41,13 @@
 
 #include "bpf/vmm_sched_abi.h"
 
-#define SHARE_MIN_WEIGHT 1
-#define SHARE_MAX_WEIGHT 10000
+/* The operator's weight range, for every layer that takes a weight. */
+#define VS_MIN_WEIGHT	  1
+#define VS_MAX_WEIGHT	  10000
+#define VS_DEFAULT_WEIGHT 100
 
 struct share_vm_in {
-	unsigned int weight;	    /* SHARE_MIN_WEIGHT..SHARE_MAX_WEIGHT */
+	unsigned int weight;	    /* VS_MIN_WEIGHT..VS_MAX_WEIGHT */
 	unsigned int reserve_cores; /* 0: no reservation */
 	unsigned int cap_cores;	    /* 0: no cap; else >= reserve_cores */
 	unsigned int demand_mcores; /* what it could use now: share_demand_cores() * 1000 */

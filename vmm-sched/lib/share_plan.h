@@ -16,7 +16,7 @@
 
 struct share_plan_vm {
 	bool used;
-	unsigned int weight;	    /* SHARE_MIN_WEIGHT..SHARE_MAX_WEIGHT */
+	unsigned int weight;	    /* VS_MIN_WEIGHT..VS_MAX_WEIGHT */
 	unsigned int reserve_cores; /* 0: none */
 	unsigned int cap_cores;	    /* 0: none */
 	unsigned int active_vcpus;  /* vCPUs that ran, waited or were runnable in the interval */
