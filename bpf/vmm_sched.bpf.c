@@ -294,11 +294,17 @@ struct owned_cores {
 	u8 n[VS_MAX_VMS];
 };
 
+/*
+ * All zero while no VM has a cap: nothing reads the counts then, and a cap
+ * that arrives between this and vm_within_cap() finds zeros, not stale stack.
+ */
 static void count_owned_cores(struct owned_cores *oc)
 {
 	u32 cpu;
 
 	__builtin_memset(oc, 0, sizeof(*oc));
+	if (!caps_in_use)
+		return;
 	bpf_for(cpu, 0, nr_cpus)
 	{
 		struct vs_cpu_ctx *c = cpu_ctx_of(cpu);
@@ -582,8 +588,8 @@ out:
 /*
  * The runnable VM owed a core most: lowest vtime among VMs with queued vCPUs
  * (or whose vCPU @prev_vm is still runnable on this CPU) that are under their
- * cap (@oc: the caller's count_owned_cores() while caps are in use), unless
- * they already own this core (@this_owner). A starved VM comes first.
+ * cap (@oc: the caller's count_owned_cores()), unless they already own this
+ * core (@this_owner). A starved VM comes first.
  */
 static s32 pick_owed_vm(s32 prev_vm, s32 this_owner, struct owned_cores *oc, u32 *nr_queued_out,
 			bool *starved_out)
@@ -683,8 +689,7 @@ static int sweep_timer_fn(void *map, int *key, struct sweep_timer *st)
 	bool more = false, starved;
 	s32 best;
 
-	if (caps_in_use)
-		count_owned_cores(&oc);
+	count_owned_cores(&oc);
 	best = pick_owed_vm(VS_VM_NONE, VS_VM_NONE, &oc, &nr_best, &starved);
 	if (best < 0)
 		return 0;
@@ -715,8 +720,7 @@ static int sweep_timer_fn(void *map, int *key, struct sweep_timer *st)
 			more = true;
 			/* A free core taken: the next one goes to whoever is owed then. */
 			if (take) {
-				if (caps_in_use)
-					count_owned_cores(&oc);
+				count_owned_cores(&oc);
 				best =
 				    pick_owed_vm(VS_VM_NONE, VS_VM_NONE, &oc, &nr_best, &starved);
 			}
@@ -899,8 +903,7 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	owner = core->owner;
 	owner_queued = vm_queued(owner);
 	owner_has_work = owner_queued > 0 || (owner >= 0 && owner == prev_vm);
-	if (caps_in_use)
-		count_owned_cores(&oc);
+	count_owned_cores(&oc);
 	best = pick_owed_vm(prev_vm, owner, &oc, &nr_best, &best_starved);
 	bvs = vm_state_of(best);
 	/* prev runs off its home node while a home core is free: let it move there. */
