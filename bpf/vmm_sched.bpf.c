@@ -26,6 +26,7 @@
  */
 #include "scx_kfuncs.bpf.h"
 #include "vmm_sched_abi.h"
+#include "vmm_sched_smt.h"
 #include "vmm_sched_txn.h"
 
 char _license[] SEC("license") = "GPL";
@@ -57,7 +58,11 @@ __u64 vtime_floor; /* vtime of the VM last granted a core */
  */
 #define STARVED_NS 5000000000ULL
 __u64 starved_grants; /* cores given to a VM because it starved */
-bool kick_supported;  /* scx_bpf_kick_cpu() links on this kernel */
+/* How far a VM with two vCPUs to run may trail and still win a core (vs_owed_pick). */
+__u64 pair_window_ns;
+/* Handovers in dispatch to a VM with two vCPUs to run over the VM owed most. */
+__u64 pair_grants;
+bool kick_supported; /* scx_bpf_kick_cpu() links on this kernel */
 /*
  * vCPU switch-ins onto a core owned by another VM or next to another VM's
  * vCPU, as this scheduler sees it: a diagnostic, not proof (tests use
@@ -589,20 +594,36 @@ out:
  * The runnable VM owed a core most: lowest vtime among VMs with queued vCPUs
  * (or whose vCPU @prev_vm is still runnable on this CPU) that are under their
  * cap (@oc: the caller's count_owned_cores()), unless they already own this
- * core (@this_owner). A starved VM comes first.
+ * core (@this_owner). A starved VM comes first; a VM with two vCPUs to run
+ * wins a near tie (vs_owed_pick).
  */
-static s32 pick_owed_vm(s32 prev_vm, s32 this_owner, struct owned_cores *oc, u32 *nr_queued_out,
-			bool *starved_out)
+struct owed_pick {
+	s32 vm;	       /* VS_VM_NONE: nobody is owed a core */
+	u32 nr_queued; /* its queued vCPUs */
+	bool starved;  /* chosen because it starved */
+	bool for_pair; /* chosen over the VM owed most, for its two vCPUs */
+};
+
+/*
+ * Global, so the verifier checks it once rather than at every call site
+ * (checked as part of dispatch, it took dispatch past the 1M-instruction
+ * limit).
+ */
+__noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, struct owned_cores *oc,
+			    struct owed_pick *out)
 {
-	u64 best_vtime = (u64)-1, now = bpf_ktime_get_ns(), oldest = (u64)-1;
-	s32 best = VS_VM_NONE, starved = VS_VM_NONE;
-	u32 nr_starved = 0;
+	struct vs_owed best = {VS_VM_NONE, (u64)-1}, pair = {VS_VM_NONE, (u64)-1};
+	u64 now = bpf_ktime_get_ns(), oldest = (u64)-1;
+	s32 starved = VS_VM_NONE, chosen;
+	u32 nr_starved = 0, nr_best = 0, nr_pair = 0;
 	u32 vm;
 
+	if (!oc || !out)
+		return 0;
 	bpf_for(vm, 0, VS_MAX_VMS)
 	{
 		struct vs_vm_state *vs;
-		s32 queued = scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm));
+		s32 queued = scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm)), runnable;
 
 		if (queued <= 0 && (s32)vm != prev_vm)
 			continue;
@@ -611,24 +632,36 @@ static s32 pick_owed_vm(s32 prev_vm, s32 this_owner, struct owned_cores *oc, u32
 		vs = vm_state_of(vm);
 		if (!vs)
 			continue;
+		if (queued < 0)
+			queued = 0;
 		if (queued > 0 && vs->last_run_ns && now > vs->last_run_ns + STARVED_NS &&
 		    vs->last_run_ns < oldest) {
 			oldest = vs->last_run_ns;
 			starved = vm;
 			nr_starved = queued;
 		}
-		if (vs->vtime < best_vtime) {
-			best_vtime = vs->vtime;
-			best = vm;
-			*nr_queued_out = queued > 0 ? queued : 0;
+		if (vs->vtime < best.vtime) {
+			best = (struct vs_owed){vm, vs->vtime};
+			nr_best = queued;
+		}
+		runnable = queued + ((s32)vm == prev_vm);
+		if (runnable >= 2 && vs->vtime < pair.vtime) {
+			pair = (struct vs_owed){vm, vs->vtime};
+			nr_pair = queued;
 		}
 	}
-	*starved_out = starved >= 0;
+	out->starved = starved >= 0;
+	out->for_pair = false;
 	if (starved >= 0) {
-		*nr_queued_out = nr_starved;
-		return starved;
+		out->vm = starved;
+		out->nr_queued = nr_starved;
+		return 0;
 	}
-	return best;
+	chosen = vs_owed_pick(&best, &pair, pair_window_ns);
+	out->vm = chosen;
+	out->for_pair = chosen != best.vm;
+	out->nr_queued = out->for_pair ? nr_pair : nr_best;
+	return 0;
 }
 
 struct sweep_timer {
@@ -684,13 +717,15 @@ static bool thread_empty(struct vs_core_state *core, u32 th)
  */
 static int sweep_timer_fn(void *map, int *key, struct sweep_timer *st)
 {
-	u32 i, nr_best = 0;
+	struct owed_pick pick = {.vm = VS_VM_NONE};
 	struct owned_cores oc;
-	bool more = false, starved;
+	bool more = false;
 	s32 best;
+	u32 i;
 
 	count_owned_cores(&oc);
-	best = pick_owed_vm(VS_VM_NONE, VS_VM_NONE, &oc, &nr_best, &starved);
+	pick_owed_vm(VS_VM_NONE, VS_VM_NONE, &oc, &pick);
+	best = pick.vm;
 	if (best < 0)
 		return 0;
 	/* Two passes: CPUs on the chosen VM's home node first, then the rest. */
@@ -721,8 +756,8 @@ static int sweep_timer_fn(void *map, int *key, struct sweep_timer *st)
 			/* A free core taken: the next one goes to whoever is owed then. */
 			if (take) {
 				count_owned_cores(&oc);
-				best =
-				    pick_owed_vm(VS_VM_NONE, VS_VM_NONE, &oc, &nr_best, &starved);
+				pick_owed_vm(VS_VM_NONE, VS_VM_NONE, &oc, &pick);
+				best = pick.vm;
 			}
 			if (best < 0)
 				break;
@@ -886,11 +921,12 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	struct vs_task *pt;
 	struct vs_vm_state *bvs;
 	struct vs_cpu_stats *cs;
-	u32 th, nr_best = 0, decision = DECIDE_NONE;
+	u32 th, nr_best, decision = DECIDE_NONE;
 	s32 owner, best, target = VS_VM_NONE, prev_vm = VS_VM_NONE;
 	u64 now = bpf_ktime_get_ns();
 	bool owner_changed = false, owner_has_work, owner_over_cap, wake_sibling = false;
-	bool best_starved, prev_goes_home;
+	bool prev_goes_home;
+	struct owed_pick pick = {.vm = VS_VM_NONE};
 	struct owned_cores oc;
 	s32 owner_queued;
 
@@ -904,7 +940,9 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	owner_queued = vm_queued(owner);
 	owner_has_work = owner_queued > 0 || (owner >= 0 && owner == prev_vm);
 	count_owned_cores(&oc);
-	best = pick_owed_vm(prev_vm, owner, &oc, &nr_best, &best_starved);
+	pick_owed_vm(prev_vm, owner, &oc, &pick);
+	best = pick.vm;
+	nr_best = pick.nr_queued;
 	bvs = vm_state_of(best);
 	/* prev runs off its home node while a home core is free: let it move there. */
 	prev_goes_home = prev_vm >= 0 && !cpu_on_home(cpu, prev_vm) && home_core_free(prev_vm);
@@ -966,8 +1004,10 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 			__sync_fetch_and_add(&bvs->core_grants, 1);
 			vtime_floor = bvs->vtime;
 		}
-		if (best_starved)
+		if (pick.starved)
 			__sync_fetch_and_add(&starved_grants, 1);
+		if (pick.for_pair)
+			__sync_fetch_and_add(&pair_grants, 1);
 	}
 	switch (decision) {
 	case DECIDE_RUN:

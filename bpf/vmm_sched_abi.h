@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define VS_ABI_VERSION 5
+#define VS_ABI_VERSION 6
 
 /*
  * Pinned state. vmm-schedd pins every map and both links under VS_PIN_DIR

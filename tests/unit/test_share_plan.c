@@ -131,6 +131,30 @@ static void test_slice_clamped_to_min(void **state)
 		assert_int_equal(p.bpf_weight[i], 5); /* 2000 / 40 = 50 mcores */
 }
 
+/* The SMT pair window: one core slice by default, as set, and 0 without SMT. */
+static void test_pair_window(void **state)
+{
+	struct share_plan_params pp = two_cores;
+	struct share_plan p;
+
+	add_vm(0, 100, 0, 0, 4);
+	add_vm(1, 100, 0, 0, 4);
+	pp.pair_window_ns = SHARE_PAIR_WINDOW_AUTO;
+	p = plan_ok(&pp);
+	assert_int_equal(p.core_slice_ns, 20 * MS); /* 20 ms * 2 cores / 2 VMs */
+	assert_int_equal(p.pair_window_ns, 20 * MS);
+	pp.pair_window_ns = 300 * MS;
+	assert_int_equal(plan_ok(&pp).pair_window_ns, 300 * MS);
+	pp.pair_window_ns = 0;
+	assert_int_equal(plan_ok(&pp).pair_window_ns, 0);
+	/* No sibling to fill: the preference is off whatever was asked. */
+	pp.threads_per_core = 1;
+	pp.pair_window_ns = SHARE_PAIR_WINDOW_AUTO;
+	assert_int_equal(plan_ok(&pp).pair_window_ns, 0);
+	pp.pair_window_ns = 300 * MS;
+	assert_int_equal(plan_ok(&pp).pair_window_ns, 0);
+}
+
 static void test_overcommitted_reservations(void **state)
 {
 	struct share_plan p;
@@ -178,6 +202,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_reservation_is_a_floor, setup),
 	    cmocka_unit_test_setup(test_idle_vm_and_single_demand, setup),
 	    cmocka_unit_test_setup(test_slice_clamped_to_min, setup),
+	    cmocka_unit_test_setup(test_pair_window, setup),
 	    cmocka_unit_test_setup(test_overcommitted_reservations, setup),
 	    cmocka_unit_test_setup(test_bad_settings_named_by_id, setup),
 	    cmocka_unit_test_setup(test_no_vms, setup),

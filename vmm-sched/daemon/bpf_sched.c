@@ -290,10 +290,17 @@ void bpf_sched_write_vm_ctx(struct vs_daemon *d, int vm_id, const struct vs_vm_c
 	d->share.vm_ctx[vm_id] = *v;
 }
 
-void bpf_sched_set_core_slice(struct vs_daemon *d, uint64_t ns, bool caps_in_use)
+void bpf_sched_set_plan(struct vs_daemon *d, uint64_t core_slice_ns, uint64_t pair_window_ns,
+			bool caps_in_use)
 {
-	d->skel->data->core_slice_ns = ns;
+	d->skel->data->core_slice_ns = core_slice_ns;
+	d->skel->bss->pair_window_ns = pair_window_ns;
 	d->skel->bss->caps_in_use = caps_in_use;
+}
+
+uint64_t bpf_sched_pair_window_ns(struct vs_daemon *d)
+{
+	return d->skel->bss->pair_window_ns;
 }
 
 uint64_t bpf_sched_core_slice_ns(struct vs_daemon *d)
@@ -428,6 +435,7 @@ void bpf_sched_read_counters(struct vs_daemon *d, struct vs_sched_counters *out)
 	out->misplaced_runs = b->misplaced_runs;
 	out->txn_group_partial = b->txn_group_partial;
 	out->starved_grants = b->starved_grants;
+	out->pair_grants = b->pair_grants;
 	for (int i = 0; i < VS_TXN_NR_OUTCOMES; i++)
 		out->txn_outcomes[i] = b->txn_outcomes[i];
 }

@@ -25,6 +25,7 @@ struct vs_options {
 	unsigned int slice_us;
 	unsigned int ring_kb;		/* size of the message ring buffer */
 	unsigned int target_latency_ms; /* each demanding VM gets a core within about this */
+	int pair_window_ms;		/* -1: one core slice (SHARE_PAIR_WINDOW_AUTO) */
 	bool relaxed;			/* --pairing relaxed */
 	enum vs_core_cookie_mode core_cookie;
 	int nr_pids;
@@ -136,7 +137,9 @@ void bpf_sched_unmap_vcpu(struct vs_daemon *d, int tid);
 void bpf_sched_set_vm_active(struct vs_daemon *d, int vm_id, bool active);
 /* Writes vm_ctx[vm_id] if it differs from what was written last. */
 void bpf_sched_write_vm_ctx(struct vs_daemon *d, int vm_id, const struct vs_vm_ctx *v);
-void bpf_sched_set_core_slice(struct vs_daemon *d, uint64_t ns, bool caps_in_use);
+void bpf_sched_set_plan(struct vs_daemon *d, uint64_t core_slice_ns, uint64_t pair_window_ns,
+			bool caps_in_use);
+uint64_t bpf_sched_pair_window_ns(struct vs_daemon *d);
 uint64_t bpf_sched_core_slice_ns(struct vs_daemon *d);
 /* share_tick.c: the share plan from the last interval's demand, into BPF. */
 void share_tick(struct vs_daemon *d);
@@ -151,6 +154,7 @@ struct vs_sched_counters {
 	uint64_t self_check_overlaps, unclaimed_runs, misplaced_runs, txn_group_partial;
 	uint64_t switch_overlaps, unrecorded_switches;
 	uint64_t starved_grants; /* cores given to a VM none of whose vCPUs ran for 5 s */
+	uint64_t pair_grants;	 /* handovers to a VM with two vCPUs to run, in a near tie */
 	uint64_t txn_outcomes[VS_TXN_NR_OUTCOMES];
 };
 void bpf_sched_read_counters(struct vs_daemon *d, struct vs_sched_counters *out);

@@ -16,7 +16,7 @@ static void usage(FILE *out)
 		"usage: vmm-schedd --cpus LIST [--pid PID[:NAME[:WEIGHT]]]... [--control PATH]\n"
 		"                  [--slice-us N] [--pairing strict|relaxed]\n"
 		"                  [--core-cookie clear|refuse] [--pin-dir DIR] [--ring-kb N]\n"
-		"                  [--target-latency-ms N]\n"
+		"                  [--target-latency-ms N] [--smt-pair-window-ms N]\n"
 		"       vmm-schedd --unload-pinned [--pin-dir DIR]\n"
 		"\n"
 		"Schedules the vCPU threads of KVM guests with the vmm_sched sched_ext\n"
@@ -33,6 +33,10 @@ static void usage(FILE *out)
 		"                     every VM that wants a core gets a turn on one within\n"
 		"                     about N ms (1..1000, default 20): a core is handed on\n"
 		"                     after N * cores / demanding VMs ms, kept within 2..50 ms\n"
+		"  --smt-pair-window-ms N\n"
+		"                     a VM with two vCPUs to run gets a free core before the\n"
+		"                     VM owed most if its vtime trails by at most N ms\n"
+		"                     (0..1000, default one core slice; 0: vtime alone)\n"
 		"  --pairing MODE     strict (default): a sibling runs no vCPU while a host task\n"
 		"                     runs on its twin; relaxed: host tasks may share a core\n"
 		"                     with a vCPU (vCPUs of two VMs never do, in either mode)\n"
@@ -100,6 +104,7 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 	    {"pin-dir", required_argument, NULL, 'P'},
 	    {"ring-kb", required_argument, NULL, 'R'},
 	    {"target-latency-ms", required_argument, NULL, 'T'},
+	    {"smt-pair-window-ms", required_argument, NULL, 'W'},
 	    {"unload-pinned", no_argument, NULL, 'U'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -113,6 +118,7 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 	opt->ring_kb = 256;
 	opt->slice_us = 5000;
 	opt->target_latency_ms = 20;
+	opt->pair_window_ms = -1;
 	while ((c = getopt_long(argc, argv, "c:p:s:l:m:k:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -143,6 +149,16 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 				return -1;
 			}
 			opt->target_latency_ms = (unsigned int)v;
+			break;
+		case 'W':
+			v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v < 0 || v > 1000) {
+				fprintf(stderr,
+					"vmm-schedd: --smt-pair-window-ms '%s' must be 0..1000\n",
+					optarg);
+				return -1;
+			}
+			opt->pair_window_ms = (int)v;
 			break;
 		case 'm':
 			if (strcmp(optarg, "strict") && strcmp(optarg, "relaxed")) {

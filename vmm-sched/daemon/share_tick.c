@@ -43,6 +43,8 @@ void share_tick(struct vs_daemon *d)
 	    .target_latency_ns = (uint64_t)d->opt.target_latency_ms * 1000000ULL,
 	    .min_slice_ns = VS_CORE_SLICE_MIN_NS,
 	    .max_slice_ns = VS_CORE_SLICE_MAX_NS,
+	    .pair_window_ns = d->opt.pair_window_ms < 0 ? SHARE_PAIR_WINDOW_AUTO
+							: (int64_t)d->opt.pair_window_ms * 1000000,
 	};
 	struct share_plan_vm in[VS_MAX_VMS];
 	struct share_plan plan;
@@ -88,6 +90,6 @@ void share_tick(struct vs_daemon *d)
 
 		bpf_sched_write_vm_ctx(d, vm_id, &v);
 	}
-	bpf_sched_set_core_slice(d, plan.core_slice_ns, caps);
+	bpf_sched_set_plan(d, plan.core_slice_ns, plan.pair_window_ns, caps);
 	d->share.plan = plan;
 }

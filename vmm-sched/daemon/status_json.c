@@ -52,6 +52,7 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 	add_u64(o, "slice_us", d->opt.slice_us);
 	add_u64(o, "target_latency_ms", d->opt.target_latency_ms);
 	add_u64(o, "core_slice_us", bpf_sched_core_slice_ns(d) / 1000);
+	add_u64(o, "pair_window_us", bpf_sched_pair_window_ns(d) / 1000);
 	add_u64(o, "demanding_vms", d->share.plan.nr_demanding);
 	json_object_object_add(o, "reservations_overcommitted",
 			       json_object_new_boolean(d->share.plan.reservations_overcommitted));
@@ -72,6 +73,7 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 	add_u64(o, "misplaced_runs", c.misplaced_runs);
 	add_u64(o, "txn_group_partial", c.txn_group_partial);
 	add_u64(o, "starved_grants", c.starved_grants);
+	add_u64(o, "pair_grants", c.pair_grants);
 	txn = json_object_new_object();
 	for (int i = VS_TXN_COMPLETE; i < VS_TXN_NR_OUTCOMES; i++)
 		add_u64(txn, txn_outcome_name(i), c.txn_outcomes[i]);

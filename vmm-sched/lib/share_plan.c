@@ -48,5 +48,11 @@ int share_plan_compute(const struct share_plan_vm *vms, const struct share_plan_
 	plan->core_slice_ns =
 	    share_core_slice_ns(plan->nr_demanding, pp->nr_cores, pp->target_latency_ns,
 				pp->min_slice_ns, pp->max_slice_ns);
+	if (pp->threads_per_core < 2)
+		plan->pair_window_ns = 0; /* no sibling for a second vCPU */
+	else if (pp->pair_window_ns == SHARE_PAIR_WINDOW_AUTO)
+		plan->pair_window_ns = plan->core_slice_ns;
+	else
+		plan->pair_window_ns = pp->pair_window_ns > 0 ? (uint64_t)pp->pair_window_ns : 0;
 	return 0;
 }

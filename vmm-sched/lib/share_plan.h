@@ -28,7 +28,14 @@ struct share_plan_params {
 	uint64_t target_latency_ns;    /* each demanding VM gets a turn within about this */
 	uint64_t min_slice_ns;
 	uint64_t max_slice_ns;
+	/*
+	 * How far (in vtime) a VM with two vCPUs to run may trail the VM owed
+	 * most and still get a core first (bpf/vmm_sched_smt.h);
+	 * SHARE_PAIR_WINDOW_AUTO: one core slice.
+	 */
+	int64_t pair_window_ns;
 };
+#define SHARE_PAIR_WINDOW_AUTO (-1)
 
 struct share_plan {
 	unsigned int share_mcores[VS_MAX_VMS];
@@ -40,6 +47,7 @@ struct share_plan {
 	unsigned int bpf_weight[VS_MAX_VMS];
 	unsigned int nr_demanding; /* VMs with demand */
 	uint64_t core_slice_ns;
+	uint64_t pair_window_ns; /* 0 on cores without SMT: vtime alone decides */
 	bool reservations_overcommitted;
 };
 
