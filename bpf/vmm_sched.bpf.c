@@ -353,6 +353,22 @@ static s32 vm_queued(s32 vm)
 	return scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm));
 }
 
+/*
+ * The agent is off the critical path, so most messages wake nobody: it reads
+ * the ring on a timer (VS_MSG_DRAIN_MS in the daemon). A vCPU's arrival or
+ * departure wakes it at once, and so does a ring a quarter full, well before
+ * a burst could overflow it.
+ */
+static u64 msg_wakeup(u16 type)
+{
+	if (type == VS_MSG_VCPU_NEW || type == VS_MSG_VCPU_DEPARTED || type == VS_MSG_VCPU_DEAD)
+		return BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_query(&messages, BPF_RB_AVAIL_DATA) >
+	    bpf_ringbuf_query(&messages, BPF_RB_RING_SIZE) / 4)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 static void send_msg(struct vs_task *t, struct vs_vcpu_stats *st, u16 type)
 {
 	struct vs_cpu_stats *cs = cpu_stats_of(bpf_get_smp_processor_id());
@@ -377,7 +393,7 @@ static void send_msg(struct vs_task *t, struct vs_vcpu_stats *st, u16 type)
 	m->slot = t->slot;
 	m->timestamp = bpf_ktime_get_ns();
 	m->runtime = st->run_ns;
-	bpf_ringbuf_submit(m, 0);
+	bpf_ringbuf_submit(m, msg_wakeup(type));
 }
 
 /* Closes the CPU's idle window, if any, charging it as forced or host idle. */

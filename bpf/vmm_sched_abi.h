@@ -140,7 +140,11 @@ struct vs_vm_ctx {
 #define VS_PAIRING_STRICT  0 /* a sibling idles while a host task runs on its twin */
 #define VS_PAIRING_RELAXED 1 /* host tasks may share a core with a vCPU */
 
-/* Messages kernel -> agent through the `messages` ring buffer (ghOSt-style). */
+/*
+ * Messages kernel -> agent through the `messages` ring buffer (ghOSt-style).
+ * Only VCPU_NEW, DEPARTED and DEAD wake the agent, and any message once the
+ * ring is a quarter full; the agent must read the ring on a timer as well.
+ */
 enum vs_msg_type {
 	VS_MSG_VCPU_NEW = 1,   /* the vCPU entered SCHED_EXT */
 	VS_MSG_VCPU_WAKEUP,    /* became runnable */

@@ -22,6 +22,8 @@ rates() { # rates NAME: sums per VM of (B - A) / SECS into R_NAME_*
 	done; done
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Times the agent went to sleep and was woken (voluntary context switches).
+agent_wakeups() { awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$1/status"; }
 
 start_vm duty 2 duty --run-us 200 --block-us 300
 start_vm busy 2 busy
@@ -30,9 +32,12 @@ sample A; sleep "$SECS"; sample B; rates fair
 
 start_schedd --cpus 0-7 --pid "${VM_PID[duty]}:duty" --pid "${VM_PID[busy]}:busy"
 sleep 1
-t0=$(cpu_ticks "$SCHEDD_PID")
+messages() { ctl status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["scheduler"]["messages"])'; }
+m0=$(messages) e0=$EPOCHREALTIME
+t0=$(cpu_ticks "$SCHEDD_PID") w0=$(agent_wakeups "$SCHEDD_PID")
 sample A; sleep "$SECS"; sample B; rates sched
-t1=$(cpu_ticks "$SCHEDD_PID")
+t1=$(cpu_ticks "$SCHEDD_PID") w1=$(agent_wakeups "$SCHEDD_PID")
+m1=$(messages) e1=$EPOCHREALTIME
 stop_schedd
 for vm in duty busy; do stop_vm $vm; done
 
@@ -44,3 +49,5 @@ for m in duty_units duty_halts busy_units; do
 	printf '%-34s %14s %14s %8s\n' "$m" "${!f}" "${!s}" "$(ratio "${!f}" "${!s}")"
 done
 printf '%-34s %14s\n' "agent CPU (% of one CPU)" "$(python3 -c "print('%.2f' % (100.0 * ($t1 - $t0) / $hz / $SECS))")"
+printf '%-34s %14s\n' "agent wakeups per second" "$(((w1 - w0) / SECS))"
+printf '%-34s %14s\n' "messages per second" "$(python3 -c "print(int(($m1 - $m0) / ($e1 - $e0)))")"

@@ -42,6 +42,11 @@ struct vs_msg_counters {
 	uint64_t poll_ns;    /* CLOCK_MONOTONIC when the current batch was read */
 };
 #define VS_MSG_LATE_NS 100000000ULL
+/*
+ * The agent reads the message ring at least this often: the scheduler wakes
+ * it only for vCPU arrivals and departures or a ring a quarter full.
+ */
+#define VS_MSG_DRAIN_MS 20
 
 /* The share plan (share_tick.c), redone every VS_SHARE_TICK_MS. */
 #define VS_SHARE_TICK_MS     100

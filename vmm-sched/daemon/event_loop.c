@@ -1,7 +1,8 @@
 /*
  * The agent's event loop on io_uring (liburing): one-shot polls on the signal
- * fd, the control socket, the message ring buffer and a VS_SHARE_TICK_MS
- * timer, re-armed after each completion.
+ * fd, the control socket, the message ring buffer and a VS_MSG_DRAIN_MS
+ * timer, re-armed after each completion. The timer also drives the share
+ * plan (every VS_SHARE_TICK_MS) and the /proc rescans (every second).
  */
 #include <errno.h>
 #include <poll.h>
@@ -29,8 +30,9 @@ static int arm_poll(struct io_uring *ring, int fd, enum loop_source src)
 	return 0;
 }
 
+#define SHARE_EVERY_TICKS (VS_SHARE_TICK_MS / VS_MSG_DRAIN_MS)
 /* /proc rescans for new and exited vCPU threads: once a second. */
-#define RESCAN_EVERY_TICKS (1000 / VS_SHARE_TICK_MS)
+#define RESCAN_EVERY_TICKS (1000 / VS_MSG_DRAIN_MS)
 
 static void on_timer(struct vs_daemon *d, int tfd)
 {
@@ -45,6 +47,8 @@ static void on_timer(struct vs_daemon *d, int tfd)
 		d->stop = true;
 		return;
 	}
+	/* Most messages wake nobody (send_msg in the scheduler): read them now. */
+	bpf_sched_poll_messages(d);
 	/* Lost messages: rebuild the agent's view from the maps rather than diverge. */
 	drops = bpf_sched_msg_drops(d);
 	if (drops != d->msgs.drops_seen) {
@@ -54,16 +58,17 @@ static void on_timer(struct vs_daemon *d, int tfd)
 		bpf_sched_resync(d);
 		d->msgs.drops_seen = drops;
 	}
-	share_tick(d);
-	if (++tick % RESCAN_EVERY_TICKS == 0)
+	if (++tick % SHARE_EVERY_TICKS == 0)
+		share_tick(d);
+	if (tick % RESCAN_EVERY_TICKS == 0)
 		vm_rescan_all(d);
 }
 
 int event_loop_run(struct vs_daemon *d)
 {
 	struct itimerspec every_tick = {
-	    .it_interval = {0, VS_SHARE_TICK_MS * 1000000L},
-	    .it_value = {0, VS_SHARE_TICK_MS * 1000000L},
+	    .it_interval = {0, VS_MSG_DRAIN_MS * 1000000L},
+	    .it_value = {0, VS_MSG_DRAIN_MS * 1000000L},
 	};
 	struct io_uring ring;
 	int fds[SRC_COUNT];
