@@ -820,6 +820,7 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 	bool may_take_core, prev_home;
 	s32 prev, vm;
 	u32 i, pass;
+	u64 lag;
 
 	/*
 	 * A SCHED_EXT task that is no vCPU (e.g. a KVM worker a vCPU thread
@@ -846,10 +847,15 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 		request_sweep(0);
 		return;
 	}
-	/* A VM coming back from idle does not bring banked credit. */
+	/*
+	 * A VM coming back from idle does not bring banked credit. The floor is
+	 * the vtime of the VM granted a core last, which may lead the others by
+	 * the pair window (vs_owed_pick): credit within that is not banked.
+	 */
 	vs = vm_state_of(vm);
-	if (vs && vs->vtime + core_slice_ns < vtime_floor)
-		vs->vtime = vtime_floor - core_slice_ns;
+	lag = core_slice_ns + pair_window_ns;
+	if (vs && vs->vtime + lag < vtime_floor)
+		vs->vtime = vtime_floor - lag;
 
 	may_take_core = vm_within_cap(vm, NULL, false);
 	prev_home = cpu_on_home(prev, vm);
