@@ -92,6 +92,20 @@ static int parse_pid_arg(struct vs_options *opt, char *arg)
 	return 0;
 }
 
+/* Parses --@name's @arg as an integer in @min..@max into *@out, or says why not. */
+static int parse_ranged(const char *name, const char *arg, long min, long max, long *out)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (!*arg || *end || v < min || v > max) {
+		fprintf(stderr, "vmm-schedd: --%s '%s' must be %ld..%ld\n", name, arg, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 static int parse_options(struct vs_options *opt, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -132,32 +146,18 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 			opt->control_path = optarg;
 			break;
 		case 'l':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 50 || v > 1000000) {
-				fprintf(stderr, "vmm-schedd: --slice-us '%s' must be 50..1000000\n",
-					optarg);
+			if (parse_ranged("slice-us", optarg, 50, 1000000, &v))
 				return -1;
-			}
 			opt->slice_us = (unsigned int)v;
 			break;
 		case 'T':
-			v = strtol(optarg, &end, 10);
-			if (!*optarg || *end || v < 1 || v > 1000) {
-				fprintf(stderr,
-					"vmm-schedd: --target-latency-ms '%s' must be 1..1000\n",
-					optarg);
+			if (parse_ranged("target-latency-ms", optarg, 1, 1000, &v))
 				return -1;
-			}
 			opt->target_latency_ms = (unsigned int)v;
 			break;
 		case 'W':
-			v = strtol(optarg, &end, 10);
-			if (!*optarg || *end || v < 0 || v > 1000) {
-				fprintf(stderr,
-					"vmm-schedd: --smt-pair-window-ms '%s' must be 0..1000\n",
-					optarg);
+			if (parse_ranged("smt-pair-window-ms", optarg, 0, 1000, &v))
 				return -1;
-			}
 			opt->pair_window_ms = (int)v;
 			break;
 		case 'm':
