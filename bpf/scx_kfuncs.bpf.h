@@ -25,6 +25,12 @@ void scx_bpf_dispatch(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flag
  * that need no kick (see kick_supported in vmm_sched.bpf.c).
  */
 void scx_bpf_kick_cpu(s32 cpu, u64 flags) __ksym __weak;
+/*
+ * Strong: dispatch has no way to pick a VM without its queue length. The agent
+ * checks the kernel's BTF of every kfunc here before loading and refuses a
+ * kernel where a strong one is missing or malformed (vmm-sched/lib/kfunc_check.c,
+ * whose table must list every declaration in this file).
+ */
 s32 scx_bpf_dsq_nr_queued(u64 dsq_id) __ksym;
 /* RCU-protected; struct_ops programs and their timers run under RCU. */
 struct task_struct *scx_bpf_cpu_curr(s32 cpu) __ksym;

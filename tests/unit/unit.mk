@@ -9,7 +9,13 @@ CMOCKA_MESSAGE_OUTPUT ?= stdout
 
 $(UNIT_BINS): $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBVS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib $< -o $@ $(LDFLAGS) $(LIBVS) -lcmocka
+	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib -Ivmm-sched/daemon $< $(UNIT_OBJS) -o $@ \
+		$(LDFLAGS) $(LIBVS) -lcmocka $(UNIT_LIBS)
+
+# The kfunc check's test also walks BTF with the daemon's walker and libbpf.
+$(BUILD)/tests/unit/test_kfunc_check: $(BUILD)/vmm-sched/daemon/kfunc_btf.o
+$(BUILD)/tests/unit/test_kfunc_check: UNIT_OBJS = $(BUILD)/vmm-sched/daemon/kfunc_btf.o
+$(BUILD)/tests/unit/test_kfunc_check: UNIT_LIBS = $(shell pkg-config --libs libbpf)
 
 all: $(UNIT_BINS)
 

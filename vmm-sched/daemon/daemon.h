@@ -93,6 +93,12 @@ void vs_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * scheduler is an error.
  */
 int host_check_sched_ext(bool *ours_running, char *err, size_t errlen);
+/*
+ * host_check_kfuncs.c: are the kfuncs the scheduler declares sound in the
+ * kernel's BTF (@btf_path, or the running kernel's if NULL)? Logs what each
+ * unsound one costs; fails with one line if one the scheduler needs is unsound.
+ */
+int host_check_kfuncs(const char *btf_path, char *err, size_t errlen);
 /* host_topology.c */
 int host_read_topology(struct vs_topology *topo, char *err, size_t errlen);
 

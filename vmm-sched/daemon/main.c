@@ -370,6 +370,7 @@ int main(int argc, char **argv)
 	/* Most specific first: a second daemon on the same socket, then the kernel. */
 	if (control_check_free(d.opt.control_path, err, sizeof(err)) ||
 	    host_check_sched_ext(&ours_running, err, sizeof(err)) ||
+	    host_check_kfuncs(getenv("VMM_SCHED_KERNEL_BTF"), err, sizeof(err)) ||
 	    build_enclave(&d, err, sizeof(err)) || pinned_state_lock(&d, err, sizeof(err))) {
 		vs_err("%s", err);
 		return 1;
