@@ -37,12 +37,13 @@ int host_check_kfuncs(const char *btf_path, char *err, size_t errlen)
 			return -1;
 		}
 		if (v.msg[0]) {
-			vs_log("kernel BTF: %s", v.msg);
+			vs_log("kfunc check: %s", v.msg);
 			bad++;
 		}
 	}
 	btf__free(btf);
-	vs_log("kernel BTF of %s: %zu of the %zu kfuncs vmm_sched declares are sound", u.release,
-	       vs_nr_kfunc_needs - (size_t)bad, vs_nr_kfunc_needs);
+	vs_log("kfunc check: %zu of the %zu kfuncs vmm_sched declares are sound in the BTF of "
+	       "kernel %s",
+	       vs_nr_kfunc_needs - (size_t)bad, vs_nr_kfunc_needs, u.release);
 	return 0;
 }
