@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 60
+# case-seconds: 21
 # The pair checker's tracked_vcpus (the guard other cases put on its results)
 # is exactly the number of vCPU threads that ran while it watched, even for
 # threads that came and went while its /proc scans lagged behind: its BPF side

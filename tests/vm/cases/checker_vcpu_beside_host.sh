@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 120
+# case-seconds: 32
 # The pair checker's split of vCPU-beside-host exposures by the side that came
 # second can fail: in relaxed pairing a vCPU may start on a thread whose
 # sibling runs a host task, so four busy 2-vCPU VMs on an enclave of 8 CPUs

@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 150
+# case-seconds: 44
 # Strict pairing starts no vCPU on a thread whose sibling runs a host task.
 # Four busy 2-vCPU VMs share an enclave of 8 CPUs (2x overcommit) while host
 # tasks intrude: CPU hogs pinned to changing CPUs, and a task on CPU 5 that
