@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 21
+# case-seconds: 26
 # The pair checker's tracked_vcpus (the guard other cases put on its results)
 # is exactly the number of vCPU threads that ran while it watched, even for
 # threads that came and went while its /proc scans lagged behind: its BPF side
@@ -36,3 +36,17 @@ stop_vm f
 [ "$(field switches)" -gt 0 ] || fail "the checker saw no context switches"
 [ "$(field tracked_vcpus)" = 5 ] ||
 	fail "the checker tracked $(field tracked_vcpus) vCPU threads, not 5 (2 of them only while its loader was stopped): $RESULT"
+
+# 3. --json: the same result as one JSON object.
+start_vm g 1 busy
+"${CHECKER_BIN:-$BUILD/pair-checker}" --cpus 0-7 --track-all-vmms --duration-s 2 --json >"$TMP/json.out" 2>"$TMP/json.err" ||
+	fail "pair-checker --json failed: $(cat "$TMP/json.err")"
+stop_vm g
+python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+missing = [k for k in ("cross_vm_overlaps", "host_ns", "tracked_vcpus", "vcpu_beside_host",
+                       "host_beside_vcpu_max_ns") if k not in r]
+assert not missing, "missing %s" % missing
+assert r["tracked_vcpus"] == 1, "tracked_vcpus=%d, not 1" % r["tracked_vcpus"]
+' "$TMP/json.out" || fail "pair-checker --json printed: $(cat "$TMP/json.out")"
