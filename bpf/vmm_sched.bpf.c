@@ -26,6 +26,7 @@
  */
 #include "scx_kfuncs.bpf.h"
 #include "vmm_sched_abi.h"
+#include "vmm_sched_cpu_time.h"
 #include "vmm_sched_smt.h"
 #include "vmm_sched_txn.h"
 
@@ -195,19 +196,15 @@ struct {
 	__type(value, struct vs_txn);
 } txns SEC(".maps");
 
-/* Why a CPU idles with vCPUs waiting, for forced-idle accounting. */
-enum idle_reason { IDLE_NONE, IDLE_FORCED, IDLE_HOST };
-struct cpu_idle {
-	u64 since;
-	u32 reason;
-	s32 owner; /* the core's owner when the idle window began */
-};
+/* Why a CPU idles with vCPUs waiting, as dispatch decides it (bpf/vmm_sched_cpu_time.h). */
+enum idle_reason { IDLE_FORCED = VS_TIME_FORCED_IDLE, IDLE_HOST = VS_TIME_HOST_IDLE };
 
+/* The idle reason dispatch chose, until the CPU switches to idle. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, VS_MAX_CPUS);
 	__type(key, u32);
-	__type(value, struct cpu_idle);
+	__type(value, struct vs_idle_pending);
 } cpu_idle SEC(".maps");
 
 static struct vs_cpu_ctx *cpu_ctx_of(s32 cpu)
@@ -396,47 +393,69 @@ static void send_msg(struct vs_task *t, struct vs_vcpu_stats *st, u16 type)
 	bpf_ringbuf_submit(m, msg_wakeup(type));
 }
 
-/* Closes the CPU's idle window, if any, charging it as forced or host idle. */
-static void end_idle_window(s32 cpu, u64 now)
+/* A forced-idle stretch that ended is charged to the VM that owned the core. */
+static __always_inline void charge_forced_idle(struct vs_stretch e)
 {
-	u32 key = cpu;
-	struct cpu_idle *ci = bpf_map_lookup_elem(&cpu_idle, &key);
-	struct vs_cpu_stats *cs;
 	struct vs_vm_state *vs;
-	u64 len;
 
-	if (!ci || !ci->since || ci->reason == IDLE_NONE)
-		return;
-	len = now > ci->since ? now - ci->since : 0;
-	cs = cpu_stats_of(cpu);
-	if (cs && ci->reason == IDLE_HOST)
-		__sync_fetch_and_add(&cs->host_idle_ns, len);
-	if (cs && ci->reason == IDLE_FORCED)
-		__sync_fetch_and_add(&cs->forced_idle_ns, len);
-	if (ci->reason == IDLE_FORCED && (vs = vm_state_of(ci->owner)))
-		__sync_fetch_and_add(&vs->forced_idle_ns, len);
-	ci->since = 0;
-	ci->reason = IDLE_NONE;
+	if (e.kind == VS_TIME_FORCED_IDLE && e.len && (vs = vm_state_of(e.owner)))
+		__sync_fetch_and_add(&vs->forced_idle_ns, e.len);
 }
 
-static void start_idle_window(s32 cpu, u64 now, u32 reason, s32 owner)
+static struct vs_idle_pending *idle_pending_of(s32 cpu)
 {
 	u32 key = cpu;
-	struct cpu_idle *ci = bpf_map_lookup_elem(&cpu_idle, &key);
 
-	if (!ci)
-		return;
-	ci->since = now;
-	ci->reason = reason;
-	ci->owner = owner;
+	return bpf_map_lookup_elem(&cpu_idle, &key);
+}
+
+/* Dispatch starts deciding: the CPU's idle, if any, is no longer forced. */
+static void end_idle_window(s32 cpu, u64 now)
+{
+	struct vs_cpu_stats *cs = cpu_stats_of(cpu);
+	struct vs_idle_pending *p = idle_pending_of(cpu);
+
+	if (cs && p)
+		charge_forced_idle(vs_time_dispatch(cs, p, now));
+}
+
+/* Dispatch decided that the CPU idles for reason: now if idle, else from its switch to idle. */
+static void start_idle_window(s32 cpu, u64 now, u32 reason, s32 owner)
+{
+	struct vs_cpu_stats *cs = cpu_stats_of(cpu);
+	struct vs_idle_pending *p = idle_pending_of(cpu);
+
+	if (cs && p)
+		charge_forced_idle(vs_time_idle_for(cs, p, now, reason, owner));
+}
+
+/* A vCPU starts on the CPU (ops.running). */
+static void cpu_time_vcpu_runs(s32 cpu, u64 now)
+{
+	struct vs_cpu_stats *cs = cpu_stats_of(cpu);
+	struct vs_idle_pending *p = idle_pending_of(cpu);
+
+	if (cs && p)
+		charge_forced_idle(vs_time_vcpu_runs(cs, p, now));
+}
+
+/* The CPU switches to a host task or to idle (sched_switch). */
+static void cpu_time_switch(s32 cpu, bool to_idle)
+{
+	struct vs_cpu_stats *cs = cpu_stats_of(cpu);
+	struct vs_idle_pending *p = idle_pending_of(cpu);
+
+	if (cs && p)
+		charge_forced_idle(vs_time_switch(cs, p, bpf_ktime_get_ns(), to_idle));
 }
 
 static bool cpu_in_forced_idle(s32 cpu)
 {
-	u32 key = cpu;
-	struct cpu_idle *ci = bpf_map_lookup_elem(&cpu_idle, &key);
+	struct vs_cpu_stats *cs = cpu_stats_of(cpu);
+	struct vs_idle_pending *p = idle_pending_of(cpu);
 
-	return ci && ci->since && ci->reason == IDLE_FORCED;
+	return (cs && cs->stretch_kind == VS_TIME_FORCED_IDLE) ||
+	       (p && p->kind == VS_TIME_FORCED_IDLE);
 }
 
 #ifdef VS_TEST_BREAK_PAIRING
@@ -1091,6 +1110,7 @@ int BPF_PROG(vs_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	}
 	if (next_tid && bpf_map_lookup_elem(&vcpu_map, &next_tid) && !(next->flags & PF_EXITING))
 		__sync_fetch_and_add(&unrecorded_switches, 1);
+	cpu_time_switch(cpu, next_tid == 0);
 	was_vm = __sync_lock_test_and_set(&core->running_vm[th & 1], VS_VM_NONE);
 	core->running_tid[th & 1] = 0;
 	was_host = core->host[th & 1];
@@ -1204,7 +1224,7 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 		request_sweep(0);
 	}
 
-	end_idle_window(cpu, now);
+	cpu_time_vcpu_runs(cpu, now);
 	t->started_at = now;
 	if (t->runnable_at && now > t->runnable_at)
 		st->wait_ns += now - t->runnable_at;
@@ -1260,9 +1280,10 @@ void BPF_STRUCT_OPS(vs_stopping, struct task_struct *p, bool runnable)
 		return;
 	ran = t->started_at && now > t->started_at ? now - t->started_at : 0;
 	st->run_ns += ran;
-	cs = cpu_stats_of(bpf_get_smp_processor_id());
+	/* The vCPU's CPU: a property change may stop a remote CPU's current task. */
+	cs = cpu_stats_of(scx_bpf_task_cpu(p));
 	if (cs)
-		cs->vcpu_ns += ran;
+		vs_time_vcpu_stops(cs, now);
 	vs = vm_state_of(t->vm_id);
 	if (vs) {
 		__sync_fetch_and_add(&vs->run_ns, ran);

@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define VS_ABI_VERSION 6
+#define VS_ABI_VERSION 7
 
 /*
  * Pinned state. vmm-schedd pins every map and both links under VS_PIN_DIR
@@ -68,7 +68,22 @@ struct vs_cpu_ctx {
 	__s32 node;    /* NUMA node, or -1 if unknown */
 };
 
-/* cpu_stats[cpu]: written by BPF on that CPU. */
+/*
+ * What an enclave CPU spends its time on, one stretch at a time
+ * (bpf/vmm_sched_cpu_time.h): vcpu_ns + host_ns + idle_ns + forced_idle_ns +
+ * host_idle_ns is the CPU's time since its first stretch, once the open
+ * stretch (stretch_since..now) is added to its kind's counter.
+ */
+enum vs_cpu_time {
+	VS_TIME_NONE = 0,
+	VS_TIME_VCPU,	     /* a vCPU runs: vcpu_ns */
+	VS_TIME_HOST,	     /* a host (non-vCPU) task runs: host_ns */
+	VS_TIME_IDLE,	     /* idle, no vCPU kept from it: idle_ns */
+	VS_TIME_FORCED_IDLE, /* idle while another VM's vCPUs waited: forced_idle_ns */
+	VS_TIME_HOST_IDLE,   /* idle because a host task ran on the sibling: host_idle_ns */
+};
+
+/* cpu_stats[cpu]: written by BPF under that CPU's runqueue lock. */
 struct vs_cpu_stats {
 	__u64 vcpu_runs;
 	__u64 vcpu_ns;	      /* time this CPU ran vCPUs */
@@ -80,6 +95,11 @@ struct vs_cpu_stats {
 	__u64 host_evictions; /* a host task took the sibling while a vCPU ran here */
 	__u32 cpu_seqnum;     /* per-CPU message sequence number */
 	__u32 pad;
+	__u64 host_ns;	     /* time this CPU ran host (non-vCPU) tasks */
+	__u64 idle_ns;	     /* idle with no vCPU kept from it (true idle) */
+	__u64 stretch_since; /* when the current stretch began (ktime), 0 if none */
+	__u32 stretch_kind;  /* enum vs_cpu_time of the current stretch */
+	__s32 stretch_owner; /* the core's owner when a forced-idle stretch began */
 } __attribute__((aligned(64)));
 
 /*

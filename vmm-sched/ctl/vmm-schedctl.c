@@ -177,16 +177,18 @@ static void print_status(struct json_object *st)
 		       (long long)get_i64(c, "owner_vm"), (long long)get_i64(c, "sibling_wakeups"),
 		       json_object_get_boolean(get_obj(c, "draining")) ? " draining" : "");
 	}
-	printf("\n%4s %5s %10s %12s %10s %14s %12s %8s\n", "CPU", "CORE", "VCPU_RUNS", "VCPU_MS",
-	       "IDLE_DISP", "FORCED_IDLE_MS", "HOST_IDLE_MS", "HANDOFFS");
+	printf("\n%4s %5s %10s %12s %10s %14s %12s %12s %12s %8s\n", "CPU", "CORE", "VCPU_RUNS",
+	       "VCPU_MS", "IDLE_DISP", "FORCED_IDLE_MS", "HOST_IDLE_MS", "HOST_MS", "IDLE_MS",
+	       "HANDOFFS");
 	for (size_t i = 0; cpus && i < json_object_array_length(cpus); i++) {
 		struct json_object *c = json_object_array_get_idx(cpus, i);
 
-		printf("%4lld %5lld %10lld %12.1f %10lld %14.1f %12.1f %8lld\n",
+		printf("%4lld %5lld %10lld %12.1f %10lld %14.1f %12.1f %12.1f %12.1f %8lld\n",
 		       (long long)get_i64(c, "cpu"), (long long)get_i64(c, "core"),
 		       (long long)get_i64(c, "vcpu_runs"), get_i64(c, "vcpu_ns") / 1e6,
 		       (long long)get_i64(c, "empty_dispatch"), get_i64(c, "forced_idle_ns") / 1e6,
-		       get_i64(c, "host_idle_ns") / 1e6, (long long)get_i64(c, "owner_changes"));
+		       get_i64(c, "host_idle_ns") / 1e6, get_i64(c, "host_ns") / 1e6,
+		       get_i64(c, "idle_ns") / 1e6, (long long)get_i64(c, "owner_changes"));
 	}
 	printf("\n%-16s %4s %7s %12s %14s %8s %4s %11s\n", "VM", "ID", "WEIGHT", "CORE_MS",
 	       "FORCED_IDLE_MS", "GRANTS", "NODE", "LOCAL_CORES");

@@ -1,9 +1,11 @@
 /* The daemon's state as the JSON that `vmm-schedctl status` shows. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
+#include "bpf/vmm_sched_cpu_time.h"
 #include "daemon.h"
 #include "numa_home.h"
 #include "vmm_sched_ctl.h"
@@ -81,6 +83,19 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 	return o;
 }
 
+/* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns() */
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Per CPU: vcpu_ns + host_ns + idle_ns + forced_idle_ns + host_idle_ns is the
+ * CPU's time up to sampled_ns (the open stretch is counted up to then).
+ */
 static struct json_object *cpus_json(struct vs_daemon *d)
 {
 	struct json_object *arr = json_object_new_array();
@@ -90,8 +105,11 @@ static struct json_object *cpus_json(struct vs_daemon *d)
 	{
 		struct json_object *o = json_object_new_object();
 		struct vs_cpu_stats cs = {0};
+		uint64_t now;
 
 		bpf_sched_read_cpu_stats(d, cpu, &cs);
+		now = monotonic_ns();
+		vs_stretch_end(&cs, now);
 		add_int(o, "cpu", cpu);
 		add_int(o, "core", d->topo.core_of[cpu]);
 		add_int(o, "node", d->topo.node_of[cpu]);
@@ -102,6 +120,9 @@ static struct json_object *cpus_json(struct vs_daemon *d)
 		add_int(o, "running_tid", d->cpu_track[cpu].running_tid);
 		add_u64(o, "forced_idle_ns", cs.forced_idle_ns);
 		add_u64(o, "host_idle_ns", cs.host_idle_ns);
+		add_u64(o, "host_ns", cs.host_ns);
+		add_u64(o, "idle_ns", cs.idle_ns);
+		add_u64(o, "sampled_ns", now);
 		add_u64(o, "owner_changes", cs.owner_changes);
 		add_u64(o, "host_evictions", cs.host_evictions);
 		json_object_array_add(arr, o);
