@@ -9,7 +9,14 @@ CMOCKA_MESSAGE_OUTPUT ?= stdout
 
 $(UNIT_BINS): $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBVS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib $< -o $@ $(LDFLAGS) $(LIBVS) -lcmocka
+	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib $< $(filter %.o,$^) -o $@ $(LDFLAGS) $(LIBVS) -lcmocka
+
+# Code only tests use (tests/lib), e.g. the reference a rewrite is held to.
+$(BUILD)/tests/lib/%.o: tests/lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib -c $< -o $@
+
+$(BUILD)/tests/unit/test_share_vs_quadratic: $(BUILD)/tests/lib/share_quadratic.o
 
 all: $(UNIT_BINS)
 
@@ -23,4 +30,4 @@ unit-test: $(UNIT_BINS)
 	if [ -n "$$failed" ]; then echo "unit-test: FAILED:$$failed"; exit 1; fi; \
 	echo "unit-test: all passed"
 
--include $(UNIT_BINS:=.d)
+-include $(UNIT_BINS:=.d) $(patsubst tests/lib/%.c,$(BUILD)/tests/lib/%.d,$(wildcard tests/lib/*.c))

@@ -1,6 +1,7 @@
 #include "share.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #define MCORES_PER_CORE 1000ULL
 
@@ -9,114 +10,160 @@ static const char *cores_word(unsigned int n)
 	return n == 1 ? "core" : "cores";
 }
 
-static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
+/*
+ * A VM's limits in the fill: floor and want normally (share.h, step 2); 0 and
+ * the floor when the reservations are overcommitted (step 1).
+ */
+static void vm_bounds(const struct share_vm_in *v, uint64_t capacity, bool over, uint64_t *lo,
+		      uint64_t *hi)
 {
-	if (v < lo)
-		return lo;
-	if (v > hi)
-		return hi;
-	return v;
+	uint64_t limit = capacity, want, floor_mc;
+
+	if (v->cap_cores && v->cap_cores * MCORES_PER_CORE < limit)
+		limit = v->cap_cores * MCORES_PER_CORE;
+	want = v->demand_mcores < limit ? v->demand_mcores : limit;
+	floor_mc = v->reserve_cores * MCORES_PER_CORE;
+	if (floor_mc > want)
+		floor_mc = want;
+	*lo = over ? 0 : floor_mc;
+	*hi = over ? floor_mc : want;
+}
+
+/* Points by level mcores / weight, compared exactly. */
+static int by_level(const void *a, const void *b)
+{
+	const struct share_point *x = a, *y = b;
+	uint64_t l = (uint64_t)x->mcores * y->weight, r = (uint64_t)y->mcores * x->weight;
+
+	return l < r ? -1 : l > r;
+}
+
+/* Active VMs by rounding remainder, largest first, ties to the lower VM index. */
+static int by_remainder(const void *a, const void *b)
+{
+	const struct share_point *x = a, *y = b;
+
+	if (x->mcores != y->mcores)
+		return x->mcores > y->mcores ? -1 : 1;
+	return x->vm < y->vm ? -1 : x->vm > y->vm;
 }
 
 /*
- * With the level L = p / q: is sum_i clamp(w_i * L, lo_i, hi_i) <= cap?
- * Everything is multiplied by q to stay in integers.
+ * The highest level *bp / *bq, among 0 and the @m points, at which
+ * sum_i clamp(w_i * L, lo_i, hi_i) <= @cap. Between two consecutive levels the
+ * sum is fixed + slope * L: fixed counts the floors of VMs not started yet and
+ * the limits of those stopped, slope the weights of those in between. A sweep
+ * over the sorted levels keeps both up to date, so each level costs O(1)
+ * (per point) instead of a pass over every VM. @fixed and @slope are their
+ * values at level 0, after the points at level 0 (left out of @pt).
+ * Unsigned arithmetic wraps within a group of equal levels but is exact again
+ * after it.
  */
-static bool fill_fits(const uint64_t *lo, const uint64_t *hi, const unsigned int *w, int n,
-		      uint64_t cap, uint64_t p, uint64_t q)
+static void highest_fitting_level(struct share_point *pt, int m, uint64_t fixed, uint64_t slope,
+				  uint64_t cap, uint64_t *bp, uint64_t *bq)
 {
-	uint64_t sum = 0;
-	int i;
+	int k = 0, j;
 
-	for (i = 0; i < n; i++)
-		sum += clamp_u64(w[i] * p, lo[i] * q, hi[i] * q);
-	return sum <= cap * q;
+	qsort(pt, (size_t)m, sizeof(*pt), by_level);
+	*bp = 0;
+	*bq = 1;
+	while (k < m) {
+		uint64_t p = pt[k].mcores, q = pt[k].weight;
+
+		for (j = k; j < m && (uint64_t)pt[j].mcores * q == p * pt[j].weight; j++) {
+			if (pt[j].limit) {
+				fixed += pt[j].mcores;
+				slope -= pt[j].weight;
+			} else {
+				fixed -= pt[j].mcores;
+				slope += pt[j].weight;
+			}
+		}
+		/* The sum only grows with the level: the first that does not fit ends it. */
+		if (fixed * q + slope * p > cap * q)
+			break;
+		*bp = p;
+		*bq = q;
+		k = j;
+	}
 }
 
 /*
  * Weighted water-filling: s_i = clamp(w_i * L, lo_i, hi_i) for the level L at
- * which the s_i add up to @cap, rounded to integers that add up exactly.
- * Needs sum(lo) <= cap; if sum(hi) <= cap every VM simply gets hi_i.
+ * which the s_i add up to @cap, rounded to integers that add up exactly, into
+ * out[].share_mcores. Needs sum(lo) <= cap; if sum(hi) <= cap every VM simply
+ * gets hi_i.
  *
  * sum_i clamp(w_i * L, lo_i, hi_i) is continuous, piecewise linear and
- * non-decreasing in L, with kinks at the breakpoints lo_i / w_i and hi_i / w_i.
- * The largest breakpoint at which it is still <= cap fixes which VMs sit at
+ * non-decreasing in L, with kinks at the levels lo_i / w_i and hi_i / w_i.
+ * The highest of them at which it is still <= cap fixes which VMs sit at
  * their floor, which at their limit and which in between ("active"); between
- * that breakpoint and the next the sum is linear, so L = (cap - fixed) / sum of
+ * that level and the next the sum is linear, so L = (cap - fixed) / sum of
  * active weights, exactly, as a fraction.
  */
-static void fill(const uint64_t *lo, const uint64_t *hi, const unsigned int *w, int n, uint64_t cap,
-		 uint64_t *s)
+static void fill(const struct share_vm_in *in, int n, uint64_t cap, bool over,
+		 struct share_point *pt, struct share_vm_out *out)
 {
-	uint64_t bp = 0, bq = 1; /* the level breakpoint bp / bq, starting at 0 */
-	uint64_t sum_hi = 0, fixed = 0, num, den = 0, given = 0, leftover;
-	uint64_t rem[VS_MAX_VMS];
-	bool active[VS_MAX_VMS], bumped[VS_MAX_VMS];
-	int i, k;
-
-	for (i = 0; i < n; i++)
-		sum_hi += hi[i];
-	if (sum_hi <= cap) {
-		for (i = 0; i < n; i++)
-			s[i] = hi[i];
-		return;
-	}
-
-	/* The largest breakpoint p / q (q = w_k) with the sum still <= cap. */
-	for (k = 0; k < 2 * n; k++) {
-		uint64_t p = k < n ? lo[k] : hi[k - n];
-		uint64_t q = w[k < n ? k : k - n];
-
-		if (p * bq > bp * q && fill_fits(lo, hi, w, n, cap, p, q)) {
-			bp = p;
-			bq = q;
-		}
-	}
+	uint64_t lo, hi, sum_lo = 0, sum_hi = 0, slope = 0, bp, bq;
+	uint64_t fixed = 0, num, den = 0, given = 0, leftover;
+	int i, m = 0, na = 0;
 
 	for (i = 0; i < n; i++) {
-		active[i] = false;
-		bumped[i] = false;
-		if (hi[i] * bq <= w[i] * bp) {
-			s[i] = hi[i];
-		} else if (lo[i] * bq > w[i] * bp) {
-			s[i] = lo[i];
+		uint32_t w = in[i].weight;
+
+		vm_bounds(&in[i], cap, over, &lo, &hi);
+		out[i].share_mcores = (unsigned int)hi;
+		sum_lo += lo;
+		sum_hi += hi;
+		if (lo)
+			pt[m++] = (struct share_point){(uint32_t)lo, w, (uint32_t)i, false};
+		else if (hi)
+			slope += w; /* grows from level 0 on */
+		if (hi)
+			pt[m++] = (struct share_point){(uint32_t)hi, w, (uint32_t)i, true};
+	}
+	if (sum_hi <= cap)
+		return;
+	highest_fitting_level(pt, m, sum_lo, slope, cap, &bp, &bq);
+
+	for (i = 0; i < n; i++) {
+		uint64_t w = in[i].weight;
+
+		vm_bounds(&in[i], cap, over, &lo, &hi);
+		if (hi * bq <= w * bp) {
+			out[i].share_mcores = (unsigned int)hi;
+		} else if (lo * bq > w * bp) {
+			out[i].share_mcores = (unsigned int)lo;
 		} else {
-			active[i] = true;
-			den += w[i];
+			pt[na++] = (struct share_point){.weight = (uint32_t)w, .vm = (uint32_t)i};
+			den += w;
 			continue;
 		}
-		fixed += s[i];
+		fixed += out[i].share_mcores;
 	}
-	/* fixed <= cap since the sum at the breakpoint fits; den > 0 since the sum grows past it.
-	 */
+	/* fixed <= cap since the sum at the level fits; den > 0 since the sum grows past it. */
 	num = cap - fixed;
 	if (!den)
 		return;
 
-	for (i = 0; i < n; i++) {
-		if (!active[i])
-			continue;
-		s[i] = w[i] * num / den;
-		rem[i] = w[i] * num % den;
-		given += s[i];
+	for (i = 0; i < na; i++) {
+		uint64_t part = pt[i].weight * num;
+
+		out[pt[i].vm].share_mcores = (unsigned int)(part / den);
+		pt[i].mcores = (uint32_t)(part % den);
+		given += part / den;
 	}
 	/*
 	 * The fractions add up to leftover < number of active VMs, so the
 	 * leftover goes to VMs with a non-zero remainder: rounding them up
 	 * keeps them within [lo, hi], which are integers.
 	 */
-	for (leftover = num - given; leftover; leftover--) {
-		int best = -1;
-
-		for (i = 0; i < n; i++) {
-			if (active[i] && !bumped[i] && (best < 0 || rem[i] > rem[best]))
-				best = i;
-		}
-		if (best < 0)
-			break;
-		bumped[best] = true;
-		s[best]++;
-	}
+	leftover = num - given;
+	if (!leftover)
+		return;
+	qsort(pt, (size_t)na, sizeof(*pt), by_remainder);
+	for (i = 0; i < na && (uint64_t)i < leftover; i++)
+		out[pt[i].vm].share_mcores++;
 }
 
 int share_check_vm(const struct share_vm_in *vm, char *err, size_t errlen)
@@ -135,22 +182,34 @@ int share_check_vm(const struct share_vm_in *vm, char *err, size_t errlen)
 	return 0;
 }
 
-static int validate(const struct share_vm_in *in, int nr_vms, unsigned int nr_cores, char *err,
-		    size_t errlen)
+static int check_counts(int nr_vms, unsigned int nr_cores, int max_vms, unsigned int max_cores,
+			char *err, size_t errlen)
+{
+	if (nr_vms < 0 || nr_vms > max_vms) {
+		snprintf(err, errlen, "%d VMs: the count must be 0..%d", nr_vms, max_vms);
+		return -1;
+	}
+	if (nr_cores == 0 || nr_cores > max_cores) {
+		snprintf(err, errlen, "the enclave has %u cores: it must have 1..%u", nr_cores,
+			 max_cores);
+		return -1;
+	}
+	return 0;
+}
+
+static int validate(const struct share_vm_in *in, int nr_vms, unsigned int nr_cores,
+		    const struct share_point *points, char *err, size_t errlen)
 {
 	int i;
 
-	if (nr_vms < 0 || nr_vms > VS_MAX_VMS) {
-		snprintf(err, errlen, "%d VMs: the count must be 0..%d", nr_vms, VS_MAX_VMS);
+	if (check_counts(nr_vms, nr_cores, SHARE_MAX_VMS, SHARE_MAX_CORES, err, errlen))
 		return -1;
-	}
-	if (nr_cores == 0 || nr_cores > VS_MAX_CPUS) {
-		snprintf(err, errlen, "the enclave has %u cores: it must have 1..%d", nr_cores,
-			 VS_MAX_CPUS);
-		return -1;
-	}
 	if (nr_vms > 0 && !in) {
 		snprintf(err, errlen, "no input for %d VMs", nr_vms);
+		return -1;
+	}
+	if (nr_vms > 0 && !points) {
+		snprintf(err, errlen, "no working memory for %d VMs", nr_vms);
 		return -1;
 	}
 	for (i = 0; i < nr_vms; i++) {
@@ -164,53 +223,50 @@ static int validate(const struct share_vm_in *in, int nr_vms, unsigned int nr_co
 	return 0;
 }
 
-int share_compute(const struct share_vm_in *in, struct share_vm_out *out, int nr_vms,
-		  unsigned int nr_cores, struct share_result *res, char *err, size_t errlen)
+int share_compute_n(const struct share_vm_in *in, struct share_vm_out *out, int nr_vms,
+		    unsigned int nr_cores, struct share_point *points, struct share_result *res,
+		    char *err, size_t errlen)
 {
-	uint64_t want[VS_MAX_VMS], floor_mc[VS_MAX_VMS], zero[VS_MAX_VMS], s[VS_MAX_VMS];
-	unsigned int w[VS_MAX_VMS];
 	uint64_t capacity = nr_cores * MCORES_PER_CORE;
 	uint64_t sum_floor = 0, sum_want = 0, sum_w = 0, given = 0;
 	bool over;
 	int i;
 
-	if (validate(in, nr_vms, nr_cores, err, errlen))
+	if (validate(in, nr_vms, nr_cores, points, err, errlen))
 		return -1;
 
 	for (i = 0; i < nr_vms; i++) {
-		uint64_t limit = capacity;
+		uint64_t floor_mc, want;
 
-		if (in[i].cap_cores && in[i].cap_cores * MCORES_PER_CORE < limit)
-			limit = in[i].cap_cores * MCORES_PER_CORE;
-		want[i] = in[i].demand_mcores < limit ? in[i].demand_mcores : limit;
-		floor_mc[i] = in[i].reserve_cores * MCORES_PER_CORE;
-		if (floor_mc[i] > want[i])
-			floor_mc[i] = want[i];
-		zero[i] = 0;
-		w[i] = in[i].weight;
-		sum_floor += floor_mc[i];
-		sum_want += want[i];
-		sum_w += w[i];
+		vm_bounds(&in[i], capacity, false, &floor_mc, &want);
+		sum_floor += floor_mc;
+		sum_want += want;
+		sum_w += in[i].weight;
 	}
-
 	over = sum_floor > capacity;
-	if (over)
-		fill(zero, floor_mc, w, nr_vms, capacity, s);
-	else
-		fill(floor_mc, want, w, nr_vms, capacity, s);
+	fill(in, nr_vms, capacity, over, points, out);
 
 	for (i = 0; i < nr_vms; i++) {
-		out[i].share_mcores = (unsigned int)s[i];
 		out[i].effective_weight =
-		    share_effective_weight(out[i].share_mcores, w[i], nr_cores, sum_w);
-		given += s[i];
+		    share_effective_weight(out[i].share_mcores, in[i].weight, nr_cores, sum_w);
+		given += out[i].share_mcores;
 	}
 	if (res) {
 		res->reservations_overcommitted = over;
 		res->total_mcores_given = (unsigned int)given;
-		res->total_want_mcores = (unsigned int)sum_want;
+		res->total_want_mcores = sum_want;
 	}
 	return 0;
+}
+
+int share_compute(const struct share_vm_in *in, struct share_vm_out *out, int nr_vms,
+		  unsigned int nr_cores, struct share_result *res, char *err, size_t errlen)
+{
+	struct share_point points[2 * VS_MAX_VMS];
+
+	if (check_counts(nr_vms, nr_cores, VS_MAX_VMS, VS_MAX_CPUS, err, errlen))
+		return -1;
+	return share_compute_n(in, out, nr_vms, nr_cores, points, res, err, errlen);
 }
 
 unsigned int share_effective_weight(unsigned int share_mcores, unsigned int weight,
