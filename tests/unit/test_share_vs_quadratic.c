@@ -192,6 +192,32 @@ static void test_ties_same_shares(void **state)
 	}
 }
 
+/*
+ * Levels that differ by the least they can (9998/9999 and 9999/10000 differ by
+ * about 1e-8): the sweep must keep them apart, or a VM would be given more than
+ * its demand. Both VM orders, and with the busy VM first and last.
+ */
+static void test_nearly_equal_levels_same_shares(void **state)
+{
+	const struct share_vm_in a = {.weight = 10000, .demand_mcores = 9999};
+	const struct share_vm_in b = {.weight = 9999, .demand_mcores = 9998};
+	const struct share_vm_in busy = {.weight = 100, .demand_mcores = UINT32_MAX};
+	int order;
+
+	for (order = 0; order < 6; order++) {
+		const struct share_vm_in *perm[6][3] = {{&a, &b, &busy}, {&b, &a, &busy},
+							{&busy, &a, &b}, {&busy, &b, &a},
+							{&a, &busy, &b}, {&b, &busy, &a}};
+		int i;
+
+		for (i = 0; i < 3; i++)
+			in[i] = *perm[order][i];
+		check_same(order, 3, 21);
+		for (i = 0; i < 3; i++)
+			assert_true(out[i].share_mcores <= in[i].demand_mcores);
+	}
+}
+
 /* At the bounds share_compute_n() promises exact arithmetic for. */
 static void test_bounds_same_shares(void **state)
 {
@@ -225,6 +251,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_random_inputs_same_shares),
 	    cmocka_unit_test(test_ties_same_shares),
+	    cmocka_unit_test(test_nearly_equal_levels_same_shares),
 	    cmocka_unit_test(test_bounds_same_shares),
 	    cmocka_unit_test(test_compute_n_checks_its_input),
 	};

@@ -1,7 +1,6 @@
 #include "share.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 
 #define MCORES_PER_CORE 1000ULL
 
@@ -29,23 +28,56 @@ static void vm_bounds(const struct share_vm_in *v, uint64_t capacity, bool over,
 	*hi = over ? floor_mc : want;
 }
 
-/* Points by level mcores / weight, compared exactly. */
-static int by_level(const void *a, const void *b)
+/*
+ * A point's level mcores / weight as a key that orders levels exactly and is
+ * equal only for equal levels: mcores < 2^24 and weight < 2^14, so two
+ * different levels differ by at least 2^-28, i.e. by more than 1 once scaled
+ * by 2^40.
+ */
+static uint64_t level_key(uint64_t mcores, uint64_t weight)
 {
-	const struct share_point *x = a, *y = b;
-	uint64_t l = (uint64_t)x->mcores * y->weight, r = (uint64_t)y->mcores * x->weight;
-
-	return l < r ? -1 : l > r;
+	return (mcores << 40) / weight;
 }
 
-/* Active VMs by rounding remainder, largest first, ties to the lower VM index. */
-static int by_remainder(const void *a, const void *b)
+/*
+ * A min-heap of points by key, in place: the sweep and the rounding only take
+ * points off the bottom, often few of them, so heaping (O(n)) then popping
+ * (O(log n) each) beats a full sort, needs no memory and is deterministic.
+ */
+static void sift_down(struct share_point *h, int n, int i)
 {
-	const struct share_point *x = a, *y = b;
+	struct share_point x = h[i];
 
-	if (x->mcores != y->mcores)
-		return x->mcores > y->mcores ? -1 : 1;
-	return x->vm < y->vm ? -1 : x->vm > y->vm;
+	for (;;) {
+		int c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && h[c + 1].key < h[c].key)
+			c++;
+		if (h[c].key >= x.key)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = x;
+}
+
+static void heapify(struct share_point *h, int n)
+{
+	int i;
+
+	for (i = n / 2 - 1; i >= 0; i--)
+		sift_down(h, n, i);
+}
+
+static struct share_point heap_pop(struct share_point *h, int *n)
+{
+	struct share_point top = h[0];
+
+	h[0] = h[--*n];
+	sift_down(h, *n, 0);
+	return top;
 }
 
 /*
@@ -53,30 +85,29 @@ static int by_remainder(const void *a, const void *b)
  * sum_i clamp(w_i * L, lo_i, hi_i) <= @cap. Between two consecutive levels the
  * sum is fixed + slope * L: fixed counts the floors of VMs not started yet and
  * the limits of those stopped, slope the weights of those in between. A sweep
- * over the sorted levels keeps both up to date, so each level costs O(1)
- * (per point) instead of a pass over every VM. @fixed and @slope are their
- * values at level 0, after the points at level 0 (left out of @pt).
- * Unsigned arithmetic wraps within a group of equal levels but is exact again
- * after it.
+ * up the levels keeps both up to date, so each level costs O(log n) instead
+ * of a pass over every VM. @fixed and @slope are their values at level 0,
+ * after the points at level 0 (left out of @pt). Unsigned arithmetic wraps
+ * within a group of equal levels but is exact again after it.
  */
 static void highest_fitting_level(struct share_point *pt, int m, uint64_t fixed, uint64_t slope,
 				  uint64_t cap, uint64_t *bp, uint64_t *bq)
 {
-	int k = 0, j;
-
-	qsort(pt, (size_t)m, sizeof(*pt), by_level);
 	*bp = 0;
 	*bq = 1;
-	while (k < m) {
-		uint64_t p = pt[k].mcores, q = pt[k].weight;
+	heapify(pt, m);
+	while (m > 0) {
+		uint64_t key = pt[0].key, p = pt[0].mcores, q = pt[0].weight;
 
-		for (j = k; j < m && (uint64_t)pt[j].mcores * q == p * pt[j].weight; j++) {
-			if (pt[j].limit) {
-				fixed += pt[j].mcores;
-				slope -= pt[j].weight;
+		while (m > 0 && pt[0].key == key) {
+			struct share_point x = heap_pop(pt, &m);
+
+			if (x.limit) {
+				fixed += x.mcores;
+				slope -= x.weight;
 			} else {
-				fixed -= pt[j].mcores;
-				slope += pt[j].weight;
+				fixed -= x.mcores;
+				slope += x.weight;
 			}
 		}
 		/* The sum only grows with the level: the first that does not fit ends it. */
@@ -84,14 +115,13 @@ static void highest_fitting_level(struct share_point *pt, int m, uint64_t fixed,
 			break;
 		*bp = p;
 		*bq = q;
-		k = j;
 	}
 }
 
 /*
  * Weighted water-filling: s_i = clamp(w_i * L, lo_i, hi_i) for the level L at
  * which the s_i add up to @cap, rounded to integers that add up exactly, into
- * out[].share_mcores. Needs sum(lo) <= cap; if sum(hi) <= cap every VM simply
+ * out[].share_mcores. Needs @sum_lo <= cap; if @sum_hi <= cap every VM simply
  * gets hi_i.
  *
  * sum_i clamp(w_i * L, lo_i, hi_i) is continuous, piecewise linear and
@@ -101,29 +131,32 @@ static void highest_fitting_level(struct share_point *pt, int m, uint64_t fixed,
  * that level and the next the sum is linear, so L = (cap - fixed) / sum of
  * active weights, exactly, as a fraction.
  */
-static void fill(const struct share_vm_in *in, int n, uint64_t cap, bool over,
-		 struct share_point *pt, struct share_vm_out *out)
+static void fill(const struct share_vm_in *in, int n, uint64_t cap, bool over, uint64_t sum_lo,
+		 uint64_t sum_hi, struct share_point *pt, struct share_vm_out *out)
 {
-	uint64_t lo, hi, sum_lo = 0, sum_hi = 0, slope = 0, bp, bq;
-	uint64_t fixed = 0, num, den = 0, given = 0, leftover;
+	uint64_t lo, hi, slope = 0, bp, bq, fixed = 0, num, den = 0, given = 0, leftover;
 	int i, m = 0, na = 0;
 
+	if (sum_hi <= cap) {
+		for (i = 0; i < n; i++) {
+			vm_bounds(&in[i], cap, over, &lo, &hi);
+			out[i].share_mcores = (unsigned int)hi;
+		}
+		return;
+	}
 	for (i = 0; i < n; i++) {
-		uint32_t w = in[i].weight;
+		uint64_t w = in[i].weight;
 
 		vm_bounds(&in[i], cap, over, &lo, &hi);
-		out[i].share_mcores = (unsigned int)hi;
-		sum_lo += lo;
-		sum_hi += hi;
 		if (lo)
-			pt[m++] = (struct share_point){(uint32_t)lo, w, (uint32_t)i, false};
+			pt[m++] = (struct share_point){level_key(lo, w), (uint32_t)lo, (uint16_t)w,
+						       false};
 		else if (hi)
 			slope += w; /* grows from level 0 on */
 		if (hi)
-			pt[m++] = (struct share_point){(uint32_t)hi, w, (uint32_t)i, true};
+			pt[m++] =
+			    (struct share_point){level_key(hi, w), (uint32_t)hi, (uint16_t)w, true};
 	}
-	if (sum_hi <= cap)
-		return;
 	highest_fitting_level(pt, m, sum_lo, slope, cap, &bp, &bq);
 
 	for (i = 0; i < n; i++) {
@@ -135,7 +168,7 @@ static void fill(const struct share_vm_in *in, int n, uint64_t cap, bool over,
 		} else if (lo * bq > w * bp) {
 			out[i].share_mcores = (unsigned int)lo;
 		} else {
-			pt[na++] = (struct share_point){.weight = (uint32_t)w, .vm = (uint32_t)i};
+			pt[na++].mcores = (uint32_t)i; /* the VM, until it has a remainder */
 			den += w;
 			continue;
 		}
@@ -147,11 +180,14 @@ static void fill(const struct share_vm_in *in, int n, uint64_t cap, bool over,
 		return;
 
 	for (i = 0; i < na; i++) {
-		uint64_t part = pt[i].weight * num;
+		uint32_t vm = pt[i].mcores;
+		uint64_t part = in[vm].weight * num;
+		uint32_t rem = (uint32_t)(part % den);
 
-		out[pt[i].vm].share_mcores = (unsigned int)(part / den);
-		pt[i].mcores = (uint32_t)(part % den);
+		out[vm].share_mcores = (unsigned int)(part / den);
 		given += part / den;
+		/* Largest remainder first, ties to the lower VM index. */
+		pt[i].key = (uint64_t)(UINT32_MAX - rem) << 32 | vm;
 	}
 	/*
 	 * The fractions add up to leftover < number of active VMs, so the
@@ -161,9 +197,9 @@ static void fill(const struct share_vm_in *in, int n, uint64_t cap, bool over,
 	leftover = num - given;
 	if (!leftover)
 		return;
-	qsort(pt, (size_t)na, sizeof(*pt), by_remainder);
-	for (i = 0; i < na && (uint64_t)i < leftover; i++)
-		out[pt[i].vm].share_mcores++;
+	heapify(pt, na);
+	while (na > 0 && leftover--)
+		out[(uint32_t)heap_pop(pt, &na).key].share_mcores++;
 }
 
 int share_check_vm(const struct share_vm_in *vm, char *err, size_t errlen)
@@ -244,7 +280,10 @@ int share_compute_n(const struct share_vm_in *in, struct share_vm_out *out, int 
 		sum_w += in[i].weight;
 	}
 	over = sum_floor > capacity;
-	fill(in, nr_vms, capacity, over, points, out);
+	if (over)
+		fill(in, nr_vms, capacity, true, 0, sum_floor, points, out);
+	else
+		fill(in, nr_vms, capacity, false, sum_floor, sum_want, points, out);
 
 	for (i = 0; i < nr_vms; i++) {
 		out[i].effective_weight =

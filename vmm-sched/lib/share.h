@@ -32,7 +32,8 @@
  * within 1 milli-core. The fractions are rounded down and the leftover
  * milli-cores go to the largest remainders, ties to the lower VM index.
  *
- * Cost: O(n log n) in the number of VMs (two sorts), no allocation.
+ * Cost: O(n log n) in the number of VMs (heaps of levels and remainders),
+ * no allocation.
  */
 #ifndef VS_SHARE_H
 #define VS_SHARE_H
@@ -68,19 +69,19 @@ struct share_result {
 
 /*
  * Working memory of share_compute_n(), 2 per VM: a level at which one VM's
- * share stops being flat (its floor or limit over its weight), then a VM's
- * rounding remainder.
+ * share stops being flat (its floor or limit over its weight), then a VM in
+ * the rounding.
  */
 struct share_point {
-	uint32_t mcores; /* the floor or limit; when rounding, the remainder */
-	uint32_t weight;
-	uint32_t vm;
+	uint64_t key;	 /* the level, exactly ordered; when rounding, the order */
+	uint32_t mcores; /* the floor or limit; when rounding, the VM index */
+	uint16_t weight;
 	bool limit; /* the VM's limit (it stops growing), not its floor (it starts) */
 };
 
 /*
  * Bounds of share_compute_n(): every intermediate product stays exact in 64
- * bits (and a remainder in 32) up to these.
+ * bits, a remainder in 32 and a level key is exact (milli-cores < 2^24).
  */
 #define SHARE_MAX_VMS	65536
 #define SHARE_MAX_CORES 16384
