@@ -40,8 +40,8 @@ static uint64_t level_key(uint64_t mcores, uint64_t weight)
 }
 
 /*
- * A min-heap of points by key, in place: the sweep and the rounding only take
- * points off the bottom, often few of them, so heaping (O(n)) then popping
+ * A min-heap of points by key, in place: the sweep and the rounding take only
+ * the lowest points, often few of them, so heaping (O(n)) then popping
  * (O(log n) each) beats a full sort, needs no memory and is deterministic.
  */
 static void sift_down(struct share_point *h, int n, int i)
