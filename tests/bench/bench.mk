@@ -5,7 +5,7 @@ SHARE_PLAN_BENCH := $(BUILD)/tests/bench/share-plan-bench
 
 $(SHARE_PLAN_BENCH): tests/bench/share_plan_bench.c $(BUILD)/tests/lib/share_quadratic.o $(LIBVS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib $< $(filter %.o,$^) -o $@ $(LDFLAGS) $(LIBVS)
+	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib $< $(filter %.o,$^) -o $@ $(LDFLAGS) $(LIBVS) -lm
 
 all: $(SHARE_PLAN_BENCH)
 

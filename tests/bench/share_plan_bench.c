@@ -14,6 +14,7 @@
  * on a busy host ("fill": weighted water-filling; "fits": every VM gets its
  * demand). Four input sets per cell are used in turn.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,10 @@
 
 static const unsigned int cpu_counts[] = {8, 64, 512, 1024};
 static const int vm_counts[] = {10, 200, 2000, 4096};
-#define MAX_VMS 4096
+#define NR_VM_COUNTS (sizeof(vm_counts) / sizeof(vm_counts[0]))
+/* Growth is measured from the first cell with at least this many VMs that water-fills. */
+#define GROWTH_FROM_VMS 200
+#define MAX_VMS		4096
 
 struct input {
 	struct share_vm_in vms[MAX_VMS];
@@ -162,10 +166,11 @@ int main(void)
 	       "speed-up");
 	for (c = 0; c < sizeof(cpu_counts) / sizeof(cpu_counts[0]); c++) {
 		unsigned int cores = cpu_counts[c] / THREADS_PER_CORE;
+		uint64_t old_ns = 0, new_ns = 0, from_old = 0, from_new = 0;
+		int from_n = 0;
 
-		for (v = 0; v < sizeof(vm_counts) / sizeof(vm_counts[0]); v++) {
+		for (v = 0; v < NR_VM_COUNTS; v++) {
 			int n = vm_counts[v];
-			uint64_t old_ns, new_ns;
 			const char *kind;
 
 			make_inputs(n, cores);
@@ -176,8 +181,23 @@ int main(void)
 			printf("%6u %6d %5s %14llu %14llu %8.1fx\n", cpu_counts[c], n, kind,
 			       (unsigned long long)old_ns, (unsigned long long)new_ns,
 			       (double)old_ns / (double)(new_ns ? new_ns : 1));
+			if (!from_n && n >= GROWTH_FROM_VMS && strcmp(kind, "fill") == 0) {
+				from_n = n;
+				from_old = old_ns;
+				from_new = new_ns;
+			}
 			if (cpu_counts[c] == GOAL_CPUS && n == GOAL_VMS)
 				goal_ns = new_ns;
+		}
+		/* The exponent k of time ~ VMs^k: 2 is quadratic, n log n a little over 1. */
+		if (from_n && from_n < vm_counts[NR_VM_COUNTS - 1]) {
+			double grow = log((double)vm_counts[NR_VM_COUNTS - 1] / from_n);
+
+			printf("%6s %d -> %d VMs: time grows as VMs^%.1f (quadratic), VMs^%.1f "
+			       "(n log n)\n",
+			       "", from_n, vm_counts[NR_VM_COUNTS - 1],
+			       log((double)old_ns / (double)from_old) / grow,
+			       log((double)new_ns / (double)from_new) / grow);
 		}
 	}
 	printf("goal: %d CPUs x %d VMs under %llu ns per round: %llu ns, %s\n", GOAL_CPUS, GOAL_VMS,
