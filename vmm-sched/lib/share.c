@@ -40,9 +40,9 @@ static uint64_t level_key(uint64_t mcores, uint64_t weight)
 }
 
 /*
- * A min-heap of points by key, in place: the sweep and the rounding take only
- * the lowest points, often few of them, so heaping (O(n)) then popping
- * (O(log n) each) beats a full sort, needs no memory and is deterministic.
+ * A min-heap of points by key, in place: the sweep takes only the lowest
+ * points, often few of them, so heaping (O(n)) then popping (O(log n) each)
+ * beats a full sort, needs no memory and is deterministic.
  */
 static void sift_down(struct share_point *h, int n, int i)
 {
@@ -78,6 +78,76 @@ static struct share_point heap_pop(struct share_point *h, int *n)
 	h[0] = h[--*n];
 	sift_down(h, *n, 0);
 	return top;
+}
+
+static void swap_points(struct share_point *a, struct share_point *b)
+{
+	struct share_point t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Sorts h[0..n) by key, ascending, in place: O(n log n) always. */
+static void heap_sort(struct share_point *h, int n)
+{
+	int m = n, i;
+
+	heapify(h, m);
+	while (m > 1) {
+		struct share_point top = heap_pop(h, &m);
+
+		h[m] = top; /* descending from the end */
+	}
+	for (i = 0; i < n / 2; i++)
+		swap_points(&h[i], &h[n - 1 - i]);
+}
+
+/*
+ * Partitions h[lo..hi) (at least 2 points, keys all different) around the
+ * median of its first, middle and last key; returns where that pivot lands,
+ * with the smaller keys before it and the larger after.
+ */
+static int partition(struct share_point *h, int lo, int hi)
+{
+	int mid = lo + (hi - lo) / 2, last = hi - 1, store = lo, i;
+	uint64_t a = h[lo].key, b = h[mid].key, c = h[last].key;
+	int piv = (a < b) == (b < c) ? mid : (b < a) == (a < c) ? lo : last;
+
+	swap_points(&h[piv], &h[last]);
+	for (i = lo; i < last; i++) {
+		if (h[i].key < h[last].key)
+			swap_points(&h[i], &h[store++]);
+	}
+	swap_points(&h[store], &h[last]);
+	return store;
+}
+
+/*
+ * Moves the @k smallest keys of h[0..n) (all different) to h[0..k), in any
+ * order: quickselect, O(n) expected; past 2 log2(n) + 4 rounds it sorts what
+ * is left instead, so never worse than O(n log n).
+ */
+static void smallest_first(struct share_point *h, int n, int k)
+{
+	int lo = 0, hi = n, rounds = 4, m;
+
+	for (m = n; m > 1; m /= 2)
+		rounds += 2;
+	/* h[0..lo) < h[lo..hi) < h[hi..n) by key, and lo <= k <= hi. */
+	while (hi - lo > 1) {
+		int p;
+
+		if (rounds-- == 0) {
+			heap_sort(h + lo, hi - lo);
+			return;
+		}
+		p = partition(h, lo, hi);
+		if (k <= p)
+			hi = p;
+		else
+			lo = p + 1;
+	}
 }
 
 /*
@@ -197,9 +267,11 @@ static void fill(const struct share_vm_in *in, int n, uint64_t cap, bool over, u
 	leftover = num - given;
 	if (!leftover)
 		return;
-	heapify(pt, na);
-	while (na > 0 && leftover--)
-		out[(uint32_t)heap_pop(pt, &na).key].share_mcores++;
+	if (leftover > (uint64_t)na)
+		leftover = (uint64_t)na;
+	smallest_first(pt, na, (int)leftover);
+	for (i = 0; i < (int)leftover; i++)
+		out[(uint32_t)pt[i].key].share_mcores++;
 }
 
 int share_check_vm(const struct share_vm_in *vm, char *err, size_t errlen)

@@ -32,8 +32,8 @@
  * within 1 milli-core. The fractions are rounded down and the leftover
  * milli-cores go to the largest remainders, ties to the lower VM index.
  *
- * Cost: O(n log n) in the number of VMs (heaps of levels and remainders),
- * no allocation.
+ * Cost: O(n log n) in the number of VMs (a heap of levels, a quickselect of
+ * remainders), no allocation.
  */
 #ifndef VS_SHARE_H
 #define VS_SHARE_H
