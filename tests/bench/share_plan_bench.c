@@ -37,6 +37,8 @@ static const int vm_counts[] = {10, 200, 2000, 4096};
 #define NR_VM_COUNTS (sizeof(vm_counts) / sizeof(vm_counts[0]))
 /* Growth is measured from the first cell with at least this many VMs that water-fills. */
 #define GROWTH_FROM_VMS 200
+/* ... and over at least this factor: a shorter step is mostly noise. */
+#define GROWTH_MIN_SPAN 8
 #define MAX_VMS		4096
 
 struct input {
@@ -190,7 +192,7 @@ int main(void)
 				goal_ns = new_ns;
 		}
 		/* The exponent k of time ~ VMs^k: 2 is quadratic, n log n a little over 1. */
-		if (from_n && from_n < vm_counts[NR_VM_COUNTS - 1]) {
+		if (from_n && vm_counts[NR_VM_COUNTS - 1] >= GROWTH_MIN_SPAN * from_n) {
 			double grow = log((double)vm_counts[NR_VM_COUNTS - 1] / from_n);
 
 			printf("%6s %d -> %d VMs: time grows as VMs^%.1f (quadratic), VMs^%.1f "
