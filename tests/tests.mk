@@ -1,6 +1,7 @@
 include tests/unit/unit.mk
 include tests/checker/checker.mk
 include tests/tools/tools.mk
+include tests/bench/bench.mk
 
 .PHONY: vm-test test demo bench
 # A scheduler built to ignore the sibling, for the test that proves the pair
@@ -9,12 +10,13 @@ $(BUILD)/broken/vmm-schedd: $(BUILD)/vmm-schedd
 	$(MAKE) BUILD=$(BUILD)/broken BPF_EXTRA_CFLAGS=-DVS_TEST_BREAK_PAIRING SANITIZE= \
 		$(BUILD)/broken/vmm-schedd
 
-# Benchmarks (inside the test VM): vmm_sched against the fair class, both
-# measured in the same run, reported as ratios (tests/bench/).
+# Benchmarks: the share plan on the host (bench-plan, tests/bench/bench.mk),
+# then inside the test VM vmm_sched against the fair class, both measured in
+# the same run, reported as ratios (tests/bench/).
 $(BUILD)/release/vmm-schedd: $(BUILD)/vmm-schedd
 	$(MAKE) BUILD=$(BUILD)/release SANITIZE= $(BUILD)/release/vmm-schedd
 
-bench: all $(BUILD)/release/vmm-schedd
+bench: bench-plan all $(BUILD)/release/vmm-schedd
 	tests/vm/run --timeout 900 -- tests/bench/sched_overhead.sh
 
 # The VM suite only (needs root: virtiofsd shares the host root with the VM).

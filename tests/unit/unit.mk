@@ -9,13 +9,19 @@ CMOCKA_MESSAGE_OUTPUT ?= stdout
 
 $(UNIT_BINS): $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBVS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib -Ivmm-sched/daemon $< $(UNIT_OBJS) -o $@ \
+	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib -Ivmm-sched/daemon $< $(filter %.o,$^) -o $@ \
 		$(LDFLAGS) $(LIBVS) -lcmocka $(UNIT_LIBS)
 
 # The kfunc check's test also walks BTF with the daemon's walker and libbpf.
 $(BUILD)/tests/unit/test_kfunc_check: $(BUILD)/vmm-sched/daemon/kfunc_btf.o
-$(BUILD)/tests/unit/test_kfunc_check: UNIT_OBJS = $(BUILD)/vmm-sched/daemon/kfunc_btf.o
 $(BUILD)/tests/unit/test_kfunc_check: UNIT_LIBS = $(shell pkg-config --libs libbpf)
+
+# Code only tests use (tests/lib), e.g. the reference a rewrite is held to.
+$(BUILD)/tests/lib/%.o: tests/lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib -c $< -o $@
+
+$(BUILD)/tests/unit/test_share_vs_quadratic: $(BUILD)/tests/lib/share_quadratic.o
 
 all: $(UNIT_BINS)
 
@@ -29,4 +35,4 @@ unit-test: $(UNIT_BINS)
 	if [ -n "$$failed" ]; then echo "unit-test: FAILED:$$failed"; exit 1; fi; \
 	echo "unit-test: all passed"
 
--include $(UNIT_BINS:=.d)
+-include $(UNIT_BINS:=.d) $(patsubst tests/lib/%.c,$(BUILD)/tests/lib/%.d,$(wildcard tests/lib/*.c))

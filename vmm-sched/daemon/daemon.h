@@ -58,6 +58,9 @@ struct vs_share_state {
 	bool error_logged;		     /* the settings cannot be planned: said once */
 	bool overcommit_logged;		     /* reservations above the enclave: said once */
 	struct vs_vm_ctx vm_ctx[VS_MAX_VMS]; /* as last written to BPF */
+	/* Every vCPU's counters, read in one batch each plan; else one by one: */
+	struct vs_vcpu_stats vcpu_stats[VS_MAX_VCPUS];
+	bool unbatched; /* the batched read failed once: said, not tried again */
 };
 
 struct vs_daemon {
@@ -155,6 +158,12 @@ uint64_t bpf_sched_core_slice_ns(struct vs_daemon *d);
 /* share_tick.c: the share plan from the last interval's demand, into BPF. */
 void share_tick(struct vs_daemon *d);
 int bpf_sched_read_vcpu_stats(struct vs_daemon *d, int slot, struct vs_vcpu_stats *out);
+/*
+ * vcpu_stats[0..nr) in one bpf() call (BPF_MAP_LOOKUP_BATCH) instead of one
+ * per slot. Returns 0 or -errno (e.g. -EINVAL where the kernel cannot
+ * batch-read arrays); @out is then not to be trusted.
+ */
+int bpf_sched_read_vcpu_stats_batch(struct vs_daemon *d, struct vs_vcpu_stats *out, int nr);
 int bpf_sched_read_cpu_stats(struct vs_daemon *d, int cpu, struct vs_cpu_stats *out);
 int bpf_sched_read_vm_state(struct vs_daemon *d, int vm_id, struct vs_vm_state *out);
 int bpf_sched_read_core_state(struct vs_daemon *d, int core_id, struct vs_core_state *out);

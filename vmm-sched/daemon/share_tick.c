@@ -8,17 +8,50 @@
 
 #include "daemon.h"
 
+/* One past the highest enrolled vCPU slot. */
+static int vcpu_slots_in_use(const struct vs_registry *reg)
+{
+	int slot, n = 0;
+
+	registry_for_each_vcpu(slot, reg) n = slot + 1;
+	return n;
+}
+
+/*
+ * Every enrolled vCPU's counters into d->share.vcpu_stats in one bpf() call,
+ * not one per vCPU (about 1 us each). False if they must be read one by one.
+ */
+static bool read_vcpu_stats_batch(struct vs_daemon *d)
+{
+	int err;
+
+	if (d->share.unbatched)
+		return false;
+	err = bpf_sched_read_vcpu_stats_batch(d, d->share.vcpu_stats, vcpu_slots_in_use(&d->reg));
+	if (!err)
+		return true;
+	vs_warn("cannot read the vCPU counters in one batch (%s): reading them one by one, "
+		"one bpf() call per vCPU each plan",
+		strerror(-err));
+	d->share.unbatched = true;
+	return false;
+}
+
 /* Did the vCPU in @slot want a CPU since the last plan? */
-static bool vcpu_active(struct vs_daemon *d, int slot)
+static bool vcpu_active(struct vs_daemon *d, int slot, bool batched)
 {
 	enum vs_vcpu_state state = d->vcpu_track[slot].state;
-	struct vs_vcpu_stats st;
+	struct vs_vcpu_stats one;
+	const struct vs_vcpu_stats *st = &d->share.vcpu_stats[slot];
 	uint64_t activity;
 	bool changed;
 
-	if (bpf_sched_read_vcpu_stats(d, slot, &st))
-		return state == VS_VCPU_RUNNING || state == VS_VCPU_RUNNABLE;
-	activity = st.runs + st.wakeups;
+	if (!batched) {
+		if (bpf_sched_read_vcpu_stats(d, slot, &one))
+			return state == VS_VCPU_RUNNING || state == VS_VCPU_RUNNABLE;
+		st = &one;
+	}
+	activity = st->runs + st->wakeups;
 	changed = activity != d->share.activity[slot];
 	d->share.activity[slot] = activity;
 	return changed || state == VS_VCPU_RUNNING || state == VS_VCPU_RUNNABLE;
@@ -48,7 +81,7 @@ void share_tick(struct vs_daemon *d)
 	};
 	struct share_plan_vm in[VS_MAX_VMS];
 	struct share_plan plan;
-	bool caps = false;
+	bool caps = false, batched;
 	char err[256];
 	int vm_id, slot;
 
@@ -63,11 +96,12 @@ void share_tick(struct vs_daemon *d)
 						   .cap_cores = vm->cap_cores};
 		caps |= vm->cap_cores > 0;
 	}
+	batched = read_vcpu_stats_batch(d);
 	registry_for_each_vcpu(slot, &d->reg)
 	{
 		int vm = d->reg.vcpus[slot].vm_id;
 
-		if (vm >= 0 && vm < VS_MAX_VMS && vcpu_active(d, slot))
+		if (vm >= 0 && vm < VS_MAX_VMS && vcpu_active(d, slot, batched))
 			in[vm].active_vcpus++;
 	}
 	if (share_plan_compute(in, &pp, &plan, err, sizeof(err))) {

@@ -31,6 +31,9 @@
  * between their floor and their want, shares are proportional to weight to
  * within 1 milli-core. The fractions are rounded down and the leftover
  * milli-cores go to the largest remainders, ties to the lower VM index.
+ *
+ * Cost: O(n log n) in the number of VMs (a heap of levels, a quickselect of
+ * remainders), no allocation.
  */
 #ifndef VS_SHARE_H
 #define VS_SHARE_H
@@ -61,8 +64,27 @@ struct share_vm_out {
 struct share_result {
 	bool reservations_overcommitted; /* the floors did not fit; see step 1 above */
 	unsigned int total_mcores_given; /* sum of share_mcores */
-	unsigned int total_want_mcores;	 /* sum of want_i: demands capped by cap and enclave */
+	uint64_t total_want_mcores;	 /* sum of want_i: demands capped by cap and enclave */
 };
+
+/*
+ * Working memory of share_compute_n(), 2 per VM: a level at which one VM's
+ * share stops being flat (its floor or limit over its weight), then a VM in
+ * the rounding.
+ */
+struct share_point {
+	uint64_t key;	 /* the level, exactly ordered; when rounding, the order */
+	uint32_t mcores; /* the floor or limit; when rounding, the VM index */
+	uint16_t weight;
+	bool limit; /* the VM's limit (it stops growing), not its floor (it starts) */
+};
+
+/*
+ * Bounds of share_compute_n(): every intermediate product stays exact in 64
+ * bits, a remainder in 32 and a level key is exact (milli-cores < 2^24).
+ */
+#define SHARE_MAX_VMS	65536
+#define SHARE_MAX_CORES 16384
 
 /*
  * Compute every VM's share. @in and @out have @nr_vms entries (0..VS_MAX_VMS);
@@ -72,6 +94,15 @@ struct share_result {
  */
 int share_compute(const struct share_vm_in *in, struct share_vm_out *out, int nr_vms,
 		  unsigned int nr_cores, struct share_result *res, char *err, size_t errlen);
+
+/*
+ * share_compute() beyond the BPF ABI's limits (benchmarks, a simulator):
+ * @nr_vms 0..SHARE_MAX_VMS, @nr_cores 1..SHARE_MAX_CORES, in @points of
+ * 2 * @nr_vms entries that the caller provides.
+ */
+int share_compute_n(const struct share_vm_in *in, struct share_vm_out *out, int nr_vms,
+		    unsigned int nr_cores, struct share_point *points, struct share_result *res,
+		    char *err, size_t errlen);
 
 /* One VM's settings are sound (weight in range, cap not below reservation); else -1 with why. */
 int share_check_vm(const struct share_vm_in *vm, char *err, size_t errlen);
