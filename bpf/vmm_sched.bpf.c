@@ -866,6 +866,8 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 	 * until the kernel's watchdog took the scheduler down for every VM.
 	 */
 	if (!t || t->escaped) {
+		if (t)
+			release_claim(t->slot);
 		__sync_fetch_and_add(&stray_enqueues, 1);
 		vs_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, enq_flags);
 		return;
@@ -1203,7 +1205,8 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 	bool bad = false, wake_sibling = false;
 	s32 vm, claimed;
 
-	if (!t) {
+	/* An escaped vCPU runs off the enclave as a host task: no core, no VM time. */
+	if (!t || t->escaped) {
 		if ((cs = cpu_stats_of(cpu)))
 			cs->stray_runs++;
 		return;
@@ -1294,7 +1297,7 @@ void BPF_STRUCT_OPS(vs_stopping, struct task_struct *p, bool runnable)
 	struct vs_vm_state *vs;
 	u64 now = bpf_ktime_get_ns(), ran;
 
-	if (!t || !(st = stats_of(t)))
+	if (!t || t->escaped || !(st = stats_of(t)))
 		return;
 	ran = t->started_at && now > t->started_at ? now - t->started_at : 0;
 	st->run_ns += ran;
