@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 70
+# case-seconds: 90
 # Only KVM vCPU threads are enrolled, by evidence the kernel gives: the process
 # holds a KVM VM file (anon_inode:kvm-vm) and one KVM vCPU file
 # (anon_inode:kvm-vcpu:N) per enrolled thread; a thread name alone is not

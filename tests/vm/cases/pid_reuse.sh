@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 25
+# case-seconds: 15
 # A reused VMM pid: vmm-schedd acts on a pid only while its start time is the
 # one it recorded. An enrolled VMM is killed while the agent is stopped and a
 # nobody process takes its pid: the VM is forgotten and nothing of the new

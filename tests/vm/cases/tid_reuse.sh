@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 60
+# case-seconds: 20
 # A reused vCPU tid: a saved policy goes back only to the thread it was saved
 # from. SCHED_FIFO 10 vCPU threads are enrolled, the agent is killed, a thread
 # exits and a nobody process takes its tid: `vmm-schedd --unload-pinned` must
