@@ -156,6 +156,7 @@ struct {
 /* Per-task state, attached when a task enters SCHED_EXT. */
 struct vs_task {
 	bool is_vcpu;
+	bool escaped; /* its affinity allows no enclave CPU: runs as a host task */
 	u32 vm_id;
 	u32 vcpu_index;
 	u32 slot;
@@ -358,7 +359,8 @@ static s32 vm_queued(s32 vm)
  */
 static u64 msg_wakeup(u16 type)
 {
-	if (type == VS_MSG_VCPU_NEW || type == VS_MSG_VCPU_DEPARTED || type == VS_MSG_VCPU_DEAD)
+	if (type == VS_MSG_VCPU_NEW || type == VS_MSG_VCPU_DEPARTED || type == VS_MSG_VCPU_DEAD ||
+	    type == VS_MSG_VCPU_ESCAPED)
 		return BPF_RB_FORCE_WAKEUP;
 	if (bpf_ringbuf_query(&messages, BPF_RB_AVAIL_DATA) >
 	    bpf_ringbuf_query(&messages, BPF_RB_RING_SIZE) / 4)
@@ -819,6 +821,40 @@ static __always_inline bool place_on_idle_cpu(struct task_struct *p, struct vs_t
 	return true;
 }
 
+/* May a task with affinity @mask run on some enclave CPU? */
+static bool mask_has_enclave_cpu(const struct cpumask *mask)
+{
+	u32 cpu;
+
+	bpf_for(cpu, 0, nr_cpus)
+	{
+		struct vs_cpu_ctx *c = cpu_ctx_of(cpu);
+
+		if (c && (c->flags & VS_CPU_IN_ENCLAVE) && bpf_cpumask_test_cpu(cpu, mask))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A vCPU's affinity changed (taskset, vcpupin, cpuset). With no enclave CPU
+ * left it is run as a host task from its next enqueue (the kernel dequeues
+ * and re-enqueues it around the change) and the agent is told at once.
+ */
+void BPF_STRUCT_OPS(vs_set_cpumask, struct task_struct *p, const struct cpumask *cpumask)
+{
+	struct vs_task *t = vcpu_of(p);
+	struct vs_vcpu_stats *st;
+	bool escaped;
+
+	if (!t)
+		return;
+	escaped = !mask_has_enclave_cpu(cpumask);
+	if (escaped && !t->escaped && (st = stats_of(t)))
+		send_msg(t, st, VS_MSG_VCPU_ESCAPED);
+	t->escaped = escaped;
+}
+
 /* Where a vCPU runs is decided in enqueue and dispatch. */
 s32 BPF_STRUCT_OPS(vs_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
@@ -844,9 +880,13 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 	/*
 	 * A SCHED_EXT task that is no vCPU (e.g. a KVM worker a vCPU thread
 	 * forked, which inherits its policy) is host work: it runs where it woke,
-	 * like a fair task; the sibling treats it as a host task.
+	 * like a fair task; the sibling treats it as a host task. So does a vCPU
+	 * no enclave CPU may run (vs_set_cpumask): on its VM's DSQ it would wait
+	 * until the kernel's watchdog took the scheduler down for every VM.
 	 */
-	if (!t) {
+	if (!t || t->escaped) {
+		if (t)
+			release_claim(t->slot);
 		__sync_fetch_and_add(&stray_enqueues, 1);
 		vs_dsq_insert(p, SCX_DSQ_LOCAL, slice_ns, enq_flags);
 		return;
@@ -1185,7 +1225,8 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 	bool bad = false, wake_sibling = false;
 	s32 vm, claimed;
 
-	if (!t) {
+	/* An escaped vCPU runs off the enclave as a host task: no core, no VM time. */
+	if (!t || t->escaped) {
 		if ((cs = cpu_stats_of(cpu)))
 			cs->stray_runs++;
 		return;
@@ -1276,7 +1317,7 @@ void BPF_STRUCT_OPS(vs_stopping, struct task_struct *p, bool runnable)
 	struct vs_vm_state *vs;
 	u64 now = bpf_ktime_get_ns(), ran;
 
-	if (!t || !(st = stats_of(t)))
+	if (!t || t->escaped || !(st = stats_of(t)))
 		return;
 	ran = t->started_at && now > t->started_at ? now - t->started_at : 0;
 	st->run_ns += ran;
@@ -1328,6 +1369,7 @@ void BPF_STRUCT_OPS(vs_enable, struct task_struct *p)
 		return;
 	}
 	t->is_vcpu = true;
+	t->escaped = false;
 	release_claim(id->slot);
 	t->vm_id = id->vm_id;
 	t->vcpu_index = id->vcpu_index;
@@ -1339,6 +1381,11 @@ void BPF_STRUCT_OPS(vs_enable, struct task_struct *p)
 		return;
 	st->tid = tid;
 	send_msg(t, st, VS_MSG_VCPU_NEW);
+	/* Its affinity may have been changed between the agent's pinning and now. */
+	if (!mask_has_enclave_cpu(p->cpus_ptr)) {
+		t->escaped = true;
+		send_msg(t, st, VS_MSG_VCPU_ESCAPED);
+	}
 }
 
 void BPF_STRUCT_OPS(vs_disable, struct task_struct *p)
@@ -1351,6 +1398,15 @@ void BPF_STRUCT_OPS(vs_disable, struct task_struct *p)
 	release_claim(t->slot);
 	send_msg(t, st, (p->flags & PF_EXITING) ? VS_MSG_VCPU_DEAD : VS_MSG_VCPU_DEPARTED);
 	t->is_vcpu = false;
+	/*
+	 * An exited thread's entry goes with it, whether or not an agent runs:
+	 * its tid may be reused, and nobody must be taken for the old vCPU.
+	 */
+	if (p->flags & PF_EXITING) {
+		u32 tid = p->pid;
+
+		bpf_map_delete_elem(&vcpu_map, &tid);
+	}
 }
 
 /* Transactions: the agent's explicit placements (see vmm_sched_abi.h). */
@@ -1645,6 +1701,7 @@ SEC(".struct_ops")
 struct sched_ext_ops vmm_sched_ops = {
     .select_cpu = (void *)vs_select_cpu,
     .enqueue = (void *)vs_enqueue,
+    .set_cpumask = (void *)vs_set_cpumask,
     .dispatch = (void *)vs_dispatch,
     .tick = (void *)vs_tick,
     .runnable = (void *)vs_runnable,

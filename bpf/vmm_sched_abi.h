@@ -174,6 +174,12 @@ enum vs_msg_type {
 	VS_MSG_VCPU_DEPARTED, /* left SCHED_EXT but lives on */
 	VS_MSG_VCPU_DEAD,     /* the thread exited */
 	VS_MSG_VCPU_ON_CPU,   /* started running on `cpu` */
+	/*
+	 * Its CPU affinity no longer allows an enclave CPU (taskset, vcpupin, a
+	 * cpuset change): it now runs where it may, as a host task would, until
+	 * the agent takes it out of SCHED_EXT.
+	 */
+	VS_MSG_VCPU_ESCAPED,
 	VS_MSG_CPU_FIRST = 64,
 };
 
@@ -260,6 +266,7 @@ struct vs_agent_vcpu {
 	__s32 nice;
 	__s32 rt_priority;
 	__u32 pad;
+	__u64 start_time; /* field 22 of /proc/TID/stat: tells a reused tid apart */
 	__u64 affinity[VS_MAX_CPUS / 64];
 };
 

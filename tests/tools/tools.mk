@@ -2,6 +2,10 @@
 #   core-cookie          reads and creates PR_SCHED_CORE cookies
 #   fake-sched-core.so   LD_PRELOAD emulation of those cookies for kernels
 #                        without CONFIG_SCHED_CORE
+# Scripts, run from the source tree:
+#   fake-vmm             a process shaped like a VMM (thread names, optionally a
+#                        real KVM VM and vCPUs), for attacks on enrolment
+#   take-pid             runs a command with a given pid (a reused pid or tid)
 $(BUILD)/core-cookie: tests/tools/core-cookie.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS)

@@ -23,7 +23,8 @@ static struct vs_vm_rec sample_vm(void)
 
 static struct vs_vcpu_rec sample_vcpu(void)
 {
-	struct vs_vcpu_rec v = {.used = true, .tid = 4400, .vm_id = 3, .vcpu_index = 2};
+	struct vs_vcpu_rec v = {
+	    .used = true, .tid = 4400, .vm_id = 3, .vcpu_index = 2, .start_time = 123456789ULL};
 
 	v.saved.policy = 3; /* SCHED_BATCH */
 	v.saved.nice = -5;
@@ -63,6 +64,7 @@ static void test_vcpu_round_trip(void **state)
 	assert_int_equal(r.tid, 4400);
 	assert_int_equal(r.vm_id, 3);
 	assert_int_equal(r.vcpu_index, 2);
+	assert_int_equal(r.start_time, 123456789ULL);
 	agent_vcpu_record_saved(&r, &back);
 	assert_int_equal(back.policy, 3);
 	assert_int_equal(back.nice, -5);
@@ -137,6 +139,10 @@ static void test_vcpu_garbage(void **state)
 	r = good;
 	r.vm_id = VS_MAX_VMS;
 	expect_vcpu_bad(r, "VM id");
+	/* Without its start time a reused tid would be taken for the thread. */
+	r = good;
+	r.start_time = 0;
+	expect_vcpu_bad(r, "no start time");
 	r = good;
 	r.policy = 6; /* SCHED_DEADLINE: needs runtime/period we do not keep */
 	expect_vcpu_bad(r, "policy 6");

@@ -70,8 +70,9 @@ static void test_names(void **state)
 	assert_string_equal(msg_type_name(VS_MSG_VCPU_DEPARTED), "departed");
 	assert_string_equal(msg_type_name(VS_MSG_VCPU_DEAD), "dead");
 	assert_string_equal(msg_type_name(VS_MSG_VCPU_ON_CPU), "on-cpu");
+	assert_string_equal(msg_type_name(VS_MSG_VCPU_ESCAPED), "escaped");
 	assert_string_equal(msg_type_name(0), "invalid");
-	assert_string_equal(msg_type_name(VS_MSG_VCPU_ON_CPU + 1), "invalid");
+	assert_string_equal(msg_type_name(VS_MSG_VCPU_ESCAPED + 1), "invalid");
 	assert_string_equal(msg_type_name(VS_MSG_CPU_FIRST), "invalid");
 	assert_string_equal(msg_type_name(0xffff), "invalid");
 }
@@ -95,13 +96,13 @@ static void test_msg_valid(void **state)
 	m.length = 0;
 	assert_false(msg_valid(&m, sizeof(m)));
 
-	for (uint16_t type = VS_MSG_VCPU_NEW; type <= VS_MSG_VCPU_ON_CPU; type++) {
+	for (uint16_t type = VS_MSG_VCPU_NEW; type <= VS_MSG_VCPU_ESCAPED; type++) {
 		m = vmsg(type, 1);
 		assert_true(msg_valid(&m, sizeof(m)));
 	}
 	m = vmsg(0, 1);
 	assert_false(msg_valid(&m, sizeof(m)));
-	m = vmsg(VS_MSG_VCPU_ON_CPU + 1, 1);
+	m = vmsg(VS_MSG_VCPU_ESCAPED + 1, 1);
 	assert_false(msg_valid(&m, sizeof(m)));
 	m = vmsg(VS_MSG_CPU_FIRST, 1);
 	assert_false(msg_valid(&m, sizeof(m)));
@@ -194,6 +195,29 @@ static void test_vcpu_lifecycle_and_cpu(void **state)
 	assert_int_equal(t.stale, 0);
 	assert_int_equal(t.seqnum, 7);
 	assert_int_equal(t.last_event_ns, 7007);
+}
+
+/* An escape (affinity left the enclave) is news for the agent, not a state change. */
+static void test_vcpu_escaped_keeps_state(void **state)
+{
+	struct vs_vcpu_track t;
+	struct vs_cpu_track c;
+	struct vs_msg m;
+
+	vcpu_track_init(&t);
+	cpu_track_init(&c);
+	assert_int_equal(apply(&t, msg(VS_MSG_VCPU_ON_CPU, 1, 3, 1)), VS_APPLIED);
+	m = cmsg(VS_MSG_VCPU_ON_CPU, 101, 1);
+	assert_int_equal(cpu_track_apply(&c, &m), VS_APPLIED);
+	assert_int_equal(apply(&t, msg(VS_MSG_VCPU_ESCAPED, 2, 3, 2)), VS_APPLIED);
+	assert_int_equal(t.state, VS_VCPU_RUNNING);
+	assert_int_equal(t.seqnum, 2);
+	m = cmsg(VS_MSG_VCPU_ESCAPED, 101, 2);
+	assert_int_equal(cpu_track_apply(&c, &m), VS_APPLIED);
+	assert_int_equal(c.running_tid, 101);
+	/* Seen only as the latest message (a resync), it means runnable. */
+	vcpu_track_resync(&t, 9, VS_MSG_VCPU_ESCAPED, 3);
+	assert_int_equal(t.state, VS_VCPU_RUNNABLE);
 }
 
 static void test_vcpu_first_message_any_seqnum(void **state)
@@ -339,7 +363,7 @@ static void test_vcpu_invalid(void **state)
 	check_vcpu_invalid(m);
 
 	check_vcpu_invalid(vmsg(0, 6));
-	check_vcpu_invalid(vmsg(VS_MSG_VCPU_ON_CPU + 1, 6));
+	check_vcpu_invalid(vmsg(VS_MSG_VCPU_ESCAPED + 1, 6));
 	check_vcpu_invalid(vmsg(VS_MSG_CPU_FIRST, 6));
 	check_vcpu_invalid(msg(VS_MSG_VCPU_ON_CPU, 6, -1, 2));
 	check_vcpu_invalid(msg(VS_MSG_VCPU_ON_CPU, 6, VS_MAX_CPUS, 2));
@@ -492,6 +516,7 @@ int main(void)
 	    cmocka_unit_test(test_vcpu_init),
 	    cmocka_unit_test(test_vcpu_transitions),
 	    cmocka_unit_test(test_vcpu_lifecycle_and_cpu),
+	    cmocka_unit_test(test_vcpu_escaped_keeps_state),
 	    cmocka_unit_test(test_vcpu_first_message_any_seqnum),
 	    cmocka_unit_test(test_vcpu_stale_ignored),
 	    cmocka_unit_test(test_vcpu_resync_after_drops),

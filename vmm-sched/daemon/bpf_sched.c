@@ -196,6 +196,8 @@ static int handle_message(void *ctx, void *data, size_t len)
 		   : -1;
 	if (slot >= 0 && vcpu_track_apply(&d->vcpu_track[slot], m) == VS_STALE)
 		d->msgs.stale++;
+	if (slot >= 0 && m->type == VS_MSG_VCPU_ESCAPED)
+		d->escapes_pending = true;
 	if (cpu_track_apply(&d->cpu_track[m->cpu], m) == VS_STALE)
 		d->msgs.stale++;
 	return 0;

@@ -7,6 +7,7 @@
 
 #include "core_cookie.h"
 #include "enclave.h"
+#include "ratelimit.h"
 #include "registry.h"
 #include "share_plan.h"
 #include "topology.h"
@@ -28,6 +29,7 @@ struct vs_options {
 	int pair_window_ms;		/* -1: one core slice (SHARE_PAIR_WINDOW_AUTO) */
 	bool relaxed;			/* --pairing relaxed */
 	enum vs_core_cookie_mode core_cookie;
+	unsigned int max_vcpus_per_vm; /* vCPU threads one VM may have enrolled */
 	int nr_pids;
 	int pids[VS_MAX_VMS];
 	const char *names[VS_MAX_VMS];
@@ -81,6 +83,8 @@ struct vs_daemon {
 	bool pins_owned; /* remove the pinned state when the agent stops */
 	bool adopted;	 /* the scheduler was loaded by a previous agent */
 	int ctl_fd;
+	bool escapes_pending;			/* a vCPU's affinity left the enclave */
+	struct vs_ratelimit vm_log[VS_MAX_VMS]; /* repeated lines about each VM */
 	bool stop;
 	int exit_status;
 };
@@ -89,6 +93,11 @@ struct vs_daemon {
 void vs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vs_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vs_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same, at most a few lines a minute per @rl; then says how many were held back. */
+void vs_log_limited(struct vs_ratelimit *rl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void vs_err_limited(struct vs_ratelimit *rl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /*
  * host_checks.c: can this kernel run us at all? *ours_running says vmm_sched
@@ -190,6 +199,18 @@ int thread_enter_enclave(int tid, const struct vs_enclave *enc, char *err, size_
 int thread_restore_sched(int tid, const struct vs_saved_sched *saved, char *err, size_t errlen);
 /* Reads /proc/PID/comm into buf; -1 if no such process. */
 int process_comm(int pid, char *buf, size_t len);
+int thread_affinity(int tid, struct vs_cpuset *out);
+/*
+ * Field 22 of /proc/PID/stat and /proc/PID/task/TID/stat (start time in
+ * ticks), 0 if there is no such process or thread. A pid or tid is acted on
+ * only while its start time is the one recorded: ids are reused.
+ */
+uint64_t process_start_time(int pid);
+uint64_t thread_start_time(int pid, int tid);
+
+/* kvm_fds.c: the KVM VM and vCPU files process @pid holds (kvm_evidence.h); -1 if unreadable. */
+struct vs_kvm_evidence;
+int kvm_evidence_of_process(int pid, struct vs_kvm_evidence *ev);
 
 /*
  * core_cookie.c: called before thread @tid of VM @vm_id enters SCHED_EXT. Clears
@@ -216,10 +237,10 @@ int vm_release(struct vs_daemon *d, int vm_id);
 void vm_release_all(struct vs_daemon *d);
 /* Picks up new vCPU threads and forgets exited ones and VMs. */
 void vm_rescan_all(struct vs_daemon *d);
+/* Takes out of SCHED_EXT every vCPU whose affinity allows no enclave CPU. */
+void vm_release_escaped(struct vs_daemon *d);
 /* Rebuilds the registry from the pinned records of a previous agent. */
 void vm_adopt_recorded(struct vs_daemon *d);
-/* Field 22 of /proc/PID/stat (start time in ticks), 0 if unreadable. */
-uint64_t process_start_time(int pid);
 
 /* txn.c: agent transactions (place a vCPU on a CPU if its seqnum is current). */
 struct vs_placement {

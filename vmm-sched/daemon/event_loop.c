@@ -136,6 +136,9 @@ int event_loop_run(struct vs_daemon *d)
 		case SRC_COUNT:
 			break;
 		}
+		/* A vCPU no enclave CPU may run: out of SCHED_EXT now, not at the rescan. */
+		if (d->escapes_pending)
+			vm_release_escaped(d);
 		if (src < SRC_COUNT)
 			arm_poll(&ring, fds[src], src);
 	}

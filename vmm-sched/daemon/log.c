@@ -1,5 +1,6 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "daemon.h"
 
@@ -34,5 +35,42 @@ void vs_warn(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vlog("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+#define LIMITED_INTERVAL_NS (60 * 1000000000ULL)
+#define LIMITED_BURST	    5
+
+static void vlog_limited(struct vs_ratelimit *rl, const char *level, const char *fmt, va_list ap)
+{
+	struct timespec ts;
+	uint64_t suppressed;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (!ratelimit_allow(rl, (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec,
+			     LIMITED_INTERVAL_NS, LIMITED_BURST, &suppressed))
+		return;
+	if (suppressed)
+		fprintf(stderr,
+			"vmm-schedd: %s%llu similar lines suppressed (at most %d a minute)\n",
+			level, (unsigned long long)suppressed, LIMITED_BURST);
+	vlog(level, fmt, ap);
+}
+
+void vs_log_limited(struct vs_ratelimit *rl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_limited(rl, "", fmt, ap);
+	va_end(ap);
+}
+
+void vs_err_limited(struct vs_ratelimit *rl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_limited(rl, "error: ", fmt, ap);
 	va_end(ap);
 }

@@ -17,6 +17,7 @@ static void usage(FILE *out)
 		"                  [--slice-us N] [--pairing strict|relaxed]\n"
 		"                  [--core-cookie clear|refuse] [--pin-dir DIR] [--ring-kb N]\n"
 		"                  [--target-latency-ms N] [--smt-pair-window-ms N]\n"
+		"                  [--max-vcpus-per-vm N]\n"
 		"       vmm-schedd --unload-pinned [--pin-dir DIR]\n"
 		"\n"
 		"Schedules the vCPU threads of KVM guests with the vmm_sched sched_ext\n"
@@ -40,6 +41,9 @@ static void usage(FILE *out)
 		"  --pairing MODE     strict (default): a sibling runs no vCPU while a host task\n"
 		"                     runs on its twin; relaxed: host tasks may share a core\n"
 		"                     with a vCPU (vCPUs of two VMs never do, in either mode)\n"
+		"  --max-vcpus-per-vm N\n"
+		"                     vCPU threads one VM may have enrolled (1..%d, default\n"
+		"                     %d); a VM never gets more than the KVM vCPUs it created\n"
 		"  --core-cookie MODE what to do with a vCPU thread that has a core scheduling\n"
 		"                     cookie (PR_SCHED_CORE), which hangs SMT hosts under\n"
 		"                     sched_ext: clear (default) takes it off and logs it;\n"
@@ -55,7 +59,7 @@ static void usage(FILE *out)
 		"\n"
 		"SIGTERM or SIGINT: every enrolled thread gets its previous policy and\n"
 		"affinity back and the scheduler is unloaded. SIGKILL leaves it running.\n",
-		VS_CTL_DEFAULT_SOCKET, VS_PIN_DIR_DEFAULT);
+		VS_CTL_DEFAULT_SOCKET, VS_MAX_VCPUS, VS_MAX_VCPUS, VS_PIN_DIR_DEFAULT);
 }
 
 static int parse_pid_arg(struct vs_options *opt, char *arg)
@@ -119,6 +123,7 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 	    {"ring-kb", required_argument, NULL, 'R'},
 	    {"target-latency-ms", required_argument, NULL, 'T'},
 	    {"smt-pair-window-ms", required_argument, NULL, 'W'},
+	    {"max-vcpus-per-vm", required_argument, NULL, 'V'},
 	    {"unload-pinned", no_argument, NULL, 'U'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -133,6 +138,7 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 	opt->slice_us = 5000;
 	opt->target_latency_ms = 20;
 	opt->pair_window_ms = -1;
+	opt->max_vcpus_per_vm = VS_MAX_VCPUS;
 	while ((c = getopt_long(argc, argv, "c:p:s:l:m:k:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -159,6 +165,11 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 			if (parse_ranged("smt-pair-window-ms", optarg, 0, 1000, &v))
 				return -1;
 			opt->pair_window_ms = (int)v;
+			break;
+		case 'V':
+			if (parse_ranged("max-vcpus-per-vm", optarg, 1, VS_MAX_VCPUS, &v))
+				return -1;
+			opt->max_vcpus_per_vm = (unsigned int)v;
 			break;
 		case 'm':
 			if (strcmp(optarg, "strict") && strcmp(optarg, "relaxed")) {

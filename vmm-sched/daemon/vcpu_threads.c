@@ -35,18 +35,30 @@ static int sched_setattr_tid(int tid, struct sched_attr *attr)
 	return (int)syscall(SYS_sched_setattr, tid, attr, 0);
 }
 
+int thread_affinity(int tid, struct vs_cpuset *out)
+{
+	cpu_set_t mask;
+
+	CPU_ZERO(&mask);
+	if (sched_getaffinity(tid, sizeof(mask), &mask))
+		return -1;
+	cpuset_clear(out);
+	for (int cpu = 0; cpu < VS_MAX_CPUS && cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &mask))
+			cpuset_add(out, cpu);
+	return 0;
+}
+
 int thread_save_sched(int tid, struct vs_saved_sched *out, char *err, size_t errlen)
 {
 	struct sched_attr attr;
-	cpu_set_t mask;
 
 	if (sched_getattr_tid(tid, &attr)) {
 		snprintf(err, errlen, "cannot read the scheduling policy of thread %d: %s", tid,
 			 strerror(errno));
 		return -1;
 	}
-	CPU_ZERO(&mask);
-	if (sched_getaffinity(tid, sizeof(mask), &mask)) {
+	if (thread_affinity(tid, &out->affinity)) {
 		snprintf(err, errlen, "cannot read the CPU affinity of thread %d: %s", tid,
 			 strerror(errno));
 		return -1;
@@ -54,10 +66,6 @@ int thread_save_sched(int tid, struct vs_saved_sched *out, char *err, size_t err
 	out->policy = (int)attr.sched_policy;
 	out->nice = attr.sched_nice;
 	out->rt_priority = (int)attr.sched_priority;
-	cpuset_clear(&out->affinity);
-	for (int cpu = 0; cpu < VS_MAX_CPUS && cpu < CPU_SETSIZE; cpu++)
-		if (CPU_ISSET(cpu, &mask))
-			cpuset_add(&out->affinity, cpu);
 	return 0;
 }
 
@@ -130,4 +138,44 @@ int process_comm(int pid, char *buf, size_t len)
 	fclose(f);
 	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
+}
+
+/* Field 22 of a /proc .../stat file (start time in ticks), 0 if unreadable. */
+static uint64_t stat_start_time(const char *path)
+{
+	char buf[1024], *p;
+	unsigned long long start = 0;
+	FILE *f;
+	size_t n;
+
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The comm may hold spaces and parentheses: fields start after the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2,
+			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+			 "%*d %*d %*d %llu",
+			 &start) != 1)
+		return 0;
+	return start;
+}
+
+uint64_t process_start_time(int pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	return stat_start_time(path);
+}
+
+uint64_t thread_start_time(int pid, int tid)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	return stat_start_time(path);
 }

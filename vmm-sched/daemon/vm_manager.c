@@ -7,6 +7,7 @@
 
 #include "agent_record.h"
 #include "daemon.h"
+#include "kvm_evidence.h"
 #include "numa_home.h"
 #include "vcpu_name.h"
 
@@ -33,13 +34,25 @@ static void forget_vm(struct vs_daemon *d, int vm_id)
 	registry_remove_vm(&d->reg, vm_id);
 }
 
+/* Is the thread in @v still the one enrolled, not another that took its tid? */
+static bool same_thread(struct vs_daemon *d, const struct vs_vcpu_rec *v)
+{
+	return v->start_time &&
+	       thread_start_time(d->reg.vms[v->vm_id].pid, v->tid) == v->start_time;
+}
+
 static int enroll_thread(struct vs_daemon *d, int vm_id, int tid, int index, char *err,
 			 size_t errlen)
 {
+	uint64_t start_time = thread_start_time(d->reg.vms[vm_id].pid, tid);
 	struct vs_saved_sched saved;
 	char why[256];
 	int slot, e;
 
+	if (!start_time) {
+		snprintf(err, errlen, "thread %d exited while it was being enrolled", tid);
+		return -1;
+	}
 	/* Core scheduling cookies and sched_ext together hang SMT hosts. */
 	if (core_cookie_prepare(d, vm_id, tid, err, errlen))
 		return -1;
@@ -48,6 +61,7 @@ static int enroll_thread(struct vs_daemon *d, int vm_id, int tid, int index, cha
 	slot = registry_add_vcpu(&d->reg, vm_id, tid, index, &saved, err, errlen);
 	if (slot < 0)
 		return -1;
+	d->reg.vcpus[slot].start_time = start_time;
 	vcpu_track_init(&d->vcpu_track[slot]);
 	/* The map entry first: the scheduler classifies the thread when it enters. */
 	e = bpf_sched_map_vcpu(d, tid, vm_id, index, slot);
@@ -79,19 +93,137 @@ static void release_thread(struct vs_daemon *d, int slot)
 	struct vs_vcpu_rec *v = &d->reg.vcpus[slot];
 	char err[256];
 
-	if (thread_restore_sched(v->tid, &v->saved, err, sizeof(err)) && errno != ESRCH)
+	/* A saved policy goes back only to the thread it was saved from. */
+	if (!same_thread(d, v))
+		vs_log("vCPU %d of VM '%s' (thread %d) has exited: no policy to give back",
+		       v->vcpu_index, d->reg.vms[v->vm_id].name, v->tid);
+	else if (thread_restore_sched(v->tid, &v->saved, err, sizeof(err)) && errno != ESRCH)
 		vs_err("%s", err);
 	forget_vcpu(d, slot);
 }
 
-/* Enrols the vCPU threads of @vm_id not yet enrolled; returns how many, or -1. */
-static int enroll_new_threads(struct vs_daemon *d, int vm_id, char *err, size_t errlen)
+static bool may_run_in_enclave(struct vs_daemon *d, const struct vs_cpuset *aff)
 {
-	char path[64], comm[64];
+	int cpu;
+
+	cpuset_for_each(cpu, aff)
+	{
+		if (cpuset_has(&d->enclave.cpus, cpu))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A vCPU whose affinity no longer allows an enclave CPU (taskset by the VMM's
+ * user, a vcpupin, a cpuset change) leaves SCHED_EXT for its previous policy
+ * and keeps the affinity it was given. Restoring the enclave affinity instead
+ * would overrule the operator (and a cpuset cannot be overruled), and a VMM
+ * changing it in a loop would keep the agent busy; this way a loop costs one
+ * release and one enrolment a second at most, and only that VM's vCPU.
+ */
+static void release_escaped(struct vs_daemon *d, int slot, const struct vs_cpuset *aff)
+{
+	struct vs_vcpu_rec *v = &d->reg.vcpus[slot];
+	struct vs_saved_sched policy_only = v->saved;
+	char err[256], list[256];
+
+	cpuset_clear(&policy_only.affinity);
+	cpuset_format(aff, list, sizeof(list));
+	if (thread_restore_sched(v->tid, &policy_only, err, sizeof(err)) && errno != ESRCH)
+		vs_err("%s", err);
+	vs_log_limited(&d->vm_log[v->vm_id],
+		       "VM '%s': vCPU %d (thread %d) may no longer run on an enclave CPU (its "
+		       "affinity is now %s: taskset, a vcpupin or a cpuset change): it is out of "
+		       "SCHED_EXT, back to policy %d on those CPUs, and is scheduled as a vCPU "
+		       "again once its affinity includes an enclave CPU",
+		       d->reg.vms[v->vm_id].name, v->vcpu_index, v->tid, list, v->saved.policy);
+	forget_vcpu(d, slot);
+}
+
+void vm_release_escaped(struct vs_daemon *d)
+{
+	struct vs_cpuset aff;
+	int slot;
+
+	d->escapes_pending = false;
+	registry_for_each_vcpu(slot, &d->reg)
+	{
+		struct vs_vcpu_rec *v = &d->reg.vcpus[slot];
+
+		if (!same_thread(d, v) || thread_affinity(v->tid, &aff))
+			continue; /* exited: the rescan forgets it */
+		if (!may_run_in_enclave(d, &aff))
+			release_escaped(d, slot, &aff);
+	}
+}
+
+/*
+ * Evidence the kernel gives that process @pid is a KVM VMM: it holds a KVM VM
+ * file. Returns how many of its threads may be vCPUs (*ev), or -1 with err.
+ */
+static int kvm_vmm_check(struct vs_daemon *d, int pid, const char *comm, struct vs_kvm_evidence *ev,
+			 char *err, size_t errlen)
+{
+	if (kvm_evidence_of_process(pid, ev)) {
+		snprintf(err, errlen, "cannot read the open files of process %d (%s)", pid,
+			 strerror(errno));
+		return -1;
+	}
+	if (!ev->vm_fds) {
+		snprintf(err, errlen,
+			 "process %d ('%s') owns no KVM VM (none of its open files is %s): only "
+			 "the vCPU threads of a KVM VMM are enrolled",
+			 pid, comm, VS_KVM_VM_LINK);
+		return -1;
+	}
+	return kvm_evidence_vcpu_limit(ev, d ? (int)d->opt.max_vcpus_per_vm : VS_MAX_VCPUS);
+}
+
+/* Why a VM may enrol no more vCPU threads, for the log. */
+static void say_over_limit(struct vs_daemon *d, int vm_id, const struct vs_kvm_evidence *ev,
+			   int refused, int tid, const char *comm)
+{
+	struct vs_vm_rec *vm = &d->reg.vms[vm_id];
+	char why[160];
+
+	if (ev->vcpu_fds > (int)d->opt.max_vcpus_per_vm)
+		snprintf(why, sizeof(why), "the limit set by --max-vcpus-per-vm %u",
+			 d->opt.max_vcpus_per_vm);
+	else
+		snprintf(why, sizeof(why),
+			 "one per KVM vCPU the process created (it holds %d %sN files)",
+			 ev->vcpu_fds, VS_KVM_VCPU_LINK_STEM);
+	vs_err_limited(&d->vm_log[vm_id],
+		       "VM '%s': %d more threads are named like vCPUs (e.g. thread %d '%s') but "
+		       "are not enrolled: the VM has %d vCPU threads enrolled, %s",
+		       vm->name, refused, tid, comm, vm->nr_vcpus, why);
+}
+
+/*
+ * Enrols the vCPU threads of @vm_id not yet enrolled; returns how many, or -1.
+ * A thread qualifies by its name (vcpu_name.h), up to one per vCPU the
+ * process holds a KVM vCPU file of, and at most --max-vcpus-per-vm. After
+ * the first enrolment (@first), a thread whose affinity allows no enclave CPU
+ * is left alone: a vcpupin or a cpuset moved it away.
+ */
+static int enroll_new_threads(struct vs_daemon *d, int vm_id, bool first, char *err, size_t errlen)
+{
+	struct vs_vm_rec *vm = &d->reg.vms[vm_id];
+	char path[64], comm[64], refused_comm[64] = "";
+	struct vs_kvm_evidence ev;
+	int pid = vm->pid, n = 0, limit, refused = 0, refused_tid = 0;
+	struct vs_cpuset aff;
 	struct dirent *de;
-	int pid = d->reg.vms[vm_id].pid, n = 0;
 	DIR *dir;
 
+	if (process_comm(pid, comm, sizeof(comm))) {
+		snprintf(err, errlen, "no process %d", pid);
+		return -1;
+	}
+	limit = kvm_vmm_check(d, pid, comm, &ev, err, errlen);
+	if (limit < 0)
+		return -1;
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	dir = opendir(path);
 	if (!dir) {
@@ -108,21 +240,38 @@ static int enroll_new_threads(struct vs_daemon *d, int vm_id, char *err, size_t 
 		index = vcpu_index_from_thread_name(comm);
 		if (index < 0)
 			continue;
+		if (vm->nr_vcpus >= limit) {
+			if (!refused++) {
+				refused_tid = tid;
+				snprintf(refused_comm, sizeof(refused_comm), "%s", comm);
+			}
+			continue;
+		}
+		if (!first && (thread_affinity(tid, &aff) || !may_run_in_enclave(d, &aff)))
+			continue; /* said when it left the enclave */
 		if (enroll_thread(d, vm_id, tid, index, err, errlen) < 0) {
 			closedir(dir);
 			return -1;
 		}
-		vs_log("enrolled vCPU %d of VM '%s' (thread %d, '%s')", index,
-		       d->reg.vms[vm_id].name, tid, comm);
+		if (first)
+			vs_log("enrolled vCPU %d of VM '%s' (thread %d, '%s')", index, vm->name,
+			       tid, comm);
+		else
+			vs_log_limited(&d->vm_log[vm_id],
+				       "enrolled vCPU %d of VM '%s' (thread %d, '%s')", index,
+				       vm->name, tid, comm);
 		n++;
 	}
 	closedir(dir);
+	if (refused)
+		say_over_limit(d, vm_id, &ev, refused, refused_tid, refused_comm);
 	return n;
 }
 
 int vm_check_enrollable(int pid, char *err, size_t errlen)
 {
 	char path[64], comm[32];
+	struct vs_kvm_evidence ev;
 	struct dirent *de;
 	int found = 0;
 	DIR *dir;
@@ -150,6 +299,9 @@ int vm_check_enrollable(int pid, char *err, size_t errlen)
 			 pid, comm);
 		return -1;
 	}
+	/* A name is no evidence: the process must own a KVM VM. */
+	if (kvm_vmm_check(NULL, pid, comm, &ev, err, errlen) < 0)
+		return -1;
 	return 0;
 }
 
@@ -179,6 +331,8 @@ int vm_enroll(struct vs_daemon *d, int pid, const char *name, const struct vs_sh
 	char comm[32], vmname[VS_VM_NAME_LEN];
 	int vm_id, n;
 
+	if (vm_check_enrollable(pid, err, errlen))
+		return -1;
 	if (process_comm(pid, comm, sizeof(comm))) {
 		snprintf(err, errlen, "no process %d: check the VMM's pid", pid);
 		return -1;
@@ -199,14 +353,16 @@ int vm_enroll(struct vs_daemon *d, int pid, const char *name, const struct vs_sh
 	d->reg.vms[vm_id].weight = probe.weight;
 	d->reg.vms[vm_id].reserve_cores = probe.reserve_cores;
 	d->reg.vms[vm_id].cap_cores = probe.cap_cores;
+	d->reg.vms[vm_id].start_time = process_start_time(pid);
+	d->vm_log[vm_id] = (struct vs_ratelimit){0};
 	bpf_sched_set_vm_active(d, vm_id, true);
-	n = enroll_new_threads(d, vm_id, err, errlen);
+	n = enroll_new_threads(d, vm_id, true, err, errlen);
 	if (n == 0)
 		snprintf(err, errlen,
 			 "process %d ('%s') has no vCPU threads: expected thread names like "
 			 "'CPU 0/KVM' (qemu), 'vcpu0' (cloud-hypervisor), 'fc_vcpu 0' "
-			 "(firecracker) or 'crosvm_vcpu0'",
-			 pid, comm);
+			 "(firecracker) or 'crosvm_vcpu0', one per KVM vCPU it created (%sN)",
+			 pid, comm, VS_KVM_VCPU_LINK_STEM);
 	if (n <= 0) {
 		vm_release(d, vm_id);
 		return -1;
@@ -216,7 +372,7 @@ int vm_enroll(struct vs_daemon *d, int pid, const char *name, const struct vs_sh
 	       vmname, pid, d->reg.vms[vm_id].weight, d->reg.vms[vm_id].reserve_cores,
 	       d->reg.vms[vm_id].cap_cores, n);
 	find_numa_home(d, vm_id);
-	n = bpf_sched_record_vm(d, vm_id, process_start_time(pid));
+	n = bpf_sched_record_vm(d, vm_id, d->reg.vms[vm_id].start_time);
 	if (n)
 		vs_err("VM '%s': cannot write its agent_vms record (%s): a restarted vmm-schedd "
 		       "will not adopt it",
@@ -253,30 +409,20 @@ void vm_release_all(struct vs_daemon *d)
 		       threads);
 }
 
-static bool thread_alive(int pid, int tid)
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	fclose(f);
-	return true;
-}
-
 void vm_rescan_all(struct vs_daemon *d)
 {
-	char comm[64], err[512];
+	char err[512];
 	int vm_id, slot;
 
 	registry_for_each_vm(vm_id, &d->reg)
 	{
 		struct vs_vm_rec *vm = &d->reg.vms[vm_id];
+		uint64_t start_time = process_start_time(vm->pid);
 
-		if (process_comm(vm->pid, comm, sizeof(comm))) {
-			vs_log("VM '%s' (pid %d) exited; forgetting it", vm->name, vm->pid);
+		/* A pid taken by another process is not the VM: its threads are left alone. */
+		if (start_time != vm->start_time) {
+			vs_log("VM '%s' (pid %d) exited%s; forgetting it", vm->name, vm->pid,
+			       start_time ? " and its pid was reused by another process" : "");
 			forget_vm(d, vm_id);
 			continue;
 		}
@@ -284,36 +430,14 @@ void vm_rescan_all(struct vs_daemon *d)
 		{
 			struct vs_vcpu_rec *v = &d->reg.vcpus[slot];
 
-			if (v->vm_id == vm_id && !thread_alive(vm->pid, v->tid))
+			if (v->vm_id == vm_id && !same_thread(d, v))
 				forget_vcpu(d, slot);
 		}
-		if (enroll_new_threads(d, vm_id, err, sizeof(err)) < 0)
-			vs_err("VM '%s': %s", vm->name, err);
+		if (enroll_new_threads(d, vm_id, false, err, sizeof(err)) < 0)
+			vs_err_limited(&d->vm_log[vm_id], "VM '%s': %s", vm->name, err);
 	}
-}
-
-uint64_t process_start_time(int pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* The comm may hold spaces and parentheses: fields start after the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2,
-			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-			 "%*d %*d %*d %llu",
-			 &start) != 1)
-		return 0;
-	return start;
+	/* Messages tell of an escape at once; this is the backstop. */
+	vm_release_escaped(d);
 }
 
 /* A recorded VM is adopted if its record is sound and the same process still runs. */
@@ -334,6 +458,8 @@ static int adopt_vm(struct vs_daemon *d, int vm_id, const struct vs_agent_vm *r)
 		vs_err("pinned record of VM '%s': %s: not adopted", r->name, err);
 		return -1;
 	}
+	d->reg.vms[vm_id].start_time = r->start_time;
+	d->vm_log[vm_id] = (struct vs_ratelimit){0};
 	d->reg.vms[vm_id].weight = r->weight;
 	d->reg.vms[vm_id].reserve_cores = r->reserve_cores;
 	d->reg.vms[vm_id].cap_cores = r->cap_cores;
@@ -354,6 +480,11 @@ static int adopt_vcpu(struct vs_daemon *d, int slot, const struct vs_agent_vcpu 
 	}
 	if (r->vm_id >= VS_MAX_VMS || !d->reg.vms[r->vm_id].used)
 		return -1; /* its VM was not adopted: said above */
+	if (thread_start_time(d->reg.vms[r->vm_id].pid, r->tid) != r->start_time) {
+		vs_log("vCPU %u of VM '%s' (thread %d) exited while no agent ran; forgetting it",
+		       r->vcpu_index, d->reg.vms[r->vm_id].name, r->tid);
+		return -1;
+	}
 	if (bpf_sched_lookup_vcpu(d, r->tid, &id) || id.slot != (uint32_t)slot ||
 	    id.vm_id != r->vm_id) {
 		vs_err(
@@ -368,6 +499,7 @@ static int adopt_vcpu(struct vs_daemon *d, int slot, const struct vs_agent_vcpu 
 		vs_err("pinned record of vCPU slot %d: %s: not adopted", slot, err);
 		return -1;
 	}
+	d->reg.vcpus[slot].start_time = r->start_time;
 	vcpu_track_init(&d->vcpu_track[slot]);
 	return 0;
 }
@@ -412,7 +544,7 @@ int vm_set_share(struct vs_daemon *d, int vm_id, const struct vs_share_settings 
 		return -1;
 	vs_log("VM '%s': weight %u, reservation %u cores, cap %u cores (from the next share plan)",
 	       vm->name, vm->weight, vm->reserve_cores, vm->cap_cores);
-	e = bpf_sched_record_vm(d, vm_id, process_start_time(vm->pid));
+	e = bpf_sched_record_vm(d, vm_id, vm->start_time);
 	if (e)
 		vs_err("VM '%s': cannot update its agent_vms record (%s): a restarted vmm-schedd "
 		       "would adopt it with its old settings",

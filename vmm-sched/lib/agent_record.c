@@ -34,6 +34,7 @@ void agent_vcpu_record_make(const struct vs_vcpu_rec *v, struct vs_agent_vcpu *o
 	out->tid = v->tid;
 	out->vm_id = (uint32_t)v->vm_id;
 	out->vcpu_index = (uint32_t)v->vcpu_index;
+	out->start_time = v->start_time;
 	out->policy = v->saved.policy;
 	out->nice = v->saved.nice;
 	out->rt_priority = v->saved.rt_priority;
@@ -82,6 +83,13 @@ int agent_vcpu_record_check(const struct vs_agent_vcpu *r, char *err, size_t err
 	if (r->tid <= 0 || r->vm_id >= VS_MAX_VMS || r->vcpu_index > 0x7fffffff) {
 		snprintf(err, errlen, "thread %d, VM id %u, vCPU %u", r->tid, r->vm_id,
 			 r->vcpu_index);
+		return -1;
+	}
+	if (!r->start_time) {
+		snprintf(err, errlen,
+			 "thread %d has no start time: it cannot be told from a "
+			 "thread that reused its tid",
+			 r->tid);
 		return -1;
 	}
 	if (!policy_restorable(r->policy)) {

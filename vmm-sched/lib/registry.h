@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cpuset.h"
 #include "share.h"
@@ -26,12 +27,14 @@ struct vs_vcpu_rec {
 	int tid;
 	int vm_id;
 	int vcpu_index;
+	uint64_t start_time; /* field 22 of /proc/TID/stat: the thread, not just its tid */
 	struct vs_saved_sched saved;
 };
 
 struct vs_vm_rec {
 	bool used;
 	int pid;
+	uint64_t start_time; /* field 22 of /proc/PID/stat: the process, not just its pid */
 	char name[VS_VM_NAME_LEN];
 	int nr_vcpus;
 	unsigned int weight;

@@ -26,6 +26,7 @@ const char *msg_type_name(uint16_t type)
 	    [VS_MSG_VCPU_BLOCKED] = "blocked", [VS_MSG_VCPU_PREEMPTED] = "preempted",
 	    [VS_MSG_VCPU_YIELD] = "yield",     [VS_MSG_VCPU_DEPARTED] = "departed",
 	    [VS_MSG_VCPU_DEAD] = "dead",       [VS_MSG_VCPU_ON_CPU] = "on-cpu",
+	    [VS_MSG_VCPU_ESCAPED] = "escaped",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])
@@ -36,7 +37,7 @@ const char *msg_type_name(uint16_t type)
 bool msg_valid(const struct vs_msg *m, uint32_t len)
 {
 	return m && len >= sizeof(*m) && m->length == sizeof(*m) && m->type >= VS_MSG_VCPU_NEW &&
-	       m->type <= VS_MSG_VCPU_ON_CPU && m->cpu >= 0 && m->cpu < VS_MAX_CPUS;
+	       m->type <= VS_MSG_VCPU_ESCAPED && m->cpu >= 0 && m->cpu < VS_MAX_CPUS;
 }
 
 /* Serial-number comparison: true if a is after b, across wrap-around. */
@@ -53,6 +54,7 @@ static enum vs_vcpu_state state_after(uint16_t type)
 	case VS_MSG_VCPU_WAKEUP:
 	case VS_MSG_VCPU_PREEMPTED:
 	case VS_MSG_VCPU_YIELD:
+	case VS_MSG_VCPU_ESCAPED: /* when seen as the last message; applied, it changes nothing */
 		return VS_VCPU_RUNNABLE;
 	case VS_MSG_VCPU_ON_CPU:
 		return VS_VCPU_RUNNING;
@@ -85,7 +87,8 @@ enum vs_apply_result vcpu_track_apply(struct vs_vcpu_track *t, const struct vs_m
 	t->applied++;
 	if (m->type == VS_MSG_VCPU_ON_CPU)
 		t->cpu = m->cpu;
-	t->state = state_after(m->type);
+	if (m->type != VS_MSG_VCPU_ESCAPED)
+		t->state = state_after(m->type);
 	return VS_APPLIED;
 }
 
@@ -93,7 +96,7 @@ void vcpu_track_resync(struct vs_vcpu_track *t, uint32_t seqnum, uint32_t last_m
 {
 	t->seen = true;
 	t->seqnum = seqnum;
-	t->state = last_msg >= VS_MSG_VCPU_NEW && last_msg <= VS_MSG_VCPU_ON_CPU
+	t->state = last_msg >= VS_MSG_VCPU_NEW && last_msg <= VS_MSG_VCPU_ESCAPED
 		       ? state_after((uint16_t)last_msg)
 		       : VS_VCPU_UNKNOWN;
 	if (last_cpu >= 0 && last_cpu < VS_MAX_CPUS)
@@ -118,7 +121,7 @@ enum vs_apply_result cpu_track_apply(struct vs_cpu_track *c, const struct vs_msg
 	c->cpu_seqnum = m->cpu_seqnum;
 	if (m->type == VS_MSG_VCPU_ON_CPU)
 		c->running_tid = (int)m->tid;
-	else if (c->running_tid == (int)m->tid)
+	else if (m->type != VS_MSG_VCPU_ESCAPED && c->running_tid == (int)m->tid)
 		c->running_tid = 0;
 	return VS_APPLIED;
 }
