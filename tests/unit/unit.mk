@@ -17,6 +17,9 @@ $(BUILD)/tests/unit/test_kfunc_check: $(BUILD)/vmm-sched/daemon/kfunc_btf.o
 $(BUILD)/tests/unit/test_kfunc_check: UNIT_OBJS = $(BUILD)/vmm-sched/daemon/kfunc_btf.o
 $(BUILD)/tests/unit/test_kfunc_check: UNIT_LIBS = $(shell pkg-config --libs libbpf)
 
+# The metrics are rendered from the status JSON (json-c).
+$(BUILD)/tests/unit/test_metrics_render: UNIT_LIBS = $(shell pkg-config --libs json-c)
+
 all: $(UNIT_BINS)
 
 .PHONY: unit-test
