@@ -148,7 +148,8 @@ void prom_sample_ns_as_seconds(struct prom_buf *b, const char *name,
 			       const struct prom_label *labels, int nr_labels, uint64_t ns)
 {
 	sample_head(b, name, labels, nr_labels);
-	appendf(b, " %" PRIu64 ".%09" PRIu64 "\n", ns / UINT64_C(1000000000), ns % UINT64_C(1000000000));
+	appendf(b, " %" PRIu64 ".%09" PRIu64 "\n", ns / UINT64_C(1000000000),
+		ns % UINT64_C(1000000000));
 }
 
 void prom_sample_milli(struct prom_buf *b, const char *name, const struct prom_label *labels,
