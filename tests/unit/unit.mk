@@ -22,6 +22,8 @@ $(BUILD)/tests/lib/%.o: tests/lib/%.c
 	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib -c $< -o $@
 
 $(BUILD)/tests/unit/test_share_vs_quadratic: $(BUILD)/tests/lib/share_quadratic.o
+# The metrics are rendered from the status JSON (json-c).
+$(BUILD)/tests/unit/test_metrics_render: UNIT_LIBS = $(shell pkg-config --libs json-c)
 
 all: $(UNIT_BINS)
 

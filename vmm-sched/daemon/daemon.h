@@ -8,6 +8,7 @@
 #include "core_cookie.h"
 #include "enclave.h"
 #include "ratelimit.h"
+#include "listen_addr.h"
 #include "registry.h"
 #include "share_plan.h"
 #include "topology.h"
@@ -30,6 +31,8 @@ struct vs_options {
 	bool relaxed;			/* --pairing relaxed */
 	enum vs_core_cookie_mode core_cookie;
 	unsigned int max_vcpus_per_vm; /* vCPU threads one VM may have enrolled */
+	const char *metrics_listen; /* --metrics-listen ADDR:PORT, NULL: off */
+	struct vs_listen_addr metrics_addr;
 	int nr_pids;
 	int pids[VS_MAX_VMS];
 	const char *names[VS_MAX_VMS];
@@ -63,6 +66,7 @@ struct vs_share_state {
 	/* Every vCPU's counters, read in one batch each plan; else one by one: */
 	struct vs_vcpu_stats vcpu_stats[VS_MAX_VCPUS];
 	bool unbatched; /* the batched read failed once: said, not tried again */
+	uint64_t plans, plan_ns;	     /* plans made and the agent time they took */
 };
 
 struct vs_daemon {
@@ -264,6 +268,16 @@ void control_close(struct vs_daemon *d);
 
 /* status_json.c: returns a json_object * (json-c). */
 struct json_object *status_to_json(struct vs_daemon *d);
+
+/*
+ * metrics_server.c: --metrics-listen. metrics_open() binds (errors before
+ * anything is loaded) and starts the server thread; metrics_publish() renders
+ * the status for the next scrapes, every VS_METRICS_PUBLISH_MS.
+ */
+#define VS_METRICS_PUBLISH_MS 1000
+int metrics_open(struct vs_daemon *d, char *err, size_t errlen);
+void metrics_publish(struct vs_daemon *d);
+void metrics_close(struct vs_daemon *d);
 
 /* event_loop.c */
 int event_loop_run(struct vs_daemon *d);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <liburing.h>
@@ -32,7 +33,25 @@ static int arm_poll(struct io_uring *ring, int fd, enum loop_source src)
 
 #define SHARE_EVERY_TICKS (VS_SHARE_TICK_MS / VS_MSG_DRAIN_MS)
 /* /proc rescans for new and exited vCPU threads: once a second. */
-#define RESCAN_EVERY_TICKS (1000 / VS_MSG_DRAIN_MS)
+#define RESCAN_EVERY_TICKS  (1000 / VS_MSG_DRAIN_MS)
+#define METRICS_EVERY_TICKS (VS_METRICS_PUBLISH_MS / VS_MSG_DRAIN_MS)
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void timed_share_tick(struct vs_daemon *d)
+{
+	uint64_t t0 = monotonic_ns();
+
+	share_tick(d);
+	d->share.plans++;
+	d->share.plan_ns += monotonic_ns() - t0;
+}
 
 static void on_timer(struct vs_daemon *d, int tfd)
 {
@@ -59,9 +78,11 @@ static void on_timer(struct vs_daemon *d, int tfd)
 		d->msgs.drops_seen = drops;
 	}
 	if (++tick % SHARE_EVERY_TICKS == 0)
-		share_tick(d);
+		timed_share_tick(d);
 	if (tick % RESCAN_EVERY_TICKS == 0)
 		vm_rescan_all(d);
+	if (tick % METRICS_EVERY_TICKS == 0)
+		metrics_publish(d);
 }
 
 int event_loop_run(struct vs_daemon *d)
@@ -98,6 +119,7 @@ int event_loop_run(struct vs_daemon *d)
 	}
 	for (int src = 0; src < SRC_COUNT; src++)
 		arm_poll(&ring, fds[src], src);
+	metrics_publish(d);
 
 	while (!d->stop) {
 		struct io_uring_cqe *cqe;

@@ -18,6 +18,7 @@ static void usage(FILE *out)
 		"                  [--core-cookie clear|refuse] [--pin-dir DIR] [--ring-kb N]\n"
 		"                  [--target-latency-ms N] [--smt-pair-window-ms N]\n"
 		"                  [--max-vcpus-per-vm N]\n"
+		"                  [--metrics-listen ADDR:PORT]\n"
 		"       vmm-schedd --unload-pinned [--pin-dir DIR]\n"
 		"\n"
 		"Schedules the vCPU threads of KVM guests with the vmm_sched sched_ext\n"
@@ -54,6 +55,9 @@ static void usage(FILE *out)
 		"  --ring-kb N        size of the kernel->agent message ring buffer in KiB, a\n"
 		"                     power of two 4..65536 (default 256); when it overflows\n"
 		"                     the agent resynchronises from the maps\n"
+		"  --metrics-listen ADDR:PORT\n"
+		"                     serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+		"                     (off by default; e.g. 127.0.0.1:9101, [::1]:9101)\n"
 		"  --unload-pinned    unload the scheduler a previous agent left pinned, give\n"
 		"                     its threads their policy back, and exit\n"
 		"\n"
@@ -124,11 +128,12 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 	    {"target-latency-ms", required_argument, NULL, 'T'},
 	    {"smt-pair-window-ms", required_argument, NULL, 'W'},
 	    {"max-vcpus-per-vm", required_argument, NULL, 'V'},
+	    {"metrics-listen", required_argument, NULL, 'L'},
 	    {"unload-pinned", no_argument, NULL, 'U'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	char *end;
+	char *end, why[256];
 	long v;
 	int c;
 
@@ -208,6 +213,13 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 				return -1;
 			}
 			opt->ring_kb = (unsigned int)v;
+			break;
+		case 'L':
+			if (listen_addr_parse(optarg, &opt->metrics_addr, why, sizeof(why))) {
+				fprintf(stderr, "vmm-schedd: --metrics-listen: %s\n", why);
+				return -1;
+			}
+			opt->metrics_listen = optarg;
 			break;
 		case 'U':
 			opt->unload_pinned = true;
@@ -378,8 +390,9 @@ int main(int argc, char **argv)
 		cpu_track_init(&d.cpu_track[cpu]);
 	if (d.opt.unload_pinned)
 		return unload_pinned(&d);
-	/* Most specific first: a second daemon on the same socket, then the kernel. */
+	/* Most specific first: a second daemon on the same socket or port, then the kernel. */
 	if (control_check_free(d.opt.control_path, err, sizeof(err)) ||
+	    metrics_open(&d, err, sizeof(err)) ||
 	    host_check_sched_ext(&ours_running, err, sizeof(err)) ||
 	    host_check_kfuncs(getenv("VMM_SCHED_KERNEL_BTF"), err, sizeof(err)) ||
 	    build_enclave(&d, err, sizeof(err)) || pinned_state_lock(&d, err, sizeof(err))) {
@@ -401,6 +414,7 @@ int main(int argc, char **argv)
 	    txn_open(&d, err, sizeof(err)) || control_listen(&d, err, sizeof(err)) ||
 	    bpf_sched_attach(&d, err, sizeof(err))) {
 		vs_err("%s", err);
+		metrics_close(&d);
 		control_close(&d);
 		txn_close();
 		bpf_sched_detach(&d);
@@ -435,6 +449,7 @@ int main(int argc, char **argv)
 	}
 	if (!d.stop && event_loop_run(&d))
 		d.exit_status = 1;
+	metrics_close(&d);
 	vm_release_all(&d);
 	control_close(&d);
 	txn_close();

@@ -56,6 +56,8 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 	add_u64(o, "core_slice_us", bpf_sched_core_slice_ns(d) / 1000);
 	add_u64(o, "pair_window_us", bpf_sched_pair_window_ns(d) / 1000);
 	add_u64(o, "demanding_vms", d->share.plan.nr_demanding);
+	add_u64(o, "share_plans", d->share.plans);
+	add_u64(o, "share_plan_ns", d->share.plan_ns);
 	json_object_object_add(o, "reservations_overcommitted",
 			       json_object_new_boolean(d->share.plan.reservations_overcommitted));
 	add_u64(o, "messages", d->msgs.received);

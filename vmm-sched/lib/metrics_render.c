@@ -1,0 +1,233 @@
+#include "metrics_render.h"
+
+#include <json-c/json.h>
+
+static struct json_object *get(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+static uint64_t get_u64(struct json_object *o, const char *key)
+{
+	struct json_object *v = get(o, key);
+
+	return v ? json_object_get_uint64(v) : 0;
+}
+
+/* A string, or a number as text; valid while @o lives. */
+static const char *get_str(struct json_object *o, const char *key)
+{
+	const char *s = json_object_get_string(get(o, key));
+
+	return s ? s : "";
+}
+
+static size_t array_len(struct json_object *a)
+{
+	return json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+}
+
+/* A family of scheduler-wide counters: status key -> metric. */
+struct scalar {
+	const char *metric, *key, *help;
+};
+
+static const struct scalar agent_counters[] = {
+    {"vmm_sched_agent_messages_total", "messages", "Messages the agent read from the scheduler."},
+    {"vmm_sched_agent_messages_dropped_total", "dropped_messages",
+     "Messages the scheduler dropped because the ring buffer was full."},
+    {"vmm_sched_agent_messages_stale_total", "stale_messages",
+     "Messages older than the agent's view of their vCPU."},
+    {"vmm_sched_agent_messages_invalid_total", "invalid_messages",
+     "Messages the agent could not use."},
+    {"vmm_sched_agent_messages_late_total", "late_messages",
+     "Messages applied more than 100 ms after they were sent."},
+    {"vmm_sched_agent_resyncs_total", "resyncs",
+     "Times the agent rebuilt its view from the maps after dropped messages."},
+    {"vmm_sched_share_plans_total", "share_plans", "Share plans the agent computed."},
+    {"vmm_sched_self_check_overlaps_total", "self_check_overlaps",
+     "Times the scheduler saw vCPUs of two VMs on one core (must stay 0)."},
+    {"vmm_sched_switch_overlaps_total", "switch_overlaps",
+     "Context switches that put vCPUs of two VMs on one core (must stay 0)."},
+    {"vmm_sched_stray_enqueues_total", "stray_enqueues",
+     "SCHED_EXT tasks that are no enrolled vCPU."},
+    {"vmm_sched_starved_grants_total", "starved_grants",
+     "Cores given to a VM none of whose vCPUs ran for 5 s."},
+};
+
+static void scheduler_metrics(struct json_object *status, struct prom_buf *b)
+{
+	struct json_object *sched = get(status, "scheduler"), *txn = get(sched, "txn_outcomes");
+	const struct prom_label info[] = {
+	    {"abi_version", get_str(sched, "abi_version")},
+	    {"control_version", get_str(status, "version")},
+	    {"pairing", get_str(sched, "pairing")},
+	    {"core_cookie", get_str(sched, "core_cookie")},
+	};
+
+	prom_family(
+	    b, "vmm_sched_build_info", "gauge",
+	    "The scheduler's ABI, the control protocol version and the settings; always 1.");
+	prom_sample_u64(b, "vmm_sched_build_info", info, 4, 1);
+	for (size_t i = 0; i < sizeof(agent_counters) / sizeof(agent_counters[0]); i++) {
+		const struct scalar *s = &agent_counters[i];
+
+		prom_family(b, s->metric, "counter", s->help);
+		prom_sample_u64(b, s->metric, NULL, 0, get_u64(sched, s->key));
+	}
+	prom_family(b, "vmm_sched_share_plan_seconds_total", "counter",
+		    "Time the agent spent computing share plans.");
+	prom_sample_ns_as_seconds(b, "vmm_sched_share_plan_seconds_total", NULL, 0,
+				  get_u64(sched, "share_plan_ns"));
+	prom_family(b, "vmm_sched_demanding_vms", "gauge",
+		    "VMs that wanted a CPU at the last plan.");
+	prom_sample_u64(b, "vmm_sched_demanding_vms", NULL, 0, get_u64(sched, "demanding_vms"));
+	prom_family(b, "vmm_sched_core_slice_seconds", "gauge",
+		    "How long a core stays with one VM while others want it.");
+	prom_sample_ns_as_seconds(b, "vmm_sched_core_slice_seconds", NULL, 0,
+				  get_u64(sched, "core_slice_us") * 1000);
+	prom_family(b, "vmm_sched_transactions_total", "counter",
+		    "Agent placement transactions by outcome.");
+	if (json_object_is_type(txn, json_type_object)) {
+		json_object_object_foreach(txn, outcome, count)
+		{
+			const struct prom_label l = {"outcome", outcome};
+
+			prom_sample_u64(b, "vmm_sched_transactions_total", &l, 1,
+					json_object_get_uint64(count));
+		}
+	}
+	prom_family(b, "vmm_sched_enclave_cores", "gauge", "Whole cores in the enclave.");
+	prom_sample_u64(b, "vmm_sched_enclave_cores", NULL, 0,
+			get_u64(get(status, "enclave"), "cores"));
+}
+
+/* Per VM: the labels vm and pid, then the value. */
+enum vm_value { VM_RUN_NS, VM_WAIT_NS, VM_FORCED_IDLE_NS, VM_CORE_GRANTS, VM_SHARE, VM_VCPUS };
+static const struct {
+	const char *metric, *type, *help;
+} vm_families[] = {
+    [VM_RUN_NS] = {"vmm_sched_vm_run_seconds_total", "counter",
+		   "Time the VM's vCPUs ran, summed over its vCPUs."},
+    [VM_WAIT_NS] = {"vmm_sched_vm_wait_seconds_total", "counter",
+		    "Time the VM's vCPUs were runnable but not running (steal)."},
+    [VM_FORCED_IDLE_NS] = {"vmm_sched_vm_forced_idle_seconds_total", "counter",
+			   "Sibling CPU time left idle while the VM owned the core."},
+    [VM_CORE_GRANTS] = {"vmm_sched_vm_core_grants_total", "counter",
+			"Times a core was handed to the VM."},
+    [VM_SHARE] = {"vmm_sched_vm_planned_share_cores", "gauge",
+		  "The VM's share of the enclave in the last plan, in cores."},
+    [VM_VCPUS] = {"vmm_sched_vm_vcpus", "gauge", "Enrolled vCPU threads of the VM."},
+};
+
+static uint64_t vm_wait_ns(struct json_object *vm)
+{
+	struct json_object *vcpus = get(vm, "vcpus");
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < array_len(vcpus); i++)
+		sum += get_u64(json_object_array_get_idx(vcpus, i), "wait_ns");
+	return sum;
+}
+
+static void vm_metrics(struct json_object *status, struct prom_buf *b)
+{
+	struct json_object *vms = get(status, "vms");
+
+	for (int f = 0; f < (int)(sizeof(vm_families) / sizeof(vm_families[0])); f++) {
+		const char *metric = vm_families[f].metric;
+
+		prom_family(b, metric, vm_families[f].type, vm_families[f].help);
+		for (size_t i = 0; i < array_len(vms); i++) {
+			struct json_object *vm = json_object_array_get_idx(vms, i);
+			const struct prom_label l[] = {
+			    {"vm", get_str(vm, "name")},
+			    {"pid", get_str(vm, "pid")},
+			};
+
+			switch ((enum vm_value)f) {
+			case VM_RUN_NS:
+				prom_sample_ns_as_seconds(b, metric, l, 2, get_u64(vm, "run_ns"));
+				break;
+			case VM_WAIT_NS:
+				prom_sample_ns_as_seconds(b, metric, l, 2, vm_wait_ns(vm));
+				break;
+			case VM_FORCED_IDLE_NS:
+				prom_sample_ns_as_seconds(b, metric, l, 2,
+							  get_u64(vm, "forced_idle_ns"));
+				break;
+			case VM_CORE_GRANTS:
+				prom_sample_u64(b, metric, l, 2, get_u64(vm, "core_grants"));
+				break;
+			case VM_SHARE:
+				prom_sample_milli(b, metric, l, 2, get_u64(vm, "share_mcores"));
+				break;
+			case VM_VCPUS:
+				prom_sample_u64(b, metric, l, 2, array_len(get(vm, "vcpus")));
+				break;
+			}
+		}
+	}
+}
+
+/* Where each enclave CPU's time went: the five add up to its wall time. */
+static const char *const cpu_modes[][2] = {
+    {"vcpu", "vcpu_ns"},	   {"host", "host_ns"},
+    {"idle", "idle_ns"},	   {"forced_idle", "forced_idle_ns"},
+    {"host_idle", "host_idle_ns"},
+};
+
+static const struct scalar cpu_counters[] = {
+    {"vmm_sched_cpu_owner_changes_total", "owner_changes",
+     "Times the CPU handed its core to another VM."},
+    {"vmm_sched_cpu_host_intrusions_total", "host_evictions",
+     "Times a host task took the sibling while a vCPU ran on this CPU."},
+    {"vmm_sched_cpu_vcpu_runs_total", "vcpu_runs", "vCPU runs started on the CPU."},
+    {"vmm_sched_cpu_stray_runs_total", "stray_runs",
+     "Runs of SCHED_EXT tasks that are no enrolled vCPU."},
+};
+
+static void cpu_labels(struct json_object *cpu, struct prom_label *l)
+{
+	l[0] = (struct prom_label){"cpu", get_str(cpu, "cpu")};
+	l[1] = (struct prom_label){"core", get_str(cpu, "core")};
+}
+
+static void cpu_metrics(struct json_object *status, struct prom_buf *b)
+{
+	struct json_object *cpus = get(status, "cpus");
+	struct prom_label l[3];
+
+	prom_family(b, "vmm_sched_cpu_seconds_total", "counter",
+		    "Enclave CPU time by mode: vcpu, host (host tasks), idle, forced_idle "
+		    "(idle while another VM waited), host_idle (idle beside a host task).");
+	for (size_t i = 0; i < array_len(cpus); i++) {
+		struct json_object *cpu = json_object_array_get_idx(cpus, i);
+
+		cpu_labels(cpu, l);
+		for (size_t m = 0; m < sizeof(cpu_modes) / sizeof(cpu_modes[0]); m++) {
+			l[2] = (struct prom_label){"mode", cpu_modes[m][0]};
+			prom_sample_ns_as_seconds(b, "vmm_sched_cpu_seconds_total", l, 3,
+						  get_u64(cpu, cpu_modes[m][1]));
+		}
+	}
+	for (size_t f = 0; f < sizeof(cpu_counters) / sizeof(cpu_counters[0]); f++) {
+		prom_family(b, cpu_counters[f].metric, "counter", cpu_counters[f].help);
+		for (size_t i = 0; i < array_len(cpus); i++) {
+			struct json_object *cpu = json_object_array_get_idx(cpus, i);
+
+			cpu_labels(cpu, l);
+			prom_sample_u64(b, cpu_counters[f].metric, l, 2,
+					get_u64(cpu, cpu_counters[f].key));
+		}
+	}
+}
+
+void metrics_render_status(struct json_object *status, struct prom_buf *out)
+{
+	scheduler_metrics(status, out);
+	vm_metrics(status, out);
+	cpu_metrics(status, out);
+}
