@@ -9,7 +9,8 @@ CMOCKA_MESSAGE_OUTPUT ?= stdout
 
 $(UNIT_BINS): $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBVS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib $< -o $@ $(LDFLAGS) $(LIBVS) -lcmocka
+	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib -Ivmm-sched/include $< -o $@ $(LDFLAGS) $(LIBVS) -lcmocka \
+		$(CTL_LIBS)
 
 all: $(UNIT_BINS)
 
