@@ -20,8 +20,8 @@ struct vs_ctl_conn {
 	uint64_t deadline_ns; /* of the whole request, then of the whole reply */
 	struct vs_ctl_peer peer;
 	size_t req_len;
-	char req[VS_CTL_MAX_REQUEST + 1];
-	char *reply; /* malloc()ed, ends with '\n' */
+	char req[VS_CTL_MAX_REQUEST + 2]; /* one byte more than a request may have, and a NUL */
+	char *reply;			  /* malloc()ed, ends with '\n' */
 	size_t reply_len, reply_sent;
 };
 
