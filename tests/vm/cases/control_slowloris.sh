@@ -1,10 +1,11 @@
 #!/bin/bash
-# case-seconds: 55
+# case-seconds: 70
 # The control socket never blocks the agent: while one client sends a byte
 # every 1.5 s (slowloris) and 17 connect and send nothing (all reconnecting
-# when dropped), status answers within seconds, a VM that exits is noticed
-# at the next rescan, and SIGTERM is handled within a second with every
-# thread given back.
+# when dropped), status answers within seconds, a status reply bigger than
+# the socket buffer reaches a client that reads it slowly whole, a VM that
+# exits is noticed at the next rescan, and SIGTERM is handled within a second
+# with every thread given back.
 . "$(dirname "$0")/../lib.sh"
 
 ATTACK_PID=
@@ -73,6 +74,37 @@ for i in 1 2 3 4 5; do
 	[ "$ms" -lt 5000 ] || fail "status $i took $ms ms under the attack"
 	nap 1
 done
+
+# A reply bigger than the socket's buffer, to a client that pauses for 3 s
+# after its first bytes, arrives whole (the agent writes it as the client reads).
+start_paused_vm big 28 busy # 28 more vCPUs in the status reply
+ctl enroll "${VM_PID[big]}" --name big >/dev/null || fail "enrolling VM big failed"
+wmem=$(sysctl -n net.core.wmem_default)
+sysctl -qw net.core.wmem_default=4608
+out=$(python3 - "$CTL_SOCK" <<'PY' 2>&1
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b'{"version":1,"cmd":"status"}\n')
+data = s.recv(256)
+time.sleep(3)
+while True:
+    chunk = s.recv(256)
+    if not chunk:
+        break
+    data += chunk
+    time.sleep(0.002)
+reply = json.loads(data)
+print(len(data), reply["ok"], len(reply["vms"]))
+PY
+)
+sysctl -qw net.core.wmem_default="$wmem"
+set -- $out
+[ "${2:-}" = True ] && [ "${3:-}" = 3 ] || fail "a slowly read status reply did not arrive whole: $out"
+[ "$1" -gt 4608 ] || fail "the status reply ($1 bytes) is not bigger than the socket buffer: the test proves nothing"
+note "a $1-byte status reply, read slowly through a 4608-byte socket buffer, arrived whole"
+ctl release "${VM_PID[big]}" >/dev/null || fail "release of VM big failed"
+stop_vm big
 
 counts=$(json_get 's["control"]["timed_out"], s["control"]["dropped_when_full"]')
 note "attacking connections timed out, dropped when full: $counts"
