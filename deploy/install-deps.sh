@@ -11,7 +11,8 @@ need_root() { [ "$(id -u)" = 0 ] || die "packages are missing ($*): run as root 
 . /etc/os-release
 export DEBIAN_FRONTEND=noninteractive
 
-# Common to every distribution. clang is added below per release (BPF target).
+# Common to every distribution. clang is added below per release (BPF target;
+# its libFuzzer runtime for tests/fuzz).
 pkgs=(make gcc pkg-config libelf-dev zlib1g-dev libjson-c-dev libinih-dev
       liburing-dev libnuma-dev libcmocka-dev libvirt-dev libvirt-daemon-system
       libvirt-clients qemu-system-x86 qemu-utils busybox-static xz-utils zstd
@@ -21,10 +22,10 @@ pkgs=(make gcc pkg-config libelf-dev zlib1g-dev libjson-c-dev libinih-dev
 backports_libbpf=0
 case "${ID}:${VERSION_CODENAME:-}" in
 debian:bookworm)
-	pkgs+=(clang-19 llvm-19 bpftool)
+	pkgs+=(clang-19 llvm-19 libclang-rt-19-dev bpftool)
 	backports_libbpf=1 ;;
 *)
-	pkgs+=(clang llvm libbpf-dev bpftool) ;;
+	pkgs+=(clang llvm libclang-rt-dev libbpf-dev bpftool) ;;
 esac
 
 apt_updated=0

@@ -2,6 +2,7 @@ include tests/unit/unit.mk
 include tests/checker/checker.mk
 include tests/tools/tools.mk
 include tests/bench/bench.mk
+include tests/fuzz/fuzz.mk
 
 .PHONY: vm-test test demo bench
 # A scheduler built to ignore the sibling, for the test that proves the pair

@@ -24,6 +24,7 @@ static void usage(FILE *out)
 		"commands:\n"
 		"  status [--json]          enclave, VMs, vCPUs and their counters\n"
 		"  enroll PID [--name NAME] [--weight W] [--reserve N] [--cap N]\n"
+		"                           (NAME: 1..63 of A-Z a-z 0-9 . _ -)\n"
 		"                           schedule the vCPU threads of VMM process PID:\n"
 		"                           share weight 1..10000 (default 100), N cores\n"
 		"                           guaranteed when it wants them, at most N cores\n"
@@ -147,7 +148,7 @@ static void print_status(struct json_object *st)
 	struct json_object *sched = get_obj(st, "scheduler"), *enc = get_obj(st, "enclave");
 	struct json_object *cpus = get_obj(st, "cpus"), *vms = get_obj(st, "vms");
 
-	struct json_object *cores = get_obj(st, "cores");
+	struct json_object *cores = get_obj(st, "cores"), *ctl = get_obj(st, "control");
 
 	printf("scheduler  %s (sched_ext %s, ABI %lld, slice %lld us, %s pairing)\n",
 	       get_str(sched, "name"), get_str(sched, "sched_ext_state"),
@@ -161,6 +162,15 @@ static void print_status(struct json_object *st)
 	       (long long)get_i64(sched, "late_messages"), (long long)get_i64(sched, "resyncs"));
 	printf("pinned     %s%s\n", get_str(sched, "pin_dir"),
 	       get_bool(sched, "adopted") ? " (adopted from a previous agent)" : "");
+	if (ctl)
+		printf("control    %lld of %lld connections open; %lld timed out, %lld dropped "
+		       "when full, %lld denied%s%s\n",
+		       (long long)get_i64(ctl, "connections"),
+		       (long long)get_i64(ctl, "max_connections"),
+		       (long long)get_i64(ctl, "timed_out"),
+		       (long long)get_i64(ctl, "dropped_when_full"),
+		       (long long)get_i64(ctl, "denied"), get_obj(ctl, "group") ? "; group " : "",
+		       get_obj(ctl, "group") ? get_str(ctl, "group") : "");
 	printf("enclave    CPUs %s (%lld cores x %lld threads)\n\n", get_str(enc, "cpus"),
 	       (long long)get_i64(enc, "cores"), (long long)get_i64(enc, "threads_per_core"));
 	printf("%5s %-9s %-8s %9s\n", "CORE", "CPUS", "OWNER_VM", "SIB_WAKES");

@@ -1,30 +1,88 @@
-/* The control socket: one JSON request per connection, one JSON reply (vmm_sched_ctl.h). */
+/*
+ * The control socket: one JSON request per connection, one JSON reply
+ * (vmm_sched_ctl.h). Every connection is non-blocking and driven by the
+ * event loop through one epoll fd, so no client can make the agent wait:
+ * a request must arrive whole within VS_CTL_TIMEOUT_MS of the connect, a
+ * reply is written as the client reads it, within VS_CTL_REPLY_TIMEOUT_MS,
+ * and at most VS_CTL_MAX_CONNS connections are open (ctl_conn.h says which
+ * one goes when another arrives). docs/design.md says why.
+ */
 #include <errno.h>
-#include <poll.h>
+#include <grp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
+#include "ctl_access.h"
+#include "ctl_request.h"
 #include "daemon.h"
 #include "vmm_sched_ctl.h"
 
-static int make_parent_dir(const char *path)
+#define LISTEN_TAG	UINT32_MAX
+#define LOG_EVERY_NS	1000000000ULL /* refusals and drops: a line a second at most */
+#define MAX_PEER_GROUPS 1024
+#define MS		1000000ULL
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Says what happened once a second at most, with how many such lines were
+ * left out since: a client cannot flood the log.
+ */
+static void log_limited(uint64_t *logged_ns, uint64_t *unlogged, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void log_limited(uint64_t *logged_ns, uint64_t *unlogged, const char *fmt, ...)
+{
+	uint64_t now = now_ns();
+	char msg[512];
+	va_list ap;
+
+	if (*logged_ns && now - *logged_ns < LOG_EVERY_NS) {
+		(*unlogged)++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (*unlogged)
+		vs_log("%s (and %llu more like it in the last second)", msg,
+		       (unsigned long long)*unlogged);
+	else
+		vs_log("%s", msg);
+	*logged_ns = now;
+	*unlogged = 0;
+}
+
+static int make_parent_dir(const char *path, bool *created)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char *slash;
 
+	*created = false;
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (!slash || slash == dir)
 		return 0;
 	*slash = '\0';
-	if (mkdir(dir, 0750) && errno != EEXIST)
+	if (mkdir(dir, 0750) == 0)
+		*created = true;
+	else if (errno != EEXIST)
 		return -1;
 	return 0;
 }
@@ -42,9 +100,10 @@ static bool socket_in_use(const struct sockaddr_un *addr)
 	return live;
 }
 
-int control_check_free(const char *path, char *err, size_t errlen)
+int control_prepare(struct vs_daemon *d, char *err, size_t errlen)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	const char *path = d->opt.control_path;
 
 	if (strlen(path) >= sizeof(addr.sun_path)) {
 		snprintf(err, errlen, "control socket path '%s' is too long", path);
@@ -55,42 +114,119 @@ int control_check_free(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "another vmm-schedd answers on %s: stop it first", path);
 		return -1;
 	}
+	if (d->opt.control_group) {
+		struct group *g = getgrnam(d->opt.control_group);
+
+		if (!g) {
+			snprintf(err, errlen, "--control-group '%s': no such group",
+				 d->opt.control_group);
+			return -1;
+		}
+		d->ctl.group = g->gr_gid;
+		d->ctl.have_group = true;
+	}
+	return 0;
+}
+
+/*
+ * The socket file is the first guard: root only (0600), or root and the
+ * --control-group (0660, and the folder we create is theirs to enter).
+ */
+static int set_socket_mode(struct vs_daemon *d, bool dir_created, char *err, size_t errlen)
+{
+	const char *path = d->opt.control_path;
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+	if (!d->ctl.have_group) {
+		if (!chmod(path, 0600))
+			return 0;
+		snprintf(err, errlen, "cannot chmod %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (chown(path, (uid_t)-1, d->ctl.group) || chmod(path, 0660)) {
+		snprintf(err, errlen, "cannot give %s to group '%s': %s", path,
+			 d->opt.control_group, strerror(errno));
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (dir_created && strrchr(dir, '/')) {
+		*strrchr(dir, '/') = '\0';
+		if (chown(dir, (uid_t)-1, d->ctl.group))
+			vs_warn("cannot give the folder %s to group '%s': %s", dir,
+				d->opt.control_group, strerror(errno));
+	}
 	return 0;
 }
 
 int control_listen(struct vs_daemon *d, char *err, size_t errlen)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = LISTEN_TAG};
 	const char *path = d->opt.control_path;
-	int fd;
+	bool dir_created, bound;
+	mode_t old_umask;
+	int fd, ep;
 
-	if (control_check_free(path, err, errlen))
-		return -1;
+	for (int i = 0; i < VS_CTL_MAX_CONNS; i++)
+		d->ctl.conns[i].fd = -1;
+	d->ctl.epoll_fd = -1;
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-	if (make_parent_dir(path)) {
+	if (make_parent_dir(path, &dir_created)) {
 		snprintf(err, errlen, "cannot create the folder of %s: %s", path, strerror(errno));
 		return -1;
 	}
 	unlink(path); /* a stale socket of a daemon that died */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(fd, 16)) {
+	old_umask = umask(0177); /* 0600 from the start; set_socket_mode() opens it to the group */
+	bound = fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+	umask(old_umask);
+	if (!bound || listen(fd, VS_CTL_MAX_CONNS * 4)) {
 		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
-	chmod(path, 0660);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
+		snprintf(err, errlen, "cannot set up epoll for the control socket: %s",
+			 strerror(errno));
+		if (ep >= 0)
+			close(ep);
+		close(fd);
+		unlink(path);
+		return -1;
+	}
 	d->ctl_fd = fd;
-	return 0;
+	d->ctl.epoll_fd = ep;
+	return set_socket_mode(d, dir_created, err, errlen);
+}
+
+int control_poll_fd(struct vs_daemon *d)
+{
+	return d->ctl.epoll_fd;
+}
+
+static void conn_close(struct vs_ctl_conn *c)
+{
+	close(c->fd); /* also takes it out of the epoll set */
+	free(c->reply);
+	c->fd = -1;
+	c->reply = NULL;
 }
 
 void control_close(struct vs_daemon *d)
 {
-	if (d->ctl_fd >= 0) {
-		close(d->ctl_fd);
-		unlink(d->opt.control_path);
-		d->ctl_fd = -1;
-	}
+	if (d->ctl_fd < 0)
+		return;
+	for (int i = 0; i < VS_CTL_MAX_CONNS; i++)
+		if (d->ctl.conns[i].fd >= 0)
+			conn_close(&d->ctl.conns[i]);
+	if (d->ctl.epoll_fd >= 0)
+		close(d->ctl.epoll_fd);
+	d->ctl.epoll_fd = -1;
+	close(d->ctl_fd);
+	unlink(d->opt.control_path);
+	d->ctl_fd = -1;
 }
 
 static struct json_object *error_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -118,61 +254,18 @@ static struct json_object *ok_reply(void)
 	return o;
 }
 
-static bool get_int(struct json_object *req, const char *key, int *out)
+static struct json_object *do_place(struct vs_daemon *d, const struct vs_ctl_request *req)
 {
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(req, key, &v) || !json_object_is_type(v, json_type_int))
-		return false;
-	*out = json_object_get_int(v);
-	return true;
-}
-
-/* An optional share setting: VS_SHARE_KEEP if absent; -1 if not an integer in lo..hi. */
-static int get_share_field(struct json_object *req, const char *key, int lo, int hi, int *out)
-{
-	*out = VS_SHARE_KEEP;
-	if (!json_object_object_get_ex(req, key, NULL))
-		return 0;
-	if (!get_int(req, key, out) || *out < lo || *out > hi)
-		return -1;
-	return 0;
-}
-
-/*
- * {"cmd": "place", "placements": [{"tid": T, "cpu": C, "seqnum": S}, ...]}:
- * one placement, or two on the threads of one core committed as a group.
- * Without "seqnum" the agent's latest view of the vCPU is used.
- */
-static struct json_object *handle_place(struct vs_daemon *d, struct json_object *req)
-{
-	struct vs_placement pl[VS_THREADS_PER_CORE] = {0};
-	struct json_object *arr, *reply, *outs;
+	struct vs_placement pl[VS_CTL_MAX_PLACEMENTS] = {0};
+	struct json_object *reply, *outs;
 	char err[256] = "";
-	int n, i, seq;
+	int i, n = req->nr_placements;
 
-	if (!json_object_object_get_ex(req, "placements", &arr) ||
-	    !json_object_is_type(arr, json_type_array))
-		return error_reply("'place' needs an array 'placements'");
-	n = (int)json_object_array_length(arr);
-	if (n < 1 || n > VS_THREADS_PER_CORE)
-		return error_reply("'placements' must hold 1 or %d entries, not %d",
-				   VS_THREADS_PER_CORE, n);
 	for (i = 0; i < n; i++) {
-		struct json_object *p = json_object_array_get_idx(arr, i), *v;
-
-		if (!json_object_is_type(p, json_type_object) || !get_int(p, "tid", &pl[i].tid) ||
-		    pl[i].tid <= 0 || !get_int(p, "cpu", &pl[i].cpu) || pl[i].cpu < 0)
-			return error_reply("placement %d needs a positive integer 'tid' and an "
-					   "integer 'cpu' >= 0",
-					   i);
-		if (json_object_object_get_ex(p, "seqnum", &v)) {
-			if (!get_int(p, "seqnum", &seq) || seq < 0)
-				return error_reply("placement %d: 'seqnum' must be an integer >= 0",
-						   i);
-			pl[i].have_seqnum = true;
-			pl[i].seqnum = (uint32_t)seq;
-		}
+		pl[i].tid = req->placements[i].tid;
+		pl[i].cpu = req->placements[i].cpu;
+		pl[i].have_seqnum = req->placements[i].have_seqnum;
+		pl[i].seqnum = req->placements[i].seqnum;
 	}
 	if (txn_place(d, pl, n, err, sizeof(err)))
 		return error_reply("%s", err);
@@ -192,145 +285,292 @@ static struct json_object *handle_place(struct vs_daemon *d, struct json_object 
 	return reply;
 }
 
-static struct json_object *handle_request(struct vs_daemon *d, struct json_object *req)
+static struct json_object *do_request(struct vs_daemon *d, const struct vs_ctl_request *req)
 {
-	struct json_object *v;
-	const char *cmd, *name = NULL;
+	struct json_object *reply;
 	char err[512];
-	int version, pid, vm_id;
+	int vm_id;
 
-	if (!json_object_is_type(req, json_type_object))
-		return error_reply("the request is not a JSON object");
-	if (!get_int(req, "version", &version))
-		return error_reply("the request has no integer 'version'");
-	if (version != VS_CTL_VERSION)
-		return error_reply("control protocol version %d is not supported: this daemon "
-				   "speaks version %d (use the vmm-schedctl of the same release)",
-				   version, VS_CTL_VERSION);
-	if (!json_object_object_get_ex(req, "cmd", &v) || !json_object_is_type(v, json_type_string))
-		return error_reply("the request has no string 'cmd'");
-	cmd = json_object_get_string(v);
-	if (strcmp(cmd, "status") == 0)
+	switch (req->cmd) {
+	case VS_CTL_CMD_STATUS:
 		return status_to_json(d);
-	if (strcmp(cmd, "enroll") == 0 || strcmp(cmd, "release") == 0 || strcmp(cmd, "set") == 0) {
-		struct vs_share_settings share;
-
-		if (!get_int(req, "pid", &pid) || pid <= 0)
-			return error_reply("'%s' needs a positive integer 'pid'", cmd);
-		if (json_object_object_get_ex(req, "name", &v)) {
-			if (!json_object_is_type(v, json_type_string))
-				return error_reply("'name' must be a string");
-			name = json_object_get_string(v);
-		}
-		if (get_share_field(req, "weight", VS_MIN_WEIGHT, VS_MAX_WEIGHT, &share.weight) ||
-		    get_share_field(req, "reserve", 0, VS_MAX_CPUS, &share.reserve_cores) ||
-		    get_share_field(req, "cap", 0, VS_MAX_CPUS, &share.cap_cores))
-			return error_reply(
-			    "'weight' must be an integer %d..%d, 'reserve' and 'cap' "
-			    "integers 0..%d (cores; cap 0: none)",
-			    VS_MIN_WEIGHT, VS_MAX_WEIGHT, VS_MAX_CPUS);
-		if (strcmp(cmd, "set") == 0) {
-			vm_id = registry_find_vm_by_pid(&d->reg, pid);
-			if (vm_id < 0)
-				return error_reply("no enrolled VM has pid %d", pid);
-			if (vm_set_share(d, vm_id, &share, err, sizeof(err)))
-				return error_reply("VM '%s': %s", d->reg.vms[vm_id].name, err);
+	case VS_CTL_CMD_ENROLL:
+		vm_id = vm_enroll(d, req->pid, req->name[0] ? req->name : NULL, &req->share, err,
+				  sizeof(err));
+		if (vm_id < 0)
+			return error_reply("%s", err);
+		reply = ok_reply();
+		json_object_object_add(reply, "vm_id", json_object_new_int(vm_id));
+		return reply;
+	case VS_CTL_CMD_SET:
+	case VS_CTL_CMD_RELEASE:
+		vm_id = registry_find_vm_by_pid(&d->reg, req->pid);
+		if (vm_id < 0)
+			return error_reply("no enrolled VM has pid %d", req->pid);
+		if (req->cmd == VS_CTL_CMD_RELEASE) {
+			vm_release(d, vm_id);
 			return ok_reply();
 		}
-		if (cmd[0] == 'e') {
-			vm_id = vm_enroll(d, pid, name, &share, err, sizeof(err));
-			if (vm_id < 0)
-				return error_reply("%s", err);
-			v = ok_reply();
-			json_object_object_add(v, "vm_id", json_object_new_int(vm_id));
-			return v;
-		}
-		vm_id = registry_find_vm_by_pid(&d->reg, pid);
-		if (vm_id < 0)
-			return error_reply("no enrolled VM has pid %d", pid);
-		vm_release(d, vm_id);
+		if (vm_set_share(d, vm_id, &req->share, err, sizeof(err)))
+			return error_reply("VM '%s': %s", d->reg.vms[vm_id].name, err);
 		return ok_reply();
+	case VS_CTL_CMD_PLACE:
+		return do_place(d, req);
+	case VS_CTL_NR_CMDS:
+		break;
 	}
-	if (strcmp(cmd, "place") == 0)
-		return handle_place(d, req);
-	return error_reply("unknown command '%.64s' (known: status, enroll, set, release, place)",
-			   cmd);
+	return error_reply("unknown command");
 }
 
-/* Reads one request, bounded in size and time so a stuck client cannot stall the agent. */
-static int read_request(int fd, char *buf, size_t len)
+static struct json_object *handle_request(struct vs_daemon *d, struct vs_ctl_conn *c)
 {
-	size_t got = 0;
+	struct vs_ctl_request req;
+	char err[512];
 
-	while (got < len - 1) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t n;
+	if (ctl_request_parse(c->req, c->req_len, &req, err, sizeof(err)))
+		return error_reply("%s", err);
+	if (ctl_access_check(&c->peer, req.cmd, d->opt.control_group, err, sizeof(err))) {
+		d->ctl.denied++;
+		log_limited(&d->ctl.denied_logged_ns, &d->ctl.denied_unlogged,
+			    "control: refused '%s' from uid %u: not root nor in the control group",
+			    ctl_cmd_name(req.cmd), (unsigned int)c->peer.uid);
+		return error_reply("%s", err);
+	}
+	return do_request(d, &req);
+}
 
-		if (poll(&p, 1, VS_CTL_TIMEOUT_MS) <= 0)
-			return -1;
-		n = read(fd, buf + got, len - 1 - got);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+/* Writes what the client takes now; closes the connection once the reply is out. */
+static void conn_write(struct vs_ctl_conn *c)
+{
+	while (c->reply_sent < c->reply_len) {
+		ssize_t n = send(c->fd, c->reply + c->reply_sent, c->reply_len - c->reply_sent,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return; /* EPOLLOUT says when to go on */
 		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (memchr(buf, '\n', got))
-			break;
+			break; /* the client went away */
+		c->reply_sent += (size_t)n;
 	}
-	buf[got] = '\0';
-	return (int)got;
+	conn_close(c);
 }
 
-static void write_all(int fd, const char *s, size_t len)
+/* Takes ownership of @reply; from now on the connection only writes. */
+static void conn_reply(struct vs_daemon *d, struct vs_ctl_conn *c, struct json_object *reply)
 {
-	while (len) {
-		struct pollfd p = {.fd = fd, .events = POLLOUT};
-		ssize_t n;
+	size_t len;
+	const char *text = json_object_to_json_string_length(reply, JSON_C_TO_STRING_PLAIN, &len);
+	struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = (uint32_t)(c - d->ctl.conns)};
 
-		if (poll(&p, 1, VS_CTL_TIMEOUT_MS) <= 0)
-			return;
-		n = send(fd, s, len, MSG_NOSIGNAL);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			return;
-		s += n;
-		len -= (size_t)n;
-	}
-}
-
-void control_accept(struct vs_daemon *d)
-{
-	char buf[VS_CTL_MAX_REQUEST + 1];
-	struct json_object *req, *reply;
-	struct json_tokener *tok;
-	const char *out;
-	int fd, n;
-
-	fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0)
+	c->reply = malloc(len + 1);
+	if (!c->reply) {
+		json_object_put(reply);
+		conn_close(c);
 		return;
-	n = read_request(fd, buf, sizeof(buf));
-	if (n < 0) {
-		reply = error_reply("no complete request within %d ms", VS_CTL_TIMEOUT_MS);
-	} else if ((size_t)n >= VS_CTL_MAX_REQUEST) {
-		reply = error_reply("request longer than %d bytes", VS_CTL_MAX_REQUEST);
-	} else {
-		tok = json_tokener_new();
-		req = json_tokener_parse_ex(tok, buf, n);
-		if (!req && json_tokener_get_error(tok) == json_tokener_continue)
-			reply = error_reply("the request is incomplete JSON (%d bytes)", n);
-		else if (!req)
-			reply = error_reply("the request is not valid JSON: %s",
-					    json_tokener_error_desc(json_tokener_get_error(tok)));
-		else
-			reply = handle_request(d, req);
-		json_object_put(req);
-		json_tokener_free(tok);
 	}
-	out = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN);
-	write_all(fd, out, strlen(out));
-	write_all(fd, "\n", 1);
+	memcpy(c->reply, text, len);
+	c->reply[len] = '\n';
+	c->reply_len = len + 1;
+	c->reply_sent = 0;
 	json_object_put(reply);
-	close(fd);
+	c->replying = true;
+	c->deadline_ns = now_ns() + VS_CTL_REPLY_TIMEOUT_MS * MS;
+	if (epoll_ctl(d->ctl.epoll_fd, EPOLL_CTL_MOD, c->fd, &ev)) {
+		conn_close(c);
+		return;
+	}
+	conn_write(c);
+}
+
+/* A short error for a connection about to be closed, if the socket takes it now. */
+static void say_and_close(struct vs_ctl_conn *c, const char *why)
+{
+	struct json_object *reply = error_reply("%s", why);
+	char line[600];
+	int n = snprintf(line, sizeof(line), "%s\n",
+			 json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN));
+
+	/* Best effort: the connection is dropped either way. */
+	if (n > 0 && (size_t)n < sizeof(line))
+		send(c->fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	json_object_put(reply);
+	conn_close(c);
+}
+
+static void conn_read(struct vs_daemon *d, struct vs_ctl_conn *c)
+{
+	enum vs_ctl_framing f = VS_CTL_REQ_MORE;
+	bool eof = false;
+
+	while (c->req_len < sizeof(c->req) - 1) {
+		ssize_t n =
+		    recv(c->fd, c->req + c->req_len, sizeof(c->req) - 1 - c->req_len, MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			eof = true;
+			break;
+		}
+		c->req_len += (size_t)n;
+		if (memchr(c->req + c->req_len - n, '\n', (size_t)n))
+			break;
+	}
+	c->req[c->req_len] = '\0';
+	f = ctl_request_framing(c->req, c->req_len, eof);
+	if (f == VS_CTL_REQ_MORE)
+		return;
+	if (f == VS_CTL_REQ_TOO_LONG) {
+		conn_reply(d, c, error_reply("request longer than %d bytes", VS_CTL_MAX_REQUEST));
+		return;
+	}
+	if (!eof)
+		c->req_len = (size_t)((char *)memchr(c->req, '\n', c->req_len) - c->req) + 1;
+	else if (c->req_len == 0) {
+		conn_close(c); /* connected and hung up: nothing to answer */
+		return;
+	}
+	conn_reply(d, c, handle_request(d, c));
+}
+
+static void read_peer(struct vs_daemon *d, int fd, struct vs_ctl_peer *peer)
+{
+	struct ucred cred = {.uid = (uid_t)-1, .gid = (gid_t)-1};
+	socklen_t len = sizeof(cred);
+	gid_t groups[MAX_PEER_GROUPS];
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+		cred.uid = (uid_t)-1; /* no credentials: treated as nobody in particular */
+	peer->uid = cred.uid;
+	peer->in_control_group = false;
+	if (!d->ctl.have_group)
+		return;
+	if (cred.gid == d->ctl.group) {
+		peer->in_control_group = true;
+		return;
+	}
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
+		peer->in_control_group = ctl_gid_in(d->ctl.group, groups, len / sizeof(gid_t));
+}
+
+/* Accepts what is pending; a full table drops its oldest unfinished request. */
+static void accept_new(struct vs_daemon *d)
+{
+	for (int tries = 0; tries < VS_CTL_MAX_CONNS; tries++) {
+		struct epoll_event ev = {.events = EPOLLIN};
+		struct vs_ctl_conn *c;
+		int fd, slot;
+
+		fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			return;
+		slot = ctl_conn_pick_slot(d->ctl.conns, VS_CTL_MAX_CONNS);
+		if (slot < 0) {
+			struct vs_ctl_conn refused = {.fd = fd};
+
+			d->ctl.refused_conns++;
+			say_and_close(&refused, "too many control connections are receiving "
+						"replies: try again");
+			continue;
+		}
+		c = &d->ctl.conns[slot];
+		if (c->fd >= 0) {
+			d->ctl.evicted++;
+			log_limited(&d->ctl.drop_logged_ns, &d->ctl.drops_unlogged,
+				    "control: %d connections open; dropped the oldest (uid %u), "
+				    "which had sent %zu bytes and no complete request",
+				    VS_CTL_MAX_CONNS, (unsigned int)c->peer.uid, c->req_len);
+			say_and_close(c, "dropped: too many control connections, and this one "
+					 "sent no complete request");
+		}
+		memset(c, 0, offsetof(struct vs_ctl_conn, req));
+		c->fd = fd;
+		c->reply = NULL;
+		c->opened_ns = now_ns();
+		c->deadline_ns = c->opened_ns + VS_CTL_TIMEOUT_MS * MS;
+		read_peer(d, fd, &c->peer);
+		ev.data.u32 = (uint32_t)slot;
+		if (epoll_ctl(d->ctl.epoll_fd, EPOLL_CTL_ADD, fd, &ev)) {
+			conn_close(c);
+			continue;
+		}
+		/* A client usually sent its request with the connect: serve it now. */
+		conn_read(d, c);
+	}
+}
+
+void control_on_ready(struct vs_daemon *d)
+{
+	struct epoll_event evs[VS_CTL_MAX_CONNS + 1];
+	bool listen_ready = false;
+	int n = epoll_wait(d->ctl.epoll_fd, evs, VS_CTL_MAX_CONNS + 1, 0);
+
+	/* Connections first: a new one may take the slot of an old one. */
+	for (int i = 0; i < n; i++) {
+		struct vs_ctl_conn *c;
+
+		if (evs[i].data.u32 == LISTEN_TAG) {
+			listen_ready = true;
+			continue;
+		}
+		c = &d->ctl.conns[evs[i].data.u32];
+		if (c->fd < 0)
+			continue;
+		if (c->replying)
+			conn_write(c);
+		else
+			conn_read(d, c);
+	}
+	if (listen_ready)
+		accept_new(d);
+}
+
+void control_on_tick(struct vs_daemon *d)
+{
+	uint64_t now = now_ns();
+
+	for (int i = 0; i < VS_CTL_MAX_CONNS; i++) {
+		struct vs_ctl_conn *c = &d->ctl.conns[i];
+		char why[128];
+
+		if (!ctl_conn_expired(c, now))
+			continue;
+		d->ctl.timed_out++;
+		log_limited(&d->ctl.drop_logged_ns, &d->ctl.drops_unlogged,
+			    "control: dropped a connection of uid %u: %s",
+			    (unsigned int)c->peer.uid,
+			    c->replying ? "it did not read its reply in time"
+					: "no complete request in time");
+		if (c->replying) {
+			conn_close(c);
+			continue;
+		}
+		snprintf(why, sizeof(why), "no complete request within %d ms", VS_CTL_TIMEOUT_MS);
+		say_and_close(c, why);
+	}
+}
+
+struct json_object *control_status_json(struct vs_daemon *d)
+{
+	struct json_object *o = json_object_new_object();
+	int open = 0;
+
+	for (int i = 0; i < VS_CTL_MAX_CONNS; i++)
+		open += d->ctl.conns[i].fd >= 0;
+	json_object_object_add(
+	    o, "group", d->opt.control_group ? json_object_new_string(d->opt.control_group) : NULL);
+	json_object_object_add(o, "connections", json_object_new_int(open));
+	json_object_object_add(o, "max_connections", json_object_new_int(VS_CTL_MAX_CONNS));
+	json_object_object_add(o, "timed_out", json_object_new_int64((int64_t)d->ctl.timed_out));
+	json_object_object_add(o, "dropped_when_full",
+			       json_object_new_int64((int64_t)d->ctl.evicted));
+	json_object_object_add(o, "refused_when_full",
+			       json_object_new_int64((int64_t)d->ctl.refused_conns));
+	json_object_object_add(o, "denied", json_object_new_int64((int64_t)d->ctl.denied));
+	return o;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core_cookie.h"
+#include "ctl_conn.h"
 #include "enclave.h"
 #include "ratelimit.h"
 #include "listen_addr.h"
@@ -23,6 +24,7 @@ struct vs_options {
 	const char *cpus;
 	const char *control_path;
 	const char *pin_dir;
+	const char *control_group; /* --control-group: may change things, like root */
 	bool unload_pinned; /* --unload-pinned: unload what a previous agent left, then exit */
 	unsigned int slice_us;
 	unsigned int ring_kb;		/* size of the message ring buffer */
@@ -31,7 +33,7 @@ struct vs_options {
 	bool relaxed;			/* --pairing relaxed */
 	enum vs_core_cookie_mode core_cookie;
 	unsigned int max_vcpus_per_vm; /* vCPU threads one VM may have enrolled */
-	const char *metrics_listen; /* --metrics-listen ADDR:PORT, NULL: off */
+	const char *metrics_listen;    /* --metrics-listen ADDR:PORT, NULL: off */
 	struct vs_listen_addr metrics_addr;
 	int nr_pids;
 	int pids[VS_MAX_VMS];
@@ -65,8 +67,19 @@ struct vs_share_state {
 	struct vs_vm_ctx vm_ctx[VS_MAX_VMS]; /* as last written to BPF */
 	/* Every vCPU's counters, read in one batch each plan; else one by one: */
 	struct vs_vcpu_stats vcpu_stats[VS_MAX_VCPUS];
-	bool unbatched; /* the batched read failed once: said, not tried again */
-	uint64_t plans, plan_ns;	     /* plans made and the agent time they took */
+	bool unbatched;		 /* the batched read failed once: said, not tried again */
+	uint64_t plans, plan_ns; /* plans made and the agent time they took */
+};
+
+/* The control socket's server (control_server.c). */
+struct vs_ctl_server {
+	int epoll_fd; /* the listening socket and every connection */
+	bool have_group;
+	gid_t group; /* --control-group */
+	struct vs_ctl_conn conns[VS_CTL_MAX_CONNS];
+	uint64_t timed_out, evicted, refused_conns, denied;
+	uint64_t denied_logged_ns, drop_logged_ns; /* for rate-limited log lines */
+	uint64_t denied_unlogged, drops_unlogged;
 };
 
 struct vs_daemon {
@@ -86,7 +99,8 @@ struct vs_daemon {
 	int pin_lock_fd; /* the pin directory, flock()ed while this agent runs */
 	bool pins_owned; /* remove the pinned state when the agent stops */
 	bool adopted;	 /* the scheduler was loaded by a previous agent */
-	int ctl_fd;
+	int ctl_fd;	 /* the listening socket */
+	struct vs_ctl_server ctl;
 	bool escapes_pending;			/* a vCPU's affinity left the enclave */
 	struct vs_ratelimit vm_log[VS_MAX_VMS]; /* repeated lines about each VM */
 	bool stop;
@@ -260,11 +274,19 @@ void txn_close(void);
 int txn_place(struct vs_daemon *d, struct vs_placement *pl, int n, char *err, size_t errlen);
 
 /* control_server.c */
-/* -1 with err if a live daemon already answers on @path. */
-int control_check_free(const char *path, char *err, size_t errlen);
+/* Before anything is loaded: -1 with err if a live daemon answers on the path or
+ * --control-group names no group. */
+int control_prepare(struct vs_daemon *d, char *err, size_t errlen);
 int control_listen(struct vs_daemon *d, char *err, size_t errlen);
-void control_accept(struct vs_daemon *d);
+/* The fd the event loop polls: readable when a connection needs the agent. */
+int control_poll_fd(struct vs_daemon *d);
+/* Serves what is ready without waiting on any client. */
+void control_on_ready(struct vs_daemon *d);
+/* From the loop's timer: drops connections past their deadline. */
+void control_on_tick(struct vs_daemon *d);
 void control_close(struct vs_daemon *d);
+/* The server's connections and what it dropped or refused, for status. */
+struct json_object *control_status_json(struct vs_daemon *d);
 
 /* status_json.c: returns a json_object * (json-c). */
 struct json_object *status_to_json(struct vs_daemon *d);

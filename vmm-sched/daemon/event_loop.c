@@ -1,8 +1,10 @@
 /*
  * The agent's event loop on io_uring (liburing): one-shot polls on the signal
- * fd, the control socket, the message ring buffer and a VS_MSG_DRAIN_MS
+ * fd, the control server's epoll fd (its socket and connections: none of
+ * them ever blocks the loop), the message ring buffer and a VS_MSG_DRAIN_MS
  * timer, re-armed after each completion. The timer also drives the share
- * plan (every VS_SHARE_TICK_MS) and the /proc rescans (every second).
+ * plan (every VS_SHARE_TICK_MS), the /proc rescans (every second) and the
+ * control connections' deadlines.
  */
 #include <errno.h>
 #include <poll.h>
@@ -83,6 +85,7 @@ static void on_timer(struct vs_daemon *d, int tfd)
 		vm_rescan_all(d);
 	if (tick % METRICS_EVERY_TICKS == 0)
 		metrics_publish(d);
+	control_on_tick(d);
 }
 
 int event_loop_run(struct vs_daemon *d)
@@ -103,7 +106,7 @@ int event_loop_run(struct vs_daemon *d)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	fds[SRC_SIGNAL] = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	fds[SRC_TIMER] = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	fds[SRC_CONTROL] = d->ctl_fd;
+	fds[SRC_CONTROL] = control_poll_fd(d);
 	fds[SRC_MESSAGES] = bpf_sched_message_fd(d);
 	if (fds[SRC_SIGNAL] < 0 || fds[SRC_TIMER] < 0 ||
 	    timerfd_settime(fds[SRC_TIMER], 0, &every_tick, NULL)) {
@@ -147,7 +150,7 @@ int event_loop_run(struct vs_daemon *d)
 			break;
 		}
 		case SRC_CONTROL:
-			control_accept(d);
+			control_on_ready(d);
 			break;
 		case SRC_MESSAGES:
 			bpf_sched_poll_messages(d);

@@ -3,12 +3,16 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "text_escape.h"
 
+/* One line each: names from threads or clients cannot end it or colour the terminal. */
 static void vlog(const char *level, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "vmm-schedd: %s", level);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char msg[2048], safe[4096];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	escape_control_chars(msg, safe, sizeof(safe));
+	fprintf(stderr, "vmm-schedd: %s%s\n", level, safe);
 }
 
 void vs_log(const char *fmt, ...)

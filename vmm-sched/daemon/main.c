@@ -8,12 +8,14 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "vm_name.h"
 #include "vmm_sched_ctl.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: vmm-schedd --cpus LIST [--pid PID[:NAME[:WEIGHT]]]... [--control PATH]\n"
+		"                  [--control-group GROUP]\n"
 		"                  [--slice-us N] [--pairing strict|relaxed]\n"
 		"                  [--core-cookie clear|refuse] [--pin-dir DIR] [--ring-kb N]\n"
 		"                  [--target-latency-ms N] [--smt-pair-window-ms N]\n"
@@ -28,8 +30,14 @@ static void usage(FILE *out)
 		"  --pid PID[:NAME[:WEIGHT]]\n"
 		"                     enrol the vCPU threads of VMM process PID (repeatable),\n"
 		"                     with a share weight 1..10000 (default 100); more can be\n"
-		"                     enrolled later with 'vmm-schedctl enroll'\n"
+		"                     enrolled later with 'vmm-schedctl enroll'; NAME is 1..63\n"
+		"                     of A-Z a-z 0-9 . _ -\n"
 		"  --control PATH     control socket (default %s)\n"
+		"  --control-group GROUP\n"
+		"                     members of GROUP may change things over the control\n"
+		"                     socket (mode 0660, group GROUP); without it only root\n"
+		"                     may (mode 0600). Anyone else who can open the socket\n"
+		"                     may only read the status\n"
 		"  --slice-us N       time slice of a vCPU in microseconds (default 5000)\n"
 		"  --target-latency-ms N\n"
 		"                     every VM that wants a core gets a turn on one within\n"
@@ -68,7 +76,7 @@ static void usage(FILE *out)
 
 static int parse_pid_arg(struct vs_options *opt, char *arg)
 {
-	char *colon = strchr(arg, ':'), *end, *wcolon;
+	char *colon = strchr(arg, ':'), *end, *wcolon, why[160];
 	long pid, weight = 0;
 
 	if (opt->nr_pids >= VS_MAX_VMS) {
@@ -94,6 +102,10 @@ static int parse_pid_arg(struct vs_options *opt, char *arg)
 		return -1;
 	}
 	opt->pids[opt->nr_pids] = (int)pid;
+	if (colon && colon[1] && vm_name_check(colon + 1, strlen(colon + 1), why, sizeof(why))) {
+		fprintf(stderr, "vmm-schedd: --pid %s: %s\n", arg, why);
+		return -1;
+	}
 	opt->names[opt->nr_pids] = colon ? colon + 1 : NULL;
 	opt->weights[opt->nr_pids] = (unsigned int)weight;
 	opt->nr_pids++;
@@ -120,6 +132,7 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 	    {"cpus", required_argument, NULL, 'c'},
 	    {"pid", required_argument, NULL, 'p'},
 	    {"control", required_argument, NULL, 's'},
+	    {"control-group", required_argument, NULL, 'G'},
 	    {"slice-us", required_argument, NULL, 'l'},
 	    {"pairing", required_argument, NULL, 'm'},
 	    {"core-cookie", required_argument, NULL, 'k'},
@@ -155,6 +168,9 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 			break;
 		case 's':
 			opt->control_path = optarg;
+			break;
+		case 'G':
+			opt->control_group = optarg;
 			break;
 		case 'l':
 			if (parse_ranged("slice-us", optarg, 50, 1000000, &v))
@@ -391,7 +407,7 @@ int main(int argc, char **argv)
 	if (d.opt.unload_pinned)
 		return unload_pinned(&d);
 	/* Most specific first: a second daemon on the same socket or port, then the kernel. */
-	if (control_check_free(d.opt.control_path, err, sizeof(err)) ||
+	if (control_prepare(&d, err, sizeof(err)) ||
 	    metrics_open(&d, err, sizeof(err)) ||
 	    host_check_sched_ext(&ours_running, err, sizeof(err)) ||
 	    host_check_kfuncs(getenv("VMM_SCHED_KERNEL_BTF"), err, sizeof(err)) ||

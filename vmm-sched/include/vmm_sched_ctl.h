@@ -18,15 +18,22 @@
  *   reply:   {"version": 1, "ok": true, ...}
  *            {"version": 1, "ok": false, "error": "what was wrong"}
  *
+ * The daemon serves at most VS_CTL_MAX_CONNS connections at once without ever
+ * waiting on one: a request must arrive whole within VS_CTL_TIMEOUT_MS of
+ * the connect, a reply be read within VS_CTL_REPLY_TIMEOUT_MS. Only root and
+ * the --control-group may send anything but status (docs/design.md).
+ *
  * Bump VS_CTL_VERSION on any incompatible change; both sides refuse a
  * different version with a message that names both versions.
  */
 #ifndef VMM_SCHED_CTL_H
 #define VMM_SCHED_CTL_H
 
-#define VS_CTL_VERSION	      1
-#define VS_CTL_DEFAULT_SOCKET "/run/vmm-sched/control.sock"
-#define VS_CTL_MAX_REQUEST    4096
-#define VS_CTL_TIMEOUT_MS     2000
+#define VS_CTL_VERSION		1
+#define VS_CTL_DEFAULT_SOCKET	"/run/vmm-sched/control.sock"
+#define VS_CTL_MAX_REQUEST	4096
+#define VS_CTL_TIMEOUT_MS	2000  /* the whole request, from the connect */
+#define VS_CTL_REPLY_TIMEOUT_MS 10000 /* the whole reply, from when it is ready */
+#define VS_CTL_MAX_CONNS	16
 
 #endif

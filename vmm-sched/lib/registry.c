@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vm_name.h"
+
 void registry_init(struct vs_registry *reg)
 {
 	memset(reg, 0, sizeof(*reg));
@@ -41,7 +43,8 @@ static void fill_vm(struct vs_registry *reg, int id, int pid, const char *name)
 	vm->pid = pid;
 	vm->weight = VS_DEFAULT_WEIGHT;
 	vm->numa_node = -1;
-	snprintf(vm->name, sizeof(vm->name), "%s", name && *name ? name : "");
+	/* Made from a comm or read from a pinned record: never a control character. */
+	vm_name_sanitize(name ? name : "", vm->name, sizeof(vm->name));
 	if (!vm->name[0])
 		snprintf(vm->name, sizeof(vm->name), "pid%d", pid);
 	reg->nr_vms++;

@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 144
+# case-seconds: 160
 # Bad input gets a one-line error that names what was wrong, and a running
 # daemon is not disturbed by it.
 . "$(dirname "$0")/../lib.sh"
@@ -60,6 +60,38 @@ expect_reply '{"version":1,"cmd":"reboot"}' "unknown command 'reboot'"
 expect_reply '{"version":1,"cmd":"enroll","pid":"12"}' "positive integer 'pid'"
 expect_reply '{"version":1,"cmd":"enroll","pid":-5}' "positive integer 'pid'"
 expect_reply "$(head -c 5000 /dev/zero | tr '\0' 'x')" 'longer than 4096 bytes'
+
+# VM names: 1..63 of A-Z a-z 0-9 . _ -, refused otherwise without echoing the
+# name, so nothing forged reaches the log or the status table.
+expect_error "--pid ${VM_PID[a]}: the VM name has character 0x0a at position 2" "$BUILD/vmm-schedd" --cpus 0-3 \
+	--pid "${VM_PID[a]}:a"$'\n'"forged line"
+expect_error "has 64 characters: at most 63" "$BUILD/vmm-schedd" --cpus 0-3 \
+	--pid "${VM_PID[a]}:$(printf 'x%.0s' {1..64})"
+expect_error "'name': the VM name has character 0x0a at position 5" \
+	ctl enroll "${VM_PID[a]}" --name $'evil\nvmm-schedd: forged'
+expect_reply '{"version":1,"cmd":"enroll","pid":1,"name":"\u001b[31mred"}' 'character 0x1b at position 1'
+expect_reply '{"version":1,"cmd":"enroll","pid":1,"name":"a\u0000b"}' 'character 0x00 at position 2'
+expect_reply '{"version":1,"cmd":"enroll","pid":1,"name":""}' 'the VM name is empty'
+expect_reply '{"version":1,"cmd":"enroll","pid":1,"name":"a b"}' 'character 0x20'
+# A VMM whose own name (comm) carries escapes and a newline: the name the agent
+# makes from it is cleaned, and no escape reaches the log or the status table.
+evil=$'ev\x1b[1m\nil'
+ln -s "$(realpath "$BUILD/testvmm")" "$TMP/$evil"
+VM_LOG[e]=$TMP/vm-e.log
+"$TMP/$evil" --name e --vcpus 1 --payload busy --interval-ms 250 --start-paused \
+	>"${VM_LOG[e]}" 2>"$TMP/vm-e.err" &
+VM_PID[e]=$!
+wait_for 120 grep -q "^paused vm=e" "${VM_LOG[e]}" || fail "testvmm e did not start: $(cat "$TMP/vm-e.err")"
+ctl enroll "${VM_PID[e]}" >/dev/null || fail "enrolling the VMM named with escapes failed"
+name=$(json_get '[v["name"] for v in s["vms"] if v["pid"] == '"${VM_PID[e]}"'][0]')
+[[ "$name" =~ ^ev__1m[A-Za-z0-9._-]*-${VM_PID[e]}$ ]] || fail "the VM named after an escaped comm is '$name'"
+ctl status | grep -q $'\x1b' && fail "the status table holds an escape character"
+ctl release "${VM_PID[e]}" >/dev/null || fail "release of VM e failed"
+resume_vm e
+stop_vm e
+grep -q $'\x1b' "$SCHEDD_LOG" && fail "the log holds an escape character: $(grep -n $'\x1b' "$SCHEDD_LOG" | cat -v)"
+grep -q "^il\|^vmm-schedd: forged" "$SCHEDD_LOG" && fail "a forged line reached the log: $(grep -n "^il\|forged" "$SCHEDD_LOG")"
+note "ok: VM '$name' enrolled; nothing forged in the log or the status table"
 
 # After all that the daemon still schedules the VM and answers.
 [ "$(json_get 'len(s["vms"])')" = 1 ] || fail "the enrolled VM is gone after bad requests"

@@ -1,0 +1,14 @@
+# libFuzzer targets (clang, ASan + UBSan), included from tests/tests.mk.
+# `make fuzz` builds them; tests/run-all runs each for a bounded time.
+FUZZ_CC     ?= $(shell command -v clang-19 || command -v clang)
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -Ivmm-sched/lib -Ivmm-sched/include -I. -I$(BUILD)
+FUZZ_CTL_REQUEST_SRCS := tests/fuzz/fuzz_ctl_request.c vmm-sched/lib/ctl_request.c \
+	vmm-sched/lib/vm_name.c vmm-sched/lib/text_escape.c
+
+$(BUILD)/fuzz/fuzz_ctl_request: $(FUZZ_CTL_REQUEST_SRCS) $(wildcard vmm-sched/lib/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_CTL_REQUEST_SRCS) -o $@ $(CTL_LIBS)
+
+.PHONY: fuzz
+fuzz: $(BUILD)/fuzz/fuzz_ctl_request

@@ -1,0 +1,209 @@
+#include "ctl_request.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "share.h"
+#include "text_escape.h"
+#include "vm_name.h"
+#include "vmm_sched_ctl.h"
+
+/* Requests are flat: an object holding at most an array of objects. */
+#define REQUEST_MAX_DEPTH 4
+
+static const char *const cmd_names[VS_CTL_NR_CMDS] = {
+    [VS_CTL_CMD_STATUS] = "status",   [VS_CTL_CMD_ENROLL] = "enroll", [VS_CTL_CMD_SET] = "set",
+    [VS_CTL_CMD_RELEASE] = "release", [VS_CTL_CMD_PLACE] = "place",
+};
+
+const char *ctl_cmd_name(enum vs_ctl_cmd cmd)
+{
+	return (unsigned int)cmd < VS_CTL_NR_CMDS ? cmd_names[cmd] : "?";
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static bool get_int(struct json_object *obj, const char *key, int *out)
+{
+	struct json_object *v;
+	int64_t x;
+
+	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_int))
+		return false;
+	x = json_object_get_int64(v);
+	if (x < INT32_MIN || x > INT32_MAX)
+		return false;
+	*out = (int)x;
+	return true;
+}
+
+/* An optional share setting: VS_SHARE_KEEP if absent; -1 if not an integer in lo..hi. */
+static int get_share_field(struct json_object *req, const char *key, int lo, int hi, int *out)
+{
+	*out = VS_SHARE_KEEP;
+	if (!json_object_object_get_ex(req, key, NULL))
+		return 0;
+	if (!get_int(req, key, out) || *out < lo || *out > hi)
+		return -1;
+	return 0;
+}
+
+static int parse_placements(struct json_object *req, struct vs_ctl_request *out, char *err,
+			    size_t errlen)
+{
+	struct json_object *arr;
+	int i, n, seq;
+
+	if (!json_object_object_get_ex(req, "placements", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return fail(err, errlen, "'place' needs an array 'placements'");
+	n = (int)json_object_array_length(arr);
+	if (n < 1 || n > VS_CTL_MAX_PLACEMENTS)
+		return fail(err, errlen, "'placements' must hold 1 or %d entries, not %d",
+			    VS_CTL_MAX_PLACEMENTS, n);
+	for (i = 0; i < n; i++) {
+		struct json_object *p = json_object_array_get_idx(arr, i);
+		struct vs_ctl_placement *pl = &out->placements[i];
+
+		if (!json_object_is_type(p, json_type_object) || !get_int(p, "tid", &pl->tid) ||
+		    pl->tid <= 0 || !get_int(p, "cpu", &pl->cpu) || pl->cpu < 0)
+			return fail(err, errlen,
+				    "placement %d needs a positive integer 'tid' and an integer "
+				    "'cpu' >= 0",
+				    i);
+		if (json_object_object_get_ex(p, "seqnum", NULL)) {
+			if (!get_int(p, "seqnum", &seq) || seq < 0)
+				return fail(err, errlen,
+					    "placement %d: 'seqnum' must be an integer >= 0", i);
+			pl->have_seqnum = true;
+			pl->seqnum = (uint32_t)seq;
+		}
+	}
+	out->nr_placements = n;
+	return 0;
+}
+
+/* enroll, set, release: a pid, and for enroll and set the share settings and a name. */
+static int parse_vm_request(struct json_object *req, const char *cmd, struct vs_ctl_request *out,
+			    char *err, size_t errlen)
+{
+	struct json_object *v;
+	char why[160];
+
+	if (!get_int(req, "pid", &out->pid) || out->pid <= 0)
+		return fail(err, errlen, "'%s' needs a positive integer 'pid'", cmd);
+	if (json_object_object_get_ex(req, "name", &v)) {
+		const char *name;
+		size_t len;
+
+		if (!json_object_is_type(v, json_type_string))
+			return fail(err, errlen, "'name' must be a string");
+		name = json_object_get_string(v);
+		len = (size_t)json_object_get_string_len(v);
+		if (vm_name_check(name, len, why, sizeof(why)))
+			return fail(err, errlen, "'name': %s", why);
+		memcpy(out->name, name, len + 1);
+	}
+	if (get_share_field(req, "weight", VS_MIN_WEIGHT, VS_MAX_WEIGHT, &out->share.weight) ||
+	    get_share_field(req, "reserve", 0, VS_MAX_CPUS, &out->share.reserve_cores) ||
+	    get_share_field(req, "cap", 0, VS_MAX_CPUS, &out->share.cap_cores))
+		return fail(err, errlen,
+			    "'weight' must be an integer %d..%d, 'reserve' and 'cap' integers "
+			    "0..%d (cores; cap 0: none)",
+			    VS_MIN_WEIGHT, VS_MAX_WEIGHT, VS_MAX_CPUS);
+	return 0;
+}
+
+static int parse_object(struct json_object *req, struct vs_ctl_request *out, char *err,
+			size_t errlen)
+{
+	struct json_object *v;
+	char shown[72], safe[300];
+	const char *cmd;
+	int version, i;
+
+	if (!json_object_is_type(req, json_type_object))
+		return fail(err, errlen, "the request is not a JSON object");
+	if (!get_int(req, "version", &version))
+		return fail(err, errlen, "the request has no integer 'version'");
+	if (version != VS_CTL_VERSION)
+		return fail(err, errlen,
+			    "control protocol version %d is not supported: this daemon speaks "
+			    "version %d (use the vmm-schedctl of the same release)",
+			    version, VS_CTL_VERSION);
+	if (!json_object_object_get_ex(req, "cmd", &v) || !json_object_is_type(v, json_type_string))
+		return fail(err, errlen, "the request has no string 'cmd'");
+	cmd = json_object_get_string(v);
+	for (i = 0; i < VS_CTL_NR_CMDS; i++)
+		if (strcmp(cmd, cmd_names[i]) == 0)
+			break;
+	if (i == VS_CTL_NR_CMDS) {
+		snprintf(shown, sizeof(shown), "%.64s", cmd);
+		escape_control_chars(shown, safe, sizeof(safe));
+		return fail(err, errlen,
+			    "unknown command '%s' (known: status, enroll, set, release, place)",
+			    safe);
+	}
+	out->cmd = (enum vs_ctl_cmd)i;
+	switch (out->cmd) {
+	case VS_CTL_CMD_ENROLL:
+	case VS_CTL_CMD_SET:
+	case VS_CTL_CMD_RELEASE:
+		return parse_vm_request(req, cmd, out, err, errlen);
+	case VS_CTL_CMD_PLACE:
+		return parse_placements(req, out, err, errlen);
+	default:
+		return 0;
+	}
+}
+
+int ctl_request_parse(const char *buf, size_t len, struct vs_ctl_request *out, char *err,
+		      size_t errlen)
+{
+	struct json_tokener *tok;
+	struct json_object *req;
+	enum json_tokener_error jerr;
+	size_t used;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->share = (struct vs_share_settings){VS_SHARE_KEEP, VS_SHARE_KEEP, VS_SHARE_KEEP};
+	if (len > VS_CTL_MAX_REQUEST)
+		return fail(err, errlen, "request longer than %d bytes", VS_CTL_MAX_REQUEST);
+	tok = json_tokener_new_ex(REQUEST_MAX_DEPTH);
+	if (!tok)
+		return fail(err, errlen, "out of memory parsing the request");
+	req = json_tokener_parse_ex(tok, buf, (int)len);
+	jerr = json_tokener_get_error(tok);
+	used = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (!req && jerr == json_tokener_continue)
+		return fail(err, errlen, "the request is incomplete JSON (%zu bytes)", len);
+	if (!req)
+		return fail(err, errlen, "the request is not valid JSON: %s",
+			    json_tokener_error_desc(jerr));
+	for (; used < len; used++) {
+		if (!buf[used] || !strchr(" \t\r\n", buf[used])) {
+			json_object_put(req);
+			return fail(err, errlen,
+				    "the request has bytes after its JSON object (one request "
+				    "per connection)");
+		}
+	}
+	rc = parse_object(req, out, err, errlen);
+	json_object_put(req);
+	return rc;
+}
