@@ -7,6 +7,7 @@
 
 #include "core_cookie.h"
 #include "enclave.h"
+#include "options.h"
 #include "registry.h"
 #include "share_plan.h"
 #include "topology.h"
@@ -16,23 +17,6 @@
 struct vmm_sched;
 struct bpf_link;
 struct ring_buffer;
-
-struct vs_options {
-	const char *cpus;
-	const char *control_path;
-	const char *pin_dir;
-	bool unload_pinned; /* --unload-pinned: unload what a previous agent left, then exit */
-	unsigned int slice_us;
-	unsigned int ring_kb;		/* size of the message ring buffer */
-	unsigned int target_latency_ms; /* each demanding VM gets a core within about this */
-	int pair_window_ms;		/* -1: one core slice (SHARE_PAIR_WINDOW_AUTO) */
-	bool relaxed;			/* --pairing relaxed */
-	enum vs_core_cookie_mode core_cookie;
-	int nr_pids;
-	int pids[VS_MAX_VMS];
-	const char *names[VS_MAX_VMS];
-	unsigned int weights[VS_MAX_VMS];
-};
 
 struct vs_msg_counters {
 	uint64_t received, stale, invalid;

@@ -7,21 +7,28 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "config_file.h"
 #include "daemon.h"
 #include "vmm_sched_ctl.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: vmm-schedd --cpus LIST [--pid PID[:NAME[:WEIGHT]]]... [--control PATH]\n"
+		"usage: vmm-schedd [--config FILE] --cpus LIST [--pid PID[:NAME[:WEIGHT]]]...\n"
+		"                  [--control PATH]\n"
 		"                  [--slice-us N] [--pairing strict|relaxed]\n"
 		"                  [--core-cookie clear|refuse] [--pin-dir DIR] [--ring-kb N]\n"
 		"                  [--target-latency-ms N] [--smt-pair-window-ms N]\n"
 		"       vmm-schedd --unload-pinned [--pin-dir DIR]\n"
+		"       vmm-schedd --check-config [FILE]\n"
 		"\n"
 		"Schedules the vCPU threads of KVM guests with the vmm_sched sched_ext\n"
 		"scheduler on an enclave of whole cores.\n"
 		"\n"
+		"  --config FILE      settings file (default %s; a missing default\n"
+		"                     is fine); options given here override it\n"
+		"  --check-config [FILE]\n"
+		"                     check a settings file and exit: 0 valid, 1 not\n"
 		"  --cpus LIST        enclave CPUs, e.g. 2-7 (whole cores: both SMT siblings)\n"
 		"  --pid PID[:NAME[:WEIGHT]]\n"
 		"                     enrol the vCPU threads of VMM process PID (repeatable),\n"
@@ -55,7 +62,7 @@ static void usage(FILE *out)
 		"\n"
 		"SIGTERM or SIGINT: every enrolled thread gets its previous policy and\n"
 		"affinity back and the scheduler is unloaded. SIGKILL leaves it running.\n",
-		VS_CTL_DEFAULT_SOCKET, VS_PIN_DIR_DEFAULT);
+		VS_CONFIG_DEFAULT, VS_CTL_DEFAULT_SOCKET, VS_PIN_DIR_DEFAULT);
 }
 
 static int parse_pid_arg(struct vs_options *opt, char *arg)
@@ -92,17 +99,24 @@ static int parse_pid_arg(struct vs_options *opt, char *arg)
 	return 0;
 }
 
-/* Parses --@name's @arg as an integer in @min..@max into *@out, or says why not. */
-static int parse_ranged(const char *name, const char *arg, long min, long max, long *out)
+/* An option of vs_option_keys[] (options.c parses it, as it does the file's). */
+static int set_from_cli(struct vs_options *opt, const struct option *longopts, int c,
+			const char *arg)
 {
-	char *end;
-	long v = strtol(arg, &end, 10);
+	const struct vs_option_key *k = NULL;
+	char err[512];
 
-	if (!*arg || *end || v < min || v > max) {
-		fprintf(stderr, "vmm-schedd: --%s '%s' must be %ld..%ld\n", name, arg, min, max);
+	for (; longopts->name && !k; longopts++)
+		if (longopts->val == c)
+			k = options_key_by_option(longopts->name);
+	if (!k) {
+		fprintf(stderr, "vmm-schedd: option -%c has no entry in vs_option_keys[]\n", c);
 		return -1;
 	}
-	*out = v;
+	if (options_set(opt, k, arg, VS_FROM_CLI, err, sizeof(err))) {
+		fprintf(stderr, "vmm-schedd: --%s %s\n", k->option, err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -120,83 +134,32 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 	    {"target-latency-ms", required_argument, NULL, 'T'},
 	    {"smt-pair-window-ms", required_argument, NULL, 'W'},
 	    {"unload-pinned", no_argument, NULL, 'U'},
+	    {"config", required_argument, NULL, 'C'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	char *end;
-	long v;
 	int c;
 
-	opt->control_path = VS_CTL_DEFAULT_SOCKET;
-	opt->pin_dir = VS_PIN_DIR_DEFAULT;
-	opt->ring_kb = 256;
-	opt->slice_us = 5000;
-	opt->target_latency_ms = 20;
-	opt->pair_window_ms = -1;
 	while ((c = getopt_long(argc, argv, "c:p:s:l:m:k:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			opt->cpus = optarg;
+		case 's':
+		case 'l':
+		case 'T':
+		case 'W':
+		case 'm':
+		case 'k':
+		case 'P':
+		case 'R':
+			if (set_from_cli(opt, longopts, c, optarg))
+				return -1;
 			break;
 		case 'p':
 			if (parse_pid_arg(opt, optarg))
 				return -1;
 			break;
-		case 's':
-			opt->control_path = optarg;
-			break;
-		case 'l':
-			if (parse_ranged("slice-us", optarg, 50, 1000000, &v))
-				return -1;
-			opt->slice_us = (unsigned int)v;
-			break;
-		case 'T':
-			if (parse_ranged("target-latency-ms", optarg, 1, 1000, &v))
-				return -1;
-			opt->target_latency_ms = (unsigned int)v;
-			break;
-		case 'W':
-			if (parse_ranged("smt-pair-window-ms", optarg, 0, 1000, &v))
-				return -1;
-			opt->pair_window_ms = (int)v;
-			break;
-		case 'm':
-			if (strcmp(optarg, "strict") && strcmp(optarg, "relaxed")) {
-				fprintf(stderr,
-					"vmm-schedd: --pairing '%s' must be strict or relaxed\n",
-					optarg);
-				return -1;
-			}
-			opt->relaxed = strcmp(optarg, "relaxed") == 0;
-			break;
-		case 'k':
-			if (core_cookie_mode_parse(optarg, &opt->core_cookie)) {
-				fprintf(stderr,
-					"vmm-schedd: --core-cookie '%s' must be clear or refuse\n",
-					optarg);
-				return -1;
-			}
-			break;
-		case 'P':
-			if (optarg[0] != '/' || strlen(optarg) > 200) {
-				fprintf(stderr,
-					"vmm-schedd: --pin-dir '%s' must be an absolute path of at "
-					"most 200 characters\n",
-					optarg);
-				return -1;
-			}
-			opt->pin_dir = optarg;
-			break;
-		case 'R':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 4 || v > 65536 || (v & (v - 1))) {
-				fprintf(
-				    stderr,
-				    "vmm-schedd: --ring-kb '%s' must be a power of two 4..65536\n",
-				    optarg);
-				return -1;
-			}
-			opt->ring_kb = (unsigned int)v;
+		case 'C':
+			opt->config_path = optarg;
 			break;
 		case 'U':
 			opt->unload_pinned = true;
@@ -213,8 +176,10 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 		fprintf(stderr, "vmm-schedd: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
+	if (config_file_load(opt))
+		return -1;
 	if (opt->unload_pinned) {
-		if (opt->cpus || opt->nr_pids) {
+		if (options_from_cli(opt, "cpus") || opt->nr_pids) {
 			fprintf(stderr, "vmm-schedd: --unload-pinned takes no --cpus or --pid\n");
 			return -1;
 		}
@@ -360,6 +325,9 @@ int main(int argc, char **argv)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	/* A control client that hangs up early must not kill the agent. */
 	signal(SIGPIPE, SIG_IGN);
+	if (argc >= 2 && !strcmp(argv[1], "--check-config"))
+		return argc > 3 ? 2 : config_file_check(argc == 3 ? argv[2] : VS_CONFIG_DEFAULT);
+	options_init(&d.opt);
 	if (parse_options(&d.opt, argc, argv))
 		return 2;
 	registry_init(&d.reg);
