@@ -30,3 +30,6 @@ unit-test: $(UNIT_BINS)
 	echo "unit-test: all passed"
 
 -include $(UNIT_BINS:=.d)
+
+# vmm-sched.conf is read with inih.
+$(BUILD)/tests/unit/test_options: UNIT_LIBS = -linih
