@@ -48,6 +48,7 @@ static void file_sets_every_kind(void **state)
 	assert_int_equal(parse_text(&opt, "[scheduler]\ncpus = 2-7\npairing = relaxed\n"
 					  "slice-us = 2000 ; a comment\ntarget-latency-ms = 5\n"
 					  "smt-pair-window-ms = 0\ncore-cookie = refuse\n"
+					  "default-weight = 250\n"
 					  "[control]\nsocket = /run/x.sock\n"
 					  "[agent]\npin-dir = /sys/fs/bpf/x\nring-kb = 1024\n"),
 			 0);
@@ -57,6 +58,7 @@ static void file_sets_every_kind(void **state)
 	assert_int_equal(opt.target_latency_ms, 5);
 	assert_int_equal(opt.pair_window_ms, 0);
 	assert_int_equal(opt.core_cookie, VS_CORE_COOKIE_REFUSE);
+	assert_int_equal(opt.default_weight, 250);
 	assert_string_equal(opt.control_path, "/run/x.sock");
 	assert_string_equal(opt.pin_dir, "/sys/fs/bpf/x");
 	assert_int_equal(opt.ring_kb, 1024);

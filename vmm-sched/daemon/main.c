@@ -19,6 +19,7 @@ static void usage(FILE *out)
 		"                  [--slice-us N] [--pairing strict|relaxed]\n"
 		"                  [--core-cookie clear|refuse] [--pin-dir DIR] [--ring-kb N]\n"
 		"                  [--target-latency-ms N] [--smt-pair-window-ms N]\n"
+		"                  [--default-weight N]\n"
 		"       vmm-schedd --unload-pinned [--pin-dir DIR]\n"
 		"       vmm-schedd --check-config [FILE]\n"
 		"\n"
@@ -33,8 +34,10 @@ static void usage(FILE *out)
 		"  --cpus LIST        enclave CPUs, e.g. 2-7 (whole cores: both SMT siblings)\n"
 		"  --pid PID[:NAME[:WEIGHT]]\n"
 		"                     enrol the vCPU threads of VMM process PID (repeatable),\n"
-		"                     with a share weight 1..10000 (default 100); more can be\n"
-		"                     enrolled later with 'vmm-schedctl enroll'\n"
+		"                     with a share weight 1..10000 (default --default-weight);\n"
+		"                     more can be enrolled later with 'vmm-schedctl enroll'\n"
+		"  --default-weight N share weight 1..10000 of a VM enrolled without one\n"
+		"                     (default 100)\n"
 		"  --control PATH     control socket (default %s)\n"
 		"  --slice-us N       time slice of a vCPU in microseconds (default 5000)\n"
 		"  --target-latency-ms N\n"
@@ -134,6 +137,7 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 	    {"ring-kb", required_argument, NULL, 'R'},
 	    {"target-latency-ms", required_argument, NULL, 'T'},
 	    {"smt-pair-window-ms", required_argument, NULL, 'W'},
+	    {"default-weight", required_argument, NULL, 'D'},
 	    {"unload-pinned", no_argument, NULL, 'U'},
 	    {"config", required_argument, NULL, 'C'},
 	    {"help", no_argument, NULL, 'h'},
@@ -152,6 +156,7 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 		case 'k':
 		case 'P':
 		case 'R':
+		case 'D':
 			if (set_from_cli(opt, longopts, c, optarg))
 				return -1;
 			break;

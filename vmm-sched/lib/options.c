@@ -6,6 +6,7 @@
 
 #include "cpuset.h"
 #include "options.h"
+#include "share.h"
 #include "vmm_sched_ctl.h"
 
 #define OFF(field) offsetof(struct vs_options, field)
@@ -24,6 +25,8 @@ const struct vs_option_key vs_option_keys[] = {
     {"smt-pair-window-ms", "scheduler", "smt-pair-window-ms", VS_OPT_INT, 0, 1000,
      OFF(pair_window_ms)},
     {"core-cookie", "scheduler", "core-cookie", VS_OPT_COOKIE, 0, 0, OFF(core_cookie)},
+    {"default-weight", "scheduler", "default-weight", VS_OPT_UINT, VS_MIN_WEIGHT, VS_MAX_WEIGHT,
+     OFF(default_weight)},
     {"control", "control", "socket", VS_OPT_PATH, 0, 107, OFF(control_path)},
     {"pin-dir", "agent", "pin-dir", VS_OPT_PATH, 0, 200, OFF(pin_dir)},
     {"ring-kb", "agent", "ring-kb", VS_OPT_POW2, 4, 65536, OFF(ring_kb)},
@@ -44,6 +47,7 @@ void options_init(struct vs_options *opt)
 	opt->target_latency_ms = 20;
 	opt->pair_window_ms = -1;
 	opt->core_cookie = VS_CORE_COOKIE_CLEAR;
+	opt->default_weight = VS_DEFAULT_WEIGHT;
 }
 
 static const char **string_at(struct vs_options *opt, const struct vs_option_key *k)

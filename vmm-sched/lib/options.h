@@ -27,6 +27,7 @@ struct vs_options {
 	int pair_window_ms;		/* -1: one core slice (SHARE_PAIR_WINDOW_AUTO) */
 	bool relaxed;			/* --pairing relaxed */
 	enum vs_core_cookie_mode core_cookie;
+	unsigned int default_weight; /* of a VM enrolled without one */
 	int nr_pids;
 	int pids[VS_MAX_VMS];
 	const char *names[VS_MAX_VMS];
