@@ -331,8 +331,13 @@ int main(int argc, char **argv)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	/* A control client that hangs up early must not kill the agent. */
 	signal(SIGPIPE, SIG_IGN);
-	if (argc >= 2 && !strcmp(argv[1], "--check-config"))
-		return argc > 3 ? 2 : config_file_check(argc == 3 ? argv[2] : VS_CONFIG_DEFAULT);
+	if (argc >= 2 && !strcmp(argv[1], "--check-config")) {
+		if (argc > 3) {
+			fprintf(stderr, "vmm-schedd: --check-config takes at most one FILE\n");
+			return 2;
+		}
+		return config_file_check(argc == 3 ? argv[2] : VS_CONFIG_DEFAULT);
+	}
 	options_init(&d.opt);
 	if (parse_options(&d.opt, argc, argv))
 		return 2;

@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 90
+# case-seconds: 20
 # vmm-sched.conf: the agent runs with the file's settings, and options on the
 # command line override the file's (here --control, given by start_schedd, and
 # --target-latency-ms).
