@@ -91,4 +91,18 @@ else
 		pass uninstall "DESTDIR is empty again"
 	fi
 fi
+# An operator's edited configuration survives uninstall; an unedited one does not.
+dest=$work/edited
+if make --no-print-directory install DESTDIR="$dest" PREFIX=/usr INSTALL_FROM="$BUILD" >/dev/null 2>&1; then
+	echo "cpus = 2-7" >>"$dest/etc/vmm-sched/vmm-sched.conf"
+	out=$(make --no-print-directory uninstall DESTDIR="$dest" PREFIX=/usr 2>&1)
+	left=$(find "$dest" -type f | sed "s|^$dest||" | paste -sd ' ')
+	if [ "$left" = /etc/vmm-sched/vmm-sched.conf ] && [[ $out == *"keeping $dest/etc/vmm-sched/vmm-sched.conf: it was changed"* ]]; then
+		pass uninstall_keeps_edited_config "only the edited $left is left, and uninstall said so"
+	else
+		fail uninstall_keeps_edited_config "left '$left' after: $out"
+	fi
+else
+	fail uninstall_keeps_edited_config "make install failed"
+fi
 [ "$failures" = 0 ]

@@ -192,7 +192,10 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 		return 0;
 	}
 	if (!opt->cpus) {
-		fprintf(stderr, "vmm-schedd: --cpus is required (the enclave, e.g. --cpus 2-7)\n");
+		fprintf(stderr,
+			"vmm-schedd: --cpus is required (the enclave, e.g. --cpus 2-7), or "
+			"'cpus = 2-7' in [scheduler] of %s\n",
+			opt->config_path ? opt->config_path : VS_CONFIG_DEFAULT);
 		return -1;
 	}
 	return 0;
