@@ -12,7 +12,7 @@ CFLAGS     += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -I$(BUILD)
 LDFLAGS    += $(SANITIZE)
 CFLAGS     += $(SANITIZE)
 
-.PHONY: all deps test unit-test vm-test bench clean format check-format
+.PHONY: all deps test unit-test vm-test bench clean format check-format install uninstall
 all:
 
 deps:
@@ -25,6 +25,26 @@ include tests/tests.mk
 
 $(BUILD):
 	mkdir -p $@
+
+# `make install [DESTDIR=...] [PREFIX=/usr/local] [SYSCONFDIR=/etc]`: binaries
+# built without sanitizers (INSTALL_FROM= installs others, e.g. the test build),
+# the systemd unit, tmpfiles.d, man pages and the example configuration;
+# `make uninstall` with the same variables removes exactly what it put.
+PREFIX       ?= /usr/local
+SYSCONFDIR   ?= /etc
+INSTALL_FROM ?= $(BUILD)/release
+INSTALL_ENV   = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" \
+		BIN_FROM="$(INSTALL_FROM)"
+
+install:
+ifeq ($(INSTALL_FROM),$(BUILD)/release)
+	$(MAKE) BUILD=$(BUILD)/release SANITIZE= $(BUILD)/release/vmm-schedd \
+		$(BUILD)/release/vmm-schedctl
+endif
+	$(INSTALL_ENV) deploy/install.sh install
+
+uninstall:
+	$(INSTALL_ENV) deploy/install.sh uninstall
 
 clean:
 	rm -rf $(BUILD)

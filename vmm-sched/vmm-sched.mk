@@ -8,7 +8,7 @@ DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 CTL_SRCS    := $(wildcard vmm-sched/ctl/*.c)
 CTL_OBJS    := $(CTL_SRCS:%.c=$(BUILD)/%.o)
 
-DAEMON_LIBS := $(shell pkg-config --libs libbpf liburing json-c libmicrohttpd 2>/dev/null) -lnuma -lpthread
+DAEMON_LIBS := $(shell pkg-config --libs libbpf liburing json-c libmicrohttpd inih 2>/dev/null) -lnuma -lpthread
 CTL_LIBS    := $(shell pkg-config --libs json-c 2>/dev/null)
 
 $(BUILD)/vmm-sched/%.o: vmm-sched/%.c

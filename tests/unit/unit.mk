@@ -38,3 +38,6 @@ unit-test: $(UNIT_BINS)
 	echo "unit-test: all passed"
 
 -include $(UNIT_BINS:=.d) $(patsubst tests/lib/%.c,$(BUILD)/tests/lib/%.d,$(wildcard tests/lib/*.c))
+
+# vmm-sched.conf is read with inih.
+$(BUILD)/tests/unit/test_options: UNIT_LIBS = -linih

@@ -10,6 +10,7 @@
 #include "enclave.h"
 #include "ratelimit.h"
 #include "listen_addr.h"
+#include "options.h"
 #include "registry.h"
 #include "share_plan.h"
 #include "topology.h"
@@ -19,27 +20,6 @@
 struct vmm_sched;
 struct bpf_link;
 struct ring_buffer;
-
-struct vs_options {
-	const char *cpus;
-	const char *control_path;
-	const char *pin_dir;
-	const char *control_group; /* --control-group: may change things, like root */
-	bool unload_pinned; /* --unload-pinned: unload what a previous agent left, then exit */
-	unsigned int slice_us;
-	unsigned int ring_kb;		/* size of the message ring buffer */
-	unsigned int target_latency_ms; /* each demanding VM gets a core within about this */
-	int pair_window_ms;		/* -1: one core slice (SHARE_PAIR_WINDOW_AUTO) */
-	bool relaxed;			/* --pairing relaxed */
-	enum vs_core_cookie_mode core_cookie;
-	unsigned int max_vcpus_per_vm; /* vCPU threads one VM may have enrolled */
-	const char *metrics_listen;    /* --metrics-listen ADDR:PORT, NULL: off */
-	struct vs_listen_addr metrics_addr;
-	int nr_pids;
-	int pids[VS_MAX_VMS];
-	const char *names[VS_MAX_VMS];
-	unsigned int weights[VS_MAX_VMS];
-};
 
 struct vs_msg_counters {
 	uint64_t received, stale, invalid;

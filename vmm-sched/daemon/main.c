@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "config_file.h"
 #include "daemon.h"
 #include "vm_name.h"
 #include "vmm_sched_ctl.h"
@@ -14,24 +15,32 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: vmm-schedd --cpus LIST [--pid PID[:NAME[:WEIGHT]]]... [--control PATH]\n"
-		"                  [--control-group GROUP]\n"
+		"usage: vmm-schedd [--config FILE] --cpus LIST [--pid PID[:NAME[:WEIGHT]]]...\n"
+		"                  [--control PATH] [--control-group GROUP]\n"
 		"                  [--slice-us N] [--pairing strict|relaxed]\n"
 		"                  [--core-cookie clear|refuse] [--pin-dir DIR] [--ring-kb N]\n"
 		"                  [--target-latency-ms N] [--smt-pair-window-ms N]\n"
-		"                  [--max-vcpus-per-vm N]\n"
+		"                  [--default-weight N] [--max-vcpus-per-vm N]\n"
 		"                  [--metrics-listen ADDR:PORT]\n"
 		"       vmm-schedd --unload-pinned [--pin-dir DIR]\n"
+		"       vmm-schedd --check-config [FILE]\n"
 		"\n"
 		"Schedules the vCPU threads of KVM guests with the vmm_sched sched_ext\n"
 		"scheduler on an enclave of whole cores.\n"
 		"\n"
+		"  --config FILE      settings file, vmm-sched.conf(5) (default\n"
+		"                     %s, which may be missing);\n"
+		"                     options given here override it\n"
+		"  --check-config [FILE]\n"
+		"                     check a settings file and exit: 0 valid, 1 not\n"
 		"  --cpus LIST        enclave CPUs, e.g. 2-7 (whole cores: both SMT siblings)\n"
 		"  --pid PID[:NAME[:WEIGHT]]\n"
 		"                     enrol the vCPU threads of VMM process PID (repeatable),\n"
-		"                     with a share weight 1..10000 (default 100); more can be\n"
-		"                     enrolled later with 'vmm-schedctl enroll'; NAME is 1..63\n"
-		"                     of A-Z a-z 0-9 . _ -\n"
+		"                     with a share weight 1..10000 (default --default-weight);\n"
+		"                     more can be enrolled later with 'vmm-schedctl enroll';\n"
+		"                     NAME is 1..63 of A-Z a-z 0-9 . _ -\n"
+		"  --default-weight N share weight 1..10000 of a VM enrolled without one\n"
+		"                     (default 100)\n"
 		"  --control PATH     control socket (default %s)\n"
 		"  --control-group GROUP\n"
 		"                     members of GROUP may change things over the control\n"
@@ -71,7 +80,8 @@ static void usage(FILE *out)
 		"\n"
 		"SIGTERM or SIGINT: every enrolled thread gets its previous policy and\n"
 		"affinity back and the scheduler is unloaded. SIGKILL leaves it running.\n",
-		VS_CTL_DEFAULT_SOCKET, VS_MAX_VCPUS, VS_MAX_VCPUS, VS_PIN_DIR_DEFAULT);
+		VS_CONFIG_DEFAULT, VS_CTL_DEFAULT_SOCKET, VS_MAX_VCPUS, VS_MAX_VCPUS,
+		VS_PIN_DIR_DEFAULT);
 }
 
 static int parse_pid_arg(struct vs_options *opt, char *arg)
@@ -112,17 +122,24 @@ static int parse_pid_arg(struct vs_options *opt, char *arg)
 	return 0;
 }
 
-/* Parses --@name's @arg as an integer in @min..@max into *@out, or says why not. */
-static int parse_ranged(const char *name, const char *arg, long min, long max, long *out)
+/* An option of vs_option_keys[] (options.c parses it, as it does the file's). */
+static int set_from_cli(struct vs_options *opt, const struct option *longopts, int c,
+			const char *arg)
 {
-	char *end;
-	long v = strtol(arg, &end, 10);
+	const struct vs_option_key *k = NULL;
+	char err[512];
 
-	if (!*arg || *end || v < min || v > max) {
-		fprintf(stderr, "vmm-schedd: --%s '%s' must be %ld..%ld\n", name, arg, min, max);
+	for (; longopts->name && !k; longopts++)
+		if (longopts->val == c)
+			k = options_key_by_option(longopts->name);
+	if (!k) {
+		fprintf(stderr, "vmm-schedd: option -%c has no entry in vs_option_keys[]\n", c);
 		return -1;
 	}
-	*out = v;
+	if (options_set(opt, k, arg, VS_FROM_CLI, err, sizeof(err))) {
+		fprintf(stderr, "vmm-schedd: --%s %s\n", k->option, err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -142,100 +159,38 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 	    {"smt-pair-window-ms", required_argument, NULL, 'W'},
 	    {"max-vcpus-per-vm", required_argument, NULL, 'V'},
 	    {"metrics-listen", required_argument, NULL, 'L'},
+	    {"default-weight", required_argument, NULL, 'D'},
 	    {"unload-pinned", no_argument, NULL, 'U'},
+	    {"config", required_argument, NULL, 'C'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	char *end, why[256];
-	long v;
 	int c;
 
-	opt->control_path = VS_CTL_DEFAULT_SOCKET;
-	opt->pin_dir = VS_PIN_DIR_DEFAULT;
-	opt->ring_kb = 256;
-	opt->slice_us = 5000;
-	opt->target_latency_ms = 20;
-	opt->pair_window_ms = -1;
-	opt->max_vcpus_per_vm = VS_MAX_VCPUS;
 	while ((c = getopt_long(argc, argv, "c:p:s:l:m:k:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			opt->cpus = optarg;
+		case 's':
+		case 'l':
+		case 'T':
+		case 'W':
+		case 'm':
+		case 'k':
+		case 'P':
+		case 'R':
+		case 'D':
+		case 'G':
+		case 'V':
+		case 'L':
+			if (set_from_cli(opt, longopts, c, optarg))
+				return -1;
 			break;
 		case 'p':
 			if (parse_pid_arg(opt, optarg))
 				return -1;
 			break;
-		case 's':
-			opt->control_path = optarg;
-			break;
-		case 'G':
-			opt->control_group = optarg;
-			break;
-		case 'l':
-			if (parse_ranged("slice-us", optarg, 50, 1000000, &v))
-				return -1;
-			opt->slice_us = (unsigned int)v;
-			break;
-		case 'T':
-			if (parse_ranged("target-latency-ms", optarg, 1, 1000, &v))
-				return -1;
-			opt->target_latency_ms = (unsigned int)v;
-			break;
-		case 'W':
-			if (parse_ranged("smt-pair-window-ms", optarg, 0, 1000, &v))
-				return -1;
-			opt->pair_window_ms = (int)v;
-			break;
-		case 'V':
-			if (parse_ranged("max-vcpus-per-vm", optarg, 1, VS_MAX_VCPUS, &v))
-				return -1;
-			opt->max_vcpus_per_vm = (unsigned int)v;
-			break;
-		case 'm':
-			if (strcmp(optarg, "strict") && strcmp(optarg, "relaxed")) {
-				fprintf(stderr,
-					"vmm-schedd: --pairing '%s' must be strict or relaxed\n",
-					optarg);
-				return -1;
-			}
-			opt->relaxed = strcmp(optarg, "relaxed") == 0;
-			break;
-		case 'k':
-			if (core_cookie_mode_parse(optarg, &opt->core_cookie)) {
-				fprintf(stderr,
-					"vmm-schedd: --core-cookie '%s' must be clear or refuse\n",
-					optarg);
-				return -1;
-			}
-			break;
-		case 'P':
-			if (optarg[0] != '/' || strlen(optarg) > 200) {
-				fprintf(stderr,
-					"vmm-schedd: --pin-dir '%s' must be an absolute path of at "
-					"most 200 characters\n",
-					optarg);
-				return -1;
-			}
-			opt->pin_dir = optarg;
-			break;
-		case 'R':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 4 || v > 65536 || (v & (v - 1))) {
-				fprintf(
-				    stderr,
-				    "vmm-schedd: --ring-kb '%s' must be a power of two 4..65536\n",
-				    optarg);
-				return -1;
-			}
-			opt->ring_kb = (unsigned int)v;
-			break;
-		case 'L':
-			if (listen_addr_parse(optarg, &opt->metrics_addr, why, sizeof(why))) {
-				fprintf(stderr, "vmm-schedd: --metrics-listen: %s\n", why);
-				return -1;
-			}
-			opt->metrics_listen = optarg;
+		case 'C':
+			opt->config_path = optarg;
 			break;
 		case 'U':
 			opt->unload_pinned = true;
@@ -252,15 +207,24 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 		fprintf(stderr, "vmm-schedd: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
+	if (config_file_load(opt))
+		return -1;
+	/* Checked as it was set: parsing it again cannot fail. */
+	if (opt->metrics_listen &&
+	    listen_addr_parse(opt->metrics_listen, &opt->metrics_addr, NULL, 0))
+		return -1;
 	if (opt->unload_pinned) {
-		if (opt->cpus || opt->nr_pids) {
+		if (options_from_cli(opt, "cpus") || opt->nr_pids) {
 			fprintf(stderr, "vmm-schedd: --unload-pinned takes no --cpus or --pid\n");
 			return -1;
 		}
 		return 0;
 	}
 	if (!opt->cpus) {
-		fprintf(stderr, "vmm-schedd: --cpus is required (the enclave, e.g. --cpus 2-7)\n");
+		fprintf(stderr,
+			"vmm-schedd: --cpus is required (the enclave, e.g. --cpus 2-7), or "
+			"'cpus = 2-7' in [scheduler] of %s\n",
+			opt->config_path ? opt->config_path : VS_CONFIG_DEFAULT);
 		return -1;
 	}
 	return 0;
@@ -399,6 +363,14 @@ int main(int argc, char **argv)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	/* A control client that hangs up early must not kill the agent. */
 	signal(SIGPIPE, SIG_IGN);
+	if (argc >= 2 && !strcmp(argv[1], "--check-config")) {
+		if (argc > 3) {
+			fprintf(stderr, "vmm-schedd: --check-config takes at most one FILE\n");
+			return 2;
+		}
+		return config_file_check(argc == 3 ? argv[2] : VS_CONFIG_DEFAULT);
+	}
+	options_init(&d.opt);
 	if (parse_options(&d.opt, argc, argv))
 		return 2;
 	registry_init(&d.reg);
@@ -407,8 +379,7 @@ int main(int argc, char **argv)
 	if (d.opt.unload_pinned)
 		return unload_pinned(&d);
 	/* Most specific first: a second daemon on the same socket or port, then the kernel. */
-	if (control_prepare(&d, err, sizeof(err)) ||
-	    metrics_open(&d, err, sizeof(err)) ||
+	if (control_prepare(&d, err, sizeof(err)) || metrics_open(&d, err, sizeof(err)) ||
 	    host_check_sched_ext(&ours_running, err, sizeof(err)) ||
 	    host_check_kfuncs(getenv("VMM_SCHED_KERNEL_BTF"), err, sizeof(err)) ||
 	    build_enclave(&d, err, sizeof(err)) || pinned_state_lock(&d, err, sizeof(err))) {

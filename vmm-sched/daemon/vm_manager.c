@@ -327,7 +327,7 @@ static void find_numa_home(struct vs_daemon *d, int vm_id)
 int vm_enroll(struct vs_daemon *d, int pid, const char *name, const struct vs_share_settings *share,
 	      char *err, size_t errlen)
 {
-	struct vs_vm_rec probe = {.weight = VS_DEFAULT_WEIGHT};
+	struct vs_vm_rec probe = {.weight = d->opt.default_weight};
 	char comm[32], vmname[VS_VM_NAME_LEN];
 	int vm_id, n;
 
