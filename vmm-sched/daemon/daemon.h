@@ -27,6 +27,7 @@ struct vs_options {
 	unsigned int target_latency_ms; /* each demanding VM gets a core within about this */
 	int pair_window_ms;		/* -1: one core slice (SHARE_PAIR_WINDOW_AUTO) */
 	bool relaxed;			/* --pairing relaxed */
+	bool no_kick;			/* --no-kick: siblings leave at their next tick */
 	enum vs_core_cookie_mode core_cookie;
 	int nr_pids;
 	int pids[VS_MAX_VMS];
@@ -155,11 +156,15 @@ int bpf_sched_read_core_state(struct vs_daemon *d, int core_id, struct vs_core_s
 uint64_t bpf_sched_msg_drops(struct vs_daemon *d);
 uint64_t bpf_sched_stray_enqueues(struct vs_daemon *d);
 bool bpf_sched_kick_supported(struct vs_daemon *d);
+/* "on", "off" (--no-kick) or "unsupported" (the kernel cannot link the kick). */
+const char *bpf_sched_kick_mode(struct vs_daemon *d);
 struct vs_sched_counters {
 	uint64_t self_check_overlaps, unclaimed_runs, misplaced_runs, txn_group_partial;
 	uint64_t switch_overlaps, unrecorded_switches;
 	uint64_t starved_grants; /* cores given to a VM none of whose vCPUs ran for 5 s */
 	uint64_t pair_grants;	 /* handovers to a VM with two vCPUs to run, in a near tie */
+	uint64_t kicks;		 /* CPUs made to reschedule at once (scx_bpf_kick_cpu) */
+	uint64_t host_starts;	 /* vCPUs that started beside a host task (strict), cut at once */
 	uint64_t txn_outcomes[VS_TXN_NR_OUTCOMES];
 };
 void bpf_sched_read_counters(struct vs_daemon *d, struct vs_sched_counters *out);

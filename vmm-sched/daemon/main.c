@@ -16,7 +16,7 @@ static void usage(FILE *out)
 		"usage: vmm-schedd --cpus LIST [--pid PID[:NAME[:WEIGHT]]]... [--control PATH]\n"
 		"                  [--slice-us N] [--pairing strict|relaxed]\n"
 		"                  [--core-cookie clear|refuse] [--pin-dir DIR] [--ring-kb N]\n"
-		"                  [--target-latency-ms N] [--smt-pair-window-ms N]\n"
+		"                  [--target-latency-ms N] [--smt-pair-window-ms N] [--no-kick]\n"
 		"       vmm-schedd --unload-pinned [--pin-dir DIR]\n"
 		"\n"
 		"Schedules the vCPU threads of KVM guests with the vmm_sched sched_ext\n"
@@ -40,6 +40,9 @@ static void usage(FILE *out)
 		"  --pairing MODE     strict (default): a sibling runs no vCPU while a host task\n"
 		"                     runs on its twin; relaxed: host tasks may share a core\n"
 		"                     with a vCPU (vCPUs of two VMs never do, in either mode)\n"
+		"  --no-kick          never kick a CPU: a sibling leaves a guest at its next\n"
+		"                     tick, as on kernels without scx_bpf_kick_cpu() (for\n"
+		"                     comparison)\n"
 		"  --core-cookie MODE what to do with a vCPU thread that has a core scheduling\n"
 		"                     cookie (PR_SCHED_CORE), which hangs SMT hosts under\n"
 		"                     sched_ext: clear (default) takes it off and logs it;\n"
@@ -120,6 +123,7 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 	    {"target-latency-ms", required_argument, NULL, 'T'},
 	    {"smt-pair-window-ms", required_argument, NULL, 'W'},
 	    {"unload-pinned", no_argument, NULL, 'U'},
+	    {"no-kick", no_argument, NULL, 'K'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -168,6 +172,9 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 				return -1;
 			}
 			opt->relaxed = strcmp(optarg, "relaxed") == 0;
+			break;
+		case 'K':
+			opt->no_kick = true;
 			break;
 		case 'k':
 			if (core_cookie_mode_parse(optarg, &opt->core_cookie)) {
@@ -404,8 +411,10 @@ int main(int argc, char **argv)
 	       d.opt.control_path, d.opt.pin_dir);
 	if (!bpf_sched_kick_supported(&d))
 		vs_log("this kernel cannot link scx_bpf_kick_cpu() (its BTF lacks the _impl "
-		       "twin of an implicit-argument kfunc): idle CPUs are woken by direct "
-		       "dispatch instead of kicks");
+		       "twin of an implicit-argument kfunc): a sibling leaves a guest at its "
+		       "next tick, not at once");
+	else if (d.opt.no_kick)
+		vs_log("--no-kick: a sibling leaves a guest at its next tick, not at once");
 	for (int i = 0; i < d.opt.nr_pids; i++) {
 		if (registry_find_vm_by_pid(&d.reg, d.opt.pids[i]) >= 0)
 			continue; /* adopted */
