@@ -67,6 +67,9 @@ bool kick_supported; /* scx_bpf_kick_cpu() links on this kernel */
 bool kick_disabled;
 __u64 kicks;	   /* scx_bpf_kick_cpu() calls made */
 __u64 host_starts; /* vCPU switch-ins beside a host task (strict mode), cut at once */
+/* Owner-change drains: from the decision to hand a core over to the handover. */
+__u64 drains, drain_ns, drain_max_ns;
+__u64 drain_since[VS_MAX_CPUS]; /* by the core's first CPU; 0: not draining */
 /*
  * vCPU switch-ins onto a core owned by another VM or next to another VM's
  * vCPU, as this scheduler sees it: a diagnostic, not proof (tests use
@@ -488,8 +491,34 @@ static __always_inline bool core_handover_ok(struct vs_core_state *core, u32 th,
 	return !sibling_runs_other(core, th, vm) && !core->claims[0] && !core->claims[1];
 }
 
+/* The owner must hand @core over once its sibling's vCPU is off; core locked. */
+static void start_drain(struct vs_core_state *core, u64 now)
+{
+	u32 c = core->cpu[0];
+
+	if (!core->draining && c < VS_MAX_CPUS)
+		drain_since[c] = now;
+	core->draining = 1;
+}
+
+static void end_drain(struct vs_core_state *core, u64 now)
+{
+	u32 c = core->cpu[0];
+	u64 len;
+
+	if (!core->draining || c >= VS_MAX_CPUS || !drain_since[c] || now < drain_since[c])
+		return;
+	len = now - drain_since[c];
+	drain_since[c] = 0;
+	__sync_fetch_and_add(&drains, 1);
+	__sync_fetch_and_add(&drain_ns, len);
+	if (len > drain_max_ns)
+		drain_max_ns = len;
+}
+
 static void set_owner(struct vs_core_state *core, s32 vm, u64 now)
 {
+	end_drain(core, now);
 	core->owner = vm;
 	core->owner_since = now;
 	core->draining = 0;
@@ -1011,14 +1040,14 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 		target = best;
 	} else if (best >= 0) {
 		/* The sibling still runs the owner: hand over once it stops. */
-		core->draining = 1;
+		start_drain(core, now);
 		decision = DECIDE_FORCED_IDLE;
 	} else if (owner_over_cap) {
 		/* Nobody else wants it: free the core once the sibling is off it. */
 		if (core_handover_ok(core, th, VS_VM_NONE))
 			set_owner(core, VS_VM_NONE, now);
 		else
-			core->draining = 1;
+			start_drain(core, now);
 	}
 	if (target >= 0) {
 		if (sibling_runs_other(core, th, target)) {

@@ -446,6 +446,9 @@ void bpf_sched_read_counters(struct vs_daemon *d, struct vs_sched_counters *out)
 	out->pair_grants = b->pair_grants;
 	out->kicks = b->kicks;
 	out->host_starts = b->host_starts;
+	out->drains = b->drains;
+	out->drain_ns = b->drain_ns;
+	out->drain_max_ns = b->drain_max_ns;
 	for (int i = 0; i < VS_TXN_NR_OUTCOMES; i++)
 		out->txn_outcomes[i] = b->txn_outcomes[i];
 }

@@ -165,6 +165,7 @@ struct vs_sched_counters {
 	uint64_t pair_grants;	 /* handovers to a VM with two vCPUs to run, in a near tie */
 	uint64_t kicks;		 /* CPUs made to reschedule at once (scx_bpf_kick_cpu) */
 	uint64_t host_starts;	 /* vCPUs that started beside a host task (strict), cut at once */
+	uint64_t drains, drain_ns, drain_max_ns; /* owner changes that waited for a sibling */
 	uint64_t txn_outcomes[VS_TXN_NR_OUTCOMES];
 };
 void bpf_sched_read_counters(struct vs_daemon *d, struct vs_sched_counters *out);

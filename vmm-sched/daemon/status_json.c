@@ -77,6 +77,9 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 	add_u64(o, "pair_grants", c.pair_grants);
 	add_u64(o, "kicks", c.kicks);
 	add_u64(o, "host_starts", c.host_starts);
+	add_u64(o, "drains", c.drains);
+	add_u64(o, "drain_us", c.drain_ns / 1000);
+	add_u64(o, "drain_max_us", c.drain_max_ns / 1000);
 	txn = json_object_new_object();
 	for (int i = VS_TXN_COMPLETE; i < VS_TXN_NR_OUTCOMES; i++)
 		add_u64(txn, txn_outcome_name(i), c.txn_outcomes[i]);
