@@ -74,6 +74,18 @@ struct {
 	__type(value, __u32);
 } candidates SEC(".maps");
 
+/*
+ * Every vCPU thread of the run, tid -> VM: those that switched in as vCPUs
+ * (here) and those the loader tracked. tracked_vcpus counts it at the end, so
+ * a thread judged a vCPU by its name before any /proc scan reached it counts.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PC_MAX_SEEN);
+	__type(key, __u32);
+	__type(value, __u32);
+} seen_vcpus SEC(".maps");
+
 /* Core state, indexed by the lower CPU id of the core. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -181,6 +193,49 @@ static __always_inline void step(struct pc_ovl *st, bool now_on, __u64 now)
 	}
 }
 
+/* Ends the open vCPU-beside-host exposure of core, if any; fills ev if it was vCPU-second. */
+static __always_inline bool end_second(struct pc_core *core, __u64 now, struct pc_overlap_event *ev)
+{
+	__u32 was = core->second;
+
+	core->second = PC_SECOND_NONE;
+	if (was == PC_SECOND_HOST)
+		step(&core->host_second, false, now);
+	if (was != PC_SECOND_VCPU)
+		return false;
+	ev->kind = PC_EV_VCPU_SECOND;
+	ev->tid[0] = core->second_tid[0];
+	ev->tid[1] = core->second_tid[1];
+	ev->vm[0] = 0;
+	ev->vm[1] = 0;
+	ev->start = core->vcpu_second.start;
+	ev->ns = now - core->vcpu_second.start;
+	step(&core->vcpu_second, false, now);
+	return true;
+}
+
+/*
+ * Splits host exposures by the side that arrived second: a vCPU switching in
+ * (kind PC_VCPU) beside a host task always begins a vCPU-second exposure; a
+ * host task switching in beside a vCPU begins a host-second one unless one is
+ * open (another host task took over beside the same vCPU).
+ */
+static __always_inline bool split_host(struct pc_core *core, __u32 kind, bool host, __u64 now,
+				       struct pc_overlap_event *ev)
+{
+	bool logged = false;
+
+	if (!host || kind == PC_VCPU)
+		logged = end_second(core, now, ev);
+	if (!host || core->second != PC_SECOND_NONE)
+		return logged;
+	core->second = kind == PC_VCPU ? PC_SECOND_VCPU : PC_SECOND_HOST;
+	core->second_tid[0] = core->tid[0];
+	core->second_tid[1] = core->tid[1];
+	step(kind == PC_VCPU ? &core->vcpu_second : &core->host_second, true, now);
+	return logged;
+}
+
 /* A vCPU that waited since runnable_since[tid] runs at @now. */
 static __always_inline void gap_close(__u32 tid, __u64 now)
 {
@@ -226,9 +281,9 @@ int BPF_PROG(pc_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	__u32 *watched;
 	__s32 *s;
 	__u64 *nsw, now;
-	struct pc_overlap_event ev = {};
+	struct pc_overlap_event ev = {}, hev = {};
 	struct pc_core *core;
-	bool cross, host, closed;
+	bool cross, host, closed, host_closed;
 	int slot;
 
 	watched = bpf_map_lookup_elem(&enclave, &cpu);
@@ -278,6 +333,7 @@ int BPF_PROG(pc_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	}
 	closed = !cross && core->cross.open;
 	if (closed) {
+		ev.kind = PC_EV_CROSS;
 		ev.core = core_id;
 		ev.closing_cpu = cpu;
 		ev.tid[0] = core->cross_tid[0];
@@ -289,11 +345,20 @@ int BPF_PROG(pc_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	}
 	step(&core->cross, cross, now);
 	step(&core->host, host, now);
+	host_closed = split_host(core, kind, host, now, &hev);
 	bpf_spin_unlock(&core->lock);
 	if (closed)
 		bpf_ringbuf_output(&overlap_log, &ev, sizeof(ev), 0);
-	if (kind == PC_VCPU)
+	if (host_closed) {
+		hev.core = core_id;
+		hev.closing_cpu = cpu;
+		bpf_ringbuf_output(&overlap_log, &hev, sizeof(hev), 0);
+	}
+	if (kind == PC_VCPU) {
 		gap_close(tid, now);
+		if (!bpf_map_lookup_elem(&seen_vcpus, &tid))
+			bpf_map_update_elem(&seen_vcpus, &tid, &vm, BPF_NOEXIST);
+	}
 	/* Switched out still runnable (preempted): waiting from now. */
 	if (prev_state == TASK_RUNNING_STATE) {
 		__u32 pkind, pvm, ptid = prev->pid;

@@ -48,6 +48,7 @@ struct options {
 	__u64 grace_ns;
 	__u64 gap_threshold_ns;
 	bool verbose;
+	bool json;
 	int pair_with[PC_MAX_CPUS]; /* --pair-cpus: sibling override, -2 if none */
 };
 
@@ -60,8 +61,8 @@ struct tracked_thread {
 
 static struct tracked_thread tracked[PC_MAX_VCPUS];
 static int nr_tracked;
-static unsigned long long ever_tracked;
 static int tracked_fd = -1;
+static int seen_fd = -1; /* every vCPU thread of the run: what tracked_vcpus counts */
 static bool verbose;
 static volatile sig_atomic_t stop_requested;
 
@@ -70,7 +71,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: pair-checker --cpus LIST (--track-pid PID[:VM]... | --track-all-vmms)\n"
 		"                    [--track-comm-regex-default] [--duration-s S] [--grace-ns N]\n"
-		"                    [--verbose]\n"
+		"                    [--verbose] [--json]\n"
 		"\n"
 		"Independently of the scheduler, traces sched_switch on the cores of LIST and\n"
 		"measures when SMT siblings run vCPUs of different VMs (cross-VM) or a vCPU\n"
@@ -79,7 +80,11 @@ static void usage(FILE *out)
 		"  checker cross_vm_overlaps=N cross_vm_ns=T cross_vm_max_ns=M host_overlaps=N\n"
 		"  host_ns=T host_max_ns=M switches=N tracked_vcpus=K cross_vm_short=N\n"
 		"  host_short=N grace_ns=G gaps=N gaps_over=N gap_max_ns=M gap_max_tid=T\n"
-		"  gap_threshold_ns=G\n"
+		"  gap_threshold_ns=G vcpu_beside_host=N vcpu_beside_host_ns=T\n"
+		"  vcpu_beside_host_max_ns=M vcpu_beside_host_short=N host_beside_vcpu=N\n"
+		"  host_beside_vcpu_ns=T host_beside_vcpu_max_ns=M host_beside_vcpu_short=N\n"
+		"(vcpu_beside_host*: a vCPU started beside a running host task;\n"
+		"host_beside_vcpu*: a host task started beside a running vCPU)\n"
 		"\n"
 		"  --cpus LIST          CPUs to watch, e.g. 0-7 (their SMT siblings are added)\n"
 		"  --track-pid PID[:VM] vCPU threads of VMM process PID form one VM; PIDs with\n"
@@ -96,7 +101,9 @@ static void usage(FILE *out)
 		"  --gap-threshold-ms N count vCPU waits (wakeup or preemption to the next\n"
 		"                       switch-in, or to the end for one still waiting) longer\n"
 		"                       than N ms in gaps_over (default 100)\n"
-		"  --verbose            log tracking changes and per-core results on stderr\n"
+		"  --verbose            log tracking changes, per-core results, cross-VM\n"
+		"                       overlaps and vCPUs started beside host tasks on stderr\n"
+		"  --json               print the result as one JSON object instead\n"
 		"  --pair-cpus A:B      treat CPUs A and B as SMT siblings instead of what sysfs\n"
 		"                       says (repeatable; to test the checker without SMT)\n");
 }
@@ -260,7 +267,8 @@ static void parse_options(struct options *o, int argc, char **argv)
 		OPT_GRACE,
 		OPT_VERBOSE,
 		OPT_PAIR,
-		OPT_GAP
+		OPT_GAP,
+		OPT_JSON
 	};
 	static const struct option longopts[] = {
 	    {"cpus", required_argument, NULL, OPT_CPUS},
@@ -272,6 +280,7 @@ static void parse_options(struct options *o, int argc, char **argv)
 	    {"verbose", no_argument, NULL, OPT_VERBOSE},
 	    {"pair-cpus", required_argument, NULL, OPT_PAIR},
 	    {"gap-threshold-ms", required_argument, NULL, OPT_GAP},
+	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -320,6 +329,9 @@ static void parse_options(struct options *o, int argc, char **argv)
 			break;
 		case OPT_VERBOSE:
 			o->verbose = true;
+			break;
+		case OPT_JSON:
+			o->json = true;
 			break;
 		case OPT_PAIR:
 			if (sscanf(optarg, "%d:%d%n", &a, &b, &n) != 2 || optarg[n] || a < 0 ||
@@ -374,13 +386,17 @@ static void track(__u32 tid, __u32 vm, unsigned int gen)
 		}
 		t = &tracked[nr_tracked++];
 		t->tid = tid;
-		ever_tracked++;
 		logv("tracking vCPU thread %u of VM %u", tid, vm);
 	}
 	t->vm = vm;
 	t->gen = gen;
 	if (bpf_map_update_elem(tracked_fd, &tid, &vm, BPF_ANY))
 		fprintf(stderr, "pair-checker: cannot track thread %u: %s\n", tid, strerror(errno));
+	if (bpf_map_update_elem(seen_fd, &tid, &vm, BPF_ANY) && errno == E2BIG)
+		fprintf(
+		    stderr,
+		    "pair-checker: more than %d vCPU threads in this run; thread %u not counted\n",
+		    PC_MAX_SEEN, tid);
 }
 
 /* Drops every thread not seen in scan `gen`. */
@@ -586,6 +602,28 @@ static void add_ovl(struct totals *t, const struct pc_ovl *o, __u64 end, __u64 g
 		t->max_ns = max;
 }
 
+/*
+ * The distinct vCPU threads of the run: tracked by a /proc scan or switched in
+ * as a vCPU (judged by name before a scan reached it). Read after detaching.
+ */
+static unsigned long long count_seen_vcpus(void)
+{
+	__u32 key, next, *prev = NULL;
+	unsigned long long n = 0;
+
+	while (!bpf_map_get_next_key(seen_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	if (n >= PC_MAX_SEEN)
+		fprintf(stderr,
+			"pair-checker: warning: %llu vCPU threads or more; tracked_vcpus is a "
+			"lower bound\n",
+			n);
+	return n;
+}
+
 /* The recorded waits, and those of vCPUs still waiting at @end (a starved vCPU never runs). */
 static void read_gaps(struct pair_checker *skel, __u64 end, __u64 threshold, struct pc_gaps *out)
 {
@@ -610,6 +648,21 @@ static void read_gaps(struct pair_checker *skel, __u64 end, __u64 threshold, str
 	}
 }
 
+struct result_field {
+	const char *name;
+	unsigned long long value;
+};
+
+/* The result: one `checker name=value ...` line, or with --json one JSON object. */
+static void print_result(const struct result_field *f, size_t n, bool json)
+{
+	printf(json ? "{" : "checker");
+	for (size_t i = 0; i < n; i++)
+		printf(json ? "%s\"%s\": %llu" : "%s%s=%llu", json ? (i ? ", " : "") : " ",
+		       f[i].name, f[i].value);
+	printf(json ? "}\n" : "\n");
+}
+
 static void on_signal(int sig)
 {
 	stop_requested = 1;
@@ -627,13 +680,21 @@ static bool cpu_online(int cpu, const bool *online)
 	return cpu >= 0 && cpu < PC_MAX_CPUS && online[cpu];
 }
 
-/* --verbose: one line per closed cross-VM interval. */
+/* --verbose: one line per closed cross-VM interval or vCPU started beside a host task. */
 static int log_overlap(void *ctx, void *data, size_t len)
 {
 	const struct pc_overlap_event *e = data;
 
 	if (len < sizeof(*e))
 		return 0;
+	if (e->kind == PC_EV_VCPU_SECOND) {
+		fprintf(stderr,
+			"pair-checker: vcpu_beside_host core=%u closed_by_cpu=%u tids=%u,%u "
+			"start=%llu ns=%llu\n",
+			e->core, e->closing_cpu, e->tid[0], e->tid[1], (unsigned long long)e->start,
+			(unsigned long long)e->ns);
+		return 0;
+	}
 	fprintf(stderr,
 		"pair-checker: overlap core=%u closed_by_cpu=%u tids=%u,%u vms=%u,%u start=%llu "
 		"ns=%llu\n",
@@ -648,12 +709,12 @@ int main(int argc, char **argv)
 	static struct options opt;
 	static bool online[PC_MAX_CPUS], watched[PC_MAX_CPUS];
 	static int sib[PC_MAX_CPUS];
-	struct totals cross = {0}, host = {0};
+	struct totals cross = {0}, host = {0}, vcpu_second = {0}, host_second = {0};
 	struct pc_gaps gap = {0};
 	struct pair_checker *skel;
 	struct sigaction sa;
 	char buf[4096], err[256];
-	__u64 deadline = 0, end, switches = 0;
+	__u64 deadline = 0, end, switches = 0, tracked_vcpus;
 	int cores_fd, nr_watched = 0;
 
 	parse_options(&opt, argc, argv);
@@ -740,6 +801,7 @@ int main(int argc, char **argv)
 			die("cannot fill vmm_tgid: %s", strerror(errno));
 	}
 	tracked_fd = bpf_map__fd(skel->maps.tracked);
+	seen_fd = bpf_map__fd(skel->maps.seen_vcpus);
 	candidates_fd = bpf_map__fd(skel->maps.candidates);
 	rescan(&opt);
 	for (int i = 0; i < opt.nr_targets; i++) {
@@ -810,6 +872,8 @@ int main(int argc, char **argv)
 		}
 		add_ovl(&cross, &core.cross, end, opt.grace_ns);
 		add_ovl(&host, &core.host, end, opt.grace_ns);
+		add_ovl(&vcpu_second, &core.vcpu_second, end, opt.grace_ns);
+		add_ovl(&host_second, &core.host_second, end, opt.grace_ns);
 		logv("core %u-%d: cross %llu (%llu ns, %llu short) host %llu (%llu ns, %llu short)",
 		     c, sib[c], (unsigned long long)core.cross.count,
 		     (unsigned long long)core.cross.ns, (unsigned long long)core.cross.short_count,
@@ -817,19 +881,38 @@ int main(int argc, char **argv)
 		     (unsigned long long)core.host.short_count);
 	}
 	read_gaps(skel, end, opt.gap_threshold_ns, &gap);
+	tracked_vcpus = count_seen_vcpus();
 	pair_checker__destroy(skel);
 
-	printf("checker cross_vm_overlaps=%llu cross_vm_ns=%llu cross_vm_max_ns=%llu "
-	       "host_overlaps=%llu host_ns=%llu host_max_ns=%llu switches=%llu tracked_vcpus=%llu "
-	       "cross_vm_short=%llu host_short=%llu grace_ns=%llu gaps=%llu gaps_over=%llu "
-	       "gap_max_ns=%llu gap_max_tid=%u gap_threshold_ns=%llu\n",
-	       (unsigned long long)cross.count, (unsigned long long)cross.ns,
-	       (unsigned long long)cross.max_ns, (unsigned long long)host.count,
-	       (unsigned long long)host.ns, (unsigned long long)host.max_ns,
-	       (unsigned long long)switches, ever_tracked, (unsigned long long)cross.short_count,
-	       (unsigned long long)host.short_count, (unsigned long long)opt.grace_ns,
-	       (unsigned long long)gap.count, (unsigned long long)gap.over,
-	       (unsigned long long)gap.max_ns, gap.max_tid,
-	       (unsigned long long)opt.gap_threshold_ns);
+	{
+		const struct result_field fields[] = {
+		    {"cross_vm_overlaps", cross.count},
+		    {"cross_vm_ns", cross.ns},
+		    {"cross_vm_max_ns", cross.max_ns},
+		    {"host_overlaps", host.count},
+		    {"host_ns", host.ns},
+		    {"host_max_ns", host.max_ns},
+		    {"switches", switches},
+		    {"tracked_vcpus", tracked_vcpus},
+		    {"cross_vm_short", cross.short_count},
+		    {"host_short", host.short_count},
+		    {"grace_ns", opt.grace_ns},
+		    {"gaps", gap.count},
+		    {"gaps_over", gap.over},
+		    {"gap_max_ns", gap.max_ns},
+		    {"gap_max_tid", gap.max_tid},
+		    {"gap_threshold_ns", opt.gap_threshold_ns},
+		    {"vcpu_beside_host", vcpu_second.count},
+		    {"vcpu_beside_host_ns", vcpu_second.ns},
+		    {"vcpu_beside_host_max_ns", vcpu_second.max_ns},
+		    {"vcpu_beside_host_short", vcpu_second.short_count},
+		    {"host_beside_vcpu", host_second.count},
+		    {"host_beside_vcpu_ns", host_second.ns},
+		    {"host_beside_vcpu_max_ns", host_second.max_ns},
+		    {"host_beside_vcpu_short", host_second.short_count},
+		};
+
+		print_result(fields, sizeof(fields) / sizeof(fields[0]), opt.json);
+	}
 	return 0;
 }

@@ -15,6 +15,7 @@
 #define PC_MAX_CPUS  1024
 #define PC_MAX_VCPUS 8192
 #define PC_MAX_VMMS  1024
+#define PC_MAX_SEEN  65536 /* distinct vCPU threads counted in one run */
 #define PC_COMM_LEN  16
 
 /* What a hardware thread runs, as last seen by sched_switch on it. */
@@ -36,6 +37,13 @@ struct pc_ovl {
 	__u64 short_count; /* closed intervals shorter than grace_ns (not in count/ns) */
 };
 
+/* Which side of a vCPU-beside-host exposure arrived second. */
+enum pc_second {
+	PC_SECOND_NONE = 0,
+	PC_SECOND_VCPU = 1, /* a vCPU started beside a running host task */
+	PC_SECOND_HOST = 2, /* a host task started beside a running vCPU */
+};
+
 /* Per core, indexed by the lower CPU id of the core; slot 0 is that CPU. */
 struct pc_core {
 	struct bpf_spin_lock lock;
@@ -47,6 +55,16 @@ struct pc_core {
 	__u32 cross_vm[2];
 	struct pc_ovl cross;
 	struct pc_ovl host;
+	/*
+	 * The host exposures split by which side arrived second (pc_second).
+	 * A vCPU switching in beside a host task always begins a new one, even
+	 * inside a longer host interval; another host task taking over beside
+	 * the same vCPU continues the one open.
+	 */
+	__u32 second; /* pc_second of the open exposure */
+	__u32 second_tid[2];
+	struct pc_ovl vcpu_second;
+	struct pc_ovl host_second;
 };
 
 /*
@@ -61,11 +79,18 @@ struct pc_gaps {
 	__u64 max_ns;
 };
 
-/* A closed cross-VM interval, reported through the `overlap_log` ring buffer. */
+/* What a pc_overlap_event reports. */
+enum pc_event_kind {
+	PC_EV_CROSS = 0,       /* a cross-VM interval */
+	PC_EV_VCPU_SECOND = 1, /* a vCPU started beside a running host task */
+};
+
+/* A closed interval, reported through the `overlap_log` ring buffer. */
 struct pc_overlap_event {
+	__u32 kind; /* pc_event_kind */
 	__u32 core;
 	__u32 closing_cpu; /* the CPU whose switch closed it */
-	__u32 tid[2];	   /* the vCPUs on thread 0 and 1 when it opened */
+	__u32 tid[2];	   /* the tasks on thread 0 and 1 when it opened */
 	__u32 vm[2];
 	__u64 start;
 	__u64 ns;

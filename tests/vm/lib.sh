@@ -126,11 +126,12 @@ sched_ext_state() { cat /sys/kernel/sched_ext/state; }
 sched_ext_ops() { cat /sys/kernel/sched_ext/root/ops 2>/dev/null; }
 
 # The independent pair checker (tests/checker), started before what it judges.
+# CHECKER_BIN runs another build of it (e.g. an old one, to see a check fail).
 CHECKER_PID=
 CHECKER_OUT=$TMP/checker.out
 CHECKER_ERR=$TMP/checker.err
 start_checker() {
-	"$BUILD/pair-checker" --cpus 0-7 --track-all-vmms "$@" >"$CHECKER_OUT" 2>"$CHECKER_ERR" &
+	"${CHECKER_BIN:-$BUILD/pair-checker}" --cpus 0-7 --track-all-vmms "$@" >"$CHECKER_OUT" 2>"$CHECKER_ERR" &
 	CHECKER_PID=$!
 	wait_for 120 grep -q "^pair-checker: ready" "$CHECKER_ERR" ||
 		fail "pair-checker did not start: $(cat "$CHECKER_ERR")"

@@ -9,7 +9,7 @@
 
 run_pairing_scenario 15
 [ "$(field switches)" -gt 10000 ] || fail "the checker saw only $(field switches) switches"
-[ "$(field tracked_vcpus)" -ge 10 ] || fail "the checker tracked $(field tracked_vcpus) vCPU threads, not 10"
+[ "$(field tracked_vcpus)" = 10 ] || fail "the checker tracked $(field tracked_vcpus) vCPU threads, not 10"
 [ "$(field cross_vm_overlaps)" = 0 ] && [ "$(field cross_vm_short)" = 0 ] ||
 	fail "cross-VM sibling overlaps under vmm_sched: $RESULT"
 stop_schedd

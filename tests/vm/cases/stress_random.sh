@@ -292,7 +292,10 @@ for name in "${all[@]}"; do
 done
 [ "$checked" -ge 3 ] || fail "only $checked VMs ran for 3 s or more; the stress judged too little"
 
-[ "$(field tracked_vcpus)" -ge 4 ] || fail "the checker tracked only $(field tracked_vcpus) vCPU threads"
+nvcpus=0
+for name in "${all[@]}"; do nvcpus=$((nvcpus + NVCPU[$name])); done
+[ "$(field tracked_vcpus)" = "$nvcpus" ] ||
+	fail "the checker tracked $(field tracked_vcpus) vCPU threads, but the VMs had $nvcpus"
 [ "$(field switches)" -gt 10000 ] || fail "the checker saw only $(field switches) switches"
 stop_schedd
 echo "  stress_random: passed with SEED=$SEED"
