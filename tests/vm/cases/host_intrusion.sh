@@ -7,17 +7,20 @@
 # IPI), with --no-kick at its next tick (4 ms at HZ=250, more under TCG). The
 # pair checker (started before vmm-schedd: see "Probe order" in
 # docs/design.md, and after the VMs were created paused) measures in each phase
-# the longest time a vCPU ran beside a host task.
+# how long a vCPU ran on once a host task started beside it (host_beside_vcpu:
+# the eviction time), mean and longest.
 #
-# It fails when: the kick phase's longest exposure is not well under a tick
-# (KICK_MAX_NS) or the scheduler made no kicks; the --no-kick phase made kicks
-# or its longest exposure is not longer than the kick phase's by
-# MIN_RATIO (the measurement could not tell the two apart); a phase shows a
-# cross-VM overlap; a vCPU makes no progress.
+# It fails when: the kick phase's mean eviction is not well under a tick
+# (KICK_MEAN_NS) or the scheduler made no kicks; the --no-kick phase made kicks
+# or its mean eviction is not longer than the kick phase's by MIN_RATIO (the
+# measurement could not tell the two apart); a phase shows a cross-VM overlap;
+# a vCPU makes no progress. The longest exposures are printed, not judged:
+# under single-threaded TCG a guest CPU can stand still for tens of ms, IPI
+# or not.
 . "$(dirname "$0")/../lib.sh"
 
 SECS=${SECS:-10}
-KICK_MAX_NS=${KICK_MAX_NS:-2000000} # half a tick at HZ=250
+KICK_MEAN_NS=${KICK_MEAN_NS:-1000000} # a quarter of a tick at HZ=250
 MIN_RATIO=${MIN_RATIO:-2}
 INTRUDER_PIDS=()
 stop_intruders() {
@@ -66,8 +69,9 @@ phase() {
 		"self_check_overlaps=$(sched_counter self_check_overlaps)"
 	stop_checker
 	[ "$(field cross_vm_overlaps)" = 0 ] || CROSS+="$name: $RESULT; "
-	[ "$(field host_overlaps)" -gt 0 ] || fail "$name: the checker saw no host task beside a vCPU: $RESULT"
-	declare -g "MAX_$name=$(field host_max_ns)"
+	[ "$(field host_beside_vcpu)" -gt 0 ] || fail "$name: the checker saw no host task start beside a vCPU: $RESULT"
+	declare -g "MAX_$name=$(field host_beside_vcpu_max_ns)" \
+		"MEAN_$name=$(($(field host_beside_vcpu_ns) / $(field host_beside_vcpu)))"
 	for vm in a b; do stop_vm $vm; done
 	stop_schedd
 }
@@ -75,11 +79,12 @@ phase() {
 CROSS=
 phase kick
 phase nokick --no-kick
-note "longest vCPU-beside-host exposure: kick ${MAX_kick} ns, --no-kick ${MAX_nokick} ns"
+note "host task started beside a vCPU, exposure mean / longest: kick ${MEAN_kick} / ${MAX_kick} ns," \
+	"--no-kick ${MEAN_nokick} / ${MAX_nokick} ns"
 [ -z "$CROSS" ] || fail "cross-VM sibling overlaps: $CROSS"
 [ "$KICKS_kick" -gt 0 ] || fail "the kick phase made no kicks (does scx_bpf_kick_cpu link?)"
 [ "$KICKS_nokick" = 0 ] || fail "--no-kick made $KICKS_nokick kicks"
-[ "$MAX_kick" -lt "$KICK_MAX_NS" ] ||
-	fail "with the kick a vCPU ran beside a host task for up to $MAX_kick ns (limit $KICK_MAX_NS)"
-[ "$MAX_nokick" -gt $((MAX_kick * MIN_RATIO)) ] ||
-	fail "--no-kick's longest exposure $MAX_nokick ns is not $MIN_RATIO x the kick's $MAX_kick ns"
+[ "$MEAN_kick" -lt "$KICK_MEAN_NS" ] ||
+	fail "with the kick a vCPU ran on beside a host task for $MEAN_kick ns on average (limit $KICK_MEAN_NS)"
+[ "$MEAN_nokick" -gt $((MEAN_kick * MIN_RATIO)) ] ||
+	fail "--no-kick's mean exposure $MEAN_nokick ns is not $MIN_RATIO x the kick's $MEAN_kick ns"
