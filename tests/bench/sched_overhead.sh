@@ -84,10 +84,13 @@ kick_phase() { # kick_phase NAME [vmm-schedd options]: sets K_NAME_*
 	sleep "$SECS"
 	kill "${INTRUDERS[@]}"
 	wait "${INTRUDERS[@]}" 2>/dev/null
-	eval "$(json_get "'; '.join(['K_${name}_%s=%d' % (k, s['scheduler'][k]) for k in ('kicks', 'drains', 'drain_us', 'drain_max_us', 'host_starts')]) + '; K_${name}_forced_idle_us=%d' % (sum(c['forced_idle_ns'] for c in s['cpus']) // 1000)")"
+	eval "$(json_get "'; '.join(['K_${name}_%s=%d' % (k, s['scheduler'][k]) for k in ('kicks', 'drains', 'drain_us', 'drain_max_us')]) + '; K_${name}_forced_idle_us=%d' % (sum(c['forced_idle_ns'] for c in s['cpus']) // 1000)")"
 	stop_checker >/dev/null
-	declare -g "K_${name}_host_max_us=$(($(field host_max_ns) / 1000))" \
-		"K_${name}_host_us=$(($(field host_ns) / 1000))" "K_${name}_cross=$(field cross_vm_overlaps)"
+	declare -g "K_${name}_hbv=$(field host_beside_vcpu)" "K_${name}_vbh=$(field vcpu_beside_host)" \
+		"K_${name}_hbv_us=$(($(field host_beside_vcpu_ns) / 1000))" \
+		"K_${name}_hbv_max_us=$(($(field host_beside_vcpu_max_ns) / 1000))" \
+		"K_${name}_vbh_max_us=$(($(field vcpu_beside_host_max_ns) / 1000))" \
+		"K_${name}_cross=$(field cross_vm_overlaps)"
 	stop_schedd
 	for vm in k1 k2 k3; do stop_vm $vm; done
 }
@@ -96,12 +99,13 @@ kick_phase off --no-kick
 echo
 printf '%-44s %12s %12s\n' "strict pairing, $SECS s, 2 cores" kick --no-kick
 row() { local a=K_on_$2 b=K_off_$2; printf '%-44s %12s %12s\n' "$1" "${!a}" "${!b}"; }
-per_s() { local v=K_$1_$2; echo $((${!v} / SECS)); }
 mean() { local n=K_$1_$2 d=K_$1_$3; [ "${!d}" -gt 0 ] && echo $((${!n} / ${!d})) || echo n/a; }
 row "kicks" kicks
-row "longest vCPU beside a host task (us)" host_max_us
-printf '%-44s %12s %12s\n' "vCPU beside host tasks (us per s)" "$(per_s on host_us)" "$(per_s off host_us)"
-row "vCPU starts beside a host task (sched.)" host_starts
+row "host task started beside a vCPU (checker)" hbv
+printf '%-44s %12s %12s\n' "  vCPU left after (us, mean)" "$(mean on hbv_us hbv)" "$(mean off hbv_us hbv)"
+row "  vCPU left after (us, longest)" hbv_max_us
+row "vCPU started beside a host task (checker)" vbh
+row "  longest (us)" vbh_max_us
 row "drains (owner changes that waited)" drains
 printf '%-44s %12s %12s\n' "mean drain (us)" "$(mean on drain_us drains)" "$(mean off drain_us drains)"
 row "longest drain (us)" drain_max_us

@@ -2,26 +2,28 @@
 # case-seconds: 200
 # Strict pairing against host tasks, with the kick and with --no-kick, in one
 # run. Two busy 2-vCPU VMs on an enclave of 4 cores; on the second thread of
-# each core a host task wakes every 20 ms and spins for 1 ms. Each time, the
-# vCPU on the first thread must leave the core: with the kick at once (one
-# IPI), with --no-kick at its next tick (4 ms at HZ=250, more under TCG). The
-# pair checker (started before vmm-schedd: see "Probe order" in
-# docs/design.md, and after the VMs were created paused) measures in each phase
-# how long a vCPU ran on once a host task started beside it (host_beside_vcpu:
-# the eviction time), mean and longest.
+# each core a host task wakes every 20 ms and spins for 1 ms. The pair checker
+# (started before vmm-schedd: see "Probe order" in docs/design.md, and after
+# the VMs were created paused) splits vCPU-beside-host exposures by the side
+# that came second.
 #
-# It fails when: the kick phase's mean eviction is not well under a tick
-# (KICK_MEAN_NS) or the scheduler made no kicks; the --no-kick phase made kicks
-# or its mean eviction is not longer than the kick phase's by MIN_RATIO (the
-# measurement could not tell the two apart); a phase shows a cross-VM overlap;
-# a vCPU makes no progress. The longest exposures are printed, not judged:
-# under single-threaded TCG a guest CPU can stand still for tens of ms, IPI
-# or not.
+# - vCPU started beside a host task (committed to a thread just before a host
+#   task started on its sibling): ops.running kicks its own CPU, so it leaves
+#   at once; with --no-kick at its next tick. The case judges this one: the
+#   kick's mean exposure must be MIN_RATIO times shorter.
+# - host task started beside a vCPU: the sibling is kicked through an IPI.
+#   Printed, not judged: under single-threaded TCG the sibling's virtual CPU
+#   is not emulated until its turn comes round, and by then its tick has
+#   expired as well, so both phases show the same (round-robin-bound) times.
+#   VMM_SCHED_TCG_THREAD=multi tests/vm/run ... shows the difference.
+#
+# It also fails when: the kick phase made no kicks or the --no-kick phase made
+# some; no host task started beside a vCPU (the case saw no intrusion); a phase
+# shows a cross-VM overlap; a vCPU makes no progress.
 . "$(dirname "$0")/../lib.sh"
 
 SECS=${SECS:-10}
-KICK_MEAN_NS=${KICK_MEAN_NS:-1000000} # a quarter of a tick at HZ=250
-MIN_RATIO=${MIN_RATIO:-2}
+MIN_RATIO=${MIN_RATIO:-4}
 INTRUDER_PIDS=()
 stop_intruders() {
 	local pid
@@ -43,7 +45,8 @@ while True:
 	INTRUDER_PIDS+=($!)
 }
 
-# phase NAME [vmm-schedd options]: sets MAX_<NAME>, KICKS_<NAME>, HOST_STARTS_<NAME>.
+# phase NAME [vmm-schedd options]: sets KICKS_<NAME>, HBV_<NAME> (host beside
+# vCPU: "count mean longest", us) and VBH_MEAN_<NAME> (vCPU beside host, ns).
 phase() {
 	local name=$1 vm i cpu
 	shift
@@ -70,8 +73,10 @@ phase() {
 	stop_checker
 	[ "$(field cross_vm_overlaps)" = 0 ] || CROSS+="$name: $RESULT; "
 	[ "$(field host_beside_vcpu)" -gt 0 ] || fail "$name: the checker saw no host task start beside a vCPU: $RESULT"
-	declare -g "MAX_$name=$(field host_beside_vcpu_max_ns)" \
-		"MEAN_$name=$(($(field host_beside_vcpu_ns) / $(field host_beside_vcpu)))"
+	[ "$(field vcpu_beside_host)" -gt 0 ] || fail "$name: no vCPU started beside a host task: $RESULT"
+	declare -g "HBV_$name=$(field host_beside_vcpu) $(($(field host_beside_vcpu_ns) / $(field host_beside_vcpu) / 1000)) $(($(field host_beside_vcpu_max_ns) / 1000))" \
+		"VBH_$name=$(field vcpu_beside_host) $(($(field vcpu_beside_host_ns) / $(field vcpu_beside_host) / 1000)) $(($(field vcpu_beside_host_max_ns) / 1000))" \
+		"VBH_MEAN_$name=$(($(field vcpu_beside_host_ns) / $(field vcpu_beside_host)))"
 	for vm in a b; do stop_vm $vm; done
 	stop_schedd
 }
@@ -79,12 +84,11 @@ phase() {
 CROSS=
 phase kick
 phase nokick --no-kick
-note "host task started beside a vCPU, exposure mean / longest: kick ${MEAN_kick} / ${MAX_kick} ns," \
-	"--no-kick ${MEAN_nokick} / ${MAX_nokick} ns"
+note "host task started beside a vCPU (count, mean us, longest us): kick $HBV_kick; --no-kick $HBV_nokick"
+note "vCPU started beside a host task (count, mean us, longest us): kick $VBH_kick; --no-kick $VBH_nokick"
 [ -z "$CROSS" ] || fail "cross-VM sibling overlaps: $CROSS"
 [ "$KICKS_kick" -gt 0 ] || fail "the kick phase made no kicks (does scx_bpf_kick_cpu link?)"
 [ "$KICKS_nokick" = 0 ] || fail "--no-kick made $KICKS_nokick kicks"
-[ "$MEAN_kick" -lt "$KICK_MEAN_NS" ] ||
-	fail "with the kick a vCPU ran on beside a host task for $MEAN_kick ns on average (limit $KICK_MEAN_NS)"
-[ "$MEAN_nokick" -gt $((MEAN_kick * MIN_RATIO)) ] ||
-	fail "--no-kick's mean exposure $MEAN_nokick ns is not $MIN_RATIO x the kick's $MEAN_kick ns"
+[ "$VBH_MEAN_nokick" -gt $((VBH_MEAN_kick * MIN_RATIO)) ] ||
+	fail "a vCPU that started beside a host task stayed $VBH_MEAN_kick ns on average with the kick," \
+		"not $MIN_RATIO x shorter than with --no-kick ($VBH_MEAN_nokick ns)"
