@@ -1181,9 +1181,6 @@ int BPF_PROG(vs_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		core->host[th & 1] = 0;
 		if (sibling_runs_other(core, th, core->running_vm[th & 1]))
 			__sync_fetch_and_add(&switch_overlaps, 1);
-		/* A host task started on the sibling after ops.running looked. */
-		if (host_blocks(core, th ^ 1))
-			kick_cpu_soon(cpu);
 		return 0;
 	}
 	if (next_tid && bpf_map_lookup_elem(&vcpu_map, &next_tid) && !(next->flags & PF_EXITING))

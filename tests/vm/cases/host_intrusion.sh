@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 200
+# case-seconds: 180
 # Strict pairing against host tasks, with the kick and with --no-kick, in one
 # run. Two busy 2-vCPU VMs on an enclave of 4 cores; on the second thread of
 # each core a host task wakes every 20 ms and spins for 1 ms. The pair checker
