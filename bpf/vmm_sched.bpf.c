@@ -832,48 +832,6 @@ static int sweep_timer_fn(void *map, int *key, struct sweep_timer *st)
 	return 0;
 }
 
-/*
- * Kicks the sched_switch hook asks for. A tracing program's kick does not
- * reach the scheduler (measured: from the hook it changed no eviction time),
- * so the hook marks the CPU and starts this timer, whose callback is part of
- * the scheduler's programs and kicks at once.
- */
-__u32 kick_pending[VS_MAX_CPUS];
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__type(value, struct sweep_timer);
-} kick_timer SEC(".maps");
-
-static int kick_timer_fn(void *map, int *key, struct sweep_timer *st)
-{
-	u32 cpu;
-
-	bpf_for(cpu, 0, nr_cpus)
-	{
-		if (cpu < VS_MAX_CPUS && kick_pending[cpu] &&
-		    __sync_lock_test_and_set(&kick_pending[cpu], 0))
-			kick_cpu(cpu);
-	}
-	return 0;
-}
-
-/* kick_cpu() from a tracing program: through kick_timer. */
-static void kick_cpu_soon(s32 cpu)
-{
-	struct sweep_timer *kt;
-	u32 zero = 0;
-
-	if (cpu < 0 || cpu >= VS_MAX_CPUS || kick_disabled || !kick_supported)
-		return;
-	kick_pending[cpu] = 1;
-	kt = bpf_map_lookup_elem(&kick_timer, &zero);
-	if (kt)
-		bpf_timer_start(&kt->timer, 0, 0);
-}
-
 /* Put @p on @cpu if @cpu is idle and the pairing rules allow. */
 static __always_inline bool place_on_idle_cpu(struct task_struct *p, struct vs_task *t, s32 cpu,
 					      s32 vm, bool may_take_core, u64 enq_flags)
@@ -1202,7 +1160,7 @@ int BPF_PROG(vs_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		cs = cpu_stats_of(sib_cpu);
 		if (cs)
 			__sync_fetch_and_add(&cs->host_evictions, 1);
-		kick_cpu_soon(sib_cpu);
+		kick_cpu(sib_cpu);
 	}
 	return 0;
 }
@@ -1724,11 +1682,6 @@ s32 BPF_STRUCT_OPS(vs_init)
 		return -ENOENT;
 	bpf_timer_init(&st->timer, &sweep, CLOCK_MONOTONIC);
 	bpf_timer_set_callback(&st->timer, sweep_timer_fn);
-	st = bpf_map_lookup_elem(&kick_timer, &zero);
-	if (!st)
-		return -ENOENT;
-	bpf_timer_init(&st->timer, &kick_timer, CLOCK_MONOTONIC);
-	bpf_timer_set_callback(&st->timer, kick_timer_fn);
 	return 0;
 }
 
