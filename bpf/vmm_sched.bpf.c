@@ -16,7 +16,7 @@
  * sibling never starts a new VM before the old VM's vCPU has switched out.
  * Fair, RT and other host tasks outrank SCHED_EXT; in strict mode a thread
  * starts no vCPU while its sibling runs a host task, and a running vCPU is cut
- * short at the next tick (at once where scx_bpf_kick_cpu() links).
+ * short at once where scx_bpf_kick_cpu() links (else at its next tick).
  *
  * Sharing: a VM's vtime grows with the core time its vCPUs use, scaled down by
  * its weight (the agent's share plan); a core goes to the runnable VM with the
@@ -64,6 +64,13 @@ __u64 pair_window_ns;
 /* Handovers in dispatch to a VM with two vCPUs to run over the VM owed most. */
 __u64 pair_grants;
 bool kick_supported; /* scx_bpf_kick_cpu() links on this kernel */
+/* Set by the agent (--no-kick): siblings leave at their next tick, for comparison. */
+bool kick_disabled;
+__u64 kicks;	   /* scx_bpf_kick_cpu() calls made */
+__u64 host_starts; /* vCPU switch-ins beside a host task (strict mode), cut at once */
+/* Owner-change drains: from the decision to hand a core over to the handover. */
+__u64 drains, drain_ns, drain_max_ns;
+__u64 drain_since[VS_MAX_CPUS]; /* by the core's first CPU; 0: not draining */
 /*
  * vCPU switch-ins onto a core owned by another VM or next to another VM's
  * vCPU, as this scheduler sees it: a diagnostic, not proof (tests use
@@ -473,6 +480,18 @@ static bool host_blocks(struct vs_core_state *core, u32 sib)
 }
 
 /*
+ * Make @cpu reschedule now, its vCPU's slice zeroed, rather than at its next
+ * tick (ops.tick does the same there, the path without a kick).
+ */
+static void kick_cpu(s32 cpu)
+{
+	if (cpu < 0 || kick_disabled || !bpf_ksym_exists(scx_bpf_kick_cpu))
+		return;
+	scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+	__sync_fetch_and_add(&kicks, 1);
+}
+
+/*
  * Does the sibling of @th run a vCPU of a VM other than @vm, or still show
  * the vCPU it is switching away from?
  */
@@ -493,8 +512,34 @@ static __always_inline bool core_handover_ok(struct vs_core_state *core, u32 th,
 	return !sibling_runs_other(core, th, vm) && !core->claims[0] && !core->claims[1];
 }
 
+/* The owner must hand @core over once its sibling's vCPU is off; core locked. */
+static void start_drain(struct vs_core_state *core, u64 now)
+{
+	u32 c = core->cpu[0];
+
+	if (!core->draining && c < VS_MAX_CPUS)
+		drain_since[c] = now;
+	core->draining = 1;
+}
+
+static void end_drain(struct vs_core_state *core, u64 now)
+{
+	u32 c = core->cpu[0];
+	u64 len;
+
+	if (!core->draining || c >= VS_MAX_CPUS || !drain_since[c] || now < drain_since[c])
+		return;
+	len = now - drain_since[c];
+	drain_since[c] = 0;
+	__sync_fetch_and_add(&drains, 1);
+	__sync_fetch_and_add(&drain_ns, len);
+	if (len > drain_max_ns)
+		drain_max_ns = len;
+}
+
 static void set_owner(struct vs_core_state *core, s32 vm, u64 now)
 {
+	end_drain(core, now);
 	core->owner = vm;
 	core->owner_since = now;
 	core->draining = 0;
@@ -585,6 +630,8 @@ static bool reserve_cpu_for(s32 cpu, s32 vm, bool may_take_core)
  */
 static bool move_vcpu(s32 vm, s32 cpu, u64 dsq_id, u32 tid, struct vs_claim *held)
 {
+	/* Into another CPU's local DSQ: preempt what it runs, do not wait for its tick. */
+	u64 enq_flags = dsq_id == SCX_DSQ_LOCAL ? 0 : SCX_ENQ_PREEMPT;
 	struct bpf_iter_scx_dsq it;
 	struct task_struct *p;
 	bool moved = false, cpu_claimed = true, tried = false;
@@ -607,7 +654,7 @@ static bool move_vcpu(s32 vm, s32 cpu, u64 dsq_id, u32 tid, struct vs_claim *hel
 		if (!held && __sync_val_compare_and_swap(&c->cpu1, 0, cpu + 1) != 0)
 			continue;
 		tried = true;
-		if (vs_dsq_move(&it, p, dsq_id, 0)) {
+		if (vs_dsq_move(&it, p, dsq_id, enq_flags)) {
 			moved = true;
 			break;
 		}
@@ -817,7 +864,7 @@ static __always_inline bool place_on_idle_cpu(struct task_struct *p, struct vs_t
 		return false;
 	/* The insertion is carried out after enqueue returns: the claim is in place first. */
 	c->cpu1 = cpu + 1;
-	vs_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice_ns, enq_flags);
+	vs_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice_ns, enq_flags | SCX_ENQ_PREEMPT);
 	return true;
 }
 
@@ -1007,6 +1054,7 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	u64 now = bpf_ktime_get_ns();
 	bool owner_changed = false, owner_has_work, owner_over_cap, wake_sibling = false;
 	bool prev_goes_home;
+	s32 drain_cpu = -1;
 	struct owed_pick pick = {.vm = VS_VM_NONE};
 	struct owned_cores oc;
 	s32 owner_queued;
@@ -1051,14 +1099,14 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 		target = best;
 	} else if (best >= 0) {
 		/* The sibling still runs the owner: hand over once it stops. */
-		core->draining = 1;
+		start_drain(core, now);
 		decision = DECIDE_FORCED_IDLE;
 	} else if (owner_over_cap) {
 		/* Nobody else wants it: free the core once the sibling is off it. */
 		if (core_handover_ok(core, th, VS_VM_NONE))
 			set_owner(core, VS_VM_NONE, now);
 		else
-			core->draining = 1;
+			start_drain(core, now);
 	}
 	if (target >= 0) {
 		if (sibling_runs_other(core, th, target)) {
@@ -1074,9 +1122,13 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 		wake_sibling = decision != DECIDE_FORCED_IDLE && thread_empty(core, th ^ 1) &&
 			       core->cpu[(th ^ 1) & 1] >= 0;
 	}
+	/* The sibling's vCPU holds up a handover: make it leave now. */
+	if (core->draining && core->running_vm[(th ^ 1) & 1] != VS_VM_NONE)
+		drain_cpu = core->cpu[(th ^ 1) & 1];
 	owner = core->owner;
 	bpf_spin_unlock(&core->lock);
 
+	kick_cpu(drain_cpu);
 	cs = cpu_stats_of(cpu);
 	if (owner_changed) {
 		if (cs)
@@ -1168,6 +1220,7 @@ int BPF_PROG(vs_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		cs = cpu_stats_of(sib_cpu);
 		if (cs)
 			__sync_fetch_and_add(&cs->host_evictions, 1);
+		kick_cpu(sib_cpu);
 	}
 	return 0;
 }
@@ -1210,7 +1263,9 @@ void BPF_STRUCT_OPS(vs_runnable, struct task_struct *p, u64 enq_flags)
  * the core's lock before the vCPU's claim ends, so a sibling deciding under
  * the lock always sees one or the other. A vCPU that got here without a claim
  * (enrolled while running, a kernel fallback) takes a free core or, if the
- * core is another VM's, is counted and cut at the next tick.
+ * core is another VM's, is counted and cut at once (the kick; else at the
+ * next tick). So is one that starts beside a host task in strict mode: it was
+ * committed to this thread before the host task started on the sibling.
  */
 void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 {
@@ -1222,7 +1277,7 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 	/* Not the current CPU: a property change may re-run a remote CPU's current task. */
 	u32 cpu = scx_bpf_task_cpu(p), th;
 	u64 now = bpf_ktime_get_ns();
-	bool bad = false, wake_sibling = false;
+	bool bad = false, wake_sibling = false, beside_host = false;
 	s32 vm, claimed;
 
 	/* An escaped vCPU runs off the enclave as a host task: no core, no VM time. */
@@ -1246,8 +1301,11 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 			core->leaving_vm[th & 1] = core->running_vm[th & 1];
 		core->running_vm[th & 1] = RECORDED_VM(vm);
 		core->running_tid[th & 1] = p->pid;
+		/* vs_stopping may have expected a host task here; a vCPU came (back). */
+		core->host[th & 1] = 0;
 		if (core->owner != vm && core_handover_ok(core, th, vm))
 			set_owner(core, vm, now);
+		beside_host = host_blocks(core, th ^ 1);
 		bad = core->owner != vm || sibling_runs_other(core, th, vm);
 		wake_sibling = thread_empty(core, th ^ 1) && core->cpu[(th ^ 1) & 1] >= 0;
 		bpf_spin_unlock(&core->lock);
@@ -1257,9 +1315,13 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 		__sync_fetch_and_add(&unclaimed_runs, 1);
 	else if (claimed != (s32)cpu)
 		__sync_fetch_and_add(&misplaced_runs, 1);
-	if (bad) {
+	if (bad)
 		__sync_fetch_and_add(&self_check_overlaps, 1);
+	if (beside_host)
+		__sync_fetch_and_add(&host_starts, 1);
+	if (bad || beside_host) {
 		p->scx.slice = 0;
+		kick_cpu(cpu);
 	} else if (wake_sibling && cpu_in_forced_idle(core->cpu[(th ^ 1) & 1]) &&
 		   vm_queued(vm) > 0) {
 		request_sweep(0);
@@ -1287,9 +1349,16 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 }
 
 /*
- * A vCPU preempted with slice left (a host task took the CPU) waits at the
- * head of this CPU's local DSQ: it keeps a claim on this thread until it runs
- * again, so the core stays its VM's meanwhile.
+ * A vCPU preempted with slice left (a host task took the CPU) would wait at
+ * the head of this CPU's local DSQ and start again there, without any check,
+ * once the host task leaves. In relaxed mode it does: it keeps a claim on
+ * this thread until it runs again, so the core stays its VM's meanwhile.
+ *
+ * In strict mode it must not start beside a host task the sibling may be
+ * running by then: its slice is zeroed so it goes through ops.enqueue
+ * instead, and this thread is marked as running a host task from now, not
+ * from the switch a moment later, so that enqueue does not place it on the
+ * sibling (the sched_switch hook or vs_running corrects the mark).
  */
 static void hold_preempted(struct task_struct *p, struct vs_task *t)
 {
@@ -1302,6 +1371,11 @@ static void hold_preempted(struct task_struct *p, struct vs_task *t)
 	core = core_of(cpu, &th);
 	if (!core)
 		return;
+	if (pairing_mode == VS_PAIRING_STRICT) {
+		core->host[th & 1] = 1;
+		p->scx.slice = 0;
+		return;
+	}
 	release_claim(t->slot);
 	bpf_spin_lock(&core->lock);
 	core->claims[th & 1]++;

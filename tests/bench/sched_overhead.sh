@@ -5,6 +5,7 @@
 # with 2 vCPUs, on the 8 CPUs of the test VM; first 8 s under the fair class,
 # then 8 s under vmm_sched (release build, strict pairing). Prints ratios
 # vmm_sched / fair; nothing passes or fails on them.
+# Then the kick against --no-kick, in the same run (kick_phase below).
 . "$(dirname "$0")/../vm/lib.sh"
 SECS=${BENCH_SECS:-8}
 SCHEDD_BIN=${SCHEDD_BIN:-$BUILD/release/vmm-schedd}
@@ -51,3 +52,63 @@ done
 printf '%-34s %14s\n' "agent CPU (% of one CPU)" "$(python3 -c "print('%.2f' % (100.0 * ($t1 - $t0) / $hz / $SECS))")"
 printf '%-34s %14s\n' "agent wakeups per second" "$(((w1 - w0) / SECS))"
 printf '%-34s %14s\n' "messages per second" "$(python3 -c "print(int(($m1 - $m0) / ($e1 - $e0)))")"
+
+# Kick against --no-kick (strict pairing), SECS each: three busy 2-vCPU VMs
+# share 2 cores (CPUs 0-3), so cores change owner, and a host task on each
+# core's second thread runs 1 ms every 20 ms. The pair checker measures how
+# long vCPUs ran beside host tasks; the scheduler counts drains (owner changes
+# that waited for the sibling's vCPU to leave) and forced idle.
+start_intruders() {
+	local cpu
+	for cpu in 1 3; do
+		taskset -c "$cpu" python3 -c '
+import time
+while True:
+    time.sleep(0.02)
+    end = time.monotonic() + 0.001
+    while time.monotonic() < end:
+        pass
+' &
+		INTRUDERS+=($!)
+	done
+}
+kick_phase() { # kick_phase NAME [vmm-schedd options]: sets K_NAME_*
+	local name=$1 vm
+	shift
+	for vm in k1 k2 k3; do start_paused_vm $vm 2 busy; done
+	start_checker --grace-ns 0
+	start_schedd --cpus 0-3 "$@"
+	for vm in k1 k2 k3; do enroll_vm $vm; done
+	INTRUDERS=()
+	start_intruders
+	sleep "$SECS"
+	kill "${INTRUDERS[@]}"
+	wait "${INTRUDERS[@]}" 2>/dev/null
+	eval "$(json_get "'; '.join(['K_${name}_%s=%d' % (k, s['scheduler'][k]) for k in ('kicks', 'drains', 'drain_us', 'drain_max_us')]) + '; K_${name}_forced_idle_us=%d' % (sum(c['forced_idle_ns'] for c in s['cpus']) // 1000)")"
+	stop_checker >/dev/null
+	declare -g "K_${name}_hbv=$(field host_beside_vcpu)" "K_${name}_vbh=$(field vcpu_beside_host)" \
+		"K_${name}_hbv_us=$(($(field host_beside_vcpu_ns) / 1000))" \
+		"K_${name}_hbv_max_us=$(($(field host_beside_vcpu_max_ns) / 1000))" \
+		"K_${name}_vbh_max_us=$(($(field vcpu_beside_host_max_ns) / 1000))" \
+		"K_${name}_cross=$(field cross_vm_overlaps)"
+	stop_schedd
+	for vm in k1 k2 k3; do stop_vm $vm; done
+}
+kick_phase on
+kick_phase off --no-kick
+echo
+printf '%-44s %12s %12s\n' "strict pairing, $SECS s, 2 cores" kick --no-kick
+row() { local a=K_on_$2 b=K_off_$2; printf '%-44s %12s %12s\n' "$1" "${!a}" "${!b}"; }
+mean() { local n=K_$1_$2 d=K_$1_$3; [ "${!d}" -gt 0 ] && echo $((${!n} / ${!d})) || echo n/a; }
+row "kicks" kicks
+row "host task started beside a vCPU (checker)" hbv
+printf '%-44s %12s %12s\n' "  vCPU left after (us, mean)" "$(mean on hbv_us hbv)" "$(mean off hbv_us hbv)"
+row "  vCPU left after (us, longest)" hbv_max_us
+row "vCPU started beside a host task (checker)" vbh
+row "  longest (us)" vbh_max_us
+row "drains (owner changes that waited)" drains
+printf '%-44s %12s %12s\n' "mean drain (us)" "$(mean on drain_us drains)" "$(mean off drain_us drains)"
+row "longest drain (us)" drain_max_us
+printf '%-44s %12s %12s\n' "forced idle per core (us per s)" \
+	"$((K_on_forced_idle_us / 2 / SECS))" "$((K_off_forced_idle_us / 2 / SECS))"
+row "cross-VM overlaps (checker)" cross

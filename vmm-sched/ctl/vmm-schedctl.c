@@ -151,10 +151,10 @@ static void print_status(struct json_object *st)
 
 	struct json_object *cores = get_obj(st, "cores"), *ctl = get_obj(st, "control");
 
-	printf("scheduler  %s (sched_ext %s, ABI %lld, slice %lld us, %s pairing)\n",
+	printf("scheduler  %s (sched_ext %s, ABI %lld, slice %lld us, %s pairing, kick %s)\n",
 	       get_str(sched, "name"), get_str(sched, "sched_ext_state"),
 	       (long long)get_i64(sched, "abi_version"), (long long)get_i64(sched, "slice_us"),
-	       get_str(sched, "pairing"));
+	       get_str(sched, "pairing"), get_str(sched, "kick"));
 	printf("messages   %lld received, %lld stale, %lld invalid, %lld dropped, %lld late, "
 	       "%lld resyncs\n",
 	       (long long)get_i64(sched, "messages"), (long long)get_i64(sched, "stale_messages"),

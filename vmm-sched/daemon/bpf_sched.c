@@ -123,6 +123,7 @@ int bpf_sched_load(struct vs_daemon *d, bool adopt, char *err, size_t errlen)
 			    strerror(-e));
 		return -1;
 	}
+	skel->bss->kick_disabled = d->opt.no_kick;
 	if (adopt)
 		return 0;
 	if (write_cpu_ctx(d, err, errlen))
@@ -450,6 +451,13 @@ bool bpf_sched_kick_supported(struct vs_daemon *d)
 	return d->skel->bss->kick_supported;
 }
 
+const char *bpf_sched_kick_mode(struct vs_daemon *d)
+{
+	if (!d->skel->bss->kick_supported)
+		return "unsupported";
+	return d->skel->bss->kick_disabled ? "off" : "on";
+}
+
 void bpf_sched_read_counters(struct vs_daemon *d, struct vs_sched_counters *out)
 {
 	const struct vmm_sched__bss *b = d->skel->bss;
@@ -462,6 +470,11 @@ void bpf_sched_read_counters(struct vs_daemon *d, struct vs_sched_counters *out)
 	out->txn_group_partial = b->txn_group_partial;
 	out->starved_grants = b->starved_grants;
 	out->pair_grants = b->pair_grants;
+	out->kicks = b->kicks;
+	out->host_starts = b->host_starts;
+	out->drains = b->drains;
+	out->drain_ns = b->drain_ns;
+	out->drain_max_ns = b->drain_max_ns;
 	for (int i = 0; i < VS_TXN_NR_OUTCOMES; i++)
 		out->txn_outcomes[i] = b->txn_outcomes[i];
 }

@@ -177,11 +177,16 @@ int bpf_sched_read_core_state(struct vs_daemon *d, int core_id, struct vs_core_s
 uint64_t bpf_sched_msg_drops(struct vs_daemon *d);
 uint64_t bpf_sched_stray_enqueues(struct vs_daemon *d);
 bool bpf_sched_kick_supported(struct vs_daemon *d);
+/* "on", "off" (--no-kick) or "unsupported" (the kernel cannot link the kick). */
+const char *bpf_sched_kick_mode(struct vs_daemon *d);
 struct vs_sched_counters {
 	uint64_t self_check_overlaps, unclaimed_runs, misplaced_runs, txn_group_partial;
 	uint64_t switch_overlaps, unrecorded_switches;
 	uint64_t starved_grants; /* cores given to a VM none of whose vCPUs ran for 5 s */
 	uint64_t pair_grants;	 /* handovers to a VM with two vCPUs to run, in a near tie */
+	uint64_t kicks;		 /* CPUs made to reschedule at once (scx_bpf_kick_cpu) */
+	uint64_t host_starts;	 /* vCPUs that started beside a host task (strict), cut at once */
+	uint64_t drains, drain_ns, drain_max_ns; /* owner changes that waited for a sibling */
 	uint64_t txn_outcomes[VS_TXN_NR_OUTCOMES];
 };
 void bpf_sched_read_counters(struct vs_daemon *d, struct vs_sched_counters *out);

@@ -21,7 +21,7 @@ static void usage(FILE *out)
 		"                  [--core-cookie clear|refuse] [--pin-dir DIR] [--ring-kb N]\n"
 		"                  [--target-latency-ms N] [--smt-pair-window-ms N]\n"
 		"                  [--default-weight N] [--max-vcpus-per-vm N]\n"
-		"                  [--metrics-listen ADDR:PORT]\n"
+		"                  [--metrics-listen ADDR:PORT] [--no-kick]\n"
 		"       vmm-schedd --unload-pinned [--pin-dir DIR]\n"
 		"       vmm-schedd --check-config [FILE]\n"
 		"\n"
@@ -62,6 +62,9 @@ static void usage(FILE *out)
 		"  --max-vcpus-per-vm N\n"
 		"                     vCPU threads one VM may have enrolled (1..%d, default\n"
 		"                     %d); a VM never gets more than the KVM vCPUs it created\n"
+		"  --no-kick          never kick a CPU: a sibling leaves a guest at its next\n"
+		"                     tick, as on kernels without scx_bpf_kick_cpu() (for\n"
+		"                     comparison)\n"
 		"  --core-cookie MODE what to do with a vCPU thread that has a core scheduling\n"
 		"                     cookie (PR_SCHED_CORE), which hangs SMT hosts under\n"
 		"                     sched_ext: clear (default) takes it off and logs it;\n"
@@ -162,6 +165,7 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 	    {"default-weight", required_argument, NULL, 'D'},
 	    {"unload-pinned", no_argument, NULL, 'U'},
 	    {"config", required_argument, NULL, 'C'},
+	    {"no-kick", no_argument, NULL, 'K'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -191,6 +195,9 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 			break;
 		case 'C':
 			opt->config_path = optarg;
+			break;
+		case 'K':
+			opt->no_kick = true;
 			break;
 		case 'U':
 			opt->unload_pinned = true;
@@ -417,8 +424,10 @@ int main(int argc, char **argv)
 	       d.opt.control_path, d.opt.pin_dir);
 	if (!bpf_sched_kick_supported(&d))
 		vs_log("this kernel cannot link scx_bpf_kick_cpu() (its BTF lacks the _impl "
-		       "twin of an implicit-argument kfunc): idle CPUs are woken by direct "
-		       "dispatch instead of kicks");
+		       "twin of an implicit-argument kfunc): a sibling leaves a guest at its "
+		       "next tick, not at once");
+	else if (d.opt.no_kick)
+		vs_log("--no-kick: a sibling leaves a guest at its next tick, not at once");
 	for (int i = 0; i < d.opt.nr_pids; i++) {
 		if (registry_find_vm_by_pid(&d.reg, d.opt.pids[i]) >= 0)
 			continue; /* adopted */

@@ -50,6 +50,7 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 	add_str(o, "core_cookie", core_cookie_mode_name(d->opt.core_cookie));
 	json_object_object_add(o, "kick_supported",
 			       json_object_new_boolean(bpf_sched_kick_supported(d)));
+	add_str(o, "kick", bpf_sched_kick_mode(d));
 	add_int(o, "abi_version", VS_ABI_VERSION);
 	add_u64(o, "slice_us", d->opt.slice_us);
 	add_u64(o, "target_latency_ms", d->opt.target_latency_ms);
@@ -78,6 +79,11 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 	add_u64(o, "txn_group_partial", c.txn_group_partial);
 	add_u64(o, "starved_grants", c.starved_grants);
 	add_u64(o, "pair_grants", c.pair_grants);
+	add_u64(o, "kicks", c.kicks);
+	add_u64(o, "host_starts", c.host_starts);
+	add_u64(o, "drains", c.drains);
+	add_u64(o, "drain_us", c.drain_ns / 1000);
+	add_u64(o, "drain_max_us", c.drain_max_ns / 1000);
 	txn = json_object_new_object();
 	for (int i = VS_TXN_COMPLETE; i < VS_TXN_NR_OUTCOMES; i++)
 		add_u64(txn, txn_outcome_name(i), c.txn_outcomes[i]);

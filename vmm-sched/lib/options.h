@@ -27,6 +27,7 @@ struct vs_options {
 	unsigned int target_latency_ms; /* each demanding VM gets a core within about this */
 	int pair_window_ms;		/* -1: one core slice (SHARE_PAIR_WINDOW_AUTO) */
 	bool relaxed;			/* --pairing relaxed */
+	bool no_kick; /* --no-kick (command line only): siblings leave at their next tick */
 	enum vs_core_cookie_mode core_cookie;
 	unsigned int default_weight;	    /* of a VM enrolled without one */
 	const char *control_group;	    /* --control-group: may change things, like root */
