@@ -60,17 +60,7 @@ printf '%-34s %14s\n' "messages per second" "$(python3 -c "print(int(($m1 - $m0)
 # that waited for the sibling's vCPU to leave) and forced idle.
 start_intruders() {
 	local cpu
-	for cpu in 1 3; do
-		taskset -c "$cpu" python3 -c '
-import time
-while True:
-    time.sleep(0.02)
-    end = time.monotonic() + 0.001
-    while time.monotonic() < end:
-        pass
-' &
-		INTRUDERS+=($!)
-	done
+	for cpu in 1 3; do start_host_blinker "$cpu" 1 20; done
 }
 kick_phase() { # kick_phase NAME [vmm-schedd options]: sets K_NAME_*
 	local name=$1 vm
@@ -79,11 +69,9 @@ kick_phase() { # kick_phase NAME [vmm-schedd options]: sets K_NAME_*
 	start_checker --grace-ns 0
 	start_schedd --cpus 0-3 "$@"
 	for vm in k1 k2 k3; do enroll_vm $vm; done
-	INTRUDERS=()
 	start_intruders
 	sleep "$SECS"
-	kill "${INTRUDERS[@]}"
-	wait "${INTRUDERS[@]}" 2>/dev/null
+	stop_cpu_hogs
 	eval "$(json_get "'; '.join(['K_${name}_%s=%d' % (k, s['scheduler'][k]) for k in ('kicks', 'drains', 'drain_us', 'drain_max_us')]) + '; K_${name}_forced_idle_us=%d' % (sum(c['forced_idle_ns'] for c in s['cpus']) // 1000)")"
 	stop_checker >/dev/null
 	declare -g "K_${name}_hbv=$(field host_beside_vcpu)" "K_${name}_vbh=$(field vcpu_beside_host)" \

@@ -246,3 +246,20 @@ stop_cpu_hogs() {
 	local pid
 	for pid in "${!HOG_CPU[@]}"; do stop_cpu_hog "$pid"; done
 }
+
+# A host task that comes and goes: start_host_blinker CPU RUN_MS SLEEP_MS runs
+# RUN_MS on CPU, sleeps SLEEP_MS, and again; a hog like those above (HOG_LAST,
+# stop_cpu_hog, stop_cpu_hogs).
+start_host_blinker() {
+	taskset -c "$1" python3 -c '
+import sys, time
+run, nap = float(sys.argv[1]) / 1000, float(sys.argv[2]) / 1000
+while True:
+    end = time.monotonic() + run
+    while time.monotonic() < end:
+        pass
+    time.sleep(nap)
+' "$2" "$3" &
+	HOG_LAST=$!
+	HOG_CPU[$HOG_LAST]=$1
+}

@@ -24,26 +24,7 @@
 
 SECS=${SECS:-10}
 MIN_RATIO=${MIN_RATIO:-4}
-INTRUDER_PIDS=()
-stop_intruders() {
-	local pid
-	for pid in "${INTRUDER_PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-	INTRUDER_PIDS=()
-}
-trap 'stop_intruders; cleanup' EXIT
-
-# A host task on CPU $1: every 20 ms it runs for 1 ms.
-start_intruder() {
-	taskset -c "$1" python3 -c '
-import time
-while True:
-    time.sleep(0.02)
-    end = time.monotonic() + 0.001
-    while time.monotonic() < end:
-        pass
-' &
-	INTRUDER_PIDS+=($!)
-}
+trap 'stop_cpu_hogs; cleanup' EXIT
 
 # phase NAME [vmm-schedd options]: sets KICKS_<NAME>, HBV_<NAME> (host beside
 # vCPU: "count mean longest", us) and VBH_MEAN_<NAME> (vCPU beside host, ns).
@@ -60,9 +41,9 @@ phase() {
 	for vm in a b; do enroll_vm $vm; done
 	declare -gA U0
 	for vm in a b; do for i in 0 1; do U0[$vm.$i]=$(progress $vm $i units); done; done
-	for cpu in 1 3 5 7; do start_intruder $cpu; done
+	for cpu in 1 3 5 7; do start_host_blinker $cpu 1 20; done
 	sleep "$SECS"
-	stop_intruders
+	stop_cpu_hogs
 	for vm in a b; do for i in 0 1; do
 		[ "$(progress $vm $i units)" -gt "${U0[$vm.$i]}" ] ||
 			fail "$name: $vm vCPU $i made no progress in $SECS s"

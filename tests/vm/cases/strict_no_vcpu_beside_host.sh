@@ -23,22 +23,13 @@
 . "$(dirname "$0")/../lib.sh"
 GRACE_NS=${GRACE_NS:-1000000}
 MAX_STARTS=${MAX_STARTS:-30}
-BLINK_PID=
-trap '[ -n "$BLINK_PID" ] && kill "$BLINK_PID" 2>/dev/null; stop_cpu_hogs; cleanup' EXIT
+trap 'stop_cpu_hogs; cleanup' EXIT
 
 start_schedd --cpus 0-7
 for vm in a b c d; do start_paused_vm $vm 2 busy; done
 for vm in a b c d; do enroll_vm $vm; done
-python3 -c '
-import os, time
-os.sched_setaffinity(0, {5})
-while True:
-    t = time.monotonic()
-    while time.monotonic() - t < 0.005:
-        pass
-    time.sleep(0.02)
-' &
-BLINK_PID=$!
+start_host_blinker 5 5 20
+BLINK_PID=$HOG_LAST
 start_checker --grace-ns "$GRACE_NS" --verbose
 for cpu in 2 7 0 4; do
 	start_cpu_hog $cpu
@@ -47,9 +38,7 @@ for cpu in 2 7 0 4; do
 	sleep 1
 done
 stop_checker
-kill "$BLINK_PID"
-wait "$BLINK_PID" 2>/dev/null
-BLINK_PID=
+stop_cpu_hog "$BLINK_PID"
 for vm in a b c d; do stop_vm $vm; done
 stop_schedd
 [ "$(field tracked_vcpus)" = 8 ] || fail "the checker tracked $(field tracked_vcpus) vCPU threads, not 8: $RESULT"
