@@ -23,6 +23,7 @@
 
 #include "share.h"
 #include "tests/lib/share_quadratic.h"
+#include "tests/lib/xorshift.h"
 
 #define THREADS_PER_CORE 2
 #define NR_SETS		 4
@@ -52,10 +53,7 @@ static uint64_t rng_state = 0xb5ad4eceda1ce2a9ULL;
 
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return xorshift64_next(&rng_state);
 }
 
 static uint64_t now_ns(void)

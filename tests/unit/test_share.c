@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "share.h"
+#include "tests/lib/xorshift.h"
 
 #define BUSY 1000000U /* more demand than any enclave */
 
@@ -431,10 +432,7 @@ static uint64_t rng_state = 0x5eed5eedULL;
 
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return xorshift64_next(&rng_state);
 }
 
 static unsigned int rnd_range(unsigned int lo, unsigned int hi)

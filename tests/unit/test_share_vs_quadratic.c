@@ -14,6 +14,7 @@
 
 #include "share.h"
 #include "tests/lib/share_quadratic.h"
+#include "tests/lib/xorshift.h"
 
 #define MAX_N 4096
 
@@ -26,10 +27,7 @@ static uint64_t rng_state;
 
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return xorshift64_next(&rng_state);
 }
 
 static unsigned int rnd_range(unsigned int lo, unsigned int hi)
