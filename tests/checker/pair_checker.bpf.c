@@ -27,6 +27,12 @@ const volatile __u32 self_tgid = 0; /* the checker's own threads are never count
 const volatile __u32 track_all = 0; /* any vCPU-named thread is a vCPU of VM = its tgid */
 const volatile __u64 grace_ns = 0;  /* intervals shorter than this are only counted as short */
 const volatile __u64 gap_threshold_ns = 100000000;
+/*
+ * Set by the loader at SIGUSR1: intervals that opened before it are not
+ * counted, so a case can start the checker first (its probe then runs before
+ * the scheduler's at every switch) and count from a later point.
+ */
+volatile __u64 count_from_ns = 0;
 
 /* cpu -> sibling cpu, or -1 (filled by the loader from sysfs). */
 struct {
@@ -181,6 +187,8 @@ static __always_inline void step(struct pc_ovl *st, bool now_on, __u64 now)
 		st->start = now;
 	} else if (!now_on && st->open) {
 		st->open = 0;
+		if (st->start < count_from_ns)
+			return;
 		d = now - st->start;
 		if (d < grace_ns) {
 			st->short_count++;

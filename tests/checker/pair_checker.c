@@ -65,6 +65,8 @@ static int tracked_fd = -1;
 static int seen_fd = -1; /* every vCPU thread of the run: what tracked_vcpus counts */
 static bool verbose;
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t mark_requested;
+static __u64 count_from_ns; /* the SIGUSR1 mark, in bpf_ktime_get_ns() time */
 
 static void usage(FILE *out)
 {
@@ -85,6 +87,8 @@ static void usage(FILE *out)
 		"  host_beside_vcpu_ns=T host_beside_vcpu_max_ns=M host_beside_vcpu_short=N\n"
 		"(vcpu_beside_host*: a vCPU started beside a running host task;\n"
 		"host_beside_vcpu*: a host task started beside a running vCPU)\n"
+		"SIGUSR1 marks the point to count from: intervals open before it are not\n"
+		"counted (start the checker before the scheduler, mark once set up).\n"
 		"\n"
 		"  --cpus LIST          CPUs to watch, e.g. 0-7 (their SMT siblings are added)\n"
 		"  --track-pid PID[:VM] vCPU threads of VMM process PID form one VM; PIDs with\n"
@@ -583,7 +587,7 @@ static void add_ovl(struct totals *t, const struct pc_ovl *o, __u64 end, __u64 g
 {
 	__u64 count = o->count, ns = o->ns, max = o->max_ns, shorts = o->short_count;
 
-	if (o->open) {
+	if (o->open && o->start >= count_from_ns) {
 		__u64 d = end > o->start ? end - o->start : 0;
 
 		if (d < grace) {
@@ -665,7 +669,10 @@ static void print_result(const struct result_field *f, size_t n, bool json)
 
 static void on_signal(int sig)
 {
-	stop_requested = 1;
+	if (sig == SIGUSR1)
+		mark_requested = 1;
+	else
+		stop_requested = 1;
 }
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -685,7 +692,7 @@ static int log_overlap(void *ctx, void *data, size_t len)
 {
 	const struct pc_overlap_event *e = data;
 
-	if (len < sizeof(*e))
+	if (len < sizeof(*e) || e->start < count_from_ns)
 		return 0;
 	if (e->kind == PC_EV_VCPU_SECOND) {
 		fprintf(stderr,
@@ -725,6 +732,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	/* Topology: every listed CPU must be online; its sibling is watched too. */
@@ -843,6 +851,12 @@ int main(int argc, char **argv)
 		nanosleep(&ts, NULL); /* a signal cuts it short */
 		if (overlaps)
 			ring_buffer__consume(overlaps);
+		if (mark_requested) {
+			mark_requested = 0;
+			count_from_ns = now_ns();
+			skel->bss->count_from_ns = count_from_ns;
+			fprintf(stderr, "pair-checker: counting from here (SIGUSR1)\n");
+		}
 		if (!stop_requested)
 			rescan(&opt);
 	}

@@ -137,6 +137,15 @@ start_checker() {
 		fail "pair-checker did not start: $(cat "$CHECKER_ERR")"
 }
 
+# mark_checker: the checker counts only intervals that open from here on (a
+# case starts it before the scheduler, so that its probe runs first at every
+# switch, and marks once the set-up it does not judge is over).
+mark_checker() {
+	kill -USR1 "$CHECKER_PID"
+	wait_for 30 grep -q "^pair-checker: counting from here" "$CHECKER_ERR" ||
+		fail "pair-checker did not take the mark: $(cat "$CHECKER_ERR")"
+}
+
 # Stops the checker and sets RESULT to its summary line.
 stop_checker() {
 	kill -TERM "$CHECKER_PID"
