@@ -28,11 +28,13 @@ const volatile __u32 track_all = 0; /* any vCPU-named thread is a vCPU of VM = i
 const volatile __u64 grace_ns = 0;  /* intervals shorter than this are only counted as short */
 const volatile __u64 gap_threshold_ns = 100000000;
 /*
- * Set by the loader at SIGUSR1: intervals that opened before it are not
- * counted, so a case can start the checker first (its probe then runs before
- * the scheduler's at every switch) and count from a later point.
+ * Set by the loader at SIGUSR1 (count_from_ns first, then mark_gen): counts
+ * start afresh and intervals that opened before the mark are not counted, so
+ * a case can start the checker first (its probe then runs before the
+ * scheduler's at every switch) and count from a later point.
  */
 volatile __u64 count_from_ns = 0;
+volatile __u32 mark_gen = 0;
 
 /* cpu -> sibling cpu, or -1 (filled by the loader from sysfs). */
 struct {
@@ -121,6 +123,14 @@ struct {
 	__type(value, struct pc_gaps);
 } gaps SEC(".maps");
 
+/* Timer interrupts (local_timer_entry) per watched CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PC_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, __u64);
+} timer_irqs SEC(".maps");
+
 /* Switches seen per watched CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -177,6 +187,25 @@ static __always_inline void classify(struct task_struct *p, __u32 *kind, __u32 *
 		bpf_map_update_elem(&candidates, &tgid, &tid, BPF_ANY);
 }
 
+static __always_inline void reset_ovl(struct pc_ovl *o)
+{
+	o->count = 0;
+	o->ns = 0;
+	o->max_ns = 0;
+	o->short_count = 0;
+}
+
+/* A new SIGUSR1 mark: what was counted before it is dropped (open intervals stay open). */
+static __always_inline void reset_counts(struct pc_core *core)
+{
+	reset_ovl(&core->cross);
+	reset_ovl(&core->host);
+	reset_ovl(&core->vcpu_second);
+	reset_ovl(&core->host_second);
+	__builtin_memset(&core->vcpu_second_ticks, 0, sizeof(core->vcpu_second_ticks));
+	__builtin_memset(&core->host_second_ticks, 0, sizeof(core->host_second_ticks));
+}
+
 /* Opens or closes the interval of st as `now_on` says, at time now. */
 static __always_inline void step(struct pc_ovl *st, bool now_on, __u64 now)
 {
@@ -201,16 +230,41 @@ static __always_inline void step(struct pc_ovl *st, bool now_on, __u64 now)
 	}
 }
 
+/*
+ * Sorts a closed, counted exposure that ended because its vCPU left (@slot,
+ * the thread switching, is the vCPU's: not the host task leaving first) by
+ * the timer interrupts the vCPU's CPU took meanwhile.
+ */
+static __always_inline void count_ticks(struct pc_core *core, struct pc_ticks *t, __u64 start,
+					__u64 now, int slot, const __u64 *timers)
+{
+	__u64 n = timers[core->second_vcpu_slot & 1] - core->second_timer0;
+
+	if (slot != (int)core->second_vcpu_slot || start < count_from_ns || now - start < grace_ns)
+		return;
+	if (n == 0)
+		t->none++;
+	else if (n == 1)
+		t->one++;
+	else
+		t->two_plus++;
+}
+
 /* Ends the open vCPU-beside-host exposure of core, if any; fills ev if it was vCPU-second. */
-static __always_inline bool end_second(struct pc_core *core, __u64 now, struct pc_overlap_event *ev)
+static __always_inline bool end_second(struct pc_core *core, __u64 now, int slot,
+				       const __u64 *timers, struct pc_overlap_event *ev)
 {
 	__u32 was = core->second;
 
-	core->second = PC_SECOND_NONE;
-	if (was == PC_SECOND_HOST)
+	if (was == PC_SECOND_HOST) {
+		count_ticks(core, &core->host_second_ticks, core->host_second.start, now, slot,
+			    timers);
 		step(&core->host_second, false, now);
+	}
+	core->second = PC_SECOND_NONE;
 	if (was != PC_SECOND_VCPU)
 		return false;
+	count_ticks(core, &core->vcpu_second_ticks, core->vcpu_second.start, now, slot, timers);
 	ev->kind = PC_EV_VCPU_SECOND;
 	ev->tid[0] = core->second_tid[0];
 	ev->tid[1] = core->second_tid[1];
@@ -226,20 +280,24 @@ static __always_inline bool end_second(struct pc_core *core, __u64 now, struct p
  * Splits host exposures by the side that arrived second: a vCPU switching in
  * (kind PC_VCPU) beside a host task always begins a vCPU-second exposure; a
  * host task switching in beside a vCPU begins a host-second one unless one is
- * open (another host task took over beside the same vCPU).
+ * open (another host task took over beside the same vCPU). @slot is the
+ * thread switching; @timers the timer interrupt counts of threads 0 and 1.
  */
 static __always_inline bool split_host(struct pc_core *core, __u32 kind, bool host, __u64 now,
-				       struct pc_overlap_event *ev)
+				       int slot, const __u64 *timers, struct pc_overlap_event *ev)
 {
 	bool logged = false;
 
 	if (!host || kind == PC_VCPU)
-		logged = end_second(core, now, ev);
+		logged = end_second(core, now, slot, timers, ev);
 	if (!host || core->second != PC_SECOND_NONE)
 		return logged;
 	core->second = kind == PC_VCPU ? PC_SECOND_VCPU : PC_SECOND_HOST;
 	core->second_tid[0] = core->tid[0];
 	core->second_tid[1] = core->tid[1];
+	/* The vCPU is the thread switching in, or else its sibling. */
+	core->second_vcpu_slot = kind == PC_VCPU ? slot : slot ^ 1;
+	core->second_timer0 = timers[core->second_vcpu_slot & 1];
 	step(kind == PC_VCPU ? &core->vcpu_second : &core->host_second, true, now);
 	return logged;
 }
@@ -281,6 +339,24 @@ int BPF_PROG(pc_sched_wakeup, struct task_struct *p)
 	return 0;
 }
 
+static __always_inline void timer_of(__u32 cpu, __u64 *out)
+{
+	__u64 *n = bpf_map_lookup_elem(&timer_irqs, &cpu);
+
+	*out = n ? *n : 0;
+}
+
+SEC("tp_btf/local_timer_entry")
+int BPF_PROG(pc_local_timer, int vector)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	__u64 *n = bpf_map_lookup_elem(&timer_irqs, &cpu);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	return 0;
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(pc_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
@@ -292,6 +368,7 @@ int BPF_PROG(pc_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	struct pc_overlap_event ev = {}, hev = {};
 	struct pc_core *core;
 	bool cross, host, closed, host_closed;
+	__u64 timers[2];
 	int slot;
 
 	watched = bpf_map_lookup_elem(&enclave, &cpu);
@@ -311,9 +388,16 @@ int BPF_PROG(pc_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		return 0;
 	classify(next, &kind, &vm);
 	tid = next->pid;
+	/* Read before the lock: no helper may be called while it is held. */
+	timer_of(core_id, &timers[0]);
+	timer_of(sib > cpu ? sib : cpu, &timers[1]);
 	now = bpf_ktime_get_ns();
 
 	bpf_spin_lock(&core->lock);
+	if (core->mark_gen != mark_gen) {
+		reset_counts(core);
+		core->mark_gen = mark_gen;
+	}
 	/*
 	 * The two siblings read the clock before taking the lock, so the later
 	 * locker may hold the earlier time: apply it at the latest time seen.
@@ -353,7 +437,7 @@ int BPF_PROG(pc_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	}
 	step(&core->cross, cross, now);
 	step(&core->host, host, now);
-	host_closed = split_host(core, kind, host, now, &hev);
+	host_closed = split_host(core, kind, host, now, slot, timers, &hev);
 	bpf_spin_unlock(&core->lock);
 	if (closed)
 		bpf_ringbuf_output(&overlap_log, &ev, sizeof(ev), 0);

@@ -87,6 +87,14 @@ static void usage(FILE *out)
 		"  host_beside_vcpu_ns=T host_beside_vcpu_max_ns=M host_beside_vcpu_short=N\n"
 		"(vcpu_beside_host*: a vCPU started beside a running host task;\n"
 		"host_beside_vcpu*: a host task started beside a running vCPU)\n"
+		"  vcpu_beside_host_left_0_timer_irqs=N vcpu_beside_host_left_1_timer_irq=N\n"
+		"  vcpu_beside_host_left_2_timer_irqs=N host_beside_vcpu_left_0_timer_irqs=N\n"
+		"  host_beside_vcpu_left_1_timer_irq=N host_beside_vcpu_left_2_timer_irqs=N\n"
+		"(the counted exposures that ended because the vCPU left, by the timer\n"
+		"interrupts its CPU took meanwhile: a vCPU made to leave by a reschedule\n"
+		"IPI or its own CPU's kick leaves before any, however long an emulator\n"
+		"delays that CPU; one left to its tick stays through one; more means other\n"
+		"timers fired, or nothing made it leave)\n"
 		"SIGUSR1 marks the point to count from: intervals open before it are not\n"
 		"counted (start the checker before the scheduler, mark once set up).\n"
 		"\n"
@@ -582,6 +590,13 @@ struct totals {
 	__u64 count, ns, max_ns, short_count;
 };
 
+static void add_ticks(struct pc_ticks *sum, const struct pc_ticks *t)
+{
+	sum->none += t->none;
+	sum->one += t->one;
+	sum->two_plus += t->two_plus;
+}
+
 /* Adds one interval statistic, closing a still-open interval at `end`. */
 static void add_ovl(struct totals *t, const struct pc_ovl *o, __u64 end, __u64 grace)
 {
@@ -717,6 +732,7 @@ int main(int argc, char **argv)
 	static bool online[PC_MAX_CPUS], watched[PC_MAX_CPUS];
 	static int sib[PC_MAX_CPUS];
 	struct totals cross = {0}, host = {0}, vcpu_second = {0}, host_second = {0};
+	struct pc_ticks vcpu_ticks = {0}, host_ticks = {0};
 	struct pc_gaps gap = {0};
 	struct pair_checker *skel;
 	struct sigaction sa;
@@ -855,6 +871,8 @@ int main(int argc, char **argv)
 			mark_requested = 0;
 			count_from_ns = now_ns();
 			skel->bss->count_from_ns = count_from_ns;
+			__atomic_store_n(&skel->bss->mark_gen, skel->bss->mark_gen + 1,
+					 __ATOMIC_RELEASE);
 			fprintf(stderr, "pair-checker: counting from here (SIGUSR1)\n");
 		}
 		if (!stop_requested)
@@ -884,10 +902,15 @@ int main(int argc, char **argv)
 				strerror(errno));
 			continue;
 		}
+		/* No switch on this core since the mark: nothing it counted is from after it. */
+		if (core.mark_gen != skel->bss->mark_gen)
+			memset(&core, 0, sizeof(core));
 		add_ovl(&cross, &core.cross, end, opt.grace_ns);
 		add_ovl(&host, &core.host, end, opt.grace_ns);
 		add_ovl(&vcpu_second, &core.vcpu_second, end, opt.grace_ns);
 		add_ovl(&host_second, &core.host_second, end, opt.grace_ns);
+		add_ticks(&vcpu_ticks, &core.vcpu_second_ticks);
+		add_ticks(&host_ticks, &core.host_second_ticks);
 		logv("core %u-%d: cross %llu (%llu ns, %llu short) host %llu (%llu ns, %llu short)",
 		     c, sib[c], (unsigned long long)core.cross.count,
 		     (unsigned long long)core.cross.ns, (unsigned long long)core.cross.short_count,
@@ -924,6 +947,12 @@ int main(int argc, char **argv)
 		    {"host_beside_vcpu_ns", host_second.ns},
 		    {"host_beside_vcpu_max_ns", host_second.max_ns},
 		    {"host_beside_vcpu_short", host_second.short_count},
+		    {"vcpu_beside_host_left_0_timer_irqs", vcpu_ticks.none},
+		    {"vcpu_beside_host_left_1_timer_irq", vcpu_ticks.one},
+		    {"vcpu_beside_host_left_2_timer_irqs", vcpu_ticks.two_plus},
+		    {"host_beside_vcpu_left_0_timer_irqs", host_ticks.none},
+		    {"host_beside_vcpu_left_1_timer_irq", host_ticks.one},
+		    {"host_beside_vcpu_left_2_timer_irqs", host_ticks.two_plus},
 		};
 
 		print_result(fields, sizeof(fields) / sizeof(fields[0]), opt.json);

@@ -44,6 +44,16 @@ enum pc_second {
 	PC_SECOND_HOST = 2, /* a host task started beside a running vCPU */
 };
 
+/*
+ * Exposures of at least grace_ns (counted ones) by the timer interrupts the
+ * vCPU's CPU took while they lasted.
+ */
+struct pc_ticks {
+	__u64 none;	/* ended before its CPU took a timer interrupt */
+	__u64 one;	/* lasted through one (a tick, if nothing else fired) */
+	__u64 two_plus; /* lasted through two or more of them */
+};
+
 /* Per core, indexed by the lower CPU id of the core; slot 0 is that CPU. */
 struct pc_core {
 	struct bpf_spin_lock lock;
@@ -65,6 +75,17 @@ struct pc_core {
 	__u32 second_tid[2];
 	struct pc_ovl vcpu_second;
 	struct pc_ovl host_second;
+	/*
+	 * Timer interrupts the vCPU's CPU took during the open exposure tell a
+	 * vCPU that left at its CPU's first interrupt (a reschedule IPI: an
+	 * exposure as long as the interrupt took to arrive, however long an
+	 * emulator made that) from one that stayed past its CPU's tick.
+	 */
+	__u32 second_vcpu_slot; /* the thread (0/1) running the vCPU */
+	__u64 second_timer0;	/* its timer interrupt count when it opened */
+	struct pc_ticks vcpu_second_ticks;
+	struct pc_ticks host_second_ticks;
+	__u32 mark_gen; /* the SIGUSR1 mark the counts above start from */
 };
 
 /*

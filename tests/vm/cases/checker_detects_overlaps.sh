@@ -1,9 +1,10 @@
 #!/bin/bash
-# case-seconds: 79
+# case-seconds: 92
 # The independent pair checker (build/pair-checker) can fail: under plain CFS,
 # three busy VMs pinned so that every core runs vCPUs of two different VMs are
 # reported as cross-VM overlaps, while one VM whose vCPUs share a core is not;
-# a host CPU hog beside a vCPU is reported as a host overlap.
+# a host CPU hog beside a vCPU is reported as a host overlap; overlaps that
+# ended before the checker was marked (SIGUSR1) are not counted.
 . "$(dirname "$0")/../lib.sh"
 
 # pin VM INDEX CPU: pins vCPU INDEX of VM to CPU.
@@ -55,3 +56,25 @@ stop_vm solo
 [ "$(field host_overlaps)" -gt 0 ] || fail "no host overlap reported for a CPU hog beside a vCPU"
 [ "$(field host_ns)" -gt 1000000000 ] ||
 	fail "only $(field host_ns) ns of host overlap for a CPU hog beside a busy vCPU over 5 s"
+
+# 3. The SIGUSR1 mark: overlaps of two VMs sharing core 0-1 that ended before
+# the mark are not counted; the same VMs sharing it after the mark are.
+start_checker
+start_vm a 1 busy
+start_vm b 1 busy
+pin a 0 0
+pin b 0 1
+sleep 3
+pin b 0 2
+sleep 0.5
+mark_checker
+sleep 1
+stop_checker
+[ "$(field cross_vm_overlaps)" = 0 ] || fail "cross-VM overlaps that ended before the mark were counted: $RESULT"
+start_checker
+mark_checker
+pin b 0 1
+sleep 3
+stop_checker
+for vm in a b; do stop_vm $vm; done
+[ "$(field cross_vm_overlaps)" -gt 0 ] || fail "no cross-VM overlap counted after the mark: $RESULT"

@@ -10,7 +10,10 @@
 # - vCPU started beside a host task (committed to a thread just before a host
 #   task started on its sibling): ops.running kicks its own CPU, so it leaves
 #   at once; with --no-kick at its next tick. The case judges this one: the
-#   kick's mean exposure must be MIN_RATIO times shorter.
+#   kick's mean exposure must be MIN_RATIO times shorter, and, by a count no
+#   emulator delay can skew, at least 60% of such vCPUs must leave before
+#   their CPU's next timer interrupt with the kick and at most 20% without
+#   (the checker counts timer interrupts on the vCPU's CPU per exposure).
 # - host task started beside a vCPU: the sibling is kicked through an IPI.
 #   Printed, not judged: under single-threaded TCG the sibling's virtual CPU
 #   is not emulated until its turn comes round, and by then its tick has
@@ -57,7 +60,10 @@ phase() {
 	[ "$(field vcpu_beside_host)" -gt 0 ] || fail "$name: no vCPU started beside a host task: $RESULT"
 	declare -g "HBV_$name=$(field host_beside_vcpu) $(($(field host_beside_vcpu_ns) / $(field host_beside_vcpu) / 1000)) $(($(field host_beside_vcpu_max_ns) / 1000))" \
 		"VBH_$name=$(field vcpu_beside_host) $(($(field vcpu_beside_host_ns) / $(field vcpu_beside_host) / 1000)) $(($(field vcpu_beside_host_max_ns) / 1000))" \
-		"VBH_MEAN_$name=$(($(field vcpu_beside_host_ns) / $(field vcpu_beside_host)))"
+		"VBH_MEAN_$name=$(($(field vcpu_beside_host_ns) / $(field vcpu_beside_host)))" \
+		"IRQ_$name=host second $(field host_beside_vcpu_left_0_timer_irqs)/$(field host_beside_vcpu_left_1_timer_irq)/$(field host_beside_vcpu_left_2_timer_irqs), vCPU second $(field vcpu_beside_host_left_0_timer_irqs)/$(field vcpu_beside_host_left_1_timer_irq)/$(field vcpu_beside_host_left_2_timer_irqs)" \
+		"LOCAL0_$name=$(field vcpu_beside_host_left_0_timer_irqs)" \
+		"LOCAL_$name=$(($(field vcpu_beside_host_left_0_timer_irqs) + $(field vcpu_beside_host_left_1_timer_irq) + $(field vcpu_beside_host_left_2_timer_irqs)))"
 	for vm in a b; do stop_vm $vm; done
 	stop_schedd
 }
@@ -67,9 +73,17 @@ phase kick
 phase nokick --no-kick
 note "host task started beside a vCPU (count, mean us, longest us): kick $HBV_kick; --no-kick $HBV_nokick"
 note "vCPU started beside a host task (count, mean us, longest us): kick $VBH_kick; --no-kick $VBH_nokick"
+note "exposures ended by the vCPU leaving, by timer interrupts its CPU took meanwhile (0/1/2+): kick $IRQ_kick; --no-kick $IRQ_nokick"
 [ -z "$CROSS" ] || fail "cross-VM sibling overlaps: $CROSS"
 [ "$KICKS_kick" -gt 0 ] || fail "the kick phase made no kicks (does scx_bpf_kick_cpu link?)"
 [ "$KICKS_nokick" = 0 ] || fail "--no-kick made $KICKS_nokick kicks"
+# Independent of how long the emulator keeps a CPU waiting: a vCPU kicked off
+# its own CPU leaves before that CPU's next timer interrupt, one left to the
+# tick does not.
+[ "$LOCAL_kick" -gt 0 ] && [ $((LOCAL0_kick * 100)) -ge $((LOCAL_kick * 60)) ] ||
+	fail "with the kick only $LOCAL0_kick of $LOCAL_kick vCPUs that started beside a host task left before their CPU's next timer interrupt (60% expected)"
+[ $((LOCAL0_nokick * 100)) -le $((LOCAL_nokick * 20)) ] ||
+	fail "with --no-kick $LOCAL0_nokick of $LOCAL_nokick vCPUs that started beside a host task left before their CPU's next timer interrupt: the count cannot tell the kick from the tick"
 [ "$VBH_MEAN_nokick" -gt $((VBH_MEAN_kick * MIN_RATIO)) ] ||
 	fail "a vCPU that started beside a host task stayed $VBH_MEAN_kick ns on average with the kick," \
 		"not $MIN_RATIO x shorter than with --no-kick ($VBH_MEAN_nokick ns)"

@@ -56,6 +56,9 @@ stop_schedd
 note "vCPU started beside host: $(field vcpu_beside_host) (+$(field vcpu_beside_host_short) under ${GRACE_NS} ns)," \
 	"longest $(($(field vcpu_beside_host_max_ns) / 1000)) us; host started beside vCPU: $(field host_beside_vcpu)," \
 	"longest $(($(field host_beside_vcpu_max_ns) / 1000)) us"
+note "of those, ended by the vCPU leaving, by timer interrupts its CPU took meanwhile (0/1/2+):" \
+	"vCPU second $(field vcpu_beside_host_left_0_timer_irqs)/$(field vcpu_beside_host_left_1_timer_irq)/$(field vcpu_beside_host_left_2_timer_irqs)," \
+	"host second $(field host_beside_vcpu_left_0_timer_irqs)/$(field host_beside_vcpu_left_1_timer_irq)/$(field host_beside_vcpu_left_2_timer_irqs)"
 if [ "$(field vcpu_beside_host)" -gt "$MAX_STARTS" ]; then
 	grep 'vcpu_beside_host ' "$CHECKER_ERR" | awk -v g="$GRACE_NS" '{for(i=1;i<=NF;i++) if ($i ~ /^ns=/ && substr($i,4)+0 >= g) {print; break}}' | head -n 10 >&2
 	fail "strict pairing: $(field vcpu_beside_host) times (more than $MAX_STARTS) a vCPU started beside a running host task: $RESULT"
