@@ -35,11 +35,13 @@
  * maps that part read-only. The host writes [PVHINT_H2G_OFF, PVHINT_REGION_SIZE)
  * and never reads it back: it keeps those values in its own memory.
  */
-#define PVHINT_HEADER_OFF  0x00000u
-#define PVHINT_VCPU_OFF	   0x01000u /* PVHINT_MAX_VCPUS vCPU slots */
-#define PVHINT_THREAD_OFF  0x08000u /* PVHINT_MAX_THREAD_SLOTS thread slots, page-granular per process */
-#define PVHINT_H2G_OFF	   0x20000u /* PVHINT_MAX_VCPUS host-to-guest slots */
-#define PVHINT_REGION_SIZE 0x24000u /* the backing file / BAR2 is at least this big (1 MiB advised) */
+#define PVHINT_HEADER_OFF 0x00000u
+#define PVHINT_VCPU_OFF	  0x01000u /* PVHINT_MAX_VCPUS vCPU slots */
+#define PVHINT_THREAD_OFF                                                                          \
+	0x08000u /* PVHINT_MAX_THREAD_SLOTS thread slots, page-granular per process */
+#define PVHINT_H2G_OFF 0x20000u /* PVHINT_MAX_VCPUS host-to-guest slots */
+#define PVHINT_REGION_SIZE                                                                         \
+	0x24000u /* the backing file / BAR2 is at least this big (1 MiB advised) */
 
 /* Header features: which parts of the slots the guest keeps up to date. */
 #define PVHINT_F_IDLE	      (1u << 0) /* PVHINT_VCPU_IDLE, idle_since_ns, idle_transitions */
@@ -62,10 +64,11 @@ struct pvhint_header {
 /* vCPU slot flags */
 #define PVHINT_VCPU_ONLINE	(1u << 0) /* the guest publishes for this vCPU */
 #define PVHINT_VCPU_IDLE	(1u << 1) /* in the guest's idle loop */
-#define PVHINT_VCPU_PREEMPT_SEN (1u << 2) /* preemption-sensitive (e.g. interrupts off, RT task) */
-#define PVHINT_VCPU_KNOWN	(PVHINT_VCPU_ONLINE | PVHINT_VCPU_IDLE | PVHINT_VCPU_PREEMPT_SEN)
-#define PVHINT_NO_THREAD	0xffffffffu /* cur_thread: no registered thread runs here */
-#define PVHINT_MAX_CS_DEPTH	64u	    /* deeper nesting is a malformed slot */
+#define PVHINT_VCPU_PREEMPT_SEN (1u << 2) /* preemption-sensitive (e.g. interrupts off, RT task)   \
+					   */
+#define PVHINT_VCPU_KNOWN   (PVHINT_VCPU_ONLINE | PVHINT_VCPU_IDLE | PVHINT_VCPU_PREEMPT_SEN)
+#define PVHINT_NO_THREAD    0xffffffffu /* cur_thread: no registered thread runs here */
+#define PVHINT_MAX_CS_DEPTH 64u		/* deeper nesting is a malformed slot */
 
 /*
  * One per vCPU, written only by that vCPU (driver or guest daemon):
@@ -104,22 +107,23 @@ struct pvhint_thread_slot {
 };
 
 /* Host-to-guest slot flags */
-#define PVHINT_H2G_YIELD_ON_EXIT (1u << 0) /* the slice was extended for a critical section: yield when it ends */
+#define PVHINT_H2G_YIELD_ON_EXIT                                                                   \
+	(1u << 0) /* the slice was extended for a critical section: yield when it ends */
 
 /* One per vCPU, written only by the host, read by the guest under seq. */
 struct pvhint_h2g_slot {
-	__u32 seq;	    /* seqcount: odd while the host writes */
-	__u32 flags;	    /* PVHINT_H2G_* */
-	__u64 preemptions;  /* times the host took the core from this vCPU while it was runnable */
-	__u64 extensions;   /* slice extensions granted */
-	__u64 extended_ns;  /* their total length */
-	__u64 disabled;	    /* nonzero: the host stopped using this VM's hints (malformed region) */
+	__u32 seq;	   /* seqcount: odd while the host writes */
+	__u32 flags;	   /* PVHINT_H2G_* */
+	__u64 preemptions; /* times the host took the core from this vCPU while it was runnable */
+	__u64 extensions;  /* slice extensions granted */
+	__u64 extended_ns; /* their total length */
+	__u64 disabled;	   /* nonzero: the host stopped using this VM's hints (malformed region) */
 	__u64 reserved[3];
 };
 
-#define PVHINT_VCPU_SLOT_OFF(i)	  (PVHINT_VCPU_OFF + (i) * PVHINT_SLOT_SIZE)
-#define PVHINT_THREAD_SLOT_OFF(i) (PVHINT_THREAD_OFF + (i) * PVHINT_SLOT_SIZE)
-#define PVHINT_H2G_SLOT_OFF(i)	  (PVHINT_H2G_OFF + (i) * PVHINT_SLOT_SIZE)
+#define PVHINT_VCPU_SLOT_OFF(i)	  (PVHINT_VCPU_OFF + (i)*PVHINT_SLOT_SIZE)
+#define PVHINT_THREAD_SLOT_OFF(i) (PVHINT_THREAD_OFF + (i)*PVHINT_SLOT_SIZE)
+#define PVHINT_H2G_SLOT_OFF(i)	  (PVHINT_H2G_OFF + (i)*PVHINT_SLOT_SIZE)
 
 #ifdef __cplusplus
 #define PVHINT_STATIC_ASSERT static_assert
@@ -147,13 +151,15 @@ PVHINT_STATIC_ASSERT(PVHINT_OFFSET(pvhint_vcpu_slot, heartbeat) == 32, "heartbea
 PVHINT_STATIC_ASSERT(PVHINT_OFFSET(pvhint_vcpu_slot, now_ns) == 40, "now_ns");
 PVHINT_STATIC_ASSERT(PVHINT_OFFSET(pvhint_vcpu_slot, idle_transitions) == 48, "idle_transitions");
 
-PVHINT_STATIC_ASSERT(sizeof(struct pvhint_thread_slot) == PVHINT_SLOT_SIZE, "thread slot is 64 bytes");
+PVHINT_STATIC_ASSERT(sizeof(struct pvhint_thread_slot) == PVHINT_SLOT_SIZE,
+		     "thread slot is 64 bytes");
 PVHINT_STATIC_ASSERT(PVHINT_OFFSET(pvhint_thread_slot, depth) == 0, "depth");
 PVHINT_STATIC_ASSERT(PVHINT_OFFSET(pvhint_thread_slot, flags) == 4, "flags");
 PVHINT_STATIC_ASSERT(PVHINT_OFFSET(pvhint_thread_slot, since_ns) == 8, "since_ns");
 PVHINT_STATIC_ASSERT(PVHINT_OFFSET(pvhint_thread_slot, tid) == 16, "tid");
 
-PVHINT_STATIC_ASSERT(sizeof(struct pvhint_h2g_slot) == PVHINT_SLOT_SIZE, "host-to-guest slot is 64 bytes");
+PVHINT_STATIC_ASSERT(sizeof(struct pvhint_h2g_slot) == PVHINT_SLOT_SIZE,
+		     "host-to-guest slot is 64 bytes");
 PVHINT_STATIC_ASSERT(PVHINT_OFFSET(pvhint_h2g_slot, seq) == 0, "seq");
 PVHINT_STATIC_ASSERT(PVHINT_OFFSET(pvhint_h2g_slot, flags) == 4, "flags");
 PVHINT_STATIC_ASSERT(PVHINT_OFFSET(pvhint_h2g_slot, preemptions) == 8, "preemptions");
@@ -162,9 +168,12 @@ PVHINT_STATIC_ASSERT(PVHINT_OFFSET(pvhint_h2g_slot, extended_ns) == 24, "extende
 PVHINT_STATIC_ASSERT(PVHINT_OFFSET(pvhint_h2g_slot, disabled) == 32, "disabled");
 
 PVHINT_STATIC_ASSERT(PVHINT_VCPU_SLOT_OFF(PVHINT_MAX_VCPUS) <= PVHINT_THREAD_OFF, "vCPU slots fit");
-PVHINT_STATIC_ASSERT(PVHINT_THREAD_SLOT_OFF(PVHINT_MAX_THREAD_SLOTS) <= PVHINT_H2G_OFF, "thread slots fit");
+PVHINT_STATIC_ASSERT(PVHINT_THREAD_SLOT_OFF(PVHINT_MAX_THREAD_SLOTS) <= PVHINT_H2G_OFF,
+		     "thread slots fit");
 PVHINT_STATIC_ASSERT(PVHINT_H2G_SLOT_OFF(PVHINT_MAX_VCPUS) <= PVHINT_REGION_SIZE, "h2g slots fit");
-PVHINT_STATIC_ASSERT(PVHINT_H2G_OFF % PVHINT_PAGE_SIZE == 0, "h2g part is page-aligned (mapped apart)");
-PVHINT_STATIC_ASSERT(PVHINT_THREAD_OFF % PVHINT_PAGE_SIZE == 0, "thread pages are mapped to processes");
+PVHINT_STATIC_ASSERT(PVHINT_H2G_OFF % PVHINT_PAGE_SIZE == 0,
+		     "h2g part is page-aligned (mapped apart)");
+PVHINT_STATIC_ASSERT(PVHINT_THREAD_OFF % PVHINT_PAGE_SIZE == 0,
+		     "thread pages are mapped to processes");
 
 #endif /* VMM_PVHINT_ABI_H */
