@@ -27,6 +27,7 @@
 #include "scx_kfuncs.bpf.h"
 #include "vmm_sched_abi.h"
 #include "vmm_sched_cpu_time.h"
+#include "vmm_sched_hints.h"
 #include "vmm_sched_smt.h"
 #include "vmm_sched_txn.h"
 
@@ -83,6 +84,11 @@ __u64 unclaimed_runs;	   /* vCPUs that started without a claim (enrolment, kerne
 __u64 misplaced_runs;	   /* vCPUs that ran elsewhere than the CPU they were committed to */
 __u64 txn_outcomes[VS_TXN_NR_OUTCOMES]; /* committed transactions by outcome */
 __u64 txn_group_partial;		/* group members lost between the decision and the move */
+/* Guest hints (vmm_sched_hints.h): set by the agent before load. */
+__u64 cs_ext_ns = VS_CS_EXT_DEFAULT_NS;		/* slice extension for a critical section */
+__u32 cs_budget_pct = VS_CS_BUDGET_DEFAULT_PCT; /* of a VM's vCPU time, per 1 s window */
+/* yield_to() targets by CPU, taken by that CPU's next dispatch: tid, 0 if none. */
+__u32 directed_tid[VS_MAX_CPUS];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -160,6 +166,13 @@ struct {
 	__type(value, struct vs_agent_vcpu);
 } agent_vcpus SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VS_MAX_VCPUS);
+	__type(key, u32);
+	__type(value, struct vs_vcpu_hint);
+} vcpu_hints SEC(".maps");
+
 /* Per-task state, attached when a task enters SCHED_EXT. */
 struct vs_task {
 	bool is_vcpu;
@@ -169,6 +182,7 @@ struct vs_task {
 	u32 slot;
 	u64 runnable_at; /* when it last became runnable */
 	u64 started_at;	 /* when it last got a CPU */
+	u64 ext_at;	 /* when its slice was extended this run; 0: not extended */
 };
 
 struct {
@@ -247,6 +261,15 @@ static struct vs_vcpu_stats *stats_of(struct vs_task *t)
 	u32 slot = t->slot;
 
 	return bpf_map_lookup_elem(&vcpu_stats, &slot);
+}
+
+/* The guest's VS_HINT_* flags for vCPU @t (mirrored by the agent), 0 if none. */
+static u32 hint_of(struct vs_task *t)
+{
+	u32 slot = t->slot;
+	struct vs_vcpu_hint *h = bpf_map_lookup_elem(&vcpu_hints, &slot);
+
+	return h ? h->flags : 0;
 }
 
 static struct vs_claim *claim_of_slot(u32 slot)
@@ -1004,6 +1027,30 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 	request_sweep(50 * 1000);
 }
 
+static bool vcpu_waiting(s32 vm, u32 tid);
+
+/*
+ * The vCPU a yield_to() on @cpu asked for (vs_yield), taken once: its tid in
+ * the low 32 bits and its VM above, or 0 if none or no longer waiting.
+ * Global, so the verifier checks it apart from dispatch.
+ */
+__noinline u64 take_directed_yield(s32 cpu)
+{
+	struct vs_vcpu_id *id;
+	u32 tid;
+
+	if (cpu < 0 || cpu >= VS_MAX_CPUS)
+		return 0;
+	tid = directed_tid[cpu & (VS_MAX_CPUS - 1)];
+	if (!tid)
+		return 0;
+	directed_tid[cpu & (VS_MAX_CPUS - 1)] = 0;
+	id = bpf_map_lookup_elem(&vcpu_map, &tid);
+	if (!id || id->vm_id >= VS_MAX_VMS || !vcpu_waiting(id->vm_id, tid))
+		return 0;
+	return ((u64)id->vm_id << 32) | tid;
+}
+
 /*
  * Is a whole core on @vm's home node free (both threads idle, nothing on its
  * way)? Unlocked, a hint: the placement that follows decides under the lock.
@@ -1058,10 +1105,12 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	struct owed_pick pick = {.vm = VS_VM_NONE};
 	struct owned_cores oc;
 	s32 owner_queued;
+	u64 directed;
 
 	core = core_of(cpu, &th);
 	if (!core)
 		return; /* no vCPU runs outside the enclave; host work uses local DSQs */
+	directed = take_directed_yield(cpu);
 	end_idle_window(cpu, now);
 	if (prev && (prev->scx.flags & SCX_TASK_QUEUED) && (pt = vcpu_of(prev)))
 		prev_vm = pt->vm_id;
@@ -1144,7 +1193,10 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	}
 	switch (decision) {
 	case DECIDE_RUN:
-		if (move_vcpu(target, cpu, SCX_DSQ_LOCAL, 0, NULL)) {
+		/* The vCPU a yield_to() here asked for, if it is of this VM. */
+		if (move_vcpu(target, cpu, SCX_DSQ_LOCAL,
+			      directed && (s32)(directed >> 32) == target ? (u32)directed : 0,
+			      NULL)) {
 			if (wake_sibling && vm_queued(target) > 0)
 				request_sweep(0);
 			return;
@@ -1230,20 +1282,91 @@ int BPF_PROG(vs_sched_switch, bool preempt, struct task_struct *prev, struct tas
  * the sibling (strict mode), the core is being handed to another VM, or the
  * vCPU got here outside the pairing rules.
  */
+/*
+ * A vCPU in a critical section whose slice would end here (ran out, or its
+ * core goes to a VM owed more) may run on for cs_ext_ns, once per run, within
+ * its VM's budget (vs_hint_may_extend). Never past a pairing cut.
+ */
+static bool extend_slice(struct task_struct *p, struct vs_task *t, u32 hint, enum vs_cut cut)
+{
+	struct vs_vm_state *vs = vm_state_of(t->vm_id);
+	u64 now = bpf_ktime_get_ns();
+
+	if (!vs)
+		return false;
+	vs_hint_window_roll(vs, now);
+	if (!vs_hint_may_extend(hint, cut, t->ext_at != 0, cs_ext_ns, vs->hint_win_ext_ns,
+				vs->hint_win_run_ns, vs->hint_prev_run_ns, cs_budget_pct))
+		return false;
+	t->ext_at = now;
+	if (!p->scx.slice)
+		p->scx.slice = cs_ext_ns;
+	__sync_fetch_and_add(&vs->cs_extensions, 1);
+	return true;
+}
+
 void BPF_STRUCT_OPS(vs_tick, struct task_struct *p)
 {
 	struct vs_core_state *core;
 	struct vs_task *t = vcpu_of(p);
-	u32 th;
+	enum vs_cut cut = VS_CUT_NONE;
+	struct vs_vm_state *vs;
+	u32 th, hint;
 
 	if (!t)
 		return;
 	core = core_of(bpf_get_smp_processor_id(), &th);
 	if (!core)
 		return;
-	if (host_blocks(core, th ^ 1) || core->draining || core->owner != (s32)t->vm_id ||
+	if (host_blocks(core, th ^ 1) || core->owner != (s32)t->vm_id ||
 	    sibling_runs_other(core, th, t->vm_id))
-		p->scx.slice = 0;
+		cut = VS_CUT_PAIRING;
+	else if (core->draining)
+		cut = VS_CUT_HANDOVER;
+	else if (!p->scx.slice)
+		cut = VS_CUT_EXPIRED;
+	hint = hint_of(t);
+	if (cut == VS_CUT_NONE) {
+		/* Idle in the guest while its VM has vCPUs waiting: make way for one. */
+		if (vs_hint_hand_on(hint, vm_queued(t->vm_id))) {
+			p->scx.slice = 0;
+			if ((vs = vm_state_of(t->vm_id)))
+				__sync_fetch_and_add(&vs->idle_handoffs, 1);
+		}
+		return;
+	}
+	if (cut != VS_CUT_PAIRING && hint && extend_slice(p, t, hint, cut))
+		return;
+	p->scx.slice = 0;
+}
+
+/*
+ * Directed yield: KVM's yield_to() from a vCPU spinning on a lock (a
+ * pause-loop exit, a PV spinlock kick) names the vCPU it waits for. If that
+ * is a vCPU of the same VM waiting for a CPU, this CPU's next dispatch runs
+ * it (the core is already the VM's). Plain sched_yield() (@to NULL) ends the
+ * slice, as the kernel does without ops.yield.
+ */
+bool BPF_STRUCT_OPS(vs_yield, struct task_struct *from, struct task_struct *to)
+{
+	struct vs_task *f = vcpu_of(from), *t;
+	struct vs_vm_state *vs;
+	s32 cpu = bpf_get_smp_processor_id();
+
+	from->scx.slice = 0;
+	if (!to)
+		return false;
+	t = vcpu_of(to);
+	if (!f || !t || f->escaped || t->escaped ||
+	    !vs_yield_directed(true, f->vm_id, true, t->vm_id,
+			       (to->scx.flags & SCX_TASK_QUEUED) != 0, to->on_cpu != 0))
+		return false;
+	if (cpu < 0 || cpu >= VS_MAX_CPUS)
+		return false;
+	directed_tid[cpu & (VS_MAX_CPUS - 1)] = to->pid;
+	if ((vs = vm_state_of(f->vm_id)))
+		__sync_fetch_and_add(&vs->directed_yields, 1);
+	return true;
 }
 
 void BPF_STRUCT_OPS(vs_runnable, struct task_struct *p, u64 enq_flags)
@@ -1403,7 +1526,14 @@ void BPF_STRUCT_OPS(vs_stopping, struct task_struct *p, bool runnable)
 	if (vs) {
 		__sync_fetch_and_add(&vs->run_ns, ran);
 		__sync_fetch_and_add(&vs->vtime, ran * VS_WEIGHT_SCALE / vm_weight(t->vm_id));
+		vs_hint_window_roll(vs, now);
+		__sync_fetch_and_add(&vs->hint_win_run_ns, ran);
+		if (t->ext_at && now > t->ext_at) {
+			__sync_fetch_and_add(&vs->hint_win_ext_ns, now - t->ext_at);
+			__sync_fetch_and_add(&vs->cs_extended_ns, now - t->ext_at);
+		}
 	}
+	t->ext_at = 0;
 	if (runnable) {
 		hold_preempted(p, t);
 		st->preempts++;
@@ -1778,6 +1908,7 @@ struct sched_ext_ops vmm_sched_ops = {
     .set_cpumask = (void *)vs_set_cpumask,
     .dispatch = (void *)vs_dispatch,
     .tick = (void *)vs_tick,
+    .yield = (void *)vs_yield,
     .runnable = (void *)vs_runnable,
     .running = (void *)vs_running,
     .stopping = (void *)vs_stopping,

@@ -300,7 +300,7 @@ static void test_reenable_needs_new_boot_and_time(void **state)
 static void test_short_region(void **state)
 {
 	guest(1);
-	assert_int_equal(pvhint_scan(&vm, region, PVHINT_REGION_SIZE - 1, 1, SEC, lim, hints, 4),
+	assert_int_equal(pvhint_scan(&vm, region, PVHINT_H2G_OFF - 1, 1, SEC, lim, hints, 4),
 			 PVHINT_BAD_SIZE);
 	assert_true(vm.disabled);
 }

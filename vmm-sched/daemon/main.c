@@ -414,9 +414,15 @@ int main(int argc, char **argv)
 		bpf_sched_detach(&d);
 		return 1;
 	}
+	bpf_sched_set_hint_policy(&d);
+	hints_clear_all(&d);
 	if (adopt) {
 		vm_adopt_recorded(&d);
 		d.pins_owned = true;
+		for (int vm_id = 0; vm_id < VS_MAX_VMS; vm_id++)
+			if (d.reg.vms[vm_id].used &&
+			    hints_attach_default(&d, vm_id, NULL, err, sizeof(err)))
+				vs_err("%s", err);
 	}
 	vs_log("sched_ext scheduler vmm_sched %s (ABI %d, %s core pairing), control socket %s, "
 	       "pinned at %s",
@@ -437,7 +443,9 @@ int main(int argc, char **argv)
 		    .cap_cores = VS_SHARE_KEEP,
 		};
 
-		if (vm_enroll(&d, d.opt.pids[i], d.opt.names[i], &share, err, sizeof(err)) < 0) {
+		int vm_id = vm_enroll(&d, d.opt.pids[i], d.opt.names[i], &share, err, sizeof(err));
+
+		if (vm_id < 0 || hints_attach_default(&d, vm_id, NULL, err, sizeof(err))) {
 			vs_err("--pid %d: %s", d.opt.pids[i], err);
 			d.exit_status = 1;
 			d.stop = true;

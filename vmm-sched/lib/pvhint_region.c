@@ -196,7 +196,7 @@ enum pvhint_fault pvhint_scan(struct pvhint_vm *vm, const void *region, size_t l
 
 	memset(hints, 0, sizeof(*hints) * max_hints);
 	vm->scans++;
-	if (len < PVHINT_REGION_SIZE) {
+	if (len < PVHINT_H2G_OFF) { /* the guest part is all it reads */
 		if (vm->disabled)
 			return PVHINT_DISABLED;
 		return disable(vm, PVHINT_BAD_SIZE, UINT32_MAX, 0, host_now_ns);

@@ -108,7 +108,8 @@ enum pvhint_fault pvhint_check_slot(const struct pvhint_vcpu_slot *s, const stru
 				    struct pvhint_hint *out);
 
 /*
- * One tick over the region @region of @len bytes: fills hints[0..n) with
+ * One tick over the region @region of @len bytes (at least its guest part,
+ * PVHINT_H2G_OFF): fills hints[0..n) with
  * n = min(nr_vcpus, @max_hints) and returns PVHINT_OK; or returns
  * PVHINT_NO_GUEST / PVHINT_DISABLED / the fault that just disabled the VM,
  * with every hint invalid. A new fault sets vm->disabled and counts it.
