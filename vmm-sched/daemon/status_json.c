@@ -205,6 +205,13 @@ static struct json_object *vcpu_json(struct vs_daemon *d, int slot)
 	/* The agent's view: trails seqnum by the messages not yet read. */
 	add_u64(o, "tracked_seqnum", t->seqnum);
 	add_u64(o, "resyncs", t->resyncs);
+	/* The guest's hints as mirrored into the scheduler (hint_regions.c). */
+	add_str(o, "hint",
+		(d->hint_flags[slot] & (VS_HINT_IDLE | VS_HINT_CS)) == (VS_HINT_IDLE | VS_HINT_CS)
+		    ? "idle,cs"
+		: d->hint_flags[slot] & VS_HINT_IDLE ? "idle"
+		: d->hint_flags[slot] & VS_HINT_CS   ? "cs"
+						     : "");
 	return o;
 }
 
