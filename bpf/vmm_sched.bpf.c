@@ -1299,8 +1299,7 @@ static bool extend_slice(struct task_struct *p, struct vs_task *t, u32 hint, enu
 				vs->hint_win_run_ns, vs->hint_prev_run_ns, cs_budget_pct))
 		return false;
 	t->ext_at = now;
-	if (!p->scx.slice)
-		p->scx.slice = cs_ext_ns;
+	p->scx.slice = cs_ext_ns; /* the kernel checks it at the next tick */
 	__sync_fetch_and_add(&vs->cs_extensions, 1);
 	return true;
 }
@@ -1353,9 +1352,11 @@ bool BPF_STRUCT_OPS(vs_yield, struct task_struct *from, struct task_struct *to)
 	struct vs_vm_state *vs;
 	s32 cpu = bpf_get_smp_processor_id();
 
-	from->scx.slice = 0;
-	if (!to)
+	if (!to) {
+		from->scx.slice = 0;
 		return false;
+	}
+	/* Not ours to direct: as without ops.yield, nothing happens and KVM tries another. */
 	t = vcpu_of(to);
 	if (!f || !t || f->escaped || t->escaped ||
 	    !vs_yield_directed(true, f->vm_id, true, t->vm_id,
@@ -1364,6 +1365,7 @@ bool BPF_STRUCT_OPS(vs_yield, struct task_struct *from, struct task_struct *to)
 	if (cpu < 0 || cpu >= VS_MAX_CPUS)
 		return false;
 	directed_tid[cpu & (VS_MAX_CPUS - 1)] = to->pid;
+	from->scx.slice = 0;
 	if ((vs = vm_state_of(f->vm_id)))
 		__sync_fetch_and_add(&vs->directed_yields, 1);
 	return true;
