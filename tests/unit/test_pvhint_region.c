@@ -182,6 +182,13 @@ static void test_impossible_slot_values(void **state)
 	guest(2);
 	slot(1)->cur_thread = 0x7fffffff;
 	expect_disabled(scan(2, SEC), PVHINT_BAD_THREAD_INDEX, 1);
+	/* Without thread slots, cur_thread means nothing: a zeroed slot is fine. */
+	guest(2);
+	hdr()->features &= ~PVHINT_F_THREAD_SLOTS;
+	hdr()->nr_thread_slots = 0;
+	slot(1)->cur_thread = 0;
+	assert_int_equal(scan(2, SEC), PVHINT_OK);
+	assert_int_equal(hints[1].cs_depth, 0);
 	guest(2);
 	slot(0)->idle_since_ns = slot(0)->now_ns + 1;
 	expect_disabled(scan(2, SEC), PVHINT_BAD_TIME, 0);

@@ -106,7 +106,8 @@ enum pvhint_fault pvhint_check_slot(const struct pvhint_vcpu_slot *s, const stru
 		return PVHINT_BAD_FLAGS;
 	if (s->cs_depth > PVHINT_MAX_CS_DEPTH || thread_depth > PVHINT_MAX_CS_DEPTH)
 		return PVHINT_BAD_CS_DEPTH;
-	if (s->cur_thread != PVHINT_NO_THREAD && s->cur_thread >= h->nr_thread_slots)
+	if ((h->features & PVHINT_F_THREAD_SLOTS) && s->cur_thread != PVHINT_NO_THREAD &&
+	    s->cur_thread >= h->nr_thread_slots)
 		return PVHINT_BAD_THREAD_INDEX;
 	if (s->idle_since_ns > s->now_ns || (s->cs_depth && s->cs_since_ns > s->now_ns))
 		return PVHINT_BAD_TIME;
