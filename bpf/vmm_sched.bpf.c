@@ -182,7 +182,8 @@ struct vs_task {
 	u32 slot;
 	u64 runnable_at; /* when it last became runnable */
 	u64 started_at;	 /* when it last got a CPU */
-	u64 ext_at;	 /* when its slice was extended this run; 0: not extended */
+	u64 ext_at;	 /* when its slice extension began; 0: none running */
+	bool ext_done;	 /* it got its extension this run */
 };
 
 struct {
@@ -1287,21 +1288,38 @@ int BPF_PROG(vs_sched_switch, bool preempt, struct task_struct *prev, struct tas
  * core goes to a VM owed more) may run on for cs_ext_ns, once per run, within
  * its VM's budget (vs_hint_may_extend). Never past a pairing cut.
  */
-static bool extend_slice(struct task_struct *p, struct vs_task *t, u32 hint, enum vs_cut cut)
+static bool extend_slice(struct task_struct *p, struct vs_task *t, u32 hint, enum vs_cut cut,
+			 u64 now)
 {
 	struct vs_vm_state *vs = vm_state_of(t->vm_id);
-	u64 now = bpf_ktime_get_ns();
 
 	if (!vs)
 		return false;
 	vs_hint_window_roll(vs, now);
-	if (!vs_hint_may_extend(hint, cut, t->ext_at != 0, cs_ext_ns, vs->hint_win_ext_ns,
+	if (!vs_hint_may_extend(hint, cut, t->ext_done, cs_ext_ns, vs->hint_win_ext_ns,
 				vs->hint_win_run_ns, vs->hint_prev_run_ns, cs_budget_pct))
 		return false;
 	t->ext_at = now;
+	t->ext_done = true;
 	p->scx.slice = cs_ext_ns; /* the kernel checks it at the next tick */
 	__sync_fetch_and_add(&vs->cs_extensions, 1);
 	return true;
+}
+
+/*
+ * An extension ends at the first tick or stop after it began (the kernel
+ * checks slices at ticks): its length is charged to the VM's budget then.
+ */
+static void end_extension(struct vs_task *t, u64 now)
+{
+	struct vs_vm_state *vs = vm_state_of(t->vm_id);
+	u64 ext = now > t->ext_at ? now - t->ext_at : 0;
+
+	t->ext_at = 0;
+	if (!vs)
+		return;
+	__sync_fetch_and_add(&vs->hint_win_ext_ns, ext);
+	__sync_fetch_and_add(&vs->cs_extended_ns, ext);
 }
 
 void BPF_STRUCT_OPS(vs_tick, struct task_struct *p)
@@ -1310,10 +1328,13 @@ void BPF_STRUCT_OPS(vs_tick, struct task_struct *p)
 	struct vs_task *t = vcpu_of(p);
 	enum vs_cut cut = VS_CUT_NONE;
 	struct vs_vm_state *vs;
+	u64 now = bpf_ktime_get_ns();
 	u32 th, hint;
 
 	if (!t)
 		return;
+	if (t->ext_at)
+		end_extension(t, now);
 	core = core_of(bpf_get_smp_processor_id(), &th);
 	if (!core)
 		return;
@@ -1334,7 +1355,7 @@ void BPF_STRUCT_OPS(vs_tick, struct task_struct *p)
 		}
 		return;
 	}
-	if (cut != VS_CUT_PAIRING && hint && extend_slice(p, t, hint, cut))
+	if (cut != VS_CUT_PAIRING && hint && extend_slice(p, t, hint, cut, now))
 		return;
 	p->scx.slice = 0;
 }
@@ -1454,6 +1475,7 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 
 	cpu_time_vcpu_runs(cpu, now);
 	t->started_at = now;
+	t->ext_done = false;
 	if (t->runnable_at && now > t->runnable_at)
 		st->wait_ns += now - t->runnable_at;
 	t->runnable_at = 0;
@@ -1530,12 +1552,9 @@ void BPF_STRUCT_OPS(vs_stopping, struct task_struct *p, bool runnable)
 		__sync_fetch_and_add(&vs->vtime, ran * VS_WEIGHT_SCALE / vm_weight(t->vm_id));
 		vs_hint_window_roll(vs, now);
 		__sync_fetch_and_add(&vs->hint_win_run_ns, ran);
-		if (t->ext_at && now > t->ext_at) {
-			__sync_fetch_and_add(&vs->hint_win_ext_ns, now - t->ext_at);
-			__sync_fetch_and_add(&vs->cs_extended_ns, now - t->ext_at);
-		}
 	}
-	t->ext_at = 0;
+	if (t->ext_at)
+		end_extension(t, now);
 	if (runnable) {
 		hold_preempted(p, t);
 		st->preempts++;
@@ -1582,6 +1601,8 @@ void BPF_STRUCT_OPS(vs_enable, struct task_struct *p)
 	t->slot = id->slot;
 	t->runnable_at = 0;
 	t->started_at = 0;
+	t->ext_at = 0;
+	t->ext_done = false;
 	st = stats_of(t);
 	if (!st)
 		return;
