@@ -1284,6 +1284,50 @@ int BPF_PROG(vs_sched_switch, bool preempt, struct task_struct *prev, struct tas
  * vCPU got here outside the pairing rules.
  */
 /*
+ * The kernel checks slices at ticks, so an extension would last a whole tick
+ * (1-4 ms); where the kick links, a per-CPU timer ends it after cs_ext_ns.
+ * The callback kicks only if the extended vCPU still runs there.
+ */
+struct ext_timer {
+	struct bpf_timer timer;
+	u32 tid; /* the extended vCPU; 0: none */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VS_MAX_CPUS);
+	__type(key, u32);
+	__type(value, struct ext_timer);
+} ext_timers SEC(".maps");
+
+static int ext_timer_fn(void *map, int *key, struct ext_timer *et)
+{
+	s32 cpu = *key;
+	struct vs_core_state *core;
+	u32 th, tid = et->tid;
+
+	et->tid = 0;
+	core = core_of(cpu, &th);
+	if (tid && core && core->running_tid[th & 1] == tid)
+		kick_cpu(cpu);
+	return 0;
+}
+
+static void end_extension_at_timer(s32 cpu, u32 tid)
+{
+	struct ext_timer *et;
+	u32 key = cpu;
+
+	if (kick_disabled || !kick_supported)
+		return;
+	et = bpf_map_lookup_elem(&ext_timers, &key);
+	if (!et)
+		return;
+	et->tid = tid;
+	bpf_timer_start(&et->timer, cs_ext_ns, 0);
+}
+
+/*
  * A vCPU in a critical section whose slice would end here (ran out, or its
  * core goes to a VM owed more) may run on for cs_ext_ns, once per run, within
  * its VM's budget (vs_hint_may_extend). Never past a pairing cut.
@@ -1301,6 +1345,7 @@ static bool extend_slice(struct task_struct *p, struct vs_task *t, u32 hint, enu
 		return false;
 	t->ext_at = now;
 	t->ext_done = true;
+	end_extension_at_timer(bpf_get_smp_processor_id(), p->pid);
 	p->scx.slice = cs_ext_ns; /* the kernel checks it at the next tick */
 	__sync_fetch_and_add(&vs->cs_extensions, 1);
 	return true;
@@ -1897,7 +1942,7 @@ int vs_commit(struct vs_commit_args *args)
 s32 BPF_STRUCT_OPS(vs_init)
 {
 	struct sweep_timer *st;
-	u32 vm, zero = 0;
+	u32 vm, cpu, zero = 0;
 	s32 err;
 
 	kick_supported = bpf_ksym_exists(scx_bpf_kick_cpu);
@@ -1912,6 +1957,15 @@ s32 BPF_STRUCT_OPS(vs_init)
 		return -ENOENT;
 	bpf_timer_init(&st->timer, &sweep, CLOCK_MONOTONIC);
 	bpf_timer_set_callback(&st->timer, sweep_timer_fn);
+	bpf_for(cpu, 0, nr_cpus)
+	{
+		struct ext_timer *et = bpf_map_lookup_elem(&ext_timers, &cpu);
+
+		if (!et)
+			return -ENOENT;
+		bpf_timer_init(&et->timer, &ext_timers, CLOCK_MONOTONIC);
+		bpf_timer_set_callback(&et->timer, ext_timer_fn);
+	}
 	return 0;
 }
 
