@@ -5,7 +5,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
 $(BUILD)/bpf:
 	mkdir -p $@
 
-$(BUILD)/bpf/vmm_sched.bpf.o: bpf/vmm_sched.bpf.c bpf/vmm_sched_abi.h bpf/vmm_sched_txn.h bpf/scx_kfuncs.bpf.h \
+$(BUILD)/bpf/vmm_sched.bpf.o: bpf/vmm_sched.bpf.c $(wildcard bpf/*.h) \
 		bpf/include/vmlinux.h | $(BUILD)/bpf
 	$(BPF_CLANG) $(BPF_CFLAGS) $(BPF_EXTRA_CFLAGS) -c $< -o $@
 

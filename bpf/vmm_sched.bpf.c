@@ -27,6 +27,7 @@
 #include "scx_kfuncs.bpf.h"
 #include "vmm_sched_abi.h"
 #include "vmm_sched_cpu_time.h"
+#include "vmm_sched_hints.h"
 #include "vmm_sched_smt.h"
 #include "vmm_sched_txn.h"
 
@@ -83,6 +84,11 @@ __u64 unclaimed_runs;	   /* vCPUs that started without a claim (enrolment, kerne
 __u64 misplaced_runs;	   /* vCPUs that ran elsewhere than the CPU they were committed to */
 __u64 txn_outcomes[VS_TXN_NR_OUTCOMES]; /* committed transactions by outcome */
 __u64 txn_group_partial;		/* group members lost between the decision and the move */
+/* Guest hints (vmm_sched_hints.h): set by the agent before load. */
+__u64 cs_ext_ns = VS_CS_EXT_DEFAULT_NS;		/* slice extension for a critical section */
+__u32 cs_budget_pct = VS_CS_BUDGET_DEFAULT_PCT; /* of a VM's vCPU time, per 1 s window */
+/* yield_to() targets by CPU, taken by that CPU's next dispatch: tid, 0 if none. */
+__u32 directed_tid[VS_MAX_CPUS];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -160,6 +166,13 @@ struct {
 	__type(value, struct vs_agent_vcpu);
 } agent_vcpus SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VS_MAX_VCPUS);
+	__type(key, u32);
+	__type(value, struct vs_vcpu_hint);
+} vcpu_hints SEC(".maps");
+
 /* Per-task state, attached when a task enters SCHED_EXT. */
 struct vs_task {
 	bool is_vcpu;
@@ -169,6 +182,8 @@ struct vs_task {
 	u32 slot;
 	u64 runnable_at; /* when it last became runnable */
 	u64 started_at;	 /* when it last got a CPU */
+	u64 ext_at;	 /* when its slice extension began; 0: none running */
+	bool ext_done;	 /* it got its extension this run */
 };
 
 struct {
@@ -247,6 +262,15 @@ static struct vs_vcpu_stats *stats_of(struct vs_task *t)
 	u32 slot = t->slot;
 
 	return bpf_map_lookup_elem(&vcpu_stats, &slot);
+}
+
+/* The guest's VS_HINT_* flags for vCPU @t (mirrored by the agent), 0 if none. */
+static u32 hint_of(struct vs_task *t)
+{
+	u32 slot = t->slot;
+	struct vs_vcpu_hint *h = bpf_map_lookup_elem(&vcpu_hints, &slot);
+
+	return h ? h->flags : 0;
 }
 
 static struct vs_claim *claim_of_slot(u32 slot)
@@ -1004,6 +1028,30 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 	request_sweep(50 * 1000);
 }
 
+static bool vcpu_waiting(s32 vm, u32 tid);
+
+/*
+ * The vCPU a yield_to() on @cpu asked for (vs_yield), taken once: its tid in
+ * the low 32 bits and its VM above, or 0 if none or no longer waiting.
+ * Global, so the verifier checks it apart from dispatch.
+ */
+__noinline u64 take_directed_yield(s32 cpu)
+{
+	struct vs_vcpu_id *id;
+	u32 tid;
+
+	if (cpu < 0 || cpu >= VS_MAX_CPUS)
+		return 0;
+	tid = directed_tid[cpu & (VS_MAX_CPUS - 1)];
+	if (!tid)
+		return 0;
+	directed_tid[cpu & (VS_MAX_CPUS - 1)] = 0;
+	id = bpf_map_lookup_elem(&vcpu_map, &tid);
+	if (!id || id->vm_id >= VS_MAX_VMS || !vcpu_waiting(id->vm_id, tid))
+		return 0;
+	return ((u64)id->vm_id << 32) | tid;
+}
+
 /*
  * Is a whole core on @vm's home node free (both threads idle, nothing on its
  * way)? Unlocked, a hint: the placement that follows decides under the lock.
@@ -1058,10 +1106,12 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	struct owed_pick pick = {.vm = VS_VM_NONE};
 	struct owned_cores oc;
 	s32 owner_queued;
+	u64 directed;
 
 	core = core_of(cpu, &th);
 	if (!core)
 		return; /* no vCPU runs outside the enclave; host work uses local DSQs */
+	directed = take_directed_yield(cpu);
 	end_idle_window(cpu, now);
 	if (prev && (prev->scx.flags & SCX_TASK_QUEUED) && (pt = vcpu_of(prev)))
 		prev_vm = pt->vm_id;
@@ -1144,7 +1194,10 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	}
 	switch (decision) {
 	case DECIDE_RUN:
-		if (move_vcpu(target, cpu, SCX_DSQ_LOCAL, 0, NULL)) {
+		/* The vCPU a yield_to() here asked for, if it is of this VM. */
+		if (move_vcpu(target, cpu, SCX_DSQ_LOCAL,
+			      directed && (s32)(directed >> 32) == target ? (u32)directed : 0,
+			      NULL)) {
 			if (wake_sibling && vm_queued(target) > 0)
 				request_sweep(0);
 			return;
@@ -1230,20 +1283,158 @@ int BPF_PROG(vs_sched_switch, bool preempt, struct task_struct *prev, struct tas
  * the sibling (strict mode), the core is being handed to another VM, or the
  * vCPU got here outside the pairing rules.
  */
+/*
+ * The kernel checks slices at ticks, so an extension would last a whole tick
+ * (1-4 ms); where the kick links, a per-CPU timer ends it after cs_ext_ns.
+ * The callback kicks only if the extended vCPU still runs there.
+ */
+struct ext_timer {
+	struct bpf_timer timer;
+	u32 tid; /* the extended vCPU; 0: none */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VS_MAX_CPUS);
+	__type(key, u32);
+	__type(value, struct ext_timer);
+} ext_timers SEC(".maps");
+
+static int ext_timer_fn(void *map, int *key, struct ext_timer *et)
+{
+	s32 cpu = *key;
+	struct vs_core_state *core;
+	u32 th, tid = et->tid;
+
+	et->tid = 0;
+	core = core_of(cpu, &th);
+	if (tid && core && core->running_tid[th & 1] == tid)
+		kick_cpu(cpu);
+	return 0;
+}
+
+static void end_extension_at_timer(s32 cpu, u32 tid)
+{
+	struct ext_timer *et;
+	u32 key = cpu;
+
+	if (kick_disabled || !kick_supported)
+		return;
+	et = bpf_map_lookup_elem(&ext_timers, &key);
+	if (!et)
+		return;
+	et->tid = tid;
+	bpf_timer_start(&et->timer, cs_ext_ns, 0);
+}
+
+/*
+ * A vCPU in a critical section whose slice would end here (ran out, or its
+ * core goes to a VM owed more) may run on for cs_ext_ns, once per run, within
+ * its VM's budget (vs_hint_may_extend). Never past a pairing cut.
+ */
+static bool extend_slice(struct task_struct *p, struct vs_task *t, u32 hint, enum vs_cut cut,
+			 u64 now)
+{
+	struct vs_vm_state *vs = vm_state_of(t->vm_id);
+
+	if (!vs)
+		return false;
+	vs_hint_window_roll(vs, now);
+	if (!vs_hint_may_extend(hint, cut, t->ext_done, cs_ext_ns, vs->hint_win_ext_ns,
+				vs->hint_win_run_ns, vs->hint_prev_run_ns, cs_budget_pct))
+		return false;
+	t->ext_at = now;
+	t->ext_done = true;
+	end_extension_at_timer(bpf_get_smp_processor_id(), p->pid);
+	p->scx.slice = cs_ext_ns; /* the kernel checks it at the next tick */
+	__sync_fetch_and_add(&vs->cs_extensions, 1);
+	return true;
+}
+
+/*
+ * An extension ends at the first tick or stop after it began (the kernel
+ * checks slices at ticks): its length is charged to the VM's budget then.
+ */
+static void end_extension(struct vs_task *t, u64 now)
+{
+	struct vs_vm_state *vs = vm_state_of(t->vm_id);
+	u64 ext = now > t->ext_at ? now - t->ext_at : 0;
+
+	t->ext_at = 0;
+	if (!vs)
+		return;
+	__sync_fetch_and_add(&vs->hint_win_ext_ns, ext);
+	__sync_fetch_and_add(&vs->cs_extended_ns, ext);
+}
+
 void BPF_STRUCT_OPS(vs_tick, struct task_struct *p)
 {
 	struct vs_core_state *core;
 	struct vs_task *t = vcpu_of(p);
-	u32 th;
+	enum vs_cut cut = VS_CUT_NONE;
+	struct vs_vm_state *vs;
+	u64 now = bpf_ktime_get_ns();
+	u32 th, hint;
 
 	if (!t)
 		return;
+	if (t->ext_at)
+		end_extension(t, now);
 	core = core_of(bpf_get_smp_processor_id(), &th);
 	if (!core)
 		return;
-	if (host_blocks(core, th ^ 1) || core->draining || core->owner != (s32)t->vm_id ||
+	if (host_blocks(core, th ^ 1) || core->owner != (s32)t->vm_id ||
 	    sibling_runs_other(core, th, t->vm_id))
-		p->scx.slice = 0;
+		cut = VS_CUT_PAIRING;
+	else if (core->draining)
+		cut = VS_CUT_HANDOVER;
+	else if (!p->scx.slice)
+		cut = VS_CUT_EXPIRED;
+	hint = hint_of(t);
+	if (cut == VS_CUT_NONE) {
+		/* Idle in the guest while its VM has vCPUs waiting: make way for one. */
+		if (vs_hint_hand_on(hint, vm_queued(t->vm_id))) {
+			p->scx.slice = 0;
+			if ((vs = vm_state_of(t->vm_id)))
+				__sync_fetch_and_add(&vs->idle_handoffs, 1);
+		}
+		return;
+	}
+	if (cut != VS_CUT_PAIRING && hint && extend_slice(p, t, hint, cut, now))
+		return;
+	p->scx.slice = 0;
+}
+
+/*
+ * Directed yield: KVM's yield_to() from a vCPU spinning on a lock (a
+ * pause-loop exit, a PV spinlock kick) names the vCPU it waits for. If that
+ * is a vCPU of the same VM waiting for a CPU, this CPU's next dispatch runs
+ * it (the core is already the VM's). Plain sched_yield() (@to NULL) ends the
+ * slice, as the kernel does without ops.yield.
+ */
+bool BPF_STRUCT_OPS(vs_yield, struct task_struct *from, struct task_struct *to)
+{
+	struct vs_task *f = vcpu_of(from), *t;
+	struct vs_vm_state *vs;
+	s32 cpu = bpf_get_smp_processor_id();
+
+	if (!to) {
+		from->scx.slice = 0;
+		return false;
+	}
+	/* Not ours to direct: as without ops.yield, nothing happens and KVM tries another. */
+	t = vcpu_of(to);
+	if (!f || !t || f->escaped || t->escaped ||
+	    !vs_yield_directed(true, f->vm_id, true, t->vm_id,
+			       (to->scx.flags & SCX_TASK_QUEUED) != 0, to->on_cpu != 0))
+		return false;
+	if (cpu < 0 || cpu >= VS_MAX_CPUS)
+		return false;
+	directed_tid[cpu & (VS_MAX_CPUS - 1)] = to->pid;
+	from->scx.slice = 0;
+	if ((vs = vm_state_of(f->vm_id)))
+		__sync_fetch_and_add(&vs->directed_yields, 1);
+	return true;
 }
 
 void BPF_STRUCT_OPS(vs_runnable, struct task_struct *p, u64 enq_flags)
@@ -1329,6 +1520,7 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 
 	cpu_time_vcpu_runs(cpu, now);
 	t->started_at = now;
+	t->ext_done = false;
 	if (t->runnable_at && now > t->runnable_at)
 		st->wait_ns += now - t->runnable_at;
 	t->runnable_at = 0;
@@ -1403,7 +1595,11 @@ void BPF_STRUCT_OPS(vs_stopping, struct task_struct *p, bool runnable)
 	if (vs) {
 		__sync_fetch_and_add(&vs->run_ns, ran);
 		__sync_fetch_and_add(&vs->vtime, ran * VS_WEIGHT_SCALE / vm_weight(t->vm_id));
+		vs_hint_window_roll(vs, now);
+		__sync_fetch_and_add(&vs->hint_win_run_ns, ran);
 	}
+	if (t->ext_at)
+		end_extension(t, now);
 	if (runnable) {
 		hold_preempted(p, t);
 		st->preempts++;
@@ -1450,6 +1646,8 @@ void BPF_STRUCT_OPS(vs_enable, struct task_struct *p)
 	t->slot = id->slot;
 	t->runnable_at = 0;
 	t->started_at = 0;
+	t->ext_at = 0;
+	t->ext_done = false;
 	st = stats_of(t);
 	if (!st)
 		return;
@@ -1744,7 +1942,7 @@ int vs_commit(struct vs_commit_args *args)
 s32 BPF_STRUCT_OPS(vs_init)
 {
 	struct sweep_timer *st;
-	u32 vm, zero = 0;
+	u32 vm, cpu, zero = 0;
 	s32 err;
 
 	kick_supported = bpf_ksym_exists(scx_bpf_kick_cpu);
@@ -1759,6 +1957,15 @@ s32 BPF_STRUCT_OPS(vs_init)
 		return -ENOENT;
 	bpf_timer_init(&st->timer, &sweep, CLOCK_MONOTONIC);
 	bpf_timer_set_callback(&st->timer, sweep_timer_fn);
+	bpf_for(cpu, 0, nr_cpus)
+	{
+		struct ext_timer *et = bpf_map_lookup_elem(&ext_timers, &cpu);
+
+		if (!et)
+			return -ENOENT;
+		bpf_timer_init(&et->timer, &ext_timers, CLOCK_MONOTONIC);
+		bpf_timer_set_callback(&et->timer, ext_timer_fn);
+	}
 	return 0;
 }
 
@@ -1778,6 +1985,7 @@ struct sched_ext_ops vmm_sched_ops = {
     .set_cpumask = (void *)vs_set_cpumask,
     .dispatch = (void *)vs_dispatch,
     .tick = (void *)vs_tick,
+    .yield = (void *)vs_yield,
     .runnable = (void *)vs_runnable,
     .running = (void *)vs_running,
     .stopping = (void *)vs_stopping,

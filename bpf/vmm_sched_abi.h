@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define VS_ABI_VERSION 7
+#define VS_ABI_VERSION 8
 
 /*
  * Pinned state. vmm-schedd pins every map and both links under VS_PIN_DIR
@@ -140,6 +140,28 @@ struct vs_vm_state {
 	__u64 core_grants;    /* times a core was handed to this VM */
 	__u64 remote_runs;    /* vCPU runs on a CPU off the VM's home node */
 	__u64 last_run_ns;    /* when one of its vCPUs last got a CPU */
+	/* Guest hints (bpf/vmm_sched_hints.h): the extension budget's 1 s windows ... */
+	__u64 hint_win_start;	/* when the current window began */
+	__u64 hint_win_run_ns;	/* vCPU time in it */
+	__u64 hint_prev_run_ns; /* vCPU time in the previous one */
+	__u64 hint_win_ext_ns;	/* slice extension time used in it */
+	/* ... and what the hints did, since enrolment. */
+	__u64 cs_extensions;   /* slices extended for a critical section */
+	__u64 cs_extended_ns;  /* time run on them past the slice's end */
+	__u64 idle_handoffs;   /* guest-idle vCPUs cut for a queued vCPU of the same VM */
+	__u64 directed_yields; /* yield_to() a vCPU of the same VM, run next on that CPU */
+};
+
+/*
+ * vcpu_hints[slot]: the guest's hints for the vCPU in that slot, mirrored by
+ * the agent from the VM's hint region once validated (docs/guest-abi.md); 0
+ * when the VM publishes none or its hints are off.
+ */
+#define VS_HINT_IDLE (1U << 0) /* idle in the guest */
+#define VS_HINT_CS   (1U << 1) /* in a critical section, or preemption-sensitive */
+struct vs_vcpu_hint {
+	__u32 flags;
+	__u32 pad;
 };
 
 /*

@@ -13,7 +13,7 @@ CTL_LIBS    := $(shell pkg-config --libs json-c 2>/dev/null)
 
 $(BUILD)/vmm-sched/%.o: vmm-sched/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib -Ivmm-sched/include -c $< -o $@
+	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib -Ivmm-sched/include -Iguest-agent/include -c $< -o $@
 
 # The daemon includes the generated skeleton.
 $(DAEMON_OBJS): $(BUILD)/vmm_sched.skel.h

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hint_writer.h"
 #include "options.h"
 #include "tsc.h"
 #include "vcpu.h"
@@ -197,7 +198,11 @@ int main(int argc, char **argv)
 	}
 	khz = tsc_khz(vcpus[0].fd);
 	configure_guest(&opts, vcpus, khz);
+	if (opts.hints &&
+	    hint_writer_start(opts.hints, opts.hints_mode ? opts.hints_mode : "benign", opts.vcpus))
+		goto out;
 	status = run_vcpus(&opts, &ctl, vcpus, khz);
+	hint_writer_stop();
 out:
 	for (int i = 0; i < created; i++)
 		vcpu_destroy(&vcpus[i]);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hint_writer.h"
+
 #define MAX_US 10000000ULL
 /* The payload's one-shot LAPIC countdown is 32 bits of (normally) 1 ns ticks. */
 #define MAX_BLOCK_US 4000000ULL
@@ -13,7 +15,7 @@
 static const char usage_text[] =
     "usage: testvmm --name NAME --vcpus N --payload busy|duty|lock [--run-us X]\n"
     "               [--block-us Y] [--hold-us H] [--interval-ms M] [--duration-s S]\n"
-    "               [--start-paused]\n"
+    "               [--start-paused] [--hints FILE [--hints-mode MODE]]\n"
     "\n"
     "Run one KVM VM with N vCPU threads named \"CPU <n>/KVM\" and a test payload:\n"
     "  busy  every vCPU counts work units forever\n"
@@ -23,7 +25,9 @@ static const char usage_text[] =
     "vCPU every M ms (default 500), and stops after S s (default 0: never) or on\n"
     "SIGTERM/SIGINT with a final progress round and \"exit vm=NAME status=ok\".\n"
     "With --start-paused the vCPU threads exist but wait outside the guest after\n"
-    "\"ready\" (printing \"paused vm=NAME\") until SIGHUP, like a VM started with -S.\n";
+    "\"ready\" (printing \"paused vm=NAME\") until SIGHUP, like a VM started with -S.\n"
+    "With --hints the VMM plays a guest hint driver writing FILE (1 MiB) every 10 ms:\n"
+    "MODE benign (default), cs-forever or hostile (tests/testvmm/hint_writer.c).\n";
 
 enum {
 	OPT_NAME = 256,
@@ -35,6 +39,8 @@ enum {
 	OPT_INTERVAL_MS,
 	OPT_DURATION_S,
 	OPT_START_PAUSED,
+	OPT_HINTS,
+	OPT_HINTS_MODE,
 	OPT_HELP,
 };
 
@@ -48,6 +54,8 @@ static const struct option long_options[] = {
     {"interval-ms", required_argument, NULL, OPT_INTERVAL_MS},
     {"duration-s", required_argument, NULL, OPT_DURATION_S},
     {"start-paused", no_argument, NULL, OPT_START_PAUSED},
+    {"hints", required_argument, NULL, OPT_HINTS},
+    {"hints-mode", required_argument, NULL, OPT_HINTS_MODE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -159,6 +167,16 @@ enum options_result options_parse(struct options *opts, int argc, char **argv)
 			break;
 		case OPT_START_PAUSED:
 			opts->start_paused = true;
+			break;
+		case OPT_HINTS:
+			if (optarg[0] != '/')
+				return bad(flag, "expected an absolute path", optarg);
+			opts->hints = optarg;
+			break;
+		case OPT_HINTS_MODE:
+			if (!hint_writer_mode_known(optarg))
+				return bad(flag, "expected benign, cs-forever or hostile", optarg);
+			opts->hints_mode = optarg;
 			break;
 		case OPT_HELP:
 			fputs(usage_text, stdout);

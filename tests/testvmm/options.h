@@ -15,8 +15,10 @@ struct options {
 	uint64_t block_us;
 	uint64_t hold_us;
 	uint64_t interval_ms;
-	uint64_t duration_s; /* 0: until SIGTERM/SIGINT */
-	bool start_paused;   /* vCPUs wait for SIGNAL_VM_RESUME before entering the guest */
+	uint64_t duration_s;	/* 0: until SIGTERM/SIGINT */
+	bool start_paused;	/* vCPUs wait for SIGNAL_VM_RESUME before entering the guest */
+	const char *hints;	/* a hint region file to write (hint_writer.h), or NULL */
+	const char *hints_mode; /* benign, cs-forever or hostile */
 };
 
 enum options_result {

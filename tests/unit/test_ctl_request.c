@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
@@ -55,6 +56,35 @@ static void test_enroll(void **state)
 	assert_int_equal(parse("{\"version\":1,\"cmd\":\"release\",\"pid\":7}", &req), 0);
 	assert_int_equal(req.cmd, VS_CTL_CMD_RELEASE);
 	assert_string_equal(req.name, "");
+}
+
+static void test_enroll_hints(void **state)
+{
+	struct vs_ctl_request req;
+	char err[512], big[400];
+
+	assert_int_equal(parse("{\"version\":1,\"cmd\":\"enroll\",\"pid\":9,"
+			       "\"hints\":\"/dev/shm/vm1\"}",
+			       &req),
+			 0);
+	assert_string_equal(req.hints, "/dev/shm/vm1");
+	assert_int_equal(parse("{\"version\":1,\"cmd\":\"enroll\",\"pid\":9}", &req), 0);
+	assert_string_equal(req.hints, "");
+	const char *bad[] = {
+	    "{\"version\":1,\"cmd\":\"enroll\",\"pid\":9,\"hints\":\"dev/shm/x\"}",
+	    "{\"version\":1,\"cmd\":\"enroll\",\"pid\":9,\"hints\":\"/a\\nb\"}",
+	    "{\"version\":1,\"cmd\":\"enroll\",\"pid\":9,\"hints\":\"/a\\u0000b\"}",
+	    "{\"version\":1,\"cmd\":\"enroll\",\"pid\":9,\"hints\":7}",
+	    "{\"version\":1,\"cmd\":\"set\",\"pid\":9,\"hints\":\"/x\"}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(ctl_request_parse(bad[i], strlen(bad[i]), &req, err, sizeof(err)),
+				 -1);
+		assert_non_null(strstr(err, "'hints'"));
+	}
+	snprintf(big, sizeof(big),
+		 "{\"version\":1,\"cmd\":\"enroll\",\"pid\":9,\"hints\":\"/%0250d\"}", 0);
+	assert_int_equal(ctl_request_parse(big, strlen(big), &req, err, sizeof(err)), -1);
 }
 
 static void test_place(void **state)
@@ -153,7 +183,7 @@ int main(void)
 	    cmocka_unit_test(test_status),	  cmocka_unit_test(test_enroll),
 	    cmocka_unit_test(test_place),	  cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_names_checked), cmocka_unit_test(test_unknown_command_escaped),
-	    cmocka_unit_test(test_access),
+	    cmocka_unit_test(test_access),	  cmocka_unit_test(test_enroll_hints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,7 @@ CMOCKA_MESSAGE_OUTPUT ?= stdout
 
 $(UNIT_BINS): $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBVS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib -Ivmm-sched/daemon -Ivmm-sched/include $< $(filter %.o,$^) -o $@ \
+	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib -Ivmm-sched/daemon -Ivmm-sched/include -Iguest-agent/include $< $(filter %.o,$^) -o $@ \
 		$(LDFLAGS) $(LIBVS) -lcmocka $(UNIT_LIBS) $(CTL_LIBS)
 
 # The kfunc check's test also walks BTF with the daemon's walker and libbpf.

@@ -24,11 +24,13 @@ static void usage(FILE *out)
 		"commands:\n"
 		"  status [--json]          enclave, VMs, vCPUs and their counters\n"
 		"  enroll PID [--name NAME] [--weight W] [--reserve N] [--cap N]\n"
-		"                           (NAME: 1..63 of A-Z a-z 0-9 . _ -)\n"
+		"         [--hints FILE]    (NAME: 1..63 of A-Z a-z 0-9 . _ -)\n"
 		"                           schedule the vCPU threads of VMM process PID:\n"
 		"                           share weight 1..10000 (default: the agent's\n"
 		"                           --default-weight, 100 unless set), N cores\n"
-		"                           guaranteed when it wants them, at most N cores\n"
+		"                           guaranteed when it wants them, at most N cores;\n"
+		"                           FILE: its guest hint region, the backing file of\n"
+		"                           its ivshmem device (docs/guest-abi.md)\n"
 		"  set PID [--weight W] [--reserve N] [--cap N]\n"
 		"                           change an enrolled VM's share (--cap 0: no cap)\n"
 		"  release PID              give them back to their previous policy\n"
@@ -218,6 +220,20 @@ static void print_status(struct json_object *st)
 		       get_i64(vm, "run_ns") / 1e6, get_i64(vm, "forced_idle_ns") / 1e6,
 		       (long long)get_i64(vm, "core_grants"), node, nr_local);
 	}
+	printf("\n%-16s %-8s %-36s %8s %10s %10s %8s %8s\n", "VM", "HINTS", "FAULT", "DISABLES",
+	       "CS_EXT", "CS_EXT_MS", "IDLE_HO", "YIELDS");
+	for (size_t i = 0; vms && i < json_object_array_length(vms); i++) {
+		struct json_object *vm = json_object_array_get_idx(vms, i);
+		struct json_object *h = get_obj(vm, "hints");
+
+		printf("%-16s %-8s %-36s %8lld %10lld %10.1f %8lld %8lld\n", get_str(vm, "name"),
+		       h ? get_str(h, "state") : "-",
+		       h && get_obj(h, "fault") ? get_str(h, "fault") : "-",
+		       h ? (long long)get_i64(h, "disables") : 0LL,
+		       (long long)get_i64(vm, "cs_extensions"), get_i64(vm, "cs_extended_ns") / 1e6,
+		       (long long)get_i64(vm, "idle_handoffs"),
+		       (long long)get_i64(vm, "directed_yields"));
+	}
 	printf("\n%-16s %7s %5s %8s %-9s %4s %8s %10s %10s %8s %8s\n", "VM", "PID", "VCPU", "TID",
 	       "STATE", "CPU", "RUNS", "RUN_MS", "WAIT_MS", "WAKEUPS", "PREEMPT");
 	for (size_t i = 0; vms && i < json_object_array_length(vms); i++) {
@@ -332,7 +348,7 @@ static int print_placements(struct json_object *reply)
 int main(int argc, char **argv)
 {
 	struct json_object *req, *reply;
-	const char *cmd, *name = NULL;
+	const char *cmd, *name = NULL, *hints = NULL;
 	bool json = false;
 	int i, pid = 0, rc;
 
@@ -380,6 +396,10 @@ int main(int argc, char **argv)
 				name = argv[i + 1];
 				continue;
 			}
+			if (cmd[0] == 'e' && strcmp(argv[i], "--hints") == 0) {
+				hints = argv[i + 1];
+				continue;
+			}
 			for (k = 0; k < 3; k++)
 				if (!strncmp(argv[i], "--", 2) &&
 				    !strcmp(argv[i] + 2, share_keys[k]))
@@ -398,6 +418,8 @@ int main(int argc, char **argv)
 		json_object_object_add(req, "pid", json_object_new_int(pid));
 		if (name)
 			json_object_object_add(req, "name", json_object_new_string(name));
+		if (hints)
+			json_object_object_add(req, "hints", json_object_new_string(hints));
 		for (k = 0; k < 3; k++)
 			if (share[k] >= 0)
 				json_object_object_add(req, share_keys[k],

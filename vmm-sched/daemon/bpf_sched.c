@@ -293,6 +293,26 @@ void bpf_sched_write_vm_ctx(struct vs_daemon *d, int vm_id, const struct vs_vm_c
 	d->share.vm_ctx[vm_id] = *v;
 }
 
+int bpf_sched_write_hint(struct vs_daemon *d, int slot, uint32_t flags)
+{
+	struct vs_vcpu_hint h = {.flags = flags};
+	uint32_t key = (uint32_t)slot;
+
+	if (bpf_map__update_elem(d->skel->maps.vcpu_hints, &key, sizeof(key), &h, sizeof(h), 0)) {
+		int e = -errno;
+
+		vs_err("cannot write vcpu_hints[%d]: %s", slot, strerror(errno));
+		return e;
+	}
+	return 0;
+}
+
+void bpf_sched_set_hint_policy(struct vs_daemon *d)
+{
+	d->skel->data->cs_ext_ns = (uint64_t)d->opt.cs_extension_us * 1000;
+	d->skel->data->cs_budget_pct = d->opt.cs_budget_pct;
+}
+
 void bpf_sched_set_plan(struct vs_daemon *d, uint64_t core_slice_ns, uint64_t pair_window_ns,
 			bool caps_in_use)
 {

@@ -299,6 +299,10 @@ static struct json_object *do_request(struct vs_daemon *d, const struct vs_ctl_r
 				  sizeof(err));
 		if (vm_id < 0)
 			return error_reply("%s", err);
+		if (hints_attach_default(d, vm_id, req->hints, err, sizeof(err))) {
+			vm_release(d, vm_id);
+			return error_reply("%s", err);
+		}
 		reply = ok_reply();
 		json_object_object_add(reply, "vm_id", json_object_new_int(vm_id));
 		return reply;

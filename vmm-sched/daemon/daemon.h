@@ -20,6 +20,8 @@
 struct vmm_sched;
 struct bpf_link;
 struct ring_buffer;
+struct vs_hint_vm;
+struct json_object;
 
 struct vs_msg_counters {
 	uint64_t received, stale, invalid;
@@ -83,6 +85,9 @@ struct vs_daemon {
 	struct vs_ctl_server ctl;
 	bool escapes_pending;			/* a vCPU's affinity left the enclave */
 	struct vs_ratelimit vm_log[VS_MAX_VMS]; /* repeated lines about each VM */
+	struct vs_hint_vm *hints[VS_MAX_VMS];	/* guest hint regions (hint_regions.c) */
+	uint32_t hint_flags[VS_MAX_VCPUS];	/* vcpu_hints as last written */
+	uint64_t hint_disables_gone;		/* of VMs released since */
 	bool stop;
 	int exit_status;
 };
@@ -160,6 +165,10 @@ void bpf_sched_set_vm_active(struct vs_daemon *d, int vm_id, bool active);
 void bpf_sched_write_vm_ctx(struct vs_daemon *d, int vm_id, const struct vs_vm_ctx *v);
 void bpf_sched_set_plan(struct vs_daemon *d, uint64_t core_slice_ns, uint64_t pair_window_ns,
 			bool caps_in_use);
+/* vcpu_hints[slot] = @flags (VS_HINT_*); 0 or -errno, logged. */
+int bpf_sched_write_hint(struct vs_daemon *d, int slot, uint32_t flags);
+/* The slice extension and its budget (--cs-extension-us, --cs-budget-pct). */
+void bpf_sched_set_hint_policy(struct vs_daemon *d);
 uint64_t bpf_sched_pair_window_ns(struct vs_daemon *d);
 uint64_t bpf_sched_core_slice_ns(struct vs_daemon *d);
 /* share_tick.c: the share plan from the last interval's demand, into BPF. */
@@ -244,6 +253,22 @@ void vm_rescan_all(struct vs_daemon *d);
 void vm_release_escaped(struct vs_daemon *d);
 /* Rebuilds the registry from the pinned records of a previous agent. */
 void vm_adopt_recorded(struct vs_daemon *d);
+
+/*
+ * hint_regions.c: guest hint regions (docs/guest-abi.md). hints_attach maps
+ * @path for VM @vm_id; hints_attach_default does so for @path if given, else
+ * for <hints-dir>/<VM name> if that file exists. hints_tick reads every
+ * region and mirrors the valid hints into vcpu_hints.
+ */
+int hints_attach(struct vs_daemon *d, int vm_id, const char *path, char *err, size_t errlen);
+int hints_attach_default(struct vs_daemon *d, int vm_id, const char *path, char *err,
+			 size_t errlen);
+void hints_detach(struct vs_daemon *d, int vm_id);
+void hints_tick(struct vs_daemon *d);
+/* Zeroes every vCPU's hints in the map (a previous agent's may linger). */
+void hints_clear_all(struct vs_daemon *d);
+struct json_object *hints_status_json(struct vs_daemon *d, int vm_id); /* NULL: no region */
+uint64_t hints_disables_total(struct vs_daemon *d);
 
 /* txn.c: agent transactions (place a vCPU on a CPU if its seqnum is current). */
 struct vs_placement {

@@ -79,6 +79,7 @@ static void on_timer(struct vs_daemon *d, int tfd)
 		bpf_sched_resync(d);
 		d->msgs.drops_seen = drops;
 	}
+	hints_tick(d);
 	if (++tick % SHARE_EVERY_TICKS == 0)
 		timed_share_tick(d);
 	if (tick % RESCAN_EVERY_TICKS == 0)

@@ -78,6 +78,13 @@ static void usage(FILE *out)
 		"  --metrics-listen ADDR:PORT\n"
 		"                     serve Prometheus metrics on http://ADDR:PORT/metrics\n"
 		"                     (off by default; e.g. 127.0.0.1:9101, [::1]:9101)\n"
+		"  --hints-dir DIR    a VM named NAME reads guest hints from DIR/NAME if it\n"
+		"                     exists (vmm-schedctl enroll --hints FILE names one)\n"
+		"  --cs-extension-us N\n"
+		"                     slice extension for a guest critical section, 0..1000\n"
+		"                     (default 50; 0: none)\n"
+		"  --cs-budget-pct N  extension time a VM may use, in %% of its vCPU time\n"
+		"                     per second, 0..20 (default 3)\n"
 		"  --unload-pinned    unload the scheduler a previous agent left pinned, give\n"
 		"                     its threads their policy back, and exit\n"
 		"\n"
@@ -166,6 +173,9 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 	    {"unload-pinned", no_argument, NULL, 'U'},
 	    {"config", required_argument, NULL, 'C'},
 	    {"no-kick", no_argument, NULL, 'K'},
+	    {"hints-dir", required_argument, NULL, 'H'},
+	    {"cs-extension-us", required_argument, NULL, 'X'},
+	    {"cs-budget-pct", required_argument, NULL, 'B'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -186,6 +196,9 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 		case 'G':
 		case 'V':
 		case 'L':
+		case 'H':
+		case 'X':
+		case 'B':
 			if (set_from_cli(opt, longopts, c, optarg))
 				return -1;
 			break;
@@ -414,9 +427,15 @@ int main(int argc, char **argv)
 		bpf_sched_detach(&d);
 		return 1;
 	}
+	bpf_sched_set_hint_policy(&d);
+	hints_clear_all(&d);
 	if (adopt) {
 		vm_adopt_recorded(&d);
 		d.pins_owned = true;
+		for (int vm_id = 0; vm_id < VS_MAX_VMS; vm_id++)
+			if (d.reg.vms[vm_id].used &&
+			    hints_attach_default(&d, vm_id, NULL, err, sizeof(err)))
+				vs_err("%s", err);
 	}
 	vs_log("sched_ext scheduler vmm_sched %s (ABI %d, %s core pairing), control socket %s, "
 	       "pinned at %s",
@@ -437,7 +456,9 @@ int main(int argc, char **argv)
 		    .cap_cores = VS_SHARE_KEEP,
 		};
 
-		if (vm_enroll(&d, d.opt.pids[i], d.opt.names[i], &share, err, sizeof(err)) < 0) {
+		int vm_id = vm_enroll(&d, d.opt.pids[i], d.opt.names[i], &share, err, sizeof(err));
+
+		if (vm_id < 0 || hints_attach_default(&d, vm_id, NULL, err, sizeof(err))) {
 			vs_err("--pid %d: %s", d.opt.pids[i], err);
 			d.exit_status = 1;
 			d.stop = true;

@@ -205,6 +205,13 @@ static struct json_object *vcpu_json(struct vs_daemon *d, int slot)
 	/* The agent's view: trails seqnum by the messages not yet read. */
 	add_u64(o, "tracked_seqnum", t->seqnum);
 	add_u64(o, "resyncs", t->resyncs);
+	/* The guest's hints as mirrored into the scheduler (hint_regions.c). */
+	add_str(o, "hint",
+		(d->hint_flags[slot] & (VS_HINT_IDLE | VS_HINT_CS)) == (VS_HINT_IDLE | VS_HINT_CS)
+		    ? "idle,cs"
+		: d->hint_flags[slot] & VS_HINT_IDLE ? "idle"
+		: d->hint_flags[slot] & VS_HINT_CS   ? "cs"
+						     : "");
 	return o;
 }
 
@@ -256,6 +263,14 @@ static struct json_object *vms_json(struct vs_daemon *d)
 		add_u64(o, "vtime", vs.vtime);
 		add_u64(o, "forced_idle_ns", vs.forced_idle_ns);
 		add_u64(o, "core_grants", vs.core_grants);
+		add_u64(o, "cs_extensions", vs.cs_extensions);
+		add_u64(o, "cs_extended_ns", vs.cs_extended_ns);
+		add_u64(o, "idle_handoffs", vs.idle_handoffs);
+		add_u64(o, "directed_yields", vs.directed_yields);
+		struct json_object *hints = hints_status_json(d, vm_id);
+
+		if (hints)
+			json_object_object_add(o, "hints", hints);
 		add_numa_home(o, d, vm);
 		registry_for_each_vcpu(slot, &d->reg)
 		{
@@ -285,6 +300,7 @@ struct json_object *status_to_json(struct vs_daemon *d)
 	json_object_object_add(o, "cpus", cpus_json(d));
 	json_object_object_add(o, "cores", cores_json(d));
 	json_object_object_add(o, "vms", vms_json(d));
+	add_u64(o, "hint_disables", hints_disables_total(d));
 	json_object_object_add(o, "control", control_status_json(d));
 	return o;
 }

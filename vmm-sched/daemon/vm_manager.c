@@ -16,6 +16,8 @@ static void forget_vcpu(struct vs_daemon *d, int slot)
 {
 	bpf_sched_unmap_vcpu(d, d->reg.vcpus[slot].tid);
 	bpf_sched_forget_vcpu(d, slot);
+	if (d->hint_flags[slot] && !bpf_sched_write_hint(d, slot, 0))
+		d->hint_flags[slot] = 0;
 	registry_remove_vcpu(&d->reg, slot);
 }
 
@@ -24,6 +26,7 @@ static void forget_vm(struct vs_daemon *d, int vm_id)
 {
 	int slot;
 
+	hints_detach(d, vm_id);
 	registry_for_each_vcpu(slot, &d->reg)
 	{
 		if (d->reg.vcpus[slot].vm_id == vm_id)

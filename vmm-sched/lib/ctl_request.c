@@ -96,6 +96,15 @@ static int parse_placements(struct json_object *req, struct vs_ctl_request *out,
 	return 0;
 }
 
+/* No control bytes (below 0x20, 0x7f): a path that can be logged as it is. */
+static bool text_is_printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
 /* enroll, set, release: a pid, and for enroll and set the share settings and a name. */
 static int parse_vm_request(struct json_object *req, const char *cmd, struct vs_ctl_request *out,
 			    char *err, size_t errlen)
@@ -116,6 +125,24 @@ static int parse_vm_request(struct json_object *req, const char *cmd, struct vs_
 		if (vm_name_check(name, len, why, sizeof(why)))
 			return fail(err, errlen, "'name': %s", why);
 		memcpy(out->name, name, len + 1);
+	}
+	if (json_object_object_get_ex(req, "hints", &v)) {
+		const char *path;
+		size_t len;
+
+		if (strcmp(cmd, "enroll") != 0)
+			return fail(err, errlen, "'hints' is given only with 'enroll'");
+		if (!json_object_is_type(v, json_type_string))
+			return fail(err, errlen, "'hints' must be a string");
+		path = json_object_get_string(v);
+		len = (size_t)json_object_get_string_len(v);
+		if (path[0] != '/' || len >= sizeof(out->hints) || strlen(path) != len ||
+		    !text_is_printable(path))
+			return fail(err, errlen,
+				    "'hints' must be an absolute path of at most %zu printable "
+				    "characters",
+				    sizeof(out->hints) - 1);
+		memcpy(out->hints, path, len + 1);
 	}
 	if (get_share_field(req, "weight", VS_MIN_WEIGHT, VS_MAX_WEIGHT, &out->share.weight) ||
 	    get_share_field(req, "reserve", 0, VS_MAX_CPUS, &out->share.reserve_cores) ||

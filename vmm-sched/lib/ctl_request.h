@@ -21,7 +21,8 @@ enum vs_ctl_cmd {
 	VS_CTL_NR_CMDS,
 };
 
-#define VS_CTL_MAX_PLACEMENTS 2 /* the threads of one core */
+#define VS_CTL_MAX_PLACEMENTS 2	  /* the threads of one core */
+#define VS_CTL_HINTS_PATH_LEN 201 /* an absolute path of at most 200 characters */
 
 struct vs_ctl_placement {
 	int tid;
@@ -32,10 +33,11 @@ struct vs_ctl_placement {
 
 struct vs_ctl_request {
 	enum vs_ctl_cmd cmd;
-	int pid;			/* enroll, set, release */
-	char name[VS_VM_NAME_LEN];	/* enroll; "" if not given */
-	struct vs_share_settings share; /* enroll, set: VS_SHARE_KEEP if not given */
-	int nr_placements;		/* place */
+	int pid;			   /* enroll, set, release */
+	char name[VS_VM_NAME_LEN];	   /* enroll; "" if not given */
+	char hints[VS_CTL_HINTS_PATH_LEN]; /* enroll: the guest hint region's file; "" if none */
+	struct vs_share_settings share;	   /* enroll, set: VS_SHARE_KEEP if not given */
+	int nr_placements;		   /* place */
 	struct vs_ctl_placement placements[VS_CTL_MAX_PLACEMENTS];
 };
 

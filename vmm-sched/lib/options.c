@@ -30,9 +30,13 @@ const struct vs_option_key vs_option_keys[] = {
      OFF(max_vcpus_per_vm)},
     {"pin-dir", "agent", "pin-dir", VS_OPT_PATH, 0, 200, OFF(pin_dir)},
     {"ring-kb", "agent", "ring-kb", VS_OPT_POW2, 4, 65536, OFF(ring_kb)},
+    {"hints-dir", "hints", "dir", VS_OPT_PATH, 0, 200, OFF(hints_dir)},
+    {"cs-extension-us", "hints", "cs-extension-us", VS_OPT_UINT, 0, 1000, OFF(cs_extension_us)},
+    {"cs-budget-pct", "hints", "cs-budget-pct", VS_OPT_UINT, 0, 20, OFF(cs_budget_pct)},
 };
 const int vs_nr_option_keys = sizeof(vs_option_keys) / sizeof(vs_option_keys[0]);
-const char *const vs_option_sections[] = {"scheduler", "control", "metrics", "agent", NULL};
+const char *const vs_option_sections[] = {"scheduler", "control", "metrics",
+					  "agent",     "hints",	  NULL};
 
 _Static_assert(sizeof(vs_option_keys) / sizeof(vs_option_keys[0]) <= VS_OPT_MAX_KEYS,
 	       "set_on_cli and owned have one bit per key");
@@ -49,6 +53,8 @@ void options_init(struct vs_options *opt)
 	opt->core_cookie = VS_CORE_COOKIE_CLEAR;
 	opt->default_weight = VS_DEFAULT_WEIGHT;
 	opt->max_vcpus_per_vm = VS_MAX_VCPUS;
+	opt->cs_extension_us = 50;
+	opt->cs_budget_pct = 3;
 }
 
 static const char **string_at(struct vs_options *opt, const struct vs_option_key *k)

@@ -33,6 +33,9 @@ struct vs_options {
 	const char *control_group;	    /* --control-group: may change things, like root */
 	unsigned int max_vcpus_per_vm;	    /* vCPU threads one VM may have enrolled */
 	const char *metrics_listen;	    /* --metrics-listen ADDR:PORT, NULL: off */
+	const char *hints_dir;		    /* a VM named N reads guest hints from DIR/N */
+	unsigned int cs_extension_us;	    /* slice extension for a guest critical section */
+	unsigned int cs_budget_pct;	    /* of a VM's vCPU time, per second */
 	struct vs_listen_addr metrics_addr; /* metrics_listen, parsed */
 	int nr_pids;
 	int pids[VS_MAX_VMS];

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the scheduler does with a guest's hints (docs/guest-abi.md), as pure
+ * functions shared with the unit tests (tests/unit/test_hint_rules.c).
+ *
+ * Hints only move time within a VM; the VM pays for every vCPU-ns in vtime
+ * as always. A slice extension lets a vCPU in a critical section run past the
+ * end of its slice, once per run, while the VM's extension time in the current
+ * 1 s window stays under budget_pct of its vCPU time (this window's or the
+ * last's, whichever is larger). A guest lying about critical sections thus
+ * delays other VMs by at most that much, and is charged for it.
+ */
+#ifndef VMM_SCHED_HINTS_H
+#define VMM_SCHED_HINTS_H
+
+#ifndef __VMLINUX_H__
+#include <stdbool.h>
+#endif
+
+#include "vmm_sched_abi.h"
+
+#define VS_HINT_WINDOW_NS	 1000000000ULL
+#define VS_CS_EXT_DEFAULT_NS	 50000ULL /* --cs-extension-us */
+#define VS_CS_BUDGET_DEFAULT_PCT 3	  /* --cs-budget-pct */
+
+/* Why a running vCPU's slice would end now (vs_tick), weakest last. */
+enum vs_cut {
+	VS_CUT_NONE,	 /* it keeps running */
+	VS_CUT_PAIRING,	 /* a host task or another VM beside it: never delayed */
+	VS_CUT_HANDOVER, /* its core goes to a VM owed more */
+	VS_CUT_EXPIRED,	 /* its slice ran out */
+};
+
+/* The 1 s window as of @now: a new window keeps the last one's vCPU time as the base. */
+static inline void vs_hint_window_roll(struct vs_vm_state *vs, __u64 now)
+{
+	if (now - vs->hint_win_start < VS_HINT_WINDOW_NS)
+		return;
+	/* A window with no time of its own passes on nothing. */
+	vs->hint_prev_run_ns =
+	    now - vs->hint_win_start < 2 * VS_HINT_WINDOW_NS ? vs->hint_win_run_ns : 0;
+	vs->hint_win_start = now;
+	vs->hint_win_run_ns = 0;
+	vs->hint_win_ext_ns = 0;
+}
+
+/*
+ * May a vCPU whose slice would end for @cut run @ext_ns longer? @hint: its
+ * VS_HINT_* flags; @extended: it already got its extension this run.
+ * @win_ext_ns, @win_run_ns, @prev_run_ns: its VM's budget window.
+ */
+static inline bool vs_hint_may_extend(__u32 hint, enum vs_cut cut, bool extended, __u64 ext_ns,
+				      __u64 win_ext_ns, __u64 win_run_ns, __u64 prev_run_ns,
+				      __u32 budget_pct)
+{
+	__u64 base = win_run_ns > prev_run_ns ? win_run_ns : prev_run_ns;
+
+	if (!(hint & VS_HINT_CS) || extended || !ext_ns)
+		return false;
+	if (cut != VS_CUT_HANDOVER && cut != VS_CUT_EXPIRED)
+		return false;
+	if (budget_pct > 100 || base > (~0ULL >> 8)) /* keeps base * pct from overflowing */
+		return false;
+	__u64 budget = base * budget_pct / 100;
+
+	return ext_ns <= budget && win_ext_ns <= budget - ext_ns;
+}
+
+/*
+ * Should a running vCPU make way for another vCPU of its own VM? Yes if the
+ * guest says it is idle and the VM has vCPUs waiting: the core stays the
+ * VM's, the time goes to a vCPU with work.
+ */
+static inline bool vs_hint_hand_on(__u32 hint, __s32 vm_queued)
+{
+	return (hint & VS_HINT_IDLE) && vm_queued > 0;
+}
+
+/*
+ * Directed yield (ops.yield, KVM's yield_to on a pause-loop exit or a PV
+ * spinlock kick): run @to next on the yielding CPU if it is a vCPU of the
+ * same VM waiting for a CPU. Another VM's vCPU would break pairing and share;
+ * a running or blocked one cannot be helped here.
+ */
+static inline bool vs_yield_directed(bool from_vcpu, __s32 from_vm, bool to_vcpu, __s32 to_vm,
+				     bool to_queued, bool to_running)
+{
+	return from_vcpu && to_vcpu && from_vm >= 0 && from_vm == to_vm && to_queued && !to_running;
+}
+
+#endif /* VMM_SCHED_HINTS_H */

@@ -1,0 +1,15 @@
+/*
+ * The test VMM playing a guest's hint driver: a thread that writes a hint
+ * region (docs/guest-abi.md) into a file the agent reads, benign or hostile.
+ */
+#ifndef TESTVMM_HINT_WRITER_H
+#define TESTVMM_HINT_WRITER_H
+
+/* Modes: benign, cs-forever, hostile. 0, or -1 after a line on stderr. */
+int hint_writer_start(const char *path, const char *mode, int nr_vcpus);
+/* Leaves the region in the "no guest" state and stops the thread. */
+void hint_writer_stop(void);
+/* Is @mode one hint_writer_start() knows? */
+int hint_writer_mode_known(const char *mode);
+
+#endif
