@@ -1,0 +1,39 @@
+# The guest side of tests/guest/hints_e2e, run by the initramfs's /init (busybox sh).
+# Each "phase NAME" line starts a phase the host samples the region in; the
+# sleeps give the host time to look.
+busy() { # busy CPUMASK SECONDS: one busy loop pinned to CPUMASK
+	taskset "$1" sh -c 'while :; do :; done' &
+	b=$!
+	sleep "$2"
+	kill "$b"
+	wait "$b" 2>/dev/null
+}
+echo "phase daemon"
+pvhint-guestd --interval-ms 50 &
+d=$!
+sleep 4
+echo "phase daemon-busy"
+busy 2 5
+kill "$d"
+wait "$d" || { echo "guest: pvhint-guestd exited with $?"; exit 1; }
+echo "phase daemon-stopped"
+sleep 2
+insmod /lib/modules/vmm_pvhint.ko || { echo "guest: insmod vmm_pvhint failed"; exit 1; }
+echo "phase driver-idle"
+sleep 4
+echo "phase driver-busy"
+busy 2 5
+echo "phase hold"
+taskset 1 pvhint_spin --hold 9 &
+h=$!
+sleep 4
+taskset -p 2 "$h" >/dev/null || { echo "guest: cannot move the holder to CPU 1"; exit 1; }
+echo "phase hold-migrated"
+wait "$h" || { echo "guest: pvhint_spin --hold failed"; exit 1; }
+echo "phase spin"
+pvhint_spin --threads 3 --iterations 20000 || { echo "guest: pvhint_spin failed"; exit 1; }
+sleep 1
+rmmod vmm_pvhint || { echo "guest: rmmod vmm_pvhint failed"; exit 1; }
+echo "phase removed"
+sleep 2
+echo "phase done"
