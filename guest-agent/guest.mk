@@ -47,3 +47,13 @@ guest: guest-kernel $(PVGUEST_DIR)/vmm_pvhint.ko $(LIBPVHINT) $(PVGUEST_DIR)/pvh
 	$(PVGUEST_DIR)/pvhint-guestd $(BUILD)/tests/guest/pvhint_region
 
 -include $(wildcard $(PVGUEST_DIR)/obj/*/*.d $(PVGUEST_DIR)/obj/*/*/*.d)
+
+# The same sources built for the host's unit tests (with the project's CFLAGS).
+$(BUILD)/guest-agent/%.o: guest-agent/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iguest-agent/include -Iguest-agent/lib -MMD -MP -c $< -o $@
+
+$(BUILD)/tests/unit/test_procstat_idle: $(BUILD)/guest-agent/daemon/procstat_idle.o
+$(BUILD)/tests/unit/test_libpvhint: $(BUILD)/guest-agent/lib/pvhint.o
+$(BUILD)/tests/unit/test_libpvhint: CFLAGS += -Iguest-agent/include
+-include $(wildcard $(BUILD)/guest-agent/*/*.d)

@@ -64,11 +64,10 @@ struct pvhint_header {
 /* vCPU slot flags */
 #define PVHINT_VCPU_ONLINE	(1u << 0) /* the guest publishes for this vCPU */
 #define PVHINT_VCPU_IDLE	(1u << 1) /* in the guest's idle loop */
-#define PVHINT_VCPU_PREEMPT_SEN (1u << 2) /* preemption-sensitive (e.g. interrupts off, RT task)   \
-					   */
-#define PVHINT_VCPU_KNOWN   (PVHINT_VCPU_ONLINE | PVHINT_VCPU_IDLE | PVHINT_VCPU_PREEMPT_SEN)
-#define PVHINT_NO_THREAD    0xffffffffu /* cur_thread: no registered thread runs here */
-#define PVHINT_MAX_CS_DEPTH 64u		/* deeper nesting is a malformed slot */
+#define PVHINT_VCPU_PREEMPT_SEN (1u << 2) /* do not preempt now (irqs off, RT task) */
+#define PVHINT_VCPU_KNOWN	(PVHINT_VCPU_ONLINE | PVHINT_VCPU_IDLE | PVHINT_VCPU_PREEMPT_SEN)
+#define PVHINT_NO_THREAD	0xffffffffu /* cur_thread: no registered thread runs here */
+#define PVHINT_MAX_CS_DEPTH	64u	    /* deeper nesting is a malformed slot */
 
 /*
  * One per vCPU, written only by that vCPU (driver or guest daemon):

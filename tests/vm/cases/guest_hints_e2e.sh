@@ -1,0 +1,9 @@
+#!/bin/bash
+# case-seconds: 150
+# Paravirtual hints from a real Linux guest (Debian 6.1) nested under KVM in the
+# test VM: the guest daemon, then the vmm_pvhint driver and libpvhint's example,
+# checked from the host side in the ivshmem backing file (tests/guest/hints_e2e).
+. "$(dirname "$0")/../lib.sh"
+
+out=$(tests/guest/hints_e2e --accel kvm) || fail "$out"
+note "$out"
