@@ -40,7 +40,7 @@ guest-kernel:
 	@k=$$(tests/guest/fetch-kernel) && cp -L $$k/vmlinuz $$k/release $(PVGUEST_DIR)/kernel/
 
 $(PVGUEST_DIR)/vmm_pvhint.ko: guest-kernel $(wildcard guest-agent/driver/*) $(wildcard guest-agent/include/*)
-	tests/guest/build-module guest-agent/driver $(PVGUEST_DIR)/mod guest-agent/include >/dev/null
+	+tests/guest/build-module guest-agent/driver $(PVGUEST_DIR)/mod guest-agent/include >/dev/null
 	cp $(PVGUEST_DIR)/mod/driver/vmm_pvhint.ko $@
 
 guest: guest-kernel $(PVGUEST_DIR)/vmm_pvhint.ko $(LIBPVHINT) $(PVGUEST_DIR)/pvhint_spin \

@@ -86,7 +86,10 @@ static int pvhint_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	d = devm_kzalloc(&pdev->dev, sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return -ENOMEM;
-	err = pcim_iomap_regions(pdev, BIT(2), "vmm_pvhint"); /* claims the BAR */
+	/* Claims the BAR (released on detach: the device is managed) and maps it
+	 * once, write-back where the MTRRs allow (under SeaBIOS the PCI hole is
+	 * uncacheable: UC-, strongly ordered); user mappings follow that type. */
+	err = pci_request_region(pdev, 2, "vmm_pvhint");
 	if (err)
 		return err;
 	d->pdev = pdev;

@@ -21,8 +21,8 @@ static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static __thread struct pvhint_thread_slot *my_slot;
 static __thread int my_index = -1;
-static __thread int my_error;		/* registration failed: calls are no-ops */
-static __thread unsigned int my_excess; /* nesting beyond PVHINT_MAX_CS_DEPTH */
+static __thread int my_error;	       /* registration failed: calls are no-ops */
+static __thread unsigned int my_depth; /* the true nesting; the slot shows at most 64 */
 
 /* A forked child shares the parent's file and page: it starts over. */
 static void child_after_fork(void)
@@ -37,7 +37,7 @@ static void child_after_fork(void)
 	my_slot = NULL;
 	my_index = -1;
 	my_error = 0;
-	my_excess = 0;
+	my_depth = 0;
 	pthread_mutex_init(&proc_lock, NULL);
 }
 
@@ -105,25 +105,20 @@ void pvhint_thread_fini(void)
 	pthread_mutex_unlock(&proc_lock);
 	my_slot = NULL;
 	my_index = -1;
-	my_excess = 0;
+	my_depth = 0;
 }
 
+/* The slot is only written: it may be uncached memory, where a load costs more. */
 void pvhint_enter(void)
 {
 	struct pvhint_thread_slot *s = my_slot;
-	uint32_t depth;
 
 	if (__builtin_expect(!s, 0)) {
 		if (my_error || pvhint_thread_init())
 			return;
 		s = my_slot;
 	}
-	depth = __atomic_load_n(&s->depth, __ATOMIC_RELAXED);
-	if (depth >= PVHINT_MAX_CS_DEPTH) {
-		my_excess++;
-		return;
-	}
-	if (depth == 0) {
+	if (my_depth == 0) {
 		struct timespec ts;
 
 		/* The coarse clock is read from the vDSO page even where the
@@ -132,23 +127,20 @@ void pvhint_enter(void)
 		__atomic_store_n(&s->since_ns, (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec,
 				 __ATOMIC_RELAXED);
 	}
-	__atomic_store_n(&s->depth, depth + 1, __ATOMIC_RELEASE);
+	my_depth++;
+	if (my_depth <= PVHINT_MAX_CS_DEPTH)
+		__atomic_store_n(&s->depth, my_depth, __ATOMIC_RELEASE);
 }
 
 void pvhint_exit(void)
 {
 	struct pvhint_thread_slot *s = my_slot;
-	uint32_t depth;
 
-	if (!s)
+	if (!s || my_depth == 0)
 		return;
-	if (my_excess) {
-		my_excess--;
-		return;
-	}
-	depth = __atomic_load_n(&s->depth, __ATOMIC_RELAXED);
-	if (depth > 0)
-		__atomic_store_n(&s->depth, depth - 1, __ATOMIC_RELEASE);
+	my_depth--;
+	if (my_depth < PVHINT_MAX_CS_DEPTH)
+		__atomic_store_n(&s->depth, my_depth, __ATOMIC_RELEASE);
 }
 
 int pvhint_slot_index(void)
@@ -166,5 +158,5 @@ void pvhint__use_slot(struct pvhint_thread_slot *slot, int index)
 	my_slot = slot;
 	my_index = index;
 	my_error = 0;
-	my_excess = 0;
+	my_depth = 0;
 }
