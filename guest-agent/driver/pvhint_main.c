@@ -98,7 +98,7 @@ static int pvhint_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (IS_ERR(d->region))
 		return PTR_ERR(d->region);
 	if (!carries_host_mark(d->region)) {
-		dev_info(
+		dev_notice(
 		    &pdev->dev,
 		    "BAR2 carries no vmm-sched host mark: another ivshmem user's, left alone\n");
 		return -ENODEV;
@@ -119,8 +119,8 @@ static int pvhint_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto out_publish;
 	smp_wmb();
 	WRITE_ONCE(pvhint_hdr()->magic, PVHINT_MAGIC);
-	dev_info(&pdev->dev, "publishing hints for %u vCPUs (boot id %016llx)\n", d->nr_vcpus,
-		 (unsigned long long)pvhint_hdr()->boot_id);
+	dev_notice(&pdev->dev, "publishing hints for %u vCPUs (boot id %016llx)\n", d->nr_vcpus,
+		   (unsigned long long)pvhint_hdr()->boot_id);
 	return 0;
 
 out_publish:
@@ -142,7 +142,7 @@ static void pvhint_remove(struct pci_dev *pdev)
 	       (size_t)PVHINT_MAX_THREAD_SLOTS * PVHINT_SLOT_SIZE);
 	smp_wmb();
 	WRITE_ONCE(pvhint_hdr()->magic, 0);
-	dev_info(&pdev->dev, "stopped publishing hints\n");
+	dev_notice(&pdev->dev, "stopped publishing hints\n");
 	pvhint = NULL;
 }
 
