@@ -6,9 +6,11 @@
  *   pvhint_spin [--threads N] [--iterations K] [--work W]
  *       N threads (default 2) take the lock K times each (default 200000),
  *       doing W loop steps inside (default 200); checks the shared counter.
- *   pvhint_spin --hold SECONDS
+ *   pvhint_spin --hold SECONDS [--in-kernel]
  *       one thread takes the lock and keeps it, spinning, for SECONDS: the
  *       host then sees a critical section on whichever vCPU runs the thread.
+ *       --in-kernel spins on a system call (getppid), so that most of the time
+ *       is spent in the kernel rather than in user mode.
  *
  * Prints each thread's slot ("thread T slot S") and a closing line; exits 1
  * if the counter is wrong or a slot still shows a critical section after it.
@@ -66,7 +68,7 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int hold(double seconds)
+static int hold(double seconds, int in_kernel)
 {
 	int err = pvhint_thread_init();
 	double end;
@@ -80,8 +82,11 @@ static int hold(double seconds)
 	printf("pvhint_spin: holding slot=%d tid=%ld depth=%u\n", pvhint_slot_index(),
 	       (long)syscall(SYS_gettid), pvhint_depth());
 	fflush(stdout);
-	for (end = now_s() + seconds; now_s() < end;)
+	for (end = now_s() + seconds; now_s() < end;) {
 		sink++;
+		if (in_kernel)
+			syscall(SYS_getppid);
+	}
 	pthread_spin_unlock(&lock);
 	pvhint_exit();
 	printf("pvhint_spin: released depth=%u\n", pvhint_depth());
@@ -105,9 +110,9 @@ static unsigned long number(const char *opt, const char *s)
 
 int main(int argc, char **argv)
 {
-	unsigned long nthreads = 2;
+	unsigned long nthreads = 2, hold_s = 0;
 	struct worker *w;
-	int bad = 0;
+	int bad = 0, in_kernel = 0;
 
 	pthread_spin_init(&lock, PTHREAD_PROCESS_PRIVATE);
 	for (int i = 1; i < argc; i++) {
@@ -118,7 +123,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--work"))
 			work = number(argv[i], argv[i + 1]), i++;
 		else if (!strcmp(argv[i], "--hold"))
-			return hold(number(argv[i], argv[i + 1]));
+			hold_s = number(argv[i], argv[i + 1]), i++;
+		else if (!strcmp(argv[i], "--in-kernel"))
+			in_kernel = 1;
 		else {
 			fprintf(stderr,
 				"pvhint_spin: unknown option '%s' (see the source's header)\n",
@@ -126,6 +133,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (hold_s)
+		return hold(hold_s, in_kernel);
 	if (nthreads < 1 || nthreads > 64) {
 		fprintf(stderr, "pvhint_spin: --threads %lu is outside 1..64\n", nthreads);
 		return 2;
