@@ -23,7 +23,7 @@ pvhint-guestd --interval-ms 50 &
 d=$!
 sleep 4
 echo "phase daemon-busy"
-busy 2 5
+busy 2 6
 kill "$d"
 wait "$d" || { echo "guest: pvhint-guestd exited with $?"; exit 1; }
 echo "phase daemon-stopped"
@@ -32,7 +32,7 @@ insmod /lib/modules/vmm_pvhint.ko || { echo "guest: insmod vmm_pvhint failed"; e
 echo "phase driver-idle"
 sleep 4
 echo "phase driver-busy"
-busy 2 5
+busy 2 6
 echo "phase hold"
 hold_opt=""
 [ "$nested" = 1 ] && hold_opt=--in-kernel
