@@ -22,6 +22,7 @@ include vmm-sched/vmm-sched.mk
 include bpf/bpf.mk
 include tests/testvmm/testvmm.mk
 include tests/tests.mk
+include guest-agent/guest.mk
 
 $(BUILD):
 	mkdir -p $@

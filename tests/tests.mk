@@ -21,12 +21,12 @@ bench: bench-plan all $(BUILD)/release/vmm-schedd
 	tests/vm/run --timeout 900 -- tests/bench/sched_overhead.sh
 
 # The VM suite only (needs root: virtiofsd shares the host root with the VM).
-vm-test: all $(BUILD)/broken/vmm-schedd
+vm-test: all $(BUILD)/broken/vmm-schedd guest
 	tests/vm/run --timeout 3600 -- tests/vm/suite
 
 # Everything, on a fresh machine: packages, build, unit, host and VM tests.
 test: deps
-	$(MAKE) all $(BUILD)/broken/vmm-schedd
+	$(MAKE) all $(BUILD)/broken/vmm-schedd guest
 	tests/run-all
 
 # The main job on a built-in default: three test VMs scheduled in the test VM.
