@@ -167,6 +167,11 @@ static void apply(struct vs_daemon *d, const struct vs_lv_msg *m)
 		on_release(d, m);
 		bad_set(d, m->name, m->why);
 		break;
+	case VS_LV_MSG_NOT_SCHEDULABLE:
+		vs_err("libvirt domain '%s' is opted in but runs unmanaged: %s", m->name, m->why);
+		on_release(d, m);
+		bad_set(d, m->name, m->why);
+		break;
 	case VS_LV_MSG_CONNECTED:
 		d->lv.connected = true;
 		break;

@@ -21,11 +21,12 @@
 #define VS_LV_MAX_BAD  32 /* domains with invalid metadata shown in status */
 
 enum vs_lv_msg_kind {
-	VS_LV_MSG_ENROL,	/* enrol, or apply new settings to an enrolled domain */
-	VS_LV_MSG_RELEASE,	/* not (or no longer) opted in, or stopped */
-	VS_LV_MSG_INVALID,	/* invalid metadata or no vCPU threads found: why */
-	VS_LV_MSG_CONNECTED,	/* to the URI; a resync follows */
-	VS_LV_MSG_DISCONNECTED, /* why */
+	VS_LV_MSG_ENROL,	   /* enrol, or apply new settings to an enrolled domain */
+	VS_LV_MSG_RELEASE,	   /* not (or no longer) opted in, or stopped */
+	VS_LV_MSG_INVALID,	   /* invalid metadata: why */
+	VS_LV_MSG_NOT_SCHEDULABLE, /* opted in, but no vCPU threads found: why */
+	VS_LV_MSG_CONNECTED,	   /* to the URI; a resync follows */
+	VS_LV_MSG_DISCONNECTED,	   /* why */
 };
 
 struct vs_lv_msg {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
@@ -27,6 +28,9 @@
 #define TICK_MS		500
 #define CGROUP_ROOT	"/sys/fs/cgroup"
 #define KEEPALIVE_S	5 /* a hung libvirtd is given up after 3 of these */
+#define STOP_WAIT_S	2
+#define MAX_PENDING	16
+#define PENDING_TRIES	20 /* ticks: 10 s */
 #define KVM_WORKER_COMM "kvm-nx-lpage-re"
 
 static struct lv_watch {
@@ -40,6 +44,11 @@ static struct lv_watch {
 	int cb_lifecycle, cb_metadata;
 	unsigned int backoff_s, attempts;
 	uint64_t next_try_ms, now_ms;
+	/* Domains whose vCPU threads were not in their cgroups yet: looked at each tick. */
+	struct {
+		char name[VS_CTL_DOMAIN_LEN];
+		int tries;
+	} pending[MAX_PENDING];
 } w = {.to_loop = {-1, -1}, .from_loop = {-1, -1}, .cb_lifecycle = -1, .cb_metadata = -1};
 
 /* libvirt prints every error to stderr by default: the messages we want are ours. */
@@ -168,6 +177,37 @@ static int read_vcpu_threads(int id, struct vs_lv_msg *m)
 	return 0;
 }
 
+/*
+ * libvirt moves vCPU threads into their cgroups while it starts the domain,
+ * after it is already active: a domain looked at in between is looked at
+ * again on the next ticks. Returns whether to keep waiting (@name is queued).
+ */
+static bool wait_for_cgroups(const char *name)
+{
+	int free_slot = -1;
+
+	for (int i = 0; i < MAX_PENDING; i++) {
+		if (!w.pending[i].name[0]) {
+			if (free_slot < 0)
+				free_slot = i;
+		} else if (!strcmp(w.pending[i].name, name)) {
+			return ++w.pending[i].tries < PENDING_TRIES;
+		}
+	}
+	if (free_slot < 0)
+		return false;
+	snprintf(w.pending[free_slot].name, VS_CTL_DOMAIN_LEN, "%s", name);
+	w.pending[free_slot].tries = 0;
+	return true;
+}
+
+static void pending_done(const char *name)
+{
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (!strcmp(w.pending[i].name, name))
+			w.pending[i].name[0] = '\0';
+}
+
 /* What the loop is to do with @dom now; @event says why we look, for the log. */
 static void examine(virDomainPtr dom, const char *event)
 {
@@ -181,6 +221,7 @@ static void examine(virDomainPtr dom, const char *event)
 		return;
 	vm_name_sanitize(name, m.name, sizeof(m.name));
 	if (virDomainIsActive(dom) != 1) {
+		pending_done(name);
 		m.kind = VS_LV_MSG_RELEASE;
 		snprintf(m.why, sizeof(m.why), "it is not running (%s)", event);
 		send_msg(&m);
@@ -196,11 +237,13 @@ static void examine(virDomainPtr dom, const char *event)
 	optin = libvirt_meta_parse(xml, strlen(xml), &m.share, m.why, sizeof(m.why));
 	free(xml);
 	if (optin == VS_LV_INVALID) {
+		pending_done(name);
 		m.kind = VS_LV_MSG_INVALID;
 		send_msg(&m);
 		return;
 	}
 	if (!libvirt_should_enrol(optin, name, w.pattern)) {
+		pending_done(name);
 		m.kind = VS_LV_MSG_RELEASE;
 		snprintf(m.why, sizeof(m.why), "it is not opted in (%s)", event);
 		send_msg(&m);
@@ -208,8 +251,14 @@ static void examine(virDomainPtr dom, const char *event)
 	}
 	if (virDomainGetState(dom, &state, &reason, 0) == 0)
 		m.paused = state == VIR_DOMAIN_PAUSED;
-	m.kind =
-	    read_vcpu_threads((int)virDomainGetID(dom), &m) ? VS_LV_MSG_INVALID : VS_LV_MSG_ENROL;
+	if (read_vcpu_threads((int)virDomainGetID(dom), &m)) {
+		if (wait_for_cgroups(name))
+			return;
+		m.kind = VS_LV_MSG_NOT_SCHEDULABLE;
+	} else {
+		m.kind = VS_LV_MSG_ENROL;
+	}
+	pending_done(name);
 	send_msg(&m);
 }
 
@@ -330,6 +379,19 @@ static void on_tick(int timer, void *opaque)
 	}
 	if (!w.conn && w.now_ms >= w.next_try_ms)
 		try_connect();
+	for (int i = 0; w.conn && i < MAX_PENDING; i++) {
+		virDomainPtr dom;
+
+		if (!w.pending[i].name[0])
+			continue;
+		dom = virDomainLookupByName(w.conn, w.pending[i].name);
+		if (!dom) {
+			w.pending[i].name[0] = '\0';
+			continue;
+		}
+		examine(dom, "vCPU cgroups ready");
+		virDomainFree(dom);
+	}
 }
 
 /* The loop's notify records: a domain name each, or "" to stop. */
@@ -419,6 +481,7 @@ void libvirt_notify(struct vs_daemon *d, const char *domain)
 void libvirt_stop(struct vs_daemon *d)
 {
 	char stop[VS_CTL_DOMAIN_LEN] = "";
+	struct timespec deadline;
 
 	if (!w.running)
 		return;
@@ -426,12 +489,21 @@ void libvirt_stop(struct vs_daemon *d)
 	atomic_store(&w.stop, true);
 	if (write(w.from_loop[1], stop, sizeof(stop)) < 0)
 		vs_log("libvirt: the thread stops at its next tick");
-	pthread_join(w.thread, NULL);
-	w.running = false;
-	for (int i = 0; i < 2; i++) {
-		close(w.to_loop[i]);
-		close(w.from_loop[i]);
+	/* Nobody reads messages any more: a write fails instead of blocking. */
+	close(w.to_loop[0]);
+	d->lv.msg_fd = -1;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += STOP_WAIT_S;
+	if (pthread_timedjoin_np(w.thread, NULL, &deadline)) {
+		/* In a libvirt call to a hung libvirtd: stopping must not wait for it. */
+		vs_log("libvirt: the thread did not stop within %d s (libvirtd hangs?): leaving it",
+		       STOP_WAIT_S);
+		return;
 	}
+	w.running = false;
+	close(w.to_loop[1]);
+	close(w.from_loop[0]);
+	close(w.from_loop[1]);
 	free(w.uri);
 	free(w.pattern);
 }
