@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -435,6 +436,9 @@ static void *watch_main(void *arg)
 
 int libvirt_start(struct vs_daemon *d, char *err, size_t errlen)
 {
+	sigset_t all, old;
+	int e;
+
 	d->lv.msg_fd = -1;
 	if (!strcmp(d->opt.libvirt_uri, "none")) {
 		vs_log("libvirt: off (--libvirt none)");
@@ -454,8 +458,16 @@ int libvirt_start(struct vs_daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	w.backoff_s = BACKOFF_MIN_S;
-	if (pthread_create(&w.thread, NULL, watch_main, NULL)) {
-		snprintf(err, errlen, "libvirt: cannot start its thread");
+	/*
+	 * The thread blocks every signal: SIGTERM must reach the loop's signalfd,
+	 * not kill the agent before it gives the threads back.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	e = pthread_create(&w.thread, NULL, watch_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e) {
+		snprintf(err, errlen, "libvirt: cannot start its thread: %s", strerror(e));
 		return -1;
 	}
 	w.running = true;
