@@ -75,6 +75,13 @@ hung=$!
 for _ in $(seq 50); do grep -q ready "$work/hung.out" 2>/dev/null && break; sleep 0.1; done
 kill -STOP "$hung"
 hook_run hook_hung_daemon "$work/hung.sock"
+# The nudge it left in the background is gone within a second.
+sleep 1
+if left=$(pgrep -f -- "--socket $work/hung.sock"); then
+	fail hook_nudge_bounded "the hook's vmm-schedctl is still there after 1 s: pid $left"
+else
+	pass hook_nudge_bounded "its background vmm-schedctl was gone after 1 s"
+fi
 {
 	kill -KILL "$hung"
 	wait "$hung"

@@ -64,7 +64,8 @@ static void send_msg(struct vs_lv_msg *m)
 	do
 		n = write(w.to_loop[1], m, sizeof(*m));
 	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(*m))
+	/* Once the agent stops, nobody reads them: that is not an error. */
+	if (n != (ssize_t)sizeof(*m) && !atomic_load(&w.stop))
 		vs_err("libvirt: cannot hand a message to the agent loop: %m");
 }
 
