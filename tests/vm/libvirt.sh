@@ -89,23 +89,33 @@ dom_pid() { cat "/run/libvirt/qemu/$1.pid" 2>/dev/null; }
 
 # start_domains NAME...: starts them and waits until each guest's init runs;
 # a guest that printed nothing within 90 s (hung in SeaBIOS, ~1 boot in 15;
-# the kernel prints within 10-40 s here) is destroyed and started once more,
-# and the retry is logged.
+# the kernel prints within 10-40 s here) or did not reach init within 240 s
+# (once seen stuck after "tsc: HPET/PMTIMER calibration failed") is destroyed
+# and started once more; each retry is logged.
 start_domains() {
-	local name deadline
+	local name
+	local -A retried=()
 	for name in "$@"; do
 		virsh_ start "$name" >/dev/null || fail "virsh start $name failed: $(tail -n 5 /var/log/libvirt/qemu/$name.log)"
 	done
 	for name in "$@"; do
 		if ! wait_for 90 test -s "${DOM_CONSOLE[$name]}"; then
+			retried[$name]=1
 			note "guest $name printed nothing in 90 s (stuck before the kernel): retrying once"
 			virsh_ destroy "$name" >/dev/null
 			virsh_ start "$name" >/dev/null || fail "virsh start $name (retry) failed"
 		fi
 	done
 	for name in "$@"; do
+		wait_for 240 grep -aq "vmm-sched-guest: init started" "${DOM_CONSOLE[$name]}" && continue
+		[ -z "${retried[$name]:-}" ] ||
+			fail "guest $name did not reach init after a retry: $(tail -c 400 "${DOM_CONSOLE[$name]}")"
+		note "guest $name did not reach init in 240 s ($(tail -n 1 "${DOM_CONSOLE[$name]}" | tr -d '\r')): retrying once"
+		virsh_ destroy "$name" >/dev/null
+		: >"${DOM_CONSOLE[$name]}"
+		virsh_ start "$name" >/dev/null || fail "virsh start $name (retry) failed"
 		wait_for 240 grep -aq "vmm-sched-guest: init started" "${DOM_CONSOLE[$name]}" ||
-			fail "guest $name did not reach init: $(tail -c 400 "${DOM_CONSOLE[$name]}")"
+			fail "guest $name did not reach init after a retry: $(tail -c 400 "${DOM_CONSOLE[$name]}")"
 	done
 }
 
