@@ -14,7 +14,7 @@ export DEBIAN_FRONTEND=noninteractive
 # Common to every distribution. clang is added below per release (BPF target;
 # its libFuzzer runtime for tests/fuzz).
 pkgs=(make gcc pkg-config libelf-dev zlib1g-dev libjson-c-dev libinih-dev
-      liburing-dev libnuma-dev libcmocka-dev libvirt-dev libvirt-daemon-system
+      liburing-dev libnuma-dev libcmocka-dev libvirt-dev libxml2-dev libvirt-daemon-system
       libvirt-clients qemu-system-x86 qemu-utils busybox-static xz-utils zstd
       dpkg-dev python3 clang-format kmod iproute2 procps util-linux
       libmicrohttpd-dev prometheus)

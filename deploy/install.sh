@@ -61,6 +61,10 @@ do_install() {
 	if [ "$PREFIX" = /usr ]; then unit=/usr/lib; else unit=$PREFIX/lib; fi
 	put 0644 "$work/vmm-schedd.service" "$unit/systemd/system/vmm-schedd.service"
 	put 0644 deploy/tmpfiles.d/vmm-sched.conf "$unit/tmpfiles.d/vmm-sched.conf"
+	# The libvirt hook calls the installed vmm-schedctl.
+	sed -e "s|/usr/local/bin/vmm-schedctl|$PREFIX/bin/vmm-schedctl|" \
+		deploy/libvirt/qemu.d/vmm-sched >"$work/vmm-sched-hook"
+	put 0755 "$work/vmm-sched-hook" "$SYSCONFDIR/libvirt/hooks/qemu.d/vmm-sched"
 	put 0644 docs/man/vmm-schedd.8 "$PREFIX/share/man/man8/vmm-schedd.8"
 	put 0644 docs/man/vmm-schedctl.8 "$PREFIX/share/man/man8/vmm-schedctl.8"
 	put 0644 docs/man/vmm-sched.conf.5 "$PREFIX/share/man/man5/vmm-sched.conf.5"

@@ -8,12 +8,14 @@ DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 CTL_SRCS    := $(wildcard vmm-sched/ctl/*.c)
 CTL_OBJS    := $(CTL_SRCS:%.c=$(BUILD)/%.o)
 
-DAEMON_LIBS := $(shell pkg-config --libs libbpf liburing json-c libmicrohttpd inih 2>/dev/null) -lnuma -lpthread
+DAEMON_LIBS := $(shell pkg-config --libs libbpf liburing json-c libmicrohttpd inih libvirt libxml-2.0 2>/dev/null) -lnuma -lpthread
+# libvirt's and libxml2's headers (libvirt_meta.c parses domain XML).
+XML_CFLAGS  := $(shell pkg-config --cflags libvirt libxml-2.0 2>/dev/null)
 CTL_LIBS    := $(shell pkg-config --libs json-c 2>/dev/null)
 
 $(BUILD)/vmm-sched/%.o: vmm-sched/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib -Ivmm-sched/include -Iguest-agent/include -c $< -o $@
+	$(CC) $(CFLAGS) $(XML_CFLAGS) -MMD -MP -Ivmm-sched/lib -Ivmm-sched/include -Iguest-agent/include -c $< -o $@
 
 # The daemon includes the generated skeleton.
 $(DAEMON_OBJS): $(BUILD)/vmm_sched.skel.h

@@ -50,6 +50,43 @@ check_config start_config_invalid 2 "tests/config/out_of_range.conf:3: slice-us 
 check_config start_cli_checked 2 "--slice-us '10' must be 50..1000000" \
 	--config tests/config/good.conf --slice-us 10
 
+# The libvirt hook: exit 0 within 1 s whether vmm-schedd is missing or its socket
+# accepts but nobody answers (a daemon stopped with SIGSTOP), never failing a start.
+hook_run() { # NAME SOCKET: runs the hook for 'started' and judges it
+	local t0 t1 rc ms
+	t0=$(date +%s%N)
+	VMM_SCHEDCTL=$BUILD/vmm-schedctl VMM_SCHED_SOCKET=$2 \
+		deploy/libvirt/qemu.d/vmm-sched web started begin - </dev/null
+	rc=$?
+	t1=$(date +%s%N)
+	ms=$(((t1 - t0) / 1000000))
+	if [ "$rc" = 0 ] && [ "$ms" -lt 1000 ]; then
+		pass "$1" "exit 0 after $ms ms"
+	else
+		fail "$1" "exit $rc after $ms ms (must be 0 within 1000 ms)"
+	fi
+}
+hook_run hook_no_daemon "$work/no-such.sock"
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8)
+print("ready", flush=True); time.sleep(30)' "$work/hung.sock" >"$work/hung.out" &
+hung=$!
+for _ in $(seq 50); do grep -q ready "$work/hung.out" 2>/dev/null && break; sleep 0.1; done
+kill -STOP "$hung"
+hook_run hook_hung_daemon "$work/hung.sock"
+# The nudge it left in the background is gone within a second.
+sleep 1
+if left=$(pgrep -f -- "--socket $work/hung.sock"); then
+	fail hook_nudge_bounded "the hook's vmm-schedctl is still there after 1 s: pid $left"
+else
+	pass hook_nudge_bounded "its background vmm-schedctl was gone after 1 s"
+fi
+{
+	kill -KILL "$hung"
+	wait "$hung"
+} 2>/dev/null
+
 # make install into a scratch root, verify the unit there, uninstall: nothing left.
 dest=$work/root
 if ! out=$(make --no-print-directory install DESTDIR="$dest" PREFIX=/usr INSTALL_FROM="$BUILD" 2>&1); then
@@ -59,7 +96,7 @@ else
 	for f in usr/sbin/vmm-schedd usr/bin/vmm-schedctl usr/lib/systemd/system/vmm-schedd.service \
 		usr/lib/tmpfiles.d/vmm-sched.conf usr/share/man/man8/vmm-schedd.8 \
 		usr/share/man/man8/vmm-schedctl.8 usr/share/man/man5/vmm-sched.conf.5 \
-		etc/vmm-sched/vmm-sched.conf; do
+		etc/vmm-sched/vmm-sched.conf etc/libvirt/hooks/qemu.d/vmm-sched; do
 		[ -f "$dest/$f" ] || missing="$missing $f"
 	done
 	if [ -z "$missing" ]; then

@@ -87,6 +87,23 @@ static void test_enroll_hints(void **state)
 	assert_int_equal(ctl_request_parse(big, strlen(big), &req, err, sizeof(err)), -1);
 }
 
+static void test_notify(void **state)
+{
+	struct vs_ctl_request req;
+
+	/* libvirt names are not held to the VM name rules: the agent sanitises them. */
+	assert_int_equal(parse("{\"version\":1,\"cmd\":\"notify\",\"domain\":\"web 1\"}", &req), 0);
+	assert_int_equal(req.cmd, VS_CTL_CMD_NOTIFY);
+	assert_string_equal(req.domain, "web 1");
+	expect_error("{\"version\":1,\"cmd\":\"notify\"}", "'notify' needs a string 'domain'");
+	expect_error("{\"version\":1,\"cmd\":\"notify\",\"domain\":\"\"}",
+		     "'domain' must have 1..255 characters");
+	expect_error("{\"version\":1,\"cmd\":\"notify\",\"domain\":\"a\\nb\"}",
+		     "'domain' holds a control character");
+	/* Only root or the control group may nudge the agent. */
+	assert_true(ctl_cmd_changes_state(VS_CTL_CMD_NOTIFY));
+}
+
 static void test_place(void **state)
 {
 	struct vs_ctl_request req;
@@ -103,10 +120,10 @@ static void test_place(void **state)
 	assert_int_equal(req.placements[1].cpu, 3);
 	expect_error("{\"version\":1,\"cmd\":\"place\",\"placements\":[]}",
 		     "1 or 2 entries, not 0");
-	expect_error(
-	    "{\"version\":1,\"cmd\":\"place\",\"placements\":[{\"tid\":1,\"cpu\":0},{\"tid\":2,"
-	    "\"cpu\":1},{\"tid\":3,\"cpu\":2}]}",
-	    "not 3");
+	expect_error("{\"version\":1,\"cmd\":\"place\",\"placements\":[{\"tid\":1,\"cpu\":"
+		     "0},{\"tid\":2,"
+		     "\"cpu\":1},{\"tid\":3,\"cpu\":2}]}",
+		     "not 3");
 	expect_error("{\"version\":1,\"cmd\":\"place\",\"placements\":[5]}", "placement 0 needs");
 	expect_error("{\"version\":1,\"cmd\":\"place\",\"placements\":[{\"tid\":1,\"cpu\":0,"
 		     "\"seqnum\":-1}]}",
@@ -184,6 +201,7 @@ int main(void)
 	    cmocka_unit_test(test_place),	  cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_names_checked), cmocka_unit_test(test_unknown_command_escaped),
 	    cmocka_unit_test(test_access),	  cmocka_unit_test(test_enroll_hints),
+	    cmocka_unit_test(test_notify),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,3 +41,6 @@ unit-test: $(UNIT_BINS)
 
 # vmm-sched.conf is read with inih.
 $(BUILD)/tests/unit/test_options: UNIT_LIBS = -linih
+
+# libvirt domain metadata is parsed with libxml2.
+$(BUILD)/tests/unit/test_libvirt_meta: UNIT_LIBS = $(shell pkg-config --libs libxml-2.0)

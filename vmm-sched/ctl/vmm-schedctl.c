@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -15,6 +16,7 @@
 #include "vmm_sched_ctl.h"
 
 static const char *socket_path = VS_CTL_DEFAULT_SOCKET;
+#define NOTIFY_TIMEOUT_MS 500
 
 static void usage(FILE *out)
 {
@@ -38,12 +40,30 @@ static void usage(FILE *out)
 		"                           run vCPU TID on CPU next if its seqnum is still S\n"
 		"                           (default: the agent's latest); --with places a\n"
 		"                           second vCPU on the sibling, both or neither.\n"
-		"                           Exit 0 if committed, 3 if the scheduler refused\n");
+		"                           Exit 0 if committed, 3 if the scheduler refused\n"
+		"  notify DOMAIN [--timeout-ms N]\n"
+		"                           ask vmm-schedd to look at libvirt domain DOMAIN\n"
+		"                           now (the libvirt hook's nudge); gives up after\n"
+		"                           N ms (default %d), whatever the daemon does\n",
+		NOTIFY_TIMEOUT_MS);
 }
 
-/* Sends one request and returns the parsed reply, or NULL after printing why. */
-static struct json_object *call_daemon(struct json_object *req)
+static int64_t now_ms(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Sends one request and returns the parsed reply, or NULL after printing why.
+ * Nothing blocks: all of it takes at most @timeout_ms, even with a stopped
+ * daemon whose socket still accepts.
+ */
+static struct json_object *call_daemon(struct json_object *req, int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 	struct json_tokener *tok = json_tokener_new();
@@ -53,7 +73,7 @@ static struct json_object *call_daemon(struct json_object *req)
 	int fd;
 
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", socket_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
 		fprintf(stderr,
 			"vmm-schedctl: cannot reach vmm-schedd at %s: %s (is it running? "
@@ -61,19 +81,24 @@ static struct json_object *call_daemon(struct json_object *req)
 			socket_path, strerror(errno));
 		goto out;
 	}
+	/* A request is far below the socket buffer: it goes at once or not at all. */
 	if (send(fd, text, strlen(text), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
 		fprintf(stderr, "vmm-schedctl: sending the request failed: %s\n", strerror(errno));
 		goto out;
 	}
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int64_t left = deadline - now_ms();
 		ssize_t n;
 
-		if (poll(&p, 1, VS_CTL_TIMEOUT_MS * 5) <= 0) {
-			fprintf(stderr, "vmm-schedctl: vmm-schedd did not answer in time\n");
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
+			fprintf(stderr, "vmm-schedctl: vmm-schedd did not answer within %d ms\n",
+				timeout_ms);
 			goto out;
 		}
 		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EAGAIN)
+			continue;
 		if (n <= 0)
 			break;
 		reply = json_tokener_parse_ex(tok, buf, (int)n);
@@ -144,6 +169,24 @@ static int check_reply(struct json_object *reply)
 		return -1;
 	}
 	return 0;
+}
+
+/* The libvirt connection, and each domain that asked to be scheduled but is not, with why. */
+static void print_libvirt(struct json_object *lv)
+{
+	struct json_object *bad = get_obj(lv, "unmanaged");
+
+	if (!lv || !get_bool(lv, "enabled"))
+		return;
+	printf("\nlibvirt    %s, %s; %zu domains scheduled\n", get_str(lv, "uri"),
+	       get_bool(lv, "connected") ? "connected" : "NOT connected (retrying)",
+	       json_object_array_length(get_obj(lv, "domains")));
+	for (size_t i = 0; bad && i < json_object_array_length(bad); i++) {
+		struct json_object *b = json_object_array_get_idx(bad, i);
+
+		printf("libvirt    domain %s: UNMANAGED: %s\n", get_str(b, "domain"),
+		       get_str(b, "error"));
+	}
 }
 
 static void print_status(struct json_object *st)
@@ -234,6 +277,7 @@ static void print_status(struct json_object *st)
 		       (long long)get_i64(vm, "idle_handoffs"),
 		       (long long)get_i64(vm, "directed_yields"));
 	}
+	print_libvirt(get_obj(st, "libvirt"));
 	printf("\n%-16s %7s %5s %8s %-9s %4s %8s %10s %10s %8s %8s\n", "VM", "PID", "VCPU", "TID",
 	       "STATE", "CPU", "RUNS", "RUN_MS", "WAIT_MS", "WAKEUPS", "PREEMPT");
 	for (size_t i = 0; vms && i < json_object_array_length(vms); i++) {
@@ -350,7 +394,7 @@ int main(int argc, char **argv)
 	struct json_object *req, *reply;
 	const char *cmd, *name = NULL, *hints = NULL;
 	bool json = false;
-	int i, pid = 0, rc;
+	int i, pid = 0, rc, timeout_ms = VS_CTL_TIMEOUT_MS * 5;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
@@ -424,6 +468,27 @@ int main(int argc, char **argv)
 			if (share[k] >= 0)
 				json_object_object_add(req, share_keys[k],
 						       json_object_new_int(share[k]));
+	} else if (strcmp(cmd, "notify") == 0) {
+		timeout_ms = NOTIFY_TIMEOUT_MS;
+		if (i >= argc) {
+			fprintf(stderr, "vmm-schedctl: notify needs a libvirt domain name\n");
+			return 2;
+		}
+		req = new_request(cmd);
+		json_object_object_add(req, "domain", json_object_new_string(argv[i++]));
+		if (i + 1 < argc && !strcmp(argv[i], "--timeout-ms")) {
+			if (parse_uint(argv[i], argv[i + 1], &timeout_ms) || !timeout_ms) {
+				json_object_put(req);
+				return 2;
+			}
+			i += 2;
+		}
+		if (i < argc) {
+			fprintf(stderr, "vmm-schedctl: notify: unexpected argument '%s'\n",
+				argv[i]);
+			json_object_put(req);
+			return 2;
+		}
 	} else if (strcmp(cmd, "place") == 0) {
 		req = parse_place(argc - i, argv + i);
 		if (!req)
@@ -433,7 +498,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	reply = call_daemon(req);
+	reply = call_daemon(req, timeout_ms);
 	json_object_put(req);
 	if (!reply)
 		return 1;
@@ -444,6 +509,8 @@ int main(int argc, char **argv)
 		print_status(reply);
 	else if (!rc && strcmp(cmd, "place") == 0)
 		rc = print_placements(reply);
+	else if (!rc && strcmp(cmd, "notify") == 0)
+		printf("notify: done\n");
 	else if (!rc)
 		printf("%s %d: done\n", cmd, pid);
 	json_object_put(reply);

@@ -320,6 +320,11 @@ static struct json_object *do_request(struct vs_daemon *d, const struct vs_ctl_r
 		return ok_reply();
 	case VS_CTL_CMD_PLACE:
 		return do_place(d, req);
+	case VS_CTL_CMD_NOTIFY:
+		if (!d->lv.enabled)
+			return error_reply("libvirt is off (--libvirt none): nothing to notify");
+		libvirt_notify(d, req->domain);
+		return ok_reply();
 	case VS_CTL_NR_CMDS:
 		break;
 	}

@@ -9,6 +9,7 @@
 #include "ctl_conn.h"
 #include "enclave.h"
 #include "ratelimit.h"
+#include "libvirt_enrol.h"
 #include "listen_addr.h"
 #include "options.h"
 #include "registry.h"
@@ -83,6 +84,7 @@ struct vs_daemon {
 	bool adopted;	 /* the scheduler was loaded by a previous agent */
 	int ctl_fd;	 /* the listening socket */
 	struct vs_ctl_server ctl;
+	struct vs_libvirt lv;			/* libvirt_enrol.h */
 	bool escapes_pending;			/* a vCPU's affinity left the enclave */
 	struct vs_ratelimit vm_log[VS_MAX_VMS]; /* repeated lines about each VM */
 	struct vs_hint_vm *hints[VS_MAX_VMS];	/* guest hint regions (hint_regions.c) */

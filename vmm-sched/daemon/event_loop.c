@@ -2,7 +2,8 @@
  * The agent's event loop on io_uring (liburing): one-shot polls on the signal
  * fd, the control server's epoll fd (its socket and connections: none of
  * them ever blocks the loop), the message ring buffer and a VS_MSG_DRAIN_MS
- * timer, re-armed after each completion. The timer also drives the share
+ * timer, and the libvirt thread's message pipe (libvirt_enrol.h), re-armed
+ * after each completion. The timer also drives the share
  * plan (every VS_SHARE_TICK_MS), the /proc rescans (every second) and the
  * control connections' deadlines.
  */
@@ -20,7 +21,7 @@
 
 #include "daemon.h"
 
-enum loop_source { SRC_SIGNAL, SRC_CONTROL, SRC_MESSAGES, SRC_TIMER, SRC_COUNT };
+enum loop_source { SRC_SIGNAL, SRC_CONTROL, SRC_MESSAGES, SRC_TIMER, SRC_LIBVIRT, SRC_COUNT };
 
 static int arm_poll(struct io_uring *ring, int fd, enum loop_source src)
 {
@@ -109,6 +110,7 @@ int event_loop_run(struct vs_daemon *d)
 	fds[SRC_TIMER] = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	fds[SRC_CONTROL] = control_poll_fd(d);
 	fds[SRC_MESSAGES] = bpf_sched_message_fd(d);
+	fds[SRC_LIBVIRT] = d->lv.msg_fd; /* -1 with --libvirt none: not polled */
 	if (fds[SRC_SIGNAL] < 0 || fds[SRC_TIMER] < 0 ||
 	    timerfd_settime(fds[SRC_TIMER], 0, &every_tick, NULL)) {
 		vs_err("cannot set up signal and timer fds: %s", strerror(errno));
@@ -122,7 +124,8 @@ int event_loop_run(struct vs_daemon *d)
 		return -1;
 	}
 	for (int src = 0; src < SRC_COUNT; src++)
-		arm_poll(&ring, fds[src], src);
+		if (fds[src] >= 0)
+			arm_poll(&ring, fds[src], src);
 	metrics_publish(d);
 
 	while (!d->stop) {
@@ -158,6 +161,9 @@ int event_loop_run(struct vs_daemon *d)
 			break;
 		case SRC_TIMER:
 			on_timer(d, fds[SRC_TIMER]);
+			break;
+		case SRC_LIBVIRT:
+			libvirt_on_messages(d);
 			break;
 		case SRC_COUNT:
 			break;

@@ -22,6 +22,7 @@ static void usage(FILE *out)
 		"                  [--target-latency-ms N] [--smt-pair-window-ms N]\n"
 		"                  [--default-weight N] [--max-vcpus-per-vm N]\n"
 		"                  [--metrics-listen ADDR:PORT] [--no-kick]\n"
+		"                  [--libvirt URI|none] [--libvirt-enrol-names GLOB]\n"
 		"       vmm-schedd --unload-pinned [--pin-dir DIR]\n"
 		"       vmm-schedd --check-config [FILE]\n"
 		"\n"
@@ -85,13 +86,21 @@ static void usage(FILE *out)
 		"                     (default 50; 0: none)\n"
 		"  --cs-budget-pct N  extension time a VM may use, in %% of its vCPU time\n"
 		"                     per second, 0..20 (default 3)\n"
+		"  --libvirt URI|none enrol libvirt domains opted in by their metadata\n"
+		"                     <vmmsched:sched xmlns:vmmsched=\"urn:vmm-sched:1\"\n"
+		"                     weight=.. reserve=.. cap=../> (default %s;\n"
+		"                     none: no libvirt). A libvirtd that does not answer is\n"
+		"                     retried with backoff; its restarts change nothing\n"
+		"  --libvirt-enrol-names GLOB\n"
+		"                     also enrol running domains without metadata whose name\n"
+		"                     matches GLOB (fnmatch(3); '*': every domain)\n"
 		"  --unload-pinned    unload the scheduler a previous agent left pinned, give\n"
 		"                     its threads their policy back, and exit\n"
 		"\n"
 		"SIGTERM or SIGINT: every enrolled thread gets its previous policy and\n"
 		"affinity back and the scheduler is unloaded. SIGKILL leaves it running.\n",
 		VS_CONFIG_DEFAULT, VS_CTL_DEFAULT_SOCKET, VS_MAX_VCPUS, VS_MAX_VCPUS,
-		VS_PIN_DIR_DEFAULT);
+		VS_PIN_DIR_DEFAULT, VS_LIBVIRT_URI_DEFAULT);
 }
 
 static int parse_pid_arg(struct vs_options *opt, char *arg)
@@ -176,6 +185,8 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 	    {"hints-dir", required_argument, NULL, 'H'},
 	    {"cs-extension-us", required_argument, NULL, 'X'},
 	    {"cs-budget-pct", required_argument, NULL, 'B'},
+	    {"libvirt", required_argument, NULL, 'v'},
+	    {"libvirt-enrol-names", required_argument, NULL, 'N'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -199,6 +210,8 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 		case 'H':
 		case 'X':
 		case 'B':
+		case 'v':
+		case 'N':
 			if (set_from_cli(opt, longopts, c, optarg))
 				return -1;
 			break;
@@ -375,7 +388,7 @@ static int unload_pinned(struct vs_daemon *d)
 
 int main(int argc, char **argv)
 {
-	static struct vs_daemon d = {.ctl_fd = -1, .pin_lock_fd = -1};
+	static struct vs_daemon d = {.ctl_fd = -1, .pin_lock_fd = -1, .lv = {.msg_fd = -1}};
 	bool ours_running;
 	char err[1024];
 	int adopt = 0;
@@ -464,8 +477,14 @@ int main(int argc, char **argv)
 			d.stop = true;
 		}
 	}
+	if (!d.stop && libvirt_start(&d, err, sizeof(err))) {
+		vs_err("%s", err);
+		d.exit_status = 1;
+		d.stop = true;
+	}
 	if (!d.stop && event_loop_run(&d))
 		d.exit_status = 1;
+	libvirt_stop(&d);
 	metrics_close(&d);
 	vm_release_all(&d);
 	control_close(&d);

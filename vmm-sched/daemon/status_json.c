@@ -302,5 +302,6 @@ struct json_object *status_to_json(struct vs_daemon *d)
 	json_object_object_add(o, "vms", vms_json(d));
 	add_u64(o, "hint_disables", hints_disables_total(d));
 	json_object_object_add(o, "control", control_status_json(d));
+	json_object_object_add(o, "libvirt", libvirt_status_json(d));
 	return o;
 }

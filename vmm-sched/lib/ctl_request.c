@@ -15,8 +15,9 @@
 #define REQUEST_MAX_DEPTH 4
 
 static const char *const cmd_names[VS_CTL_NR_CMDS] = {
-    [VS_CTL_CMD_STATUS] = "status",   [VS_CTL_CMD_ENROLL] = "enroll", [VS_CTL_CMD_SET] = "set",
-    [VS_CTL_CMD_RELEASE] = "release", [VS_CTL_CMD_PLACE] = "place",
+    [VS_CTL_CMD_STATUS] = "status", [VS_CTL_CMD_ENROLL] = "enroll",
+    [VS_CTL_CMD_SET] = "set",	    [VS_CTL_CMD_RELEASE] = "release",
+    [VS_CTL_CMD_PLACE] = "place",   [VS_CTL_CMD_NOTIFY] = "notify",
 };
 
 const char *ctl_cmd_name(enum vs_ctl_cmd cmd)
@@ -154,6 +155,29 @@ static int parse_vm_request(struct json_object *req, const char *cmd, struct vs_
 	return 0;
 }
 
+/* notify: a libvirt domain name, any printable characters but no control ones. */
+static int parse_notify(struct json_object *req, struct vs_ctl_request *out, char *err,
+			size_t errlen)
+{
+	struct json_object *v;
+	const char *name;
+	size_t len;
+
+	if (!json_object_object_get_ex(req, "domain", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return fail(err, errlen, "'notify' needs a string 'domain'");
+	name = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (!len || len >= sizeof(out->domain))
+		return fail(err, errlen, "'domain' must have 1..%zu characters",
+			    sizeof(out->domain) - 1);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)name[i] < ' ' || name[i] == 0x7f)
+			return fail(err, errlen, "'domain' holds a control character");
+	memcpy(out->domain, name, len + 1);
+	return 0;
+}
+
 static int parse_object(struct json_object *req, struct vs_ctl_request *out, char *err,
 			size_t errlen)
 {
@@ -180,9 +204,10 @@ static int parse_object(struct json_object *req, struct vs_ctl_request *out, cha
 	if (i == VS_CTL_NR_CMDS) {
 		snprintf(shown, sizeof(shown), "%.64s", cmd);
 		escape_control_chars(shown, safe, sizeof(safe));
-		return fail(err, errlen,
-			    "unknown command '%s' (known: status, enroll, set, release, place)",
-			    safe);
+		return fail(
+		    err, errlen,
+		    "unknown command '%s' (known: status, enroll, set, release, place, notify)",
+		    safe);
 	}
 	out->cmd = (enum vs_ctl_cmd)i;
 	switch (out->cmd) {
@@ -192,6 +217,8 @@ static int parse_object(struct json_object *req, struct vs_ctl_request *out, cha
 		return parse_vm_request(req, cmd, out, err, errlen);
 	case VS_CTL_CMD_PLACE:
 		return parse_placements(req, out, err, errlen);
+	case VS_CTL_CMD_NOTIFY:
+		return parse_notify(req, out, err, errlen);
 	default:
 		return 0;
 	}

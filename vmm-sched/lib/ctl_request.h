@@ -18,11 +18,13 @@ enum vs_ctl_cmd {
 	VS_CTL_CMD_SET,
 	VS_CTL_CMD_RELEASE,
 	VS_CTL_CMD_PLACE,
+	VS_CTL_CMD_NOTIFY, /* the libvirt hook: look at this domain now */
 	VS_CTL_NR_CMDS,
 };
 
 #define VS_CTL_MAX_PLACEMENTS 2	  /* the threads of one core */
 #define VS_CTL_HINTS_PATH_LEN 201 /* an absolute path of at most 200 characters */
+#define VS_CTL_DOMAIN_LEN     256
 
 struct vs_ctl_placement {
 	int tid;
@@ -39,6 +41,7 @@ struct vs_ctl_request {
 	struct vs_share_settings share;	   /* enroll, set: VS_SHARE_KEEP if not given */
 	int nr_placements;		   /* place */
 	struct vs_ctl_placement placements[VS_CTL_MAX_PLACEMENTS];
+	char domain[VS_CTL_DOMAIN_LEN]; /* notify: a libvirt domain name */
 };
 
 /*

@@ -11,7 +11,6 @@
 
 #define OFF(field) offsetof(struct vs_options, field)
 
-/* [libvirt] keys get a row here (and their section below) when that option lands. */
 const struct vs_option_key vs_option_keys[] = {
     {"cpus", "scheduler", "cpus", VS_OPT_CPUS, 0, 0, OFF(cpus)},
     {"pairing", "scheduler", "pairing", VS_OPT_PAIRING, 0, 0, OFF(relaxed)},
@@ -33,10 +32,13 @@ const struct vs_option_key vs_option_keys[] = {
     {"hints-dir", "hints", "dir", VS_OPT_PATH, 0, 200, OFF(hints_dir)},
     {"cs-extension-us", "hints", "cs-extension-us", VS_OPT_UINT, 0, 1000, OFF(cs_extension_us)},
     {"cs-budget-pct", "hints", "cs-budget-pct", VS_OPT_UINT, 0, 20, OFF(cs_budget_pct)},
+    {"libvirt", "libvirt", "uri", VS_OPT_TEXT, 1, 200, OFF(libvirt_uri)},
+    {"libvirt-enrol-names", "libvirt", "enrol-names", VS_OPT_TEXT, 1, 200,
+     OFF(libvirt_enrol_names)},
 };
 const int vs_nr_option_keys = sizeof(vs_option_keys) / sizeof(vs_option_keys[0]);
-const char *const vs_option_sections[] = {"scheduler", "control", "metrics",
-					  "agent",     "hints",	  NULL};
+const char *const vs_option_sections[] = {"scheduler", "control", "metrics", "agent",
+					  "hints",     "libvirt", NULL};
 
 _Static_assert(sizeof(vs_option_keys) / sizeof(vs_option_keys[0]) <= VS_OPT_MAX_KEYS,
 	       "set_on_cli and owned have one bit per key");
@@ -55,6 +57,7 @@ void options_init(struct vs_options *opt)
 	opt->max_vcpus_per_vm = VS_MAX_VCPUS;
 	opt->cs_extension_us = 50;
 	opt->cs_budget_pct = 3;
+	opt->libvirt_uri = VS_LIBVIRT_URI_DEFAULT;
 }
 
 static const char **string_at(struct vs_options *opt, const struct vs_option_key *k)
@@ -113,6 +116,14 @@ static bool parse_long(const char *s, long *out)
 	errno = 0;
 	*out = strtol(s, &end, 10);
 	return *s && !*end && !errno;
+}
+
+static bool printable_word(const char *s)
+{
+	for (; *s; s++)
+		if (*s <= ' ' || *s > '~')
+			return false;
+	return true;
 }
 
 /* Checks @value for @k; a number goes to *@num. */
@@ -186,6 +197,15 @@ static int check_value(const struct vs_option_key *k, const char *value, long *n
 			return -1;
 		}
 		return 0;
+	case VS_OPT_TEXT:
+		if ((long)strlen(value) < k->min || (long)strlen(value) > k->max ||
+		    !printable_word(value)) {
+			snprintf(err, errlen,
+				 "must be %ld..%ld printable characters without spaces", k->min,
+				 k->max);
+			return -1;
+		}
+		return 0;
 	}
 	snprintf(err, errlen, "'%s': no parser for this kind of setting", value);
 	return -1;
@@ -210,6 +230,7 @@ int options_set(struct vs_options *opt, const struct vs_option_key *k, const cha
 	case VS_OPT_PATH:
 	case VS_OPT_GROUP:
 	case VS_OPT_LISTEN:
+	case VS_OPT_TEXT:
 		copy = strdup(value);
 		if (!copy) {
 			snprintf(err, errlen, "out of memory");

@@ -14,8 +14,9 @@
 #include "core_cookie.h"
 #include "listen_addr.h"
 
-#define VS_CONFIG_DEFAULT "/etc/vmm-sched/vmm-sched.conf"
-#define VS_OPT_MAX_KEYS	  32
+#define VS_CONFIG_DEFAULT      "/etc/vmm-sched/vmm-sched.conf"
+#define VS_LIBVIRT_URI_DEFAULT "qemu:///system"
+#define VS_OPT_MAX_KEYS	       32
 
 struct vs_options {
 	const char *cpus;
@@ -36,6 +37,8 @@ struct vs_options {
 	const char *hints_dir;		    /* a VM named N reads guest hints from DIR/N */
 	unsigned int cs_extension_us;	    /* slice extension for a guest critical section */
 	unsigned int cs_budget_pct;	    /* of a VM's vCPU time, per second */
+	const char *libvirt_uri;	    /* --libvirt URI; "none": no libvirt */
+	const char *libvirt_enrol_names;    /* domains enrolled without metadata (glob) */
 	struct vs_listen_addr metrics_addr; /* metrics_listen, parsed */
 	int nr_pids;
 	int pids[VS_MAX_VMS];
@@ -62,6 +65,7 @@ enum vs_option_kind {
 	VS_OPT_COOKIE,	/* clear|refuse -> enum vs_core_cookie_mode */
 	VS_OPT_GROUP,	/* a group name of at most max characters, kept as text */
 	VS_OPT_LISTEN,	/* ADDR:PORT, kept as text; metrics_addr holds it parsed */
+	VS_OPT_TEXT,	/* min..max printable ASCII characters, no space, kept as text */
 };
 
 /*
