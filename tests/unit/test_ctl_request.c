@@ -125,6 +125,56 @@ static void test_unknown_command_escaped(void **state)
 		assert_true(*p >= 0x20 && *p < 0x7f);
 }
 
+static void test_enclave_commands(void **state)
+{
+	struct vs_ctl_request req;
+
+	assert_int_equal(parse("{\"version\":1,\"cmd\":\"enclave-create\",\"enclave\":\"fast\","
+			       "\"cpus\":\"2-3\",\"pairing\":\"relaxed\",\"slice_us\":2000}",
+			       &req),
+			 0);
+	assert_int_equal(req.cmd, VS_CTL_CMD_ENCLAVE_CREATE);
+	assert_string_equal(req.enclave, "fast");
+	assert_true(req.have_cpus);
+	assert_int_equal(cpuset_count(&req.cpus), 2);
+	assert_int_equal(req.pairing, VS_PAIRING_RELAXED);
+	assert_int_equal(req.slice_us, 2000);
+	assert_int_equal(
+	    parse("{\"version\":1,\"cmd\":\"enclave-create\",\"enclave\":\"x\"}", &req), 0);
+	assert_false(req.have_cpus);
+	assert_int_equal(req.pairing, -1);
+	assert_int_equal(parse("{\"version\":1,\"cmd\":\"enclave-destroy\",\"enclave\":\"x\","
+			       "\"force\":true}",
+			       &req),
+			 0);
+	assert_true(req.force);
+	assert_int_equal(
+	    parse("{\"version\":1,\"cmd\":\"vm-move\",\"pid\":42,\"enclave\":\"x\"}", &req), 0);
+	assert_int_equal(req.pid, 42);
+	assert_string_equal(req.enclave, "x");
+	assert_int_equal(
+	    parse("{\"version\":1,\"cmd\":\"enroll\",\"pid\":4,\"enclave\":\"x\"}", &req), 0);
+	assert_string_equal(req.enclave, "x");
+	assert_int_equal(parse("{\"version\":1,\"cmd\":\"rebalance\",\"dry_run\":true}", &req), 0);
+	assert_true(req.dry_run);
+	assert_int_equal(parse("{\"version\":1,\"cmd\":\"enclave-list\"}", &req), 0);
+	expect_error("{\"version\":1,\"cmd\":\"enclave-add-cores\",\"enclave\":\"x\"}",
+		     "needs a string 'cpus'");
+	expect_error("{\"version\":1,\"cmd\":\"enclave-add-cores\",\"enclave\":\"x\","
+		     "\"cpus\":\"3-1\"}",
+		     "'cpus' must be a CPU list");
+	expect_error("{\"version\":1,\"cmd\":\"enclave-remove-cores\",\"cpus\":\"2\"}",
+		     "needs a string 'enclave'");
+	expect_error("{\"version\":1,\"cmd\":\"enclave-create\",\"enclave\":\"a b\"}", "only A-Z");
+	expect_error("{\"version\":1,\"cmd\":\"enclave-create\",\"enclave\":\"a\","
+		     "\"pairing\":\"loose\"}",
+		     "'pairing' must be");
+	expect_error("{\"version\":1,\"cmd\":\"enclave-destroy\",\"enclave\":\"a\","
+		     "\"force\":1}",
+		     "'force' must be true or false");
+	expect_error("{\"version\":1,\"cmd\":\"vm-move\",\"pid\":42}", "needs a string 'enclave'");
+}
+
 static void test_access(void **state)
 {
 	struct vs_ctl_peer root = {.uid = 0}, nobody = {.uid = 65534},
@@ -132,7 +182,11 @@ static void test_access(void **state)
 	gid_t groups[] = {27, 100, 998};
 
 	assert_int_equal(ctl_access_check(&nobody, VS_CTL_CMD_STATUS, NULL, err, sizeof(err)), 0);
+	assert_int_equal(ctl_access_check(&nobody, VS_CTL_CMD_ENCLAVE_LIST, NULL, err, sizeof(err)),
+			 0);
 	for (int cmd = VS_CTL_CMD_ENROLL; cmd < VS_CTL_NR_CMDS; cmd++) {
+		if (cmd == VS_CTL_CMD_ENCLAVE_LIST)
+			continue;
 		assert_int_equal(ctl_access_check(&root, cmd, NULL, err, sizeof(err)), 0);
 		assert_int_equal(ctl_access_check(&member, cmd, "kvm", err, sizeof(err)), 0);
 		assert_int_equal(ctl_access_check(&nobody, cmd, "kvm", err, sizeof(err)), -1);
@@ -142,6 +196,8 @@ static void test_access(void **state)
 	assert_non_null(strstr(err, "group 'kvm'"));
 	ctl_access_check(&nobody, VS_CTL_CMD_SET, NULL, err, sizeof(err));
 	assert_non_null(strstr(err, "uid 65534 may not 'set': only root"));
+	ctl_access_check(&nobody, VS_CTL_CMD_ENCLAVE_REMOVE_CORES, NULL, err, sizeof(err));
+	assert_non_null(strstr(err, "may not 'enclave-remove-cores'"));
 	assert_true(ctl_gid_in(100, groups, 3));
 	assert_false(ctl_gid_in(101, groups, 3));
 	assert_false(ctl_gid_in(100, groups, 0));
@@ -153,7 +209,7 @@ int main(void)
 	    cmocka_unit_test(test_status),	  cmocka_unit_test(test_enroll),
 	    cmocka_unit_test(test_place),	  cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_names_checked), cmocka_unit_test(test_unknown_command_escaped),
-	    cmocka_unit_test(test_access),
+	    cmocka_unit_test(test_access),	  cmocka_unit_test(test_enclave_commands),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "enclave_cmds.h"
 #include "vmm_sched_ctl.h"
 
 static const char *socket_path = VS_CTL_DEFAULT_SOCKET;
@@ -23,7 +24,7 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n"
 		"  status [--json]          enclave, VMs, vCPUs and their counters\n"
-		"  enroll PID [--name NAME] [--weight W] [--reserve N] [--cap N]\n"
+		"  enroll PID [--name NAME] [--weight W] [--reserve N] [--cap N] [--enclave E]\n"
 		"                           (NAME: 1..63 of A-Z a-z 0-9 . _ -)\n"
 		"                           schedule the vCPU threads of VMM process PID:\n"
 		"                           share weight 1..10000 (default: the agent's\n"
@@ -36,7 +37,17 @@ static void usage(FILE *out)
 		"                           run vCPU TID on CPU next if its seqnum is still S\n"
 		"                           (default: the agent's latest); --with places a\n"
 		"                           second vCPU on the sibling, both or neither.\n"
-		"                           Exit 0 if committed, 3 if the scheduler refused\n");
+		"                           Exit 0 if committed, 3 if the scheduler refused\n"
+		"  enclave list [--json]    each enclave: CPUs, pairing, slice, VMs\n"
+		"  enclave create NAME [--cpus LIST] [--pairing strict|relaxed] [--slice-us N]\n"
+		"  enclave destroy NAME [--force]   (--force: its VMs go to 'default')\n"
+		"  enclave add-cores NAME LIST      whole free cores, usable at once\n"
+		"  enclave remove-cores NAME LIST   drained first: no vCPU runs there after\n"
+		"  vm move VM ENCLAVE       VM (pid or name) runs on ENCLAVE's cores from now\n"
+		"  rebalance [--dry-run] [--json]\n"
+		"                           move cores between enclaves to fit their VMs'\n"
+		"                           reservations and demand (--dry-run: plan only)\n"
+		"Refused changes print the reason and exit 1 with nothing changed.\n");
 }
 
 /* Sends one request and returns the parsed reply, or NULL after printing why. */
@@ -266,6 +277,35 @@ static int parse_uint(const char *what, const char *s, int *out)
 	return 0;
 }
 
+/* The pid of VM @vm: a pid, or the name of an enrolled VM (looked up in the status). */
+static int vm_pid_of(const char *vm, int *pid)
+{
+	struct json_object *req, *reply, *vms;
+	int rc = -1;
+
+	if (*vm && strspn(vm, "0123456789") == strlen(vm))
+		return parse_pid(vm, pid);
+	req = new_request("status");
+	reply = call_daemon(req);
+	json_object_put(req);
+	if (!reply || check_reply(reply))
+		goto out;
+	vms = get_obj(reply, "vms");
+	for (size_t i = 0; vms && i < json_object_array_length(vms); i++) {
+		struct json_object *o = json_object_array_get_idx(vms, i);
+
+		if (strcmp(get_str(o, "name"), vm) == 0) {
+			*pid = (int)get_i64(o, "pid");
+			rc = 0;
+			goto out;
+		}
+	}
+	fprintf(stderr, "vmm-schedctl: no enrolled VM is named '%s' (vmm-schedctl status)\n", vm);
+out:
+	json_object_put(reply);
+	return rc;
+}
+
 /* place TID CPU [--seqnum S] [--with TID CPU [--seqnum S]] -> the request, or NULL. */
 static struct json_object *parse_place(int argc, char **argv)
 {
@@ -332,7 +372,7 @@ static int print_placements(struct json_object *reply)
 int main(int argc, char **argv)
 {
 	struct json_object *req, *reply;
-	const char *cmd, *name = NULL;
+	const char *cmd, *name = NULL, *enclave = NULL;
 	bool json = false;
 	int i, pid = 0, rc;
 
@@ -380,6 +420,10 @@ int main(int argc, char **argv)
 				name = argv[i + 1];
 				continue;
 			}
+			if (cmd[0] == 'e' && strcmp(argv[i], "--enclave") == 0) {
+				enclave = argv[i + 1];
+				continue;
+			}
 			for (k = 0; k < 3; k++)
 				if (!strncmp(argv[i], "--", 2) &&
 				    !strcmp(argv[i] + 2, share_keys[k]))
@@ -398,6 +442,8 @@ int main(int argc, char **argv)
 		json_object_object_add(req, "pid", json_object_new_int(pid));
 		if (name)
 			json_object_object_add(req, "name", json_object_new_string(name));
+		if (enclave)
+			json_object_object_add(req, "enclave", json_object_new_string(enclave));
 		for (k = 0; k < 3; k++)
 			if (share[k] >= 0)
 				json_object_object_add(req, share_keys[k],
@@ -406,6 +452,21 @@ int main(int argc, char **argv)
 		req = parse_place(argc - i, argv + i);
 		if (!req)
 			return 2;
+	} else if (strcmp(cmd, "enclave") == 0 || strcmp(cmd, "rebalance") == 0) {
+		req = enclave_cmd_request(cmd, argc - i, argv + i, &json);
+		if (!req)
+			return 2;
+	} else if (strcmp(cmd, "vm") == 0) {
+		if (argc - i != 3 || strcmp(argv[i], "move")) {
+			fprintf(stderr,
+				"vmm-schedctl: usage: vm move VM ENCLAVE (VM: pid or name)\n");
+			return 2;
+		}
+		if (vm_pid_of(argv[i + 1], &pid))
+			return 1;
+		req = new_request("vm-move");
+		json_object_object_add(req, "pid", json_object_new_int(pid));
+		json_object_object_add(req, "enclave", json_object_new_string(argv[i + 2]));
 	} else {
 		fprintf(stderr, "vmm-schedctl: unknown command '%s'\n", cmd);
 		usage(stderr);
@@ -422,6 +483,10 @@ int main(int argc, char **argv)
 		print_status(reply);
 	else if (!rc && strcmp(cmd, "place") == 0)
 		rc = print_placements(reply);
+	else if (!rc && (strcmp(cmd, "enclave") == 0 || strcmp(cmd, "rebalance") == 0))
+		enclave_cmd_print(reply);
+	else if (!rc && strcmp(cmd, "vm") == 0)
+		printf("vm move %s %s: done\n", argv[argc - 2], argv[argc - 1]);
 	else if (!rc)
 		printf("%s %d: done\n", cmd, pid);
 	json_object_put(reply);

@@ -285,18 +285,64 @@ static struct json_object *do_place(struct vs_daemon *d, const struct vs_ctl_req
 	return reply;
 }
 
+static struct json_object *do_enclave(struct vs_daemon *d, const struct vs_ctl_request *req)
+{
+	const struct vs_cpuset *cpus = req->have_cpus ? &req->cpus : NULL;
+	struct json_object *reply, *plan;
+	char err[512] = "";
+	int rc = 0;
+
+	switch (req->cmd) {
+	case VS_CTL_CMD_ENCLAVE_LIST:
+		reply = ok_reply();
+		json_object_object_add(reply, "enclaves", enclaves_json(d));
+		return reply;
+	case VS_CTL_CMD_ENCLAVE_CREATE:
+		rc = enclave_create(d, req->enclave, cpus, req->pairing, req->slice_us, err,
+				    sizeof(err));
+		break;
+	case VS_CTL_CMD_ENCLAVE_DESTROY:
+		rc = enclave_destroy(d, req->enclave, req->force, err, sizeof(err));
+		break;
+	case VS_CTL_CMD_ENCLAVE_ADD_CORES:
+		rc = enclave_add_cores(d, req->enclave, cpus, err, sizeof(err));
+		break;
+	case VS_CTL_CMD_ENCLAVE_REMOVE_CORES:
+		rc = enclave_remove_cores(d, req->enclave, cpus, err, sizeof(err));
+		break;
+	default: /* rebalance */
+		plan = enclave_rebalance(d, req->dry_run, err, sizeof(err));
+		if (!plan)
+			return error_reply("%s", err);
+		reply = ok_reply();
+		json_object_object_add(reply, "dry_run", json_object_new_boolean(req->dry_run));
+		json_object_object_add(reply, "moves", plan);
+		return reply;
+	}
+	if (rc)
+		return error_reply("%s", err);
+	reply = ok_reply();
+	json_object_object_add(reply, "enclaves", enclaves_json(d));
+	return reply;
+}
+
 static struct json_object *do_request(struct vs_daemon *d, const struct vs_ctl_request *req)
 {
 	struct json_object *reply;
 	char err[512];
-	int vm_id;
+	int vm_id, enclave;
 
 	switch (req->cmd) {
 	case VS_CTL_CMD_STATUS:
 		return status_to_json(d);
 	case VS_CTL_CMD_ENROLL:
-		vm_id = vm_enroll(d, req->pid, req->name[0] ? req->name : NULL, &req->share, err,
-				  sizeof(err));
+		enclave = req->enclave[0] ? enclave_set_find(&d->enclaves, req->enclave)
+					  : VS_ENCLAVE_DEFAULT;
+		if (enclave < 0)
+			return error_reply("no enclave named '%s' (vmm-schedctl enclave list)",
+					   req->enclave);
+		vm_id = vm_enroll(d, req->pid, req->name[0] ? req->name : NULL, &req->share,
+				  enclave, err, sizeof(err));
 		if (vm_id < 0)
 			return error_reply("%s", err);
 		reply = ok_reply();
@@ -316,6 +362,20 @@ static struct json_object *do_request(struct vs_daemon *d, const struct vs_ctl_r
 		return ok_reply();
 	case VS_CTL_CMD_PLACE:
 		return do_place(d, req);
+	case VS_CTL_CMD_VM_MOVE:
+		vm_id = registry_find_vm_by_pid(&d->reg, req->pid);
+		if (vm_id < 0)
+			return error_reply("no enrolled VM has pid %d", req->pid);
+		if (vm_move(d, vm_id, req->enclave, err, sizeof(err)))
+			return error_reply("%s", err);
+		return ok_reply();
+	case VS_CTL_CMD_ENCLAVE_LIST:
+	case VS_CTL_CMD_ENCLAVE_CREATE:
+	case VS_CTL_CMD_ENCLAVE_DESTROY:
+	case VS_CTL_CMD_ENCLAVE_ADD_CORES:
+	case VS_CTL_CMD_ENCLAVE_REMOVE_CORES:
+	case VS_CTL_CMD_REBALANCE:
+		return do_enclave(d, req);
 	case VS_CTL_NR_CMDS:
 		break;
 	}

@@ -15,8 +15,18 @@
 #define REQUEST_MAX_DEPTH 4
 
 static const char *const cmd_names[VS_CTL_NR_CMDS] = {
-    [VS_CTL_CMD_STATUS] = "status",   [VS_CTL_CMD_ENROLL] = "enroll", [VS_CTL_CMD_SET] = "set",
-    [VS_CTL_CMD_RELEASE] = "release", [VS_CTL_CMD_PLACE] = "place",
+    [VS_CTL_CMD_STATUS] = "status",
+    [VS_CTL_CMD_ENROLL] = "enroll",
+    [VS_CTL_CMD_SET] = "set",
+    [VS_CTL_CMD_RELEASE] = "release",
+    [VS_CTL_CMD_PLACE] = "place",
+    [VS_CTL_CMD_ENCLAVE_LIST] = "enclave-list",
+    [VS_CTL_CMD_ENCLAVE_CREATE] = "enclave-create",
+    [VS_CTL_CMD_ENCLAVE_DESTROY] = "enclave-destroy",
+    [VS_CTL_CMD_ENCLAVE_ADD_CORES] = "enclave-add-cores",
+    [VS_CTL_CMD_ENCLAVE_REMOVE_CORES] = "enclave-remove-cores",
+    [VS_CTL_CMD_VM_MOVE] = "vm-move",
+    [VS_CTL_CMD_REBALANCE] = "rebalance",
 };
 
 const char *ctl_cmd_name(enum vs_ctl_cmd cmd)
@@ -96,6 +106,86 @@ static int parse_placements(struct json_object *req, struct vs_ctl_request *out,
 	return 0;
 }
 
+static int get_bool(struct json_object *req, const char *key, bool *out, char *err, size_t errlen)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(req, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return fail(err, errlen, "'%s' must be true or false", key);
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+/* The enclave name under "enclave" (@required, or optional: "" then). */
+static int get_enclave(struct json_object *req, bool required, struct vs_ctl_request *out,
+		       char *err, size_t errlen)
+{
+	struct json_object *v;
+	char why[160];
+	const char *name;
+
+	if (!json_object_object_get_ex(req, "enclave", &v)) {
+		if (required)
+			return fail(err, errlen, "'%s' needs a string 'enclave'",
+				    ctl_cmd_name(out->cmd));
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return fail(err, errlen, "'enclave' must be a string");
+	name = json_object_get_string(v);
+	if (enclave_name_check(name, why, sizeof(why)))
+		return fail(err, errlen, "'enclave': %s", why);
+	snprintf(out->enclave, sizeof(out->enclave), "%s", name);
+	return 0;
+}
+
+/* enclave-*: a name, CPUs, pairing, slice, force as each command takes them. */
+static int parse_enclave_request(struct json_object *req, struct vs_ctl_request *out, char *err,
+				 size_t errlen)
+{
+	bool cpus_required =
+	    out->cmd == VS_CTL_CMD_ENCLAVE_ADD_CORES || out->cmd == VS_CTL_CMD_ENCLAVE_REMOVE_CORES;
+	struct json_object *v;
+	char why[160];
+	int slice;
+
+	out->pairing = -1;
+	if (out->cmd == VS_CTL_CMD_ENCLAVE_LIST)
+		return 0;
+	if (get_enclave(req, true, out, err, errlen))
+		return -1;
+	if (json_object_object_get_ex(req, "cpus", &v)) {
+		if (!json_object_is_type(v, json_type_string) ||
+		    cpuset_parse(&out->cpus, json_object_get_string(v), why, sizeof(why)))
+			return fail(err, errlen, "'cpus' must be a CPU list such as \"2-3,6\"%s%s",
+				    json_object_is_type(v, json_type_string) ? ": " : "",
+				    json_object_is_type(v, json_type_string) ? why : "");
+		out->have_cpus = true;
+	} else if (cpus_required) {
+		return fail(err, errlen, "'%s' needs a string 'cpus' (a CPU list such as \"2-3\")",
+			    ctl_cmd_name(out->cmd));
+	}
+	if (json_object_object_get_ex(req, "pairing", &v)) {
+		const char *m =
+		    json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+
+		if (strcmp(m, "strict") == 0)
+			out->pairing = VS_PAIRING_STRICT;
+		else if (strcmp(m, "relaxed") == 0)
+			out->pairing = VS_PAIRING_RELAXED;
+		else
+			return fail(err, errlen, "'pairing' must be \"strict\" or \"relaxed\"");
+	}
+	if (json_object_object_get_ex(req, "slice_us", NULL)) {
+		if (!get_int(req, "slice_us", &slice) || slice < 100 || slice > 1000000)
+			return fail(err, errlen, "'slice_us' must be an integer 100..1000000");
+		out->slice_us = (unsigned int)slice;
+	}
+	return get_bool(req, "force", &out->force, err, errlen);
+}
+
 /* enroll, set, release: a pid, and for enroll and set the share settings and a name. */
 static int parse_vm_request(struct json_object *req, const char *cmd, struct vs_ctl_request *out,
 			    char *err, size_t errlen)
@@ -154,17 +244,34 @@ static int parse_object(struct json_object *req, struct vs_ctl_request *out, cha
 		snprintf(shown, sizeof(shown), "%.64s", cmd);
 		escape_control_chars(shown, safe, sizeof(safe));
 		return fail(err, errlen,
-			    "unknown command '%s' (known: status, enroll, set, release, place)",
+			    "unknown command '%s' (known: status, enroll, set, release, place, "
+			    "enclave-list, enclave-create, enclave-destroy, enclave-add-cores, "
+			    "enclave-remove-cores, vm-move, rebalance)",
 			    safe);
 	}
 	out->cmd = (enum vs_ctl_cmd)i;
 	switch (out->cmd) {
 	case VS_CTL_CMD_ENROLL:
+		if (get_enclave(req, false, out, err, errlen))
+			return -1;
+		return parse_vm_request(req, cmd, out, err, errlen);
 	case VS_CTL_CMD_SET:
 	case VS_CTL_CMD_RELEASE:
 		return parse_vm_request(req, cmd, out, err, errlen);
 	case VS_CTL_CMD_PLACE:
 		return parse_placements(req, out, err, errlen);
+	case VS_CTL_CMD_VM_MOVE:
+		if (get_enclave(req, true, out, err, errlen))
+			return -1;
+		return parse_vm_request(req, cmd, out, err, errlen);
+	case VS_CTL_CMD_REBALANCE:
+		return get_bool(req, "dry_run", &out->dry_run, err, errlen);
+	case VS_CTL_CMD_ENCLAVE_LIST:
+	case VS_CTL_CMD_ENCLAVE_CREATE:
+	case VS_CTL_CMD_ENCLAVE_DESTROY:
+	case VS_CTL_CMD_ENCLAVE_ADD_CORES:
+	case VS_CTL_CMD_ENCLAVE_REMOVE_CORES:
+		return parse_enclave_request(req, out, err, errlen);
 	default:
 		return 0;
 	}

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "enclave_set.h"
 #include "registry.h"
 
 enum vs_ctl_cmd {
@@ -18,6 +19,13 @@ enum vs_ctl_cmd {
 	VS_CTL_CMD_SET,
 	VS_CTL_CMD_RELEASE,
 	VS_CTL_CMD_PLACE,
+	VS_CTL_CMD_ENCLAVE_LIST,
+	VS_CTL_CMD_ENCLAVE_CREATE,
+	VS_CTL_CMD_ENCLAVE_DESTROY,
+	VS_CTL_CMD_ENCLAVE_ADD_CORES,
+	VS_CTL_CMD_ENCLAVE_REMOVE_CORES,
+	VS_CTL_CMD_VM_MOVE,
+	VS_CTL_CMD_REBALANCE,
 	VS_CTL_NR_CMDS,
 };
 
@@ -37,6 +45,14 @@ struct vs_ctl_request {
 	struct vs_share_settings share; /* enroll, set: VS_SHARE_KEEP if not given */
 	int nr_placements;		/* place */
 	struct vs_ctl_placement placements[VS_CTL_MAX_PLACEMENTS];
+	/* enroll, vm-move, enclave-*: the enclave's name ("" if not given: the default) */
+	char enclave[VS_ENCLAVE_NAME_LEN];
+	bool have_cpus; /* enclave-create (optional), -add-cores, -remove-cores */
+	struct vs_cpuset cpus;
+	int pairing;	       /* enclave-create: VS_PAIRING_*, or -1 for the agent's --pairing */
+	unsigned int slice_us; /* enclave-create: 0 for the agent's --slice-us */
+	bool force;	       /* enclave-destroy */
+	bool dry_run;	       /* rebalance */
 };
 
 /*
