@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 
 #include "bpf/vmm_sched_cpu_time.h"
+#include "ctl_reply.h"
 #include "daemon.h"
 #include "numa_home.h"
 #include "vmm_sched_ctl.h"
@@ -270,11 +271,9 @@ static struct json_object *vms_json(struct vs_daemon *d)
 
 struct json_object *status_to_json(struct vs_daemon *d)
 {
-	struct json_object *o = json_object_new_object(), *enc = json_object_new_object();
+	struct json_object *o = ctl_reply_ok(), *enc = json_object_new_object();
 	char cpus[512];
 
-	add_int(o, "version", VS_CTL_VERSION);
-	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "scheduler", scheduler_json(d));
 	cpuset_format(&d->enclave.cpus, cpus, sizeof(cpus));
 	add_str(enc, "cpus", cpus);
