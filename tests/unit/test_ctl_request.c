@@ -130,7 +130,7 @@ static void test_malformed_fields(void **state)
 	    {"{\"version\":1}", "no string 'cmd'"},
 	    {"{\"version\":1,\"cmd\":7}", "no string 'cmd'"},
 	    {"{\"version\":1,\"cmd\":\"STATUS\"}", "unknown command 'STATUS' (known: status, "
-						   "enroll, set, release, place)"},
+						   "enroll, set, release, place"},
 	    {"{\"version\":1,\"cmd\":\"release\"}", "'release' needs a positive integer 'pid'"},
 	    {"{\"version\":1,\"cmd\":\"set\",\"pid\":0}", "'set' needs a positive integer 'pid'"},
 	    {"{\"version\":1,\"cmd\":\"set\",\"pid\":1.5}", "positive integer 'pid'"},

@@ -104,10 +104,14 @@ static void build_vms(struct json_object *prev, struct json_object *cur, double 
 	}
 }
 
-static void build_cores(struct json_object *prev, struct json_object *cur, struct top_frame *f)
+/*
+ * Only a host task running now marks a thread: one that pushed a vCPU off
+ * during the interval is counted in the totals, as on a real host every CPU
+ * sees a kworker every second and the grid would be all marks.
+ */
+static void build_cores(struct json_object *cur, struct top_frame *f)
 {
-	struct json_object *cores = jf_obj(cur, "cores"), *cpus = jf_obj(cur, "cpus"),
-			   *prev_cpus = jf_obj(prev, "cpus");
+	struct json_object *cores = jf_obj(cur, "cores");
 
 	f->nr_cores = 0;
 	for (size_t i = 0; i < jf_len(cores) && f->nr_cores < VS_MAX_CPUS; i++) {
@@ -118,7 +122,6 @@ static void build_cores(struct json_object *prev, struct json_object *cur, struc
 		cell->core = (int)jf_i64(c, "core");
 		cell->nr_threads = jf_len(cl) > 2 ? 2 : (int)jf_len(cl);
 		for (int th = 0; th < 2; th++) {
-			struct json_object *cpu;
 			int vm_id = th < (int)jf_len(rv) ? json_object_get_int(jf_at(rv, th)) : -1;
 
 			cell->cpu[th] =
@@ -129,11 +132,6 @@ static void build_cores(struct json_object *prev, struct json_object *cur, struc
 					cell->vm[th] = v;
 			cell->host[th] =
 			    th < (int)jf_len(host) && json_object_get_int(jf_at(host, th)) != 0;
-			cpu = find_by(cpus, "cpu", cell->cpu[th], NULL, 0);
-			if (prev && cpu &&
-			    delta(cpu, find_by(prev_cpus, "cpu", cell->cpu[th], NULL, 0),
-				  "host_evictions"))
-				cell->host[th] = true;
 		}
 	}
 }
@@ -189,7 +187,7 @@ int top_frame_build(struct json_object *prev, struct json_object *cur, uint64_t 
 		return -1;
 	f->interval_ns = prev ? sample_interval(prev, cur, fallback_ns) : 0;
 	build_vms(prev, cur, (double)f->interval_ns, f);
-	build_cores(prev, cur, f);
+	build_cores(cur, f);
 	build_totals(prev, cur, f);
 	top_frame_sort(f, sort);
 	return 0;
@@ -262,12 +260,12 @@ static void put(struct out *o, const char *fmt, ...)
 		o->used = o->used + (size_t)n < o->len ? o->used + (size_t)n : o->len - 1;
 }
 
-/* A VM's colour: one of six backgrounds, black text. */
+/* A VM's colour: one of six backgrounds (not red), black text. */
 static int vm_colour(char letter)
 {
 	const char *p = strchr(letters, letter);
 
-	return 41 + (int)((p ? p - letters : 0) % 6);
+	return 42 + (int)((p ? p - letters : 0) % 6); /* red (41) is for host tasks */
 }
 
 static void put_thread(struct out *o, const struct top_frame *f, const struct top_core_cell *c,

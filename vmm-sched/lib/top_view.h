@@ -40,7 +40,7 @@ struct top_core_cell {
 	int core, nr_threads;
 	int cpu[2];
 	int vm[2];    /* the VM on each thread, -1: none */
-	bool host[2]; /* a host task there now, or one pushed a vCPU off during the interval */
+	bool host[2]; /* a host task runs there now: a host intrusion */
 };
 
 struct top_totals {
