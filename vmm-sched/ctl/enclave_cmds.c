@@ -4,103 +4,106 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "vmm_sched_ctl.h"
 
-static struct json_object *request(const char *cmd)
-{
-	struct json_object *req = json_object_new_object();
-
-	json_object_object_add(req, "version", json_object_new_int(VS_CTL_VERSION));
-	json_object_object_add(req, "cmd", json_object_new_string(cmd));
-	return req;
-}
-
-static struct json_object *usage_error(struct json_object *req, const char *fmt, const char *arg)
+static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "vmm-schedctl: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (vmm-schedctl --help)\n");
-	json_object_put(req);
-	return NULL;
+	return -1;
+}
+
+static int set_cpus(struct vs_ctl_request *req, const char *list)
+{
+	char why[160];
+
+	if (cpuset_parse(&req->cpus, list, why, sizeof(why))) {
+		fprintf(stderr, "vmm-schedctl: CPU list '%s': %s\n", list, why);
+		return -1;
+	}
+	req->have_cpus = true;
+	return 0;
 }
 
 /* `enclave SUB NAME ...`: the subcommand's request. */
-static struct json_object *enclave_sub(int argc, char **argv, bool *json)
+static int enclave_sub(int argc, char **argv, struct vs_ctl_request *req)
 {
+	static const enum vs_ctl_cmd cmds[] = {
+	    VS_CTL_CMD_ENCLAVE_CREATE, VS_CTL_CMD_ENCLAVE_DESTROY, VS_CTL_CMD_ENCLAVE_ADD_CORES,
+	    VS_CTL_CMD_ENCLAVE_REMOVE_CORES};
 	static const char *const subs[] = {"create", "destroy", "add-cores", "remove-cores"};
-	struct json_object *req;
 	const char *sub = argc > 0 ? argv[0] : "";
-	char cmd[48];
 	int i, k;
 
 	if (strcmp(sub, "list") == 0) {
-		req = request("enclave-list");
-		for (i = 1; i < argc; i++) {
-			if (strcmp(argv[i], "--json"))
-				return usage_error(req, "enclave list: unknown argument '%s'",
-						   argv[i]);
-			*json = true;
-		}
-		return req;
+		ctl_request_init(req, VS_CTL_CMD_ENCLAVE_LIST);
+		return argc > 1 ? usage_error("enclave list: unknown argument '%s'", argv[1]) : 0;
 	}
 	for (k = 0; k < 4 && strcmp(sub, subs[k]); k++)
 		;
 	if (k == 4)
-		return usage_error(NULL,
-				   "enclave: unknown subcommand '%s' (list, create, destroy, "
+		return usage_error("enclave: unknown subcommand '%s' (list, create, destroy, "
 				   "add-cores, remove-cores)",
 				   sub);
-	snprintf(cmd, sizeof(cmd), "enclave-%s", sub);
-	req = request(cmd);
+	ctl_request_init(req, cmds[k]);
 	if (argc < 2)
-		return usage_error(req, "enclave %s needs the enclave's NAME", sub);
-	json_object_object_add(req, "enclave", json_object_new_string(argv[1]));
+		return usage_error("enclave %s needs the enclave's NAME", sub);
+	if (strlen(argv[1]) >= sizeof(req->enclave))
+		return usage_error("enclave name '%s' is too long", argv[1]);
+	snprintf(req->enclave, sizeof(req->enclave), "%s", argv[1]);
 	i = 2;
 	if (k >= 2) { /* add-cores, remove-cores NAME LIST */
 		if (argc < 3)
-			return usage_error(req, "enclave %s needs a CPU LIST (e.g. 4-5)", sub);
-		json_object_object_add(req, "cpus", json_object_new_string(argv[2]));
+			return usage_error("enclave %s needs a CPU LIST (e.g. 4-5)", sub);
+		if (set_cpus(req, argv[2]))
+			return -1;
 		i = 3;
 	}
 	for (; i < argc; i++) {
 		const char *opt = argv[i];
 
 		if (k == 1 && strcmp(opt, "--force") == 0) {
-			json_object_object_add(req, "force", json_object_new_boolean(1));
+			req->force = true;
 		} else if (k == 0 && i + 1 < argc && strcmp(opt, "--cpus") == 0) {
-			json_object_object_add(req, "cpus", json_object_new_string(argv[++i]));
+			if (set_cpus(req, argv[++i]))
+				return -1;
 		} else if (k == 0 && i + 1 < argc && strcmp(opt, "--pairing") == 0) {
-			json_object_object_add(req, "pairing", json_object_new_string(argv[++i]));
+			i++;
+			if (strcmp(argv[i], "strict") == 0)
+				req->pairing = VS_PAIRING_STRICT;
+			else if (strcmp(argv[i], "relaxed") == 0)
+				req->pairing = VS_PAIRING_RELAXED;
+			else
+				return usage_error("--pairing '%s': strict or relaxed", argv[i]);
 		} else if (k == 0 && i + 1 < argc && strcmp(opt, "--slice-us") == 0) {
 			char *end;
 			long v = strtol(argv[++i], &end, 10);
 
-			if (*end || v <= 0 || v > 0x7fffffff)
-				return usage_error(req, "--slice-us '%s' is not a number", argv[i]);
-			json_object_object_add(req, "slice_us", json_object_new_int((int)v));
+			if (!*argv[i] || *end || v <= 0 || v > 0x7fffffff)
+				return usage_error("--slice-us '%s' is not a number", argv[i]);
+			req->slice_us = (unsigned int)v;
 		} else {
-			return usage_error(req, "enclave: unexpected argument '%s'", opt);
+			return usage_error("enclave: unexpected argument '%s'", opt);
 		}
 	}
-	return req;
+	return 0;
 }
 
-struct json_object *enclave_cmd_request(const char *cmd, int argc, char **argv, bool *json)
+int enclave_cmd_parse(bool rebalance, int argc, char **argv, struct vs_ctl_request *req)
 {
-	struct json_object *req;
-
-	if (strcmp(cmd, "enclave") == 0)
-		return enclave_sub(argc, argv, json);
-	req = request("rebalance");
+	if (!rebalance)
+		return enclave_sub(argc, argv, req);
+	ctl_request_init(req, VS_CTL_CMD_REBALANCE);
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--dry-run") == 0)
-			json_object_object_add(req, "dry_run", json_object_new_boolean(1));
-		else if (strcmp(argv[i], "--json") == 0)
-			*json = true;
+			req->dry_run = true;
 		else
-			return usage_error(req, "rebalance: unknown argument '%s'", argv[i]);
+			return usage_error("rebalance: unknown argument '%s'", argv[i]);
 	}
-	return req;
+	return 0;
 }
 
 static const char *str(struct json_object *o, const char *key)

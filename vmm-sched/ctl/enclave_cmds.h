@@ -5,14 +5,16 @@
 
 #include <stdbool.h>
 
-#include <json-c/json.h>
+#include "ctl_request.h"
+
+struct json_object;
 
 /*
- * The request for `enclave SUB ...` or `rebalance ...` (@argv after the
- * command word), or NULL after printing the usage error. *json: --json given.
+ * Fills @req for `enclave SUB ...` (@argv after the word "enclave") or
+ * `rebalance ...`; 0, or -1 after printing the usage error.
  */
-struct json_object *enclave_cmd_request(const char *cmd, int argc, char **argv, bool *json);
-/* Prints a successful reply to an enclave command as text. */
+int enclave_cmd_parse(bool rebalance, int argc, char **argv, struct vs_ctl_request *req);
+/* Prints a successful reply to an enclave command or rebalance as text. */
 void enclave_cmd_print(struct json_object *reply);
 
 #endif

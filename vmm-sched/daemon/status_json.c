@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 
 #include "bpf/vmm_sched_cpu_time.h"
+#include "ctl_reply.h"
 #include "daemon.h"
 #include "numa_home.h"
 #include "vmm_sched_ctl.h"
@@ -311,12 +312,10 @@ struct json_object *enclaves_json(struct vs_daemon *d)
 
 struct json_object *status_to_json(struct vs_daemon *d)
 {
-	struct json_object *o = json_object_new_object(), *enc = json_object_new_object();
+	struct json_object *o = ctl_reply_ok(), *enc = json_object_new_object();
 	struct vs_cpuset all;
 	char cpus[512];
 
-	add_int(o, "version", VS_CTL_VERSION);
-	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "scheduler", scheduler_json(d));
 	/* "enclave": every enclave's CPUs together; "enclaves": each one. */
 	enclave_set_all_cpus(&d->enclaves, &all);
