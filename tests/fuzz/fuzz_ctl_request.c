@@ -55,7 +55,10 @@ static void check_round_trip(const struct vs_ctl_request *req)
 	    again.share.weight != req->share.weight ||
 	    again.share.reserve_cores != req->share.reserve_cores ||
 	    again.share.cap_cores != req->share.cap_cores ||
-	    again.nr_placements != req->nr_placements)
+	    again.nr_placements != req->nr_placements || strcmp(again.enclave, req->enclave) ||
+	    again.have_cpus != req->have_cpus || !cpuset_equal(&again.cpus, &req->cpus) ||
+	    again.pairing != req->pairing || again.slice_us != req->slice_us ||
+	    again.force != req->force || again.dry_run != req->dry_run)
 		abort();
 	for (int i = 0; i < req->nr_placements; i++)
 		if (again.placements[i].tid != req->placements[i].tid ||

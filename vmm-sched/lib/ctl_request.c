@@ -265,7 +265,7 @@ static int parse_enclave_request(struct json_object *req, struct vs_ctl_request 
 	bool cpus_required =
 	    out->cmd == VS_CTL_CMD_ENCLAVE_ADD_CORES || out->cmd == VS_CTL_CMD_ENCLAVE_REMOVE_CORES;
 	struct json_object *v;
-	char why[160];
+	char why[160], safe[640];
 	int slice;
 
 	out->pairing = -1;
@@ -274,11 +274,15 @@ static int parse_enclave_request(struct json_object *req, struct vs_ctl_request 
 	if (get_enclave(req, true, out, err, errlen))
 		return -1;
 	if (json_object_object_get_ex(req, "cpus", &v)) {
-		if (!json_object_is_type(v, json_type_string) ||
-		    cpuset_parse(&out->cpus, json_object_get_string(v), why, sizeof(why)))
-			return fail(err, errlen, "'cpus' must be a CPU list such as \"2-3,6\"%s%s",
-				    json_object_is_type(v, json_type_string) ? ": " : "",
-				    json_object_is_type(v, json_type_string) ? why : "");
+		if (!json_object_is_type(v, json_type_string))
+			return fail(err, errlen,
+				    "'cpus' must be a string, a CPU list such as \"2-3,6\"");
+		if (cpuset_parse(&out->cpus, json_object_get_string(v), why, sizeof(why))) {
+			/* The parser quotes the list: never raw control bytes in the reply. */
+			escape_control_chars(why, safe, sizeof(safe));
+			return fail(err, errlen, "'cpus' must be a CPU list such as \"2-3,6\": %s",
+				    safe);
+		}
 		out->have_cpus = true;
 	} else if (cpus_required) {
 		return fail(err, errlen, "'%s' needs a string 'cpus' (a CPU list such as \"2-3\")",
@@ -377,9 +381,9 @@ static int parse_object(struct json_object *req, struct vs_ctl_request *out, cha
 	case VS_CTL_CMD_PLACE:
 		return parse_placements(req, out, err, errlen);
 	case VS_CTL_CMD_VM_MOVE:
-		if (get_enclave(req, true, out, err, errlen))
-			return -1;
-		return parse_vm_request(req, cmd, out, err, errlen);
+		if (!get_int(req, "pid", &out->pid) || out->pid <= 0)
+			return fail(err, errlen, "'vm-move' needs a positive integer 'pid'");
+		return get_enclave(req, true, out, err, errlen);
 	case VS_CTL_CMD_REBALANCE:
 		return get_bool(req, "dry_run", &out->dry_run, err, errlen);
 	case VS_CTL_CMD_ENCLAVE_LIST:

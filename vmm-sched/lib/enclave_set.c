@@ -60,7 +60,9 @@ int enclave_name_check(const char *name, char *err, size_t errlen)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
 			    name[i]))
 			return fail(err, errlen,
-				    "enclave name '%s': only A-Z a-z 0-9 . _ - are allowed", name);
+				    "the enclave name has character 0x%02x at position %zu: only "
+				    "A-Z a-z 0-9 . _ - are allowed",
+				    (unsigned char)name[i], i + 1);
 	return 0;
 }
 
