@@ -154,7 +154,7 @@ static void test_render(void **state)
 	top_frame_build(a, b, 0, TOP_SORT_DELIVERED, f);
 	top_frame_render(f, false, 80, text, sizeof(text));
 	assert_null(strchr(text, '\033')); /* plain: no escape sequences */
-	assert_non_null(strstr(text, "sort: delivered"));
+	assert_non_null(strstr(text, "over 2.0 s; sort: delivered"));
 	assert_non_null(strstr(text, "   0 [A|A]"));
 	assert_non_null(strstr(text, "   2 [B|H]"));
 	assert_non_null(strstr(text, "A web "));

@@ -301,8 +301,12 @@ size_t top_frame_render(const struct top_frame *f, bool colour, int width, char 
 
 	if (len)
 		buf[0] = '\0';
-	put(&o, "vmm-sched top: enclave %s, %d cores; every %.1f s; sort: %s\n", t->cpus, t->cores,
-	    (double)f->interval_ns / 1e9, top_sort_name(f->sort));
+	put(&o, "vmm-sched top: enclave %s, %d cores; ", t->cpus, t->cores);
+	if (f->interval_ns)
+		put(&o, "over %.1f s", (double)f->interval_ns / 1e9);
+	else
+		put(&o, "rates from the next sample");
+	put(&o, "; sort: %s\n", top_sort_name(f->sort));
 	put(&o,
 	    "enclave  vCPU %5.1f%%  host %5.1f%%  idle %5.1f%%  forced idle %5.1f%%  host "
 	    "intrusions %llu\n\n",
