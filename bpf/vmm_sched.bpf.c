@@ -47,10 +47,10 @@ const volatile __u32 pairing_mode = VS_PAIRING_STRICT;
 struct vs_exit_info exit_info;
 __u64 msg_drops; /* messages lost because the ring buffer was full */
 __u64 stray_enqueues;
-/* How long an owner keeps a core while others wait: the agent adapts it to demand. */
+/* How long an owner keeps a core while others wait, until the agent plans an enclave's. */
 __u64 core_slice_ns = 10000000;
-bool caps_in_use;  /* some VM has a cap (vm_ctx.cap_cores), set by the agent */
-__u64 vtime_floor; /* vtime of the VM last granted a core */
+bool caps_in_use;		    /* some VM has a cap (vm_ctx.cap_cores), set by the agent */
+__u64 vtime_floor[VS_MAX_ENCLAVES]; /* by enclave: vtime of the VM last granted a core there */
 /*
  * A VM with queued vCPUs none of which ran for this long is owed a core
  * before any vtime: a tiny weight against a big one may make it wait for
@@ -134,6 +134,13 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VS_MAX_ENCLAVES);
+	__type(key, u32);
+	__type(value, struct vs_enclave_ctx);
+} enclave_ctx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, VS_MAX_VMS);
 	__type(key, u32);
 	__type(value, struct vs_vm_state);
@@ -172,6 +179,13 @@ struct {
 	__type(key, u32);
 	__type(value, struct vs_vcpu_hint);
 } vcpu_hints SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VS_MAX_ENCLAVES);
+	__type(key, u32);
+	__type(value, struct vs_agent_enclave);
+} agent_enclaves SEC(".maps");
 
 /* Per-task state, attached when a task enters SCHED_EXT. */
 struct vs_task {
@@ -308,6 +322,60 @@ static struct vs_vm_ctx *vm_ctx_of(s32 vm)
 	if (vm < 0 || vm >= VS_MAX_VMS)
 		return NULL;
 	return bpf_map_lookup_elem(&vm_ctx, &key);
+}
+
+static struct vs_enclave_ctx *enclave_ctx_of(u32 enclave)
+{
+	return bpf_map_lookup_elem(&enclave_ctx, &enclave);
+}
+
+/* The enclave of @vm (the default one until the agent wrote its vm_ctx). */
+static u32 vm_enclave(s32 vm)
+{
+	struct vs_vm_ctx *v = vm_ctx_of(vm);
+
+	return v ? v->enclave : VS_ENCLAVE_DEFAULT;
+}
+
+/* The enclave of @cpu, or VS_MAX_ENCLAVES if it is in none. */
+static u32 cpu_enclave(s32 cpu)
+{
+	struct vs_cpu_ctx *c = cpu_ctx_of(cpu);
+
+	return c && (c->flags & VS_CPU_IN_ENCLAVE) ? c->enclave : VS_MAX_ENCLAVES;
+}
+
+/* Is @cpu a CPU of @vm's enclave? A hint: core_open_to() decides under the core's lock. */
+static bool cpu_serves_vm(s32 cpu, s32 vm)
+{
+	return vm >= 0 && cpu_enclave(cpu) == vm_enclave(vm);
+}
+
+/* The vCPU time slice of @vm's enclave. */
+static u64 vm_slice_ns(s32 vm)
+{
+	struct vs_enclave_ctx *e = enclave_ctx_of(vm_enclave(vm));
+
+	return e && e->slice_ns ? e->slice_ns : slice_ns;
+}
+
+static u64 enclave_core_slice_ns(u32 enclave)
+{
+	struct vs_enclave_ctx *e = enclave_ctx_of(enclave);
+
+	return e && e->core_slice_ns ? e->core_slice_ns : core_slice_ns;
+}
+
+static u64 enclave_pair_window_ns(u32 enclave)
+{
+	struct vs_enclave_ctx *e = enclave_ctx_of(enclave);
+
+	return e ? e->pair_window_ns : pair_window_ns;
+}
+
+static u64 *vtime_floor_of(u32 enclave)
+{
+	return enclave < VS_MAX_ENCLAVES ? &vtime_floor[enclave & (VS_MAX_ENCLAVES - 1)] : NULL;
 }
 
 /* Is @cpu on @vm's home node (or is either node unknown)? */
@@ -500,7 +568,13 @@ static bool cpu_in_forced_idle(s32 cpu)
 
 static bool host_blocks(struct vs_core_state *core, u32 sib)
 {
-	return pairing_mode == VS_PAIRING_STRICT && core->host[sib & 1];
+	return core->strict && core->host[sib & 1];
+}
+
+/* May thread of @core start a vCPU of @vm (of enclave @enclave)? Core locked or a hint. */
+static __always_inline bool core_open_to(struct vs_core_state *core, u32 enclave)
+{
+	return !core->closed && core->enclave == enclave;
 }
 
 /*
@@ -617,14 +691,16 @@ static bool reserve_cpu_for(s32 cpu, s32 vm, bool may_take_core)
 {
 	struct vs_core_state *core;
 	u64 now = bpf_ktime_get_ns();
-	u32 th;
+	u32 th, enclave;
 	bool ok = false;
 
 	core = core_of(cpu, &th);
 	if (!core)
 		return false;
+	enclave = vm_enclave(vm);
 	bpf_spin_lock(&core->lock);
-	if (host_blocks(core, th ^ 1) || sibling_runs_other(core, th, vm)) {
+	if (!core_open_to(core, enclave) || host_blocks(core, th ^ 1) ||
+	    sibling_runs_other(core, th, vm)) {
 		ok = false;
 	} else if (core->owner == vm) {
 		ok = !core->draining;
@@ -699,7 +775,7 @@ out:
 }
 
 /*
- * The runnable VM owed a core most: lowest vtime among VMs with queued vCPUs
+ * The runnable VM of @enclave owed a core most: lowest vtime among VMs with queued vCPUs
  * (or whose vCPU @prev_vm is still runnable on this CPU) that are under their
  * cap (@oc: the caller's count_owned_cores()), unless they already own this
  * core (@this_owner). A starved VM comes first; a VM with two vCPUs to run
@@ -717,7 +793,7 @@ struct owed_pick {
  * (checked as part of dispatch, it took dispatch past the 1M-instruction
  * limit).
  */
-__noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, struct owned_cores *oc,
+__noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owned_cores *oc,
 			    struct owed_pick *out)
 {
 	struct vs_owed best = {VS_VM_NONE, (u64)-1}, pair = {VS_VM_NONE, (u64)-1};
@@ -734,6 +810,8 @@ __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, struct owned_cores *oc,
 		s32 queued = scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm)), runnable;
 
 		if (queued <= 0 && (s32)vm != prev_vm)
+			continue;
+		if (vm_enclave(vm) != enclave)
 			continue;
 		if (caps_in_use && !vm_within_cap(vm, oc, (s32)vm == this_owner))
 			continue;
@@ -765,7 +843,7 @@ __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, struct owned_cores *oc,
 		out->nr_queued = nr_starved;
 		return 0;
 	}
-	chosen = vs_owed_pick(&best, &pair, pair_window_ns);
+	chosen = vs_owed_pick(&best, &pair, enclave_pair_window_ns(enclave));
 	out->vm = chosen;
 	out->for_pair = chosen != best.vm;
 	out->nr_queued = out->for_pair ? nr_pair : nr_best;
@@ -816,14 +894,14 @@ static bool thread_empty(struct vs_core_state *core, u32 th)
 }
 
 /*
- * Placement sweep: an idle CPU is not woken by anything while vCPUs wait on a
+ * Placement sweep of one enclave: an idle CPU is not woken by anything while vCPUs wait on a
  * VM's DSQ (the kernel may idle a CPU without calling ops.dispatch, and the
  * kick kfunc may not link). This timer moves queued vCPUs onto idle enclave
  * threads where the pairing rules allow: the owner's vCPUs onto its cores,
  * the most owed VM onto wholly free cores. Moving into an idle CPU's local
  * DSQ wakes it. Runs outside any rq lock, as dsq_move to another CPU needs.
  */
-static int sweep_timer_fn(void *map, int *key, struct sweep_timer *st)
+__noinline int sweep_enclave(u32 enclave)
 {
 	struct owed_pick pick = {.vm = VS_VM_NONE};
 	struct owned_cores oc;
@@ -832,7 +910,7 @@ static int sweep_timer_fn(void *map, int *key, struct sweep_timer *st)
 	u32 i;
 
 	count_owned_cores(&oc);
-	pick_owed_vm(VS_VM_NONE, VS_VM_NONE, &oc, &pick);
+	pick_owed_vm(VS_VM_NONE, VS_VM_NONE, enclave, &oc, &pick);
 	best = pick.vm;
 	if (best < 0)
 		return 0;
@@ -845,10 +923,10 @@ static int sweep_timer_fn(void *map, int *key, struct sweep_timer *st)
 		s32 vm;
 
 		core = core_of(cpu, &th);
-		if (!core || !thread_empty(core, th))
+		if (!core || !core_open_to(core, enclave) || !thread_empty(core, th))
 			continue;
 		vm = core->owner;
-		take = core->draining || vm_queued(vm) <= 0 ||
+		take = core->draining || vm_queued(vm) <= 0 || !cpu_serves_vm(cpu, vm) ||
 		       (caps_in_use && !vm_within_cap(vm, &oc, true));
 		if (take)
 			vm = best;
@@ -864,12 +942,28 @@ static int sweep_timer_fn(void *map, int *key, struct sweep_timer *st)
 			/* A free core taken: the next one goes to whoever is owed then. */
 			if (take) {
 				count_owned_cores(&oc);
-				pick_owed_vm(VS_VM_NONE, VS_VM_NONE, &oc, &pick);
+				pick_owed_vm(VS_VM_NONE, VS_VM_NONE, enclave, &oc, &pick);
 				best = pick.vm;
 			}
 			if (best < 0)
 				break;
 		}
+	}
+	return more;
+}
+
+/* The placement sweep of every enclave (see sweep_enclave). */
+static int sweep_timer_fn(void *map, int *key, struct sweep_timer *st)
+{
+	bool more = false;
+	u32 e;
+
+	bpf_for(e, 0, VS_MAX_ENCLAVES)
+	{
+		struct vs_enclave_ctx *ec = enclave_ctx_of(e);
+
+		if (ec && (ec->flags & VS_ENCLAVE_USED) && sweep_enclave(e))
+			more = true;
 	}
 	/* Threads still showing the previous owner may free up shortly. */
 	if (more)
@@ -888,7 +982,7 @@ static __always_inline bool place_on_idle_cpu(struct task_struct *p, struct vs_t
 		return false;
 	/* The insertion is carried out after enqueue returns: the claim is in place first. */
 	c->cpu1 = cpu + 1;
-	vs_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, slice_ns, enq_flags | SCX_ENQ_PREEMPT);
+	vs_dsq_insert(p, SCX_DSQ_LOCAL_ON | cpu, vm_slice_ns(vm), enq_flags | SCX_ENQ_PREEMPT);
 	return true;
 }
 
@@ -945,8 +1039,8 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 	struct vs_vm_state *vs;
 	bool may_take_core, prev_home;
 	s32 prev, vm;
-	u32 i, pass;
-	u64 lag;
+	u32 i, pass, enclave;
+	u64 lag, *floor;
 
 	/*
 	 * A SCHED_EXT task that is no vCPU (e.g. a KVM worker a vCPU thread
@@ -973,7 +1067,7 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 	 * CPU, which wakes that CPU: usually this one, a moment later.
 	 */
 	if (enq_flags & SCX_ENQ_LAST) {
-		vs_dsq_insert(p, VS_DSQ_VM(vm), slice_ns, enq_flags);
+		vs_dsq_insert(p, VS_DSQ_VM(vm), vm_slice_ns(vm), enq_flags);
 		request_sweep(0);
 		return;
 	}
@@ -983,9 +1077,11 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 	 * the pair window (vs_owed_pick): credit within that is not banked.
 	 */
 	vs = vm_state_of(vm);
-	lag = core_slice_ns + pair_window_ns;
-	if (vs && vs->vtime + lag < vtime_floor)
-		vs->vtime = vtime_floor - lag;
+	enclave = vm_enclave(vm);
+	lag = enclave_core_slice_ns(enclave) + enclave_pair_window_ns(enclave);
+	floor = vtime_floor_of(enclave);
+	if (vs && floor && vs->vtime + lag < *floor)
+		vs->vtime = *floor - lag;
 
 	may_take_core = vm_within_cap(vm, NULL, false);
 	prev_home = cpu_on_home(prev, vm);
@@ -1012,7 +1108,7 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 			if ((s32)i == prev)
 				continue;
 			core = core_of(i, &th);
-			if (!core || !thread_empty(core, th))
+			if (!core || !core_open_to(core, enclave) || !thread_empty(core, th))
 				continue;
 			if (!take && (core->owner != vm || core->draining))
 				continue;
@@ -1024,7 +1120,7 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 				return;
 		}
 	}
-	vs_dsq_insert(p, VS_DSQ_VM(vm), slice_ns, enq_flags);
+	vs_dsq_insert(p, VS_DSQ_VM(vm), vm_slice_ns(vm), enq_flags);
 	request_sweep(50 * 1000);
 }
 
@@ -1068,6 +1164,8 @@ static bool home_core_free(s32 vm)
 
 		if (!c || c->core_id != cpu || !(core = core_of(cpu, &th)))
 			continue;
+		if (!core_open_to(core, vm_enclave(vm)))
+			continue;
 		if (thread_empty(core, 0) && thread_empty(core, 1) && cpu_on_home(cpu, vm) &&
 		    cpu_is_idle(cpu) && (core->cpu[1] < 0 || cpu_is_idle(core->cpu[1])))
 			return true;
@@ -1103,23 +1201,31 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	bool owner_changed = false, owner_has_work, owner_over_cap, wake_sibling = false;
 	bool prev_goes_home;
 	s32 drain_cpu = -1;
+	u64 core_slice;
 	struct owed_pick pick = {.vm = VS_VM_NONE};
 	struct owned_cores oc;
 	s32 owner_queued;
 	u64 directed;
+	u64 *floor;
+	u32 enclave;
 
 	core = core_of(cpu, &th);
 	if (!core)
 		return; /* no vCPU runs outside the enclave; host work uses local DSQs */
 	directed = take_directed_yield(cpu);
 	end_idle_window(cpu, now);
-	if (prev && (prev->scx.flags & SCX_TASK_QUEUED) && (pt = vcpu_of(prev)))
+	enclave = cpu_enclave(cpu);
+	/* A vCPU of another enclave (its VM moved) is not kept; a closed core keeps none. */
+	if (prev && (prev->scx.flags & SCX_TASK_QUEUED) && (pt = vcpu_of(prev)) &&
+	    vm_enclave(pt->vm_id) == enclave && !core->closed)
 		prev_vm = pt->vm_id;
 	owner = core->owner;
 	owner_queued = vm_queued(owner);
-	owner_has_work = owner_queued > 0 || (owner >= 0 && owner == prev_vm);
+	/* An owner that moved to another enclave has no work here. */
+	owner_has_work =
+	    (owner_queued > 0 || (owner >= 0 && owner == prev_vm)) && vm_enclave(owner) == enclave;
 	count_owned_cores(&oc);
-	pick_owed_vm(prev_vm, owner, &oc, &pick);
+	pick_owed_vm(prev_vm, owner, enclave, &oc, &pick);
 	best = pick.vm;
 	nr_best = pick.nr_queued;
 	bvs = vm_state_of(best);
@@ -1127,19 +1233,21 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	prev_goes_home = prev_vm >= 0 && !cpu_on_home(cpu, prev_vm) && home_core_free(prev_vm);
 	/* An owner above its cap (lowered, or not yet known when it took cores) gives cores up. */
 	owner_over_cap = caps_in_use && owner >= 0 && !vm_within_cap(owner, &oc, true);
+	core_slice = enclave_core_slice_ns(enclave);
 
 	bpf_spin_lock(&core->lock);
 	if (core->owner != owner)
 		owner_queued = 1; /* changed meanwhile: do not assume it has nothing queued */
 	owner = core->owner;
-	if (host_blocks(core, th ^ 1)) {
+	if (!core_open_to(core, enclave)) {
+		decision = DECIDE_NONE; /* leaving its enclave (or moved meanwhile): no vCPU */
+	} else if (host_blocks(core, th ^ 1)) {
 		decision = DECIDE_HOST_IDLE;
 	} else if (core->claims[th & 1]) {
 		/* A vCPU committed to this thread is on its way into the local DSQ. */
 		decision = DECIDE_WAIT_CLAIM;
 	} else if (owner >= 0 && owner_has_work && !owner_over_cap &&
-		   (owner == best ||
-		    (!core->draining && now - core->owner_since < core_slice_ns))) {
+		   (owner == best || (!core->draining && now - core->owner_since < core_slice))) {
 		target = owner;
 		if (owner == best)
 			core->draining = 0;
@@ -1183,9 +1291,11 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	if (owner_changed) {
 		if (cs)
 			__sync_fetch_and_add(&cs->owner_changes, 1);
+		floor = vtime_floor_of(enclave);
 		if (bvs) {
 			__sync_fetch_and_add(&bvs->core_grants, 1);
-			vtime_floor = bvs->vtime;
+			if (floor)
+				*floor = bvs->vtime;
 		}
 		if (pick.starved)
 			__sync_fetch_and_add(&starved_grants, 1);
@@ -1203,14 +1313,14 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 			return;
 		}
 		if (prev && target == prev_vm) {
-			prev->scx.slice = slice_ns;
+			prev->scx.slice = vm_slice_ns(prev_vm);
 			return;
 		}
 		break;
 	case DECIDE_KEEP_PREV:
 		/* A refilled slice makes the kernel keep prev running after dispatch. */
 		if (prev)
-			prev->scx.slice = slice_ns;
+			prev->scx.slice = vm_slice_ns(prev_vm);
 		return;
 	case DECIDE_WAIT_CLAIM:
 		return;
@@ -1268,8 +1378,7 @@ int BPF_PROG(vs_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	if (!host && (was_host || was_vm != VS_VM_NONE) &&
 	    core->running_vm[(th ^ 1) & 1] == VS_VM_NONE)
 		request_sweep(0);
-	if (host && pairing_mode == VS_PAIRING_STRICT &&
-	    core->running_vm[(th ^ 1) & 1] != VS_VM_NONE) {
+	if (host && core->strict && core->running_vm[(th ^ 1) & 1] != VS_VM_NONE) {
 		cs = cpu_stats_of(sib_cpu);
 		if (cs)
 			__sync_fetch_and_add(&cs->host_evictions, 1);
@@ -1384,7 +1493,7 @@ void BPF_STRUCT_OPS(vs_tick, struct task_struct *p)
 	if (!core)
 		return;
 	if (host_blocks(core, th ^ 1) || core->owner != (s32)t->vm_id ||
-	    sibling_runs_other(core, th, t->vm_id))
+	    sibling_runs_other(core, th, t->vm_id) || !core_open_to(core, vm_enclave(t->vm_id)))
 		cut = VS_CUT_PAIRING;
 	else if (core->draining)
 		cut = VS_CUT_HANDOVER;
@@ -1468,8 +1577,9 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 	/* Not the current CPU: a property change may re-run a remote CPU's current task. */
 	u32 cpu = scx_bpf_task_cpu(p), th;
 	u64 now = bpf_ktime_get_ns();
-	bool bad = false, wake_sibling = false, beside_host = false;
+	bool bad = false, wake_sibling = false, beside_host = false, elsewhere = false;
 	s32 vm, claimed;
+	u32 enclave;
 
 	/* An escaped vCPU runs off the enclave as a host task: no core, no VM time. */
 	if (!t || t->escaped) {
@@ -1480,6 +1590,7 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 	if (!(st = stats_of(t)))
 		return;
 	vm = t->vm_id;
+	enclave = vm_enclave(vm);
 	core = core_of(cpu, &th);
 	/* An exiting thread runs no guest code: the sched_switch hook sees it as a host task. */
 	if (core && !(p->flags & PF_EXITING)) {
@@ -1494,7 +1605,9 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 		core->running_tid[th & 1] = p->pid;
 		/* vs_stopping may have expected a host task here; a vCPU came (back). */
 		core->host[th & 1] = 0;
-		if (core->owner != vm && core_handover_ok(core, th, vm))
+		/* Its VM moved, or the core is leaving the enclave: off at once. */
+		elsewhere = !core_open_to(core, enclave);
+		if (core->owner != vm && !elsewhere && core_handover_ok(core, th, vm))
 			set_owner(core, vm, now);
 		beside_host = host_blocks(core, th ^ 1);
 		bad = core->owner != vm || sibling_runs_other(core, th, vm);
@@ -1510,7 +1623,7 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 		__sync_fetch_and_add(&self_check_overlaps, 1);
 	if (beside_host)
 		__sync_fetch_and_add(&host_starts, 1);
-	if (bad || beside_host) {
+	if (bad || beside_host || elsewhere) {
 		p->scx.slice = 0;
 		kick_cpu(cpu);
 	} else if (wake_sibling && cpu_in_forced_idle(core->cpu[(th ^ 1) & 1]) &&
@@ -1563,8 +1676,13 @@ static void hold_preempted(struct task_struct *p, struct vs_task *t)
 	core = core_of(cpu, &th);
 	if (!core)
 		return;
-	if (pairing_mode == VS_PAIRING_STRICT) {
+	if (core->strict) {
 		core->host[th & 1] = 1;
+		p->scx.slice = 0;
+		return;
+	}
+	/* Not to start there again if the core is leaving the enclave or its VM moved. */
+	if (!core_open_to(core, vm_enclave(t->vm_id))) {
 		p->scx.slice = 0;
 		return;
 	}
@@ -1688,6 +1806,7 @@ struct txn_member {
 	u32 tid;
 	u32 slot;
 	u32 outcome;
+	u32 enclave; /* of the vCPU's VM */
 	int take_core;
 };
 
@@ -1734,6 +1853,7 @@ static void txn_gather(struct txn_member *m, u32 cpu, struct vs_txn *tx)
 		return;
 	m->f.known_vcpu = 1;
 	m->f.vm = id->vm_id;
+	m->enclave = vm_enclave(id->vm_id);
 	m->f.seq_now = st->seqnum;
 	m->f.queued = !c->cpu1 && vcpu_waiting(m->f.vm, tid);
 }
@@ -1741,7 +1861,7 @@ static void txn_gather(struct txn_member *m, u32 cpu, struct vs_txn *tx)
 /* The facts about thread @th of @core; called with the core locked. */
 static void txn_core_facts(struct txn_member *m, struct vs_core_state *core, u32 th)
 {
-	m->f.in_enclave = 1;
+	m->f.in_enclave = core_open_to(core, m->enclave);
 	m->f.host_blocks = host_blocks(core, th ^ 1);
 	m->f.owner = core->owner;
 	m->f.draining = core->draining;
@@ -1881,6 +2001,71 @@ static void txn_commit_group(u32 cpu0, struct vs_txn *tx0, u32 cpu1, struct vs_t
 		__sync_fetch_and_add(&txn_group_partial, 1);
 	txn_finish(tx0, a.outcome);
 	txn_finish(tx1, b.outcome);
+}
+
+/*
+ * The agent's gate for moving a core between enclaves (struct
+ * vs_core_gate_args). Closing stops the core taking vCPUs (every claim path
+ * checks `closed` under the lock) and kicks what runs there; the agent calls
+ * again until it reports empty, then changes cpu_ctx and opens the core,
+ * which takes its enclave and pairing from there, unowned.
+ */
+SEC("syscall")
+int vs_core_gate(struct vs_core_gate_args *args)
+{
+	struct vs_core_state *core;
+	struct vs_enclave_ctx *ec;
+	s32 cpu0, kick0 = -1, kick1 = -1;
+	u32 enclave = VS_MAX_ENCLAVES, strict = 1;
+	struct vs_cpu_ctx *c;
+	u64 now = bpf_ktime_get_ns();
+
+	cpu0 = args->core_cpu;
+	if (cpu0 < 0 || cpu0 >= VS_MAX_CPUS)
+		return -1;
+	c = cpu_ctx_of(cpu0);
+	if (!c)
+		return -1;
+	/* Found whether or not the CPU is in an enclave now: core_of() needs that. */
+	{
+		u32 key = c->core_id;
+
+		core = bpf_map_lookup_elem(&core_state, &key);
+	}
+	if (!core)
+		return -1;
+	if (c->flags & VS_CPU_IN_ENCLAVE)
+		enclave = c->enclave;
+	ec = enclave_ctx_of(enclave);
+	if (ec && (ec->flags & VS_ENCLAVE_USED))
+		strict = ec->pairing == VS_PAIRING_STRICT;
+	bpf_spin_lock(&core->lock);
+	if (args->open) {
+		core->enclave = enclave;
+		core->strict = strict;
+		core->owner = VS_VM_NONE;
+		core->owner_since = now;
+		core->draining = 0;
+		core->host[0] = core->host[1] = 0;
+		core->closed = enclave >= VS_MAX_ENCLAVES;
+		args->empty = 0;
+	} else {
+		core->closed = 1;
+		args->empty =
+		    core->running_vm[0] == VS_VM_NONE && core->running_vm[1] == VS_VM_NONE &&
+		    core->leaving_vm[0] == VS_VM_NONE && core->leaving_vm[1] == VS_VM_NONE &&
+		    !core->claims[0] && !core->claims[1];
+		if (core->running_vm[0] != VS_VM_NONE || core->claims[0])
+			kick0 = core->cpu[0];
+		if (core->running_vm[1] != VS_VM_NONE || core->claims[1])
+			kick1 = core->cpu[1];
+	}
+	bpf_spin_unlock(&core->lock);
+	if (kick0 >= 0 && bpf_ksym_exists(scx_bpf_kick_cpu))
+		scx_bpf_kick_cpu(kick0, SCX_KICK_PREEMPT);
+	if (kick1 >= 0 && bpf_ksym_exists(scx_bpf_kick_cpu))
+		scx_bpf_kick_cpu(kick1, SCX_KICK_PREEMPT);
+	return 0;
 }
 
 /*

@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define VS_ABI_VERSION 8
+#define VS_ABI_VERSION 9
 
 /*
  * Pinned state. vmm-schedd pins every map and both links under VS_PIN_DIR
@@ -32,6 +32,9 @@ struct vs_abi_stamp {
 #define VS_MAX_VMS   64
 #define VS_MAX_VCPUS 1024 /* vCPU slots, over all VMs */
 #define VS_VM_NONE   (-1)
+/* Enclaves: id 0 is the default one (--cpus); the agent creates the others live. */
+#define VS_MAX_ENCLAVES	   8
+#define VS_ENCLAVE_DEFAULT 0
 
 /* Dispatch queues: one per VM (SCHED_EXT tasks that are not vCPUs use local DSQs). */
 #define VS_DSQ_VM_BASE	 0x1000ULL
@@ -59,13 +62,32 @@ struct vs_vcpu_stats {
 	__u32 last_msg; /* type of the latest message about it, sent or dropped */
 } __attribute__((aligned(64)));
 
-/* cpu_ctx[cpu]: the enclave, written by the agent. */
+/*
+ * cpu_ctx[cpu]: the CPU's enclave, written by the agent. A CPU changes
+ * enclave only while its core is closed (vs_core_gate): nothing of a VM on it.
+ */
 #define VS_CPU_IN_ENCLAVE (1U << 0)
 struct vs_cpu_ctx {
 	__u32 flags;
 	__u32 core_id;
 	__s32 sibling; /* the other hardware thread of the core, or -1 */
 	__s32 node;    /* NUMA node, or -1 if unknown */
+	__u32 enclave; /* < VS_MAX_ENCLAVES, if VS_CPU_IN_ENCLAVE */
+	__u32 pad;
+};
+
+/*
+ * enclave_ctx[enclave]: each enclave's settings, written by the agent. A VM's
+ * vCPUs run only on CPUs of its VM's enclave (vm_ctx.enclave). core_slice_ns
+ * and pair_window_ns are the agent's share plan for the enclave.
+ */
+#define VS_ENCLAVE_USED (1U << 0)
+struct vs_enclave_ctx {
+	__u32 flags;
+	__u32 pairing;	/* VS_PAIRING_* */
+	__u64 slice_ns; /* vCPU time slice */
+	__u64 core_slice_ns;
+	__u64 pair_window_ns;
 };
 
 /*
@@ -119,7 +141,12 @@ struct vs_core_state {
 	struct bpf_spin_lock lock;
 	__s32 owner;	/* VM id or VS_VM_NONE */
 	__u32 draining; /* the owner must hand over: start no more of its vCPUs */
-	__u32 pad;
+	/*
+	 * Closed by the agent (vs_core_gate) to take the core out of its
+	 * enclave: no claim is taken on it and no owner set; its vCPUs are
+	 * kicked off. Empty once closed: no vCPU runs or is committed there.
+	 */
+	__u32 closed;
 	__u64 owner_since;
 	__s32 running_vm[VS_THREADS_PER_CORE];	/* VM whose vCPU runs there, or VS_VM_NONE */
 	__u32 running_tid[VS_THREADS_PER_CORE]; /* that vCPU's tid */
@@ -129,6 +156,9 @@ struct vs_core_state {
 	__u32 host[VS_THREADS_PER_CORE]; /* a host (non-vCPU) task runs there */
 	__s32 cpu[VS_THREADS_PER_CORE];	 /* the CPUs of the core, -1 if absent */
 	__u64 sibling_wakeups;		 /* vCPUs the placement sweep put on an idle thread */
+	/* Copied from cpu_ctx and enclave_ctx when the core opens, so the lock covers them: */
+	__u32 enclave; /* the enclave it serves */
+	__u32 strict;  /* its enclave pairs strictly (VS_PAIRING_STRICT) */
 };
 
 /* vm_state[vm_id]: written by BPF. */
@@ -176,9 +206,11 @@ struct vs_vm_ctx {
 	__u32 weight;
 	__u32 cap_cores;
 	__s32 home_node;
+	__u32 enclave; /* its vCPUs run only on this enclave's CPUs */
+	__u32 pad;
 };
 
-/* Pairing modes (rodata `pairing_mode`). */
+/* Pairing modes (enclave_ctx.pairing; rodata `pairing_mode` until the agent set one). */
 #define VS_PAIRING_STRICT  0 /* a sibling idles while a host task runs on its twin */
 #define VS_PAIRING_RELAXED 1 /* host tasks may share a core with a vCPU */
 
@@ -254,6 +286,18 @@ struct vs_txn {
 	__u64 committed_at;
 };
 
+/*
+ * The context of the `vs_core_gate` syscall program: close the core of
+ * core_cpu (no new vCPU there, the running ones kicked) and report whether it
+ * is empty, or (open) open it again for the enclave its cpu_ctx now names.
+ */
+struct vs_core_gate_args {
+	__s32 core_cpu; /* the core's first CPU */
+	__u32 open;	/* in: 1 to open, 0 to close */
+	__u32 empty;	/* out: closed and no vCPU runs or is committed there */
+	__u32 pad;
+};
+
 /* The context of the `vs_commit` syscall program. */
 struct vs_commit_args {
 	__u32 committed; /* out: slots that reached VS_TXN_DONE */
@@ -276,6 +320,16 @@ struct vs_agent_vm {
 	__u32 reserve_cores;
 	__u32 cap_cores;
 	char name[VS_AGENT_NAME_LEN];
+	__u32 enclave;
+	__u32 pad;
+};
+
+/* agent_enclaves[enclave]: the enclave's name, for a restarted agent. */
+#define VS_ENCLAVE_NAME_LEN 32
+struct vs_agent_enclave {
+	__u32 used;
+	__u32 pad;
+	char name[VS_ENCLAVE_NAME_LEN];
 };
 
 struct vs_agent_vcpu {

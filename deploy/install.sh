@@ -68,6 +68,8 @@ do_install() {
 	put 0644 docs/man/vmm-schedd.8 "$PREFIX/share/man/man8/vmm-schedd.8"
 	put 0644 docs/man/vmm-schedctl.8 "$PREFIX/share/man/man8/vmm-schedctl.8"
 	put 0644 docs/man/vmm-sched.conf.5 "$PREFIX/share/man/man5/vmm-sched.conf.5"
+	put 0644 deploy/bash-completion/vmm-schedctl \
+		"$PREFIX/share/bash-completion/completions/vmm-schedctl"
 	put 0644 deploy/vmm-sched.conf "$PREFIX/share/doc/vmm-sched/vmm-sched.conf.example"
 	# An operator's configuration is never overwritten.
 	if [ -e "$DESTDIR$SYSCONFDIR/vmm-sched/vmm-sched.conf" ]; then

@@ -96,7 +96,8 @@ else
 	for f in usr/sbin/vmm-schedd usr/bin/vmm-schedctl usr/lib/systemd/system/vmm-schedd.service \
 		usr/lib/tmpfiles.d/vmm-sched.conf usr/share/man/man8/vmm-schedd.8 \
 		usr/share/man/man8/vmm-schedctl.8 usr/share/man/man5/vmm-sched.conf.5 \
-		etc/vmm-sched/vmm-sched.conf etc/libvirt/hooks/qemu.d/vmm-sched; do
+		usr/share/bash-completion/completions/vmm-schedctl etc/vmm-sched/vmm-sched.conf \
+		etc/libvirt/hooks/qemu.d/vmm-sched; do
 		[ -f "$dest/$f" ] || missing="$missing $f"
 	done
 	if [ -z "$missing" ]; then
@@ -119,6 +120,37 @@ else
 		else
 			fail unit_verify "systemd-analyze verify: $out"
 		fi
+	fi
+	# The installed bash completion: commands, each command's options, --sort's keys.
+	comp=$dest/usr/share/bash-completion/completions/vmm-schedctl
+	complete_words() { tests/tools/complete-words "$comp" vmm-schedctl "$@" | paste -sd ' '; }
+	bad=""
+	check_completion() { # WANT WORD...
+		local want=$1 got
+		shift
+		got=$(complete_words "$@")
+		[ "$got" = "$want" ] || bad="$bad; '$*' offered '$got', not '$want'"
+	}
+	check_completion "enclave enroll place rebalance release set status top vm" ''
+	check_completion "set status" s
+	check_completion "--help --socket" -
+	check_completion "top" --socket /run/x.sock t
+	check_completion "--json" status ''
+	check_completion "--interval --iterations --json --sort" top -
+	check_completion "delivered forced_idle name planned wait" top --sort ''
+	check_completion "--cap --enclave --json --name --reserve --weight" enroll 42 -
+	check_completion "add-cores create destroy list remove-cores" enclave ''
+	check_completion "--cpus --json --pairing --slice-us" enclave create fast -
+	check_completion "relaxed strict" enclave create fast --pairing ''
+	check_completion "--dry-run --json" rebalance -
+	check_completion "--cap --json --reserve --weight" set 42 --weight 5 -
+	check_completion "--json" release 42 -
+	check_completion "--json --seqnum --with" place 4250 2 -
+	check_completion "" enroll 42 --name ''
+	if [ -z "$bad" ]; then
+		pass bash_completion "commands, options and --sort keys complete"
+	else
+		fail bash_completion "${bad#; }"
 	fi
 	if ! out=$(make --no-print-directory uninstall DESTDIR="$dest" PREFIX=/usr 2>&1); then
 		fail uninstall "make uninstall failed: $out"

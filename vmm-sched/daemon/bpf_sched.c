@@ -18,60 +18,164 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
+/* The state of a core that serves nobody yet: unowned, nothing running, @closed or open. */
+static struct vs_core_state fresh_core(struct vs_daemon *d, int core_cpu, bool closed)
+{
+	int id = enclave_set_of_cpu(&d->enclaves, core_cpu);
+
+	return (struct vs_core_state){
+	    .owner = VS_VM_NONE,
+	    .closed = closed,
+	    .running_vm = {VS_VM_NONE, VS_VM_NONE},
+	    .leaving_vm = {VS_VM_NONE, VS_VM_NONE},
+	    .cpu = {core_cpu, topology_sibling(&d->topo, core_cpu)},
+	    .enclave = id >= 0 ? (uint32_t)id : VS_MAX_ENCLAVES,
+	    .strict = id < 0 || !d->enclaves.e[id].relaxed,
+	};
+}
+
+int bpf_sched_init_core(struct vs_daemon *d, int core_cpu, bool closed)
+{
+	struct vs_core_state cs = fresh_core(d, core_cpu, closed);
+	uint32_t key = (uint32_t)core_cpu;
+
+	if (bpf_map__update_elem(d->skel->maps.core_state, &key, sizeof(key), &cs, sizeof(cs), 0))
+		return -errno;
+	return 0;
+}
+
 /* Every enclave core starts unowned with nothing running. */
 static int init_core_state(struct vs_daemon *d, char *err, size_t errlen)
 {
-	int cpu;
+	struct vs_cpuset all;
+	int cpu, e;
 
-	cpuset_for_each(cpu, &d->enclave.cpus)
+	enclave_set_all_cpus(&d->enclaves, &all);
+	cpuset_for_each(cpu, &all)
 	{
-		struct vs_core_state cs = {.owner = VS_VM_NONE,
-					   .running_vm = {VS_VM_NONE, VS_VM_NONE},
-					   .leaving_vm = {VS_VM_NONE, VS_VM_NONE},
-					   .cpu = {cpu, topology_sibling(&d->topo, cpu)}};
-		uint32_t key = (uint32_t)cpu;
-
 		if (d->topo.core_of[cpu] != cpu)
 			continue;
-		if (bpf_map__update_elem(d->skel->maps.core_state, &key, sizeof(key), &cs,
-					 sizeof(cs), 0)) {
-			snprintf(err, errlen, "cannot write core_state[%d]: %s", cpu,
-				 strerror(errno));
+		e = bpf_sched_init_core(d, cpu, false);
+		if (e) {
+			snprintf(err, errlen, "cannot write core_state[%d]: %s", cpu, strerror(-e));
 			return -1;
 		}
 	}
 	return 0;
 }
 
-/* Reuse the running scheduler's maps; load nothing but the commit program. */
+/* Reuse the running scheduler's maps; load nothing but the agent's syscall programs. */
 static void prepare_adoption(struct vmm_sched *skel)
 {
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, skel->obj)
 	{
-		bpf_program__set_autoload(prog, prog == skel->progs.vs_commit);
+		bpf_program__set_autoload(prog, prog == skel->progs.vs_commit ||
+						    prog == skel->progs.vs_core_gate);
 	}
 	bpf_map__set_autocreate(skel->maps.vmm_sched_ops, false);
 }
 
+int bpf_sched_write_cpu(struct vs_daemon *d, int cpu)
+{
+	int id = enclave_set_of_cpu(&d->enclaves, cpu);
+	struct vs_cpu_ctx c = {
+	    .flags = id >= 0 ? VS_CPU_IN_ENCLAVE : 0,
+	    .core_id = (uint32_t)d->topo.core_of[cpu],
+	    .sibling = topology_sibling(&d->topo, cpu),
+	    .node = d->topo.node_of[cpu],
+	    .enclave = id >= 0 ? (uint32_t)id : 0,
+	};
+	uint32_t key = (uint32_t)cpu;
+
+	if (bpf_map__update_elem(d->skel->maps.cpu_ctx, &key, sizeof(key), &c, sizeof(c), 0))
+		return -errno;
+	return 0;
+}
+
 static int write_cpu_ctx(struct vs_daemon *d, char *err, size_t errlen)
 {
-	int cpu;
+	int cpu, e;
 
 	cpuset_for_each(cpu, &d->topo.online)
 	{
-		struct vs_cpu_ctx c = {
-		    .flags = enclave_has_cpu(&d->enclave, cpu) ? VS_CPU_IN_ENCLAVE : 0,
-		    .core_id = (uint32_t)d->topo.core_of[cpu],
-		    .sibling = topology_sibling(&d->topo, cpu),
-		    .node = d->topo.node_of[cpu],
-		};
-		uint32_t key = (uint32_t)cpu;
+		e = bpf_sched_write_cpu(d, cpu);
+		if (e) {
+			snprintf(err, errlen, "cannot write cpu_ctx[%d]: %s", cpu, strerror(-e));
+			return -1;
+		}
+	}
+	return 0;
+}
 
-		if (bpf_map__update_elem(d->skel->maps.cpu_ctx, &key, sizeof(key), &c, sizeof(c),
-					 0)) {
-			snprintf(err, errlen, "cannot write cpu_ctx[%d]: %s", cpu, strerror(errno));
+int bpf_sched_write_enclave(struct vs_daemon *d, int id)
+{
+	const struct vs_enclave_def *def = &d->enclaves.e[id];
+	struct vs_enclave_ctx c = {0}, old;
+	struct vs_agent_enclave r = {0};
+	uint32_t key = (uint32_t)id;
+
+	/* The agent's share plan for it stays. */
+	if (!bpf_map__lookup_elem(d->skel->maps.enclave_ctx, &key, sizeof(key), &old, sizeof(old),
+				  0)) {
+		c.core_slice_ns = old.core_slice_ns;
+		c.pair_window_ns = old.pair_window_ns;
+	}
+	if (def->used) {
+		c.flags = VS_ENCLAVE_USED;
+		c.pairing = def->relaxed ? VS_PAIRING_RELAXED : VS_PAIRING_STRICT;
+		c.slice_ns = (uint64_t)def->slice_us * 1000;
+		r.used = 1;
+		snprintf(r.name, sizeof(r.name), "%s", def->name);
+	}
+	if (bpf_map__update_elem(d->skel->maps.enclave_ctx, &key, sizeof(key), &c, sizeof(c), 0) ||
+	    bpf_map__update_elem(d->skel->maps.agent_enclaves, &key, sizeof(key), &r, sizeof(r), 0))
+		return -errno;
+	return 0;
+}
+
+void bpf_sched_set_enclave_plan(struct vs_daemon *d, int id, uint64_t core_slice_ns,
+				uint64_t pair_window_ns)
+{
+	struct vs_enclave_ctx c;
+	uint32_t key = (uint32_t)id;
+
+	if (bpf_map__lookup_elem(d->skel->maps.enclave_ctx, &key, sizeof(key), &c, sizeof(c), 0))
+		return;
+	if (c.core_slice_ns == core_slice_ns && c.pair_window_ns == pair_window_ns)
+		return;
+	c.core_slice_ns = core_slice_ns;
+	c.pair_window_ns = pair_window_ns;
+	if (bpf_map__update_elem(d->skel->maps.enclave_ctx, &key, sizeof(key), &c, sizeof(c), 0))
+		vs_err("cannot write enclave_ctx[%d]: %s", id, strerror(errno));
+}
+
+int bpf_sched_core_gate(struct vs_daemon *d, int core_cpu, bool open, bool *empty)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run);
+	struct vs_core_gate_args args = {.core_cpu = core_cpu, .open = open};
+	int e;
+
+	run.ctx_in = &args;
+	run.ctx_size_in = sizeof(args);
+	e = bpf_prog_test_run_opts(bpf_program__fd(d->skel->progs.vs_core_gate), &run);
+	if (e)
+		return e;
+	if (run.retval)
+		return -EINVAL;
+	if (empty)
+		*empty = args.empty;
+	return 0;
+}
+
+static int write_enclaves(struct vs_daemon *d, char *err, size_t errlen)
+{
+	for (int id = 0; id < VS_MAX_ENCLAVES; id++) {
+		int e = bpf_sched_write_enclave(d, id);
+
+		if (e) {
+			snprintf(err, errlen, "cannot write enclave_ctx[%d]: %s", id, strerror(-e));
 			return -1;
 		}
 	}
@@ -126,46 +230,84 @@ int bpf_sched_load(struct vs_daemon *d, bool adopt, char *err, size_t errlen)
 	skel->bss->kick_disabled = d->opt.no_kick;
 	if (adopt)
 		return 0;
-	if (write_cpu_ctx(d, err, errlen))
+	if (write_enclaves(d, err, errlen) || write_cpu_ctx(d, err, errlen))
 		return -1;
 	return init_core_state(d, err, errlen);
 }
 
-int bpf_sched_check_adopted(struct vs_daemon *d, char *err, size_t errlen)
+/*
+ * The enclaves as the pinned scheduler runs them (cpu_ctx, enclave_ctx and
+ * the agent's names): operators may have changed them live, so they win over
+ * --cpus; the default enclave's pairing and slice must still be the ones
+ * asked for.
+ */
+static void read_pinned_enclaves(struct vs_daemon *d, struct vs_enclave_set *out)
 {
-	const char *want_mode = d->opt.relaxed ? "relaxed" : "strict";
-	uint32_t mode = d->skel->rodata->pairing_mode;
-	struct vs_cpuset pinned;
-	char have[256], want[256];
-	int cpu;
+	int cpu, id;
 
-	cpuset_clear(&pinned);
+	enclave_set_init(out);
+	for (id = 0; id < VS_MAX_ENCLAVES; id++) {
+		struct vs_enclave_ctx c;
+		struct vs_agent_enclave r;
+		uint32_t key = (uint32_t)id;
+
+		if (bpf_map__lookup_elem(d->skel->maps.enclave_ctx, &key, sizeof(key), &c,
+					 sizeof(c), 0) ||
+		    !(c.flags & VS_ENCLAVE_USED) ||
+		    bpf_map__lookup_elem(d->skel->maps.agent_enclaves, &key, sizeof(key), &r,
+					 sizeof(r), 0))
+			continue;
+		r.name[sizeof(r.name) - 1] = '\0';
+		out->e[id].used = true;
+		snprintf(out->e[id].name, sizeof(out->e[id].name), "%s",
+			 r.used && !enclave_name_check(r.name, NULL, 0)
+			     ? r.name
+			     : (id ? "unnamed" : VS_ENCLAVE_DEFAULT_NAME));
+		out->e[id].relaxed = c.pairing == VS_PAIRING_RELAXED;
+		out->e[id].slice_us = (unsigned int)(c.slice_ns / 1000);
+	}
 	for (cpu = 0; cpu < d->topo.nr_cpus && cpu < VS_MAX_CPUS; cpu++) {
 		struct vs_cpu_ctx c;
 		uint32_t key = (uint32_t)cpu;
 
-		if (!bpf_map__lookup_elem(d->skel->maps.cpu_ctx, &key, sizeof(key), &c, sizeof(c),
-					  0) &&
-		    (c.flags & VS_CPU_IN_ENCLAVE))
-			cpuset_add(&pinned, cpu);
+		if (bpf_map__lookup_elem(d->skel->maps.cpu_ctx, &key, sizeof(key), &c, sizeof(c),
+					 0) ||
+		    !(c.flags & VS_CPU_IN_ENCLAVE) || c.enclave >= VS_MAX_ENCLAVES ||
+		    !out->e[c.enclave].used)
+			continue;
+		cpuset_add(&out->e[c.enclave].enc.cpus, cpu);
+		if (d->topo.core_of[cpu] == cpu)
+			out->e[c.enclave].enc.nr_cores++;
 	}
-	cpuset_format(&pinned, have, sizeof(have));
-	cpuset_format(&d->enclave.cpus, want, sizeof(want));
-	if (!cpuset_equal(&pinned, &d->enclave.cpus) ||
-	    mode != (d->opt.relaxed ? VS_PAIRING_RELAXED : VS_PAIRING_STRICT) ||
-	    d->skel->rodata->slice_ns != (uint64_t)d->opt.slice_us * 1000) {
+}
+
+int bpf_sched_check_adopted(struct vs_daemon *d, char *err, size_t errlen)
+{
+	const struct vs_enclave_def *want = &d->enclaves.e[VS_ENCLAVE_DEFAULT];
+	struct vs_enclave_set pinned;
+	const struct vs_enclave_def *have = &pinned.e[VS_ENCLAVE_DEFAULT];
+	char have_cpus[256], want_cpus[256];
+
+	read_pinned_enclaves(d, &pinned);
+	cpuset_format(&have->enc.cpus, have_cpus, sizeof(have_cpus));
+	cpuset_format(&want->enc.cpus, want_cpus, sizeof(want_cpus));
+	if (!have->used || have->relaxed != want->relaxed || have->slice_us != want->slice_us) {
 		snprintf(
 		    err, errlen,
-		    "the pinned scheduler runs enclave %s, %s pairing, slice %llu us; this "
-		    "vmm-schedd was asked for %s, %s pairing, slice %u us. Restart it with the "
+		    "the pinned scheduler runs its default enclave with %s pairing, slice %u us; "
+		    "this vmm-schedd was asked for %s pairing, slice %u us. Restart it with the "
 		    "pinned settings to adopt the running VMs, or stop the pinned scheduler "
 		    "first ('vmm-schedd --unload-pinned --pin-dir %s' gives every vCPU thread "
 		    "its policy back)",
-		    have, mode == VS_PAIRING_RELAXED ? "relaxed" : "strict",
-		    (unsigned long long)(d->skel->rodata->slice_ns / 1000), want, want_mode,
-		    d->opt.slice_us, d->opt.pin_dir);
+		    have->relaxed ? "relaxed" : "strict", have->slice_us,
+		    want->relaxed ? "relaxed" : "strict", want->slice_us, d->opt.pin_dir);
 		return -1;
 	}
+	if (!cpuset_equal(&have->enc.cpus, &want->enc.cpus))
+		vs_log("the pinned scheduler's default enclave has CPUs %s, not --cpus %s: it was "
+		       "changed live, and the running layout is kept",
+		       have_cpus[0] ? have_cpus : "(none)", want_cpus);
+	d->enclaves = pinned;
 	return 0;
 }
 
@@ -334,7 +476,9 @@ uint64_t bpf_sched_core_slice_ns(struct vs_daemon *d)
 /* Weight, cap and home node follow at the next share plan. */
 void bpf_sched_set_vm_active(struct vs_daemon *d, int vm_id, bool active)
 {
-	struct vs_vm_ctx v = {.flags = active ? VS_VM_ACTIVE : 0, .home_node = -1};
+	uint32_t enclave = (uint32_t)d->reg.vms[vm_id].enclave;
+	struct vs_vm_ctx v = {
+	    .flags = active ? VS_VM_ACTIVE : 0, .home_node = -1, .enclave = enclave};
 	struct vs_vm_state fresh = {0};
 	uint32_t key = (uint32_t)vm_id;
 
@@ -343,7 +487,7 @@ void bpf_sched_set_vm_active(struct vs_daemon *d, int vm_id, bool active)
 	bpf_sched_write_vm_ctx(d, vm_id, &v);
 	/* A new VM starts at the current vtime floor, not with banked credit. */
 	if (active) {
-		fresh.vtime = d->skel->bss->vtime_floor;
+		fresh.vtime = d->skel->bss->vtime_floor[enclave % VS_MAX_ENCLAVES];
 		if (bpf_map__update_elem(d->skel->maps.vm_state, &key, sizeof(key), &fresh,
 					 sizeof(fresh), 0))
 			vs_err("cannot reset vm_state[%d]: %s", vm_id, strerror(errno));
@@ -501,6 +645,7 @@ void bpf_sched_read_counters(struct vs_daemon *d, struct vs_sched_counters *out)
 
 void bpf_sched_resync(struct vs_daemon *d)
 {
+	struct vs_cpuset all;
 	int slot, cpu;
 
 	registry_for_each_vcpu(slot, &d->reg)
@@ -511,7 +656,8 @@ void bpf_sched_resync(struct vs_daemon *d)
 			vcpu_track_resync(&d->vcpu_track[slot], st.seqnum, st.last_msg,
 					  (int)st.last_cpu);
 	}
-	cpuset_for_each(cpu, &d->enclave.cpus)
+	enclave_set_all_cpus(&d->enclaves, &all);
+	cpuset_for_each(cpu, &all)
 	{
 		struct vs_cpu_stats cs;
 		struct vs_core_state core;

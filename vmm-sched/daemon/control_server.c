@@ -24,6 +24,7 @@
 #include <json-c/json.h>
 
 #include "ctl_access.h"
+#include "ctl_reply.h"
 #include "ctl_request.h"
 #include "daemon.h"
 #include "vmm_sched_ctl.h"
@@ -229,35 +230,11 @@ void control_close(struct vs_daemon *d)
 	d->ctl_fd = -1;
 }
 
-static struct json_object *error_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static struct json_object *error_reply(const char *fmt, ...)
-{
-	struct json_object *o = json_object_new_object();
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	json_object_object_add(o, "version", json_object_new_int(VS_CTL_VERSION));
-	json_object_object_add(o, "ok", json_object_new_boolean(0));
-	json_object_object_add(o, "error", json_object_new_string(msg));
-	return o;
-}
-
-static struct json_object *ok_reply(void)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "version", json_object_new_int(VS_CTL_VERSION));
-	json_object_object_add(o, "ok", json_object_new_boolean(1));
-	return o;
-}
-
 static struct json_object *do_place(struct vs_daemon *d, const struct vs_ctl_request *req)
 {
 	struct vs_placement pl[VS_CTL_MAX_PLACEMENTS] = {0};
-	struct json_object *reply, *outs;
+	struct vs_ctl_placed placed[VS_CTL_MAX_PLACEMENTS] = {0};
+	struct json_object *reply;
 	char err[256] = "";
 	int i, n = req->nr_placements;
 
@@ -268,20 +245,57 @@ static struct json_object *do_place(struct vs_daemon *d, const struct vs_ctl_req
 		pl[i].seqnum = req->placements[i].seqnum;
 	}
 	if (txn_place(d, pl, n, err, sizeof(err)))
-		return error_reply("%s", err);
-	reply = ok_reply();
-	outs = json_object_new_array();
+		return ctl_reply_error("%s", err);
 	for (i = 0; i < n; i++) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "tid", json_object_new_int(pl[i].tid));
-		json_object_object_add(o, "cpu", json_object_new_int(pl[i].cpu));
-		json_object_object_add(o, "seqnum", json_object_new_int64(pl[i].seqnum));
-		json_object_object_add(o, "outcome",
-				       json_object_new_string(txn_outcome_name(pl[i].outcome)));
-		json_object_array_add(outs, o);
+		placed[i].tid = pl[i].tid;
+		placed[i].cpu = pl[i].cpu;
+		placed[i].seqnum = pl[i].seqnum;
+		snprintf(placed[i].outcome, sizeof(placed[i].outcome), "%s",
+			 txn_outcome_name(pl[i].outcome));
 	}
-	json_object_object_add(reply, "placements", outs);
+	reply = ctl_reply_ok();
+	ctl_reply_add_placed(reply, placed, n);
+	return reply;
+}
+
+static struct json_object *do_enclave(struct vs_daemon *d, const struct vs_ctl_request *req)
+{
+	const struct vs_cpuset *cpus = req->have_cpus ? &req->cpus : NULL;
+	struct json_object *reply, *plan;
+	char err[512] = "";
+	int rc = 0;
+
+	switch (req->cmd) {
+	case VS_CTL_CMD_ENCLAVE_LIST:
+		reply = ctl_reply_ok();
+		json_object_object_add(reply, "enclaves", enclaves_json(d));
+		return reply;
+	case VS_CTL_CMD_ENCLAVE_CREATE:
+		rc = enclave_create(d, req->enclave, cpus, req->pairing, req->slice_us, err,
+				    sizeof(err));
+		break;
+	case VS_CTL_CMD_ENCLAVE_DESTROY:
+		rc = enclave_destroy(d, req->enclave, req->force, err, sizeof(err));
+		break;
+	case VS_CTL_CMD_ENCLAVE_ADD_CORES:
+		rc = enclave_add_cores(d, req->enclave, cpus, err, sizeof(err));
+		break;
+	case VS_CTL_CMD_ENCLAVE_REMOVE_CORES:
+		rc = enclave_remove_cores(d, req->enclave, cpus, err, sizeof(err));
+		break;
+	default: /* rebalance */
+		plan = enclave_rebalance(d, req->dry_run, err, sizeof(err));
+		if (!plan)
+			return ctl_reply_error("%s", err);
+		reply = ctl_reply_ok();
+		json_object_object_add(reply, "dry_run", json_object_new_boolean(req->dry_run));
+		json_object_object_add(reply, "moves", plan);
+		return reply;
+	}
+	if (rc)
+		return ctl_reply_error("%s", err);
+	reply = ctl_reply_ok();
+	json_object_object_add(reply, "enclaves", enclaves_json(d));
 	return reply;
 }
 
@@ -289,46 +303,66 @@ static struct json_object *do_request(struct vs_daemon *d, const struct vs_ctl_r
 {
 	struct json_object *reply;
 	char err[512];
-	int vm_id;
+	int vm_id, enclave;
 
 	switch (req->cmd) {
 	case VS_CTL_CMD_STATUS:
 		return status_to_json(d);
 	case VS_CTL_CMD_ENROLL:
-		vm_id = vm_enroll(d, req->pid, req->name[0] ? req->name : NULL, &req->share, err,
-				  sizeof(err));
+		enclave = req->enclave[0] ? enclave_set_find(&d->enclaves, req->enclave)
+					  : VS_ENCLAVE_DEFAULT;
+		if (enclave < 0)
+			return ctl_reply_error("no enclave named '%s' (vmm-schedctl enclave list)",
+					       req->enclave);
+		vm_id = vm_enroll(d, req->pid, req->name[0] ? req->name : NULL, &req->share,
+				  enclave, err, sizeof(err));
 		if (vm_id < 0)
-			return error_reply("%s", err);
+			return ctl_reply_error("%s", err);
 		if (hints_attach_default(d, vm_id, req->hints, err, sizeof(err))) {
 			vm_release(d, vm_id);
-			return error_reply("%s", err);
+			return ctl_reply_error("%s", err);
 		}
-		reply = ok_reply();
+		reply = ctl_reply_ok();
 		json_object_object_add(reply, "vm_id", json_object_new_int(vm_id));
 		return reply;
 	case VS_CTL_CMD_SET:
 	case VS_CTL_CMD_RELEASE:
 		vm_id = registry_find_vm_by_pid(&d->reg, req->pid);
 		if (vm_id < 0)
-			return error_reply("no enrolled VM has pid %d", req->pid);
+			return ctl_reply_error("no enrolled VM has pid %d", req->pid);
 		if (req->cmd == VS_CTL_CMD_RELEASE) {
 			vm_release(d, vm_id);
-			return ok_reply();
+			return ctl_reply_ok();
 		}
 		if (vm_set_share(d, vm_id, &req->share, err, sizeof(err)))
-			return error_reply("VM '%s': %s", d->reg.vms[vm_id].name, err);
-		return ok_reply();
+			return ctl_reply_error("VM '%s': %s", d->reg.vms[vm_id].name, err);
+		return ctl_reply_ok();
 	case VS_CTL_CMD_PLACE:
 		return do_place(d, req);
 	case VS_CTL_CMD_NOTIFY:
 		if (!d->lv.enabled)
-			return error_reply("libvirt is off (--libvirt none): nothing to notify");
+			return ctl_reply_error(
+			    "libvirt is off (--libvirt none): nothing to notify");
 		libvirt_notify(d, req->domain);
-		return ok_reply();
+		return ctl_reply_ok();
+	case VS_CTL_CMD_VM_MOVE:
+		vm_id = registry_find_vm_by_pid(&d->reg, req->pid);
+		if (vm_id < 0)
+			return ctl_reply_error("no enrolled VM has pid %d", req->pid);
+		if (vm_move(d, vm_id, req->enclave, err, sizeof(err)))
+			return ctl_reply_error("%s", err);
+		return ctl_reply_ok();
+	case VS_CTL_CMD_ENCLAVE_LIST:
+	case VS_CTL_CMD_ENCLAVE_CREATE:
+	case VS_CTL_CMD_ENCLAVE_DESTROY:
+	case VS_CTL_CMD_ENCLAVE_ADD_CORES:
+	case VS_CTL_CMD_ENCLAVE_REMOVE_CORES:
+	case VS_CTL_CMD_REBALANCE:
+		return do_enclave(d, req);
 	case VS_CTL_NR_CMDS:
 		break;
 	}
-	return error_reply("unknown command");
+	return ctl_reply_error("unknown command");
 }
 
 static struct json_object *handle_request(struct vs_daemon *d, struct vs_ctl_conn *c)
@@ -337,13 +371,13 @@ static struct json_object *handle_request(struct vs_daemon *d, struct vs_ctl_con
 	char err[512];
 
 	if (ctl_request_parse(c->req, c->req_len, &req, err, sizeof(err)))
-		return error_reply("%s", err);
+		return ctl_reply_error("%s", err);
 	if (ctl_access_check(&c->peer, req.cmd, d->opt.control_group, err, sizeof(err))) {
 		d->ctl.denied++;
 		log_limited(&d->ctl.denied_logged_ns, &d->ctl.denied_unlogged,
 			    "control: refused '%s' from uid %u: not root nor in the control group",
 			    ctl_cmd_name(req.cmd), (unsigned int)c->peer.uid);
-		return error_reply("%s", err);
+		return ctl_reply_error("%s", err);
 	}
 	return do_request(d, &req);
 }
@@ -369,21 +403,15 @@ static void conn_write(struct vs_ctl_conn *c)
 /* Takes ownership of @reply; from now on the connection only writes. */
 static void conn_reply(struct vs_daemon *d, struct vs_ctl_conn *c, struct json_object *reply)
 {
-	size_t len;
-	const char *text = json_object_to_json_string_length(reply, JSON_C_TO_STRING_PLAIN, &len);
 	struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = (uint32_t)(c - d->ctl.conns)};
 
-	c->reply = malloc(len + 1);
+	c->reply = ctl_reply_encode(reply, &c->reply_len);
+	json_object_put(reply);
 	if (!c->reply) {
-		json_object_put(reply);
 		conn_close(c);
 		return;
 	}
-	memcpy(c->reply, text, len);
-	c->reply[len] = '\n';
-	c->reply_len = len + 1;
 	c->reply_sent = 0;
-	json_object_put(reply);
 	c->replying = true;
 	c->deadline_ns = now_ns() + VS_CTL_REPLY_TIMEOUT_MS * MS;
 	if (epoll_ctl(d->ctl.epoll_fd, EPOLL_CTL_MOD, c->fd, &ev)) {
@@ -396,14 +424,14 @@ static void conn_reply(struct vs_daemon *d, struct vs_ctl_conn *c, struct json_o
 /* A short error for a connection about to be closed, if the socket takes it now. */
 static void say_and_close(struct vs_ctl_conn *c, const char *why)
 {
-	struct json_object *reply = error_reply("%s", why);
-	char line[600];
-	int n = snprintf(line, sizeof(line), "%s\n",
-			 json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN));
+	struct json_object *reply = ctl_reply_error("%s", why);
+	size_t len;
+	char *line = ctl_reply_encode(reply, &len);
 
 	/* Best effort: the connection is dropped either way. */
-	if (n > 0 && (size_t)n < sizeof(line))
-		send(c->fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (line)
+		send(c->fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(line);
 	json_object_put(reply);
 	conn_close(c);
 }
@@ -434,7 +462,8 @@ static void conn_read(struct vs_daemon *d, struct vs_ctl_conn *c)
 	if (f == VS_CTL_REQ_MORE)
 		return;
 	if (f == VS_CTL_REQ_TOO_LONG) {
-		conn_reply(d, c, error_reply("request longer than %d bytes", VS_CTL_MAX_REQUEST));
+		conn_reply(d, c,
+			   ctl_reply_error("request longer than %d bytes", VS_CTL_MAX_REQUEST));
 		return;
 	}
 	if (!eof)

@@ -7,7 +7,7 @@
 
 #include "core_cookie.h"
 #include "ctl_conn.h"
-#include "enclave.h"
+#include "enclave_set.h"
 #include "ratelimit.h"
 #include "libvirt_enrol.h"
 #include "listen_addr.h"
@@ -43,11 +43,12 @@ struct vs_msg_counters {
 #define VS_CORE_SLICE_MIN_NS 2000000ULL
 #define VS_CORE_SLICE_MAX_NS 50000000ULL
 struct vs_share_state {
-	uint64_t activity[VS_MAX_VCPUS];     /* each vCPU's runs + wakeups at the last plan */
-	struct share_plan plan;		     /* the latest, for status */
-	bool error_logged;		     /* the settings cannot be planned: said once */
-	bool overcommit_logged;		     /* reservations above the enclave: said once */
-	struct vs_vm_ctx vm_ctx[VS_MAX_VMS]; /* as last written to BPF */
+	uint64_t activity[VS_MAX_VCPUS];       /* each vCPU's runs + wakeups at the last plan */
+	struct share_plan plan;		       /* the latest, for status (all enclaves' VMs) */
+	unsigned int active_vcpus[VS_MAX_VMS]; /* each VM's demand at the latest plan */
+	bool error_logged;		       /* the settings cannot be planned: said once */
+	bool overcommit_logged;		       /* reservations above the enclave: said once */
+	struct vs_vm_ctx vm_ctx[VS_MAX_VMS];   /* as last written to BPF */
 	/* Every vCPU's counters, read in one batch each plan; else one by one: */
 	struct vs_vcpu_stats vcpu_stats[VS_MAX_VCPUS];
 	bool unbatched;		 /* the batched read failed once: said, not tried again */
@@ -68,7 +69,7 @@ struct vs_ctl_server {
 struct vs_daemon {
 	struct vs_options opt;
 	struct vs_topology topo;
-	struct vs_enclave enclave;
+	struct vs_enclave_set enclaves;
 	struct vs_registry reg;
 	struct vs_vcpu_track vcpu_track[VS_MAX_VCPUS];
 	struct vs_cpu_track cpu_track[VS_MAX_CPUS];
@@ -156,6 +157,19 @@ int bpf_sched_record_vm(struct vs_daemon *d, int vm_id, uint64_t start_time);
 int bpf_sched_record_vcpu(struct vs_daemon *d, int slot);
 void bpf_sched_forget_vm(struct vs_daemon *d, int vm_id);
 void bpf_sched_forget_vcpu(struct vs_daemon *d, int slot);
+/* Enclaves (enclave_ops.c changes them): cpu_ctx of @cpu from d->enclaves. */
+int bpf_sched_write_cpu(struct vs_daemon *d, int cpu);
+/* enclave_ctx and the agent's record of enclave @id, from d->enclaves. */
+int bpf_sched_write_enclave(struct vs_daemon *d, int id);
+void bpf_sched_set_enclave_plan(struct vs_daemon *d, int id, uint64_t core_slice_ns,
+				uint64_t pair_window_ns);
+/* core_state of the core of @core_cpu, fresh: unowned, empty, serving its enclave if open. */
+int bpf_sched_init_core(struct vs_daemon *d, int core_cpu, bool closed);
+/*
+ * Runs vs_core_gate: close the core (kicking what runs there; *empty says
+ * whether nothing of a VM is left on it) or open it for its cpu_ctx enclave.
+ */
+int bpf_sched_core_gate(struct vs_daemon *d, int core_cpu, bool open, bool *empty);
 int bpf_sched_read_vm_record(struct vs_daemon *d, int vm_id, struct vs_agent_vm *out);
 int bpf_sched_read_vcpu_record(struct vs_daemon *d, int slot, struct vs_agent_vcpu *out);
 int bpf_sched_lookup_vcpu(struct vs_daemon *d, int tid, struct vs_vcpu_id *out);
@@ -211,6 +225,8 @@ int bpf_sched_message_fd(struct vs_daemon *d);
 int thread_save_sched(int tid, struct vs_saved_sched *out, char *err, size_t errlen);
 int thread_enter_enclave(int tid, const struct vs_enclave *enc, char *err, size_t errlen);
 int thread_restore_sched(int tid, const struct vs_saved_sched *saved, char *err, size_t errlen);
+/* sched_setaffinity(@tid, @cpus); -1 with errno. */
+int thread_pin(int tid, const struct vs_cpuset *cpus);
 /* Reads /proc/PID/comm into buf; -1 if no such process. */
 int process_comm(int pid, char *buf, size_t len);
 int thread_affinity(int tid, struct vs_cpuset *out);
@@ -243,7 +259,15 @@ int numa_home_of_process(int pid, char *err, size_t errlen);
 /* Does @pid exist and have vCPU threads? Checked before loading anything. */
 int vm_check_enrollable(int pid, char *err, size_t errlen);
 int vm_enroll(struct vs_daemon *d, int pid, const char *name, const struct vs_share_settings *share,
-	      char *err, size_t errlen);
+	      int enclave, char *err, size_t errlen);
+/*
+ * Pins every vCPU thread of @vm_id to @cpus (its enclave's CPUs, or fewer
+ * while a core leaves): a vCPU on a CPU outside them is moved off at once.
+ * Returns how many threads could not be pinned (logged).
+ */
+int vm_pin_vcpus(struct vs_daemon *d, int vm_id, const struct vs_cpuset *cpus);
+/* The enclave of @vm_id. */
+const struct vs_enclave *vm_enclave(struct vs_daemon *d, int vm_id);
 /* Changes an enrolled VM's weight, reservation or cap (VS_SHARE_KEEP fields stay). */
 int vm_set_share(struct vs_daemon *d, int vm_id, const struct vs_share_settings *share, char *err,
 		 size_t errlen);
@@ -271,6 +295,23 @@ void hints_tick(struct vs_daemon *d);
 void hints_clear_all(struct vs_daemon *d);
 struct json_object *hints_status_json(struct vs_daemon *d, int vm_id); /* NULL: no region */
 uint64_t hints_disables_total(struct vs_daemon *d);
+
+/*
+ * enclave_ops.c: enclaves changed live. Each checks with lib/enclave_set.c
+ * first: -1 with err and nothing changed if refused. A core leaving an
+ * enclave is drained first (no vCPU runs there once it has left).
+ */
+void enclave_load_of(struct vs_daemon *d, int id, struct vs_enclave_load *out);
+int enclave_create(struct vs_daemon *d, const char *name, const struct vs_cpuset *cpus, int pairing,
+		   unsigned int slice_us, char *err, size_t errlen);
+int enclave_destroy(struct vs_daemon *d, const char *name, bool force, char *err, size_t errlen);
+int enclave_add_cores(struct vs_daemon *d, const char *name, const struct vs_cpuset *cpus,
+		      char *err, size_t errlen);
+int enclave_remove_cores(struct vs_daemon *d, const char *name, const struct vs_cpuset *cpus,
+			 char *err, size_t errlen);
+int vm_move(struct vs_daemon *d, int vm_id, const char *name, char *err, size_t errlen);
+/* The plan as a JSON array of {cpus, from, to}, carried out unless @dry_run; NULL with err. */
+struct json_object *enclave_rebalance(struct vs_daemon *d, bool dry_run, char *err, size_t errlen);
 
 /* txn.c: agent transactions (place a vCPU on a CPU if its seqnum is current). */
 struct vs_placement {
@@ -302,6 +343,8 @@ struct json_object *control_status_json(struct vs_daemon *d);
 
 /* status_json.c: returns a json_object * (json-c). */
 struct json_object *status_to_json(struct vs_daemon *d);
+/* Each enclave: name, cpus, cores, pairing, slice_us, vms, reserved_cores. */
+struct json_object *enclaves_json(struct vs_daemon *d);
 
 /*
  * metrics_server.c: --metrics-listen. metrics_open() binds (errors before

@@ -121,7 +121,7 @@ static void on_enrol(struct vs_daemon *d, const struct vs_lv_msg *m)
 		cross_check(d, vm_id, m);
 		return;
 	}
-	vm_id = vm_enroll(d, m->pid, m->name, &share, err, sizeof(err));
+	vm_id = vm_enroll(d, m->pid, m->name, &share, VS_ENCLAVE_DEFAULT, err, sizeof(err));
 	if (vm_id < 0) {
 		vs_err("libvirt domain '%s' is opted in but not scheduled: %s", m->name, err);
 		bad_set(d, m->name, err);

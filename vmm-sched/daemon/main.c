@@ -265,6 +265,7 @@ static int parse_options(struct vs_options *opt, int argc, char **argv)
 
 static int build_enclave(struct vs_daemon *d, char *err, size_t errlen)
 {
+	struct vs_enclave_def *def;
 	struct vs_cpuset cpus;
 	char why[256], list[256];
 
@@ -274,13 +275,20 @@ static int build_enclave(struct vs_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "--cpus: %s", why);
 		return -1;
 	}
-	if (enclave_from_cpus(&d->enclave, &d->topo, &cpus, why, sizeof(why))) {
+	enclave_set_init(&d->enclaves);
+	def = &d->enclaves.e[VS_ENCLAVE_DEFAULT];
+	if (enclave_from_cpus(&def->enc, &d->topo, &cpus, why, sizeof(why))) {
 		snprintf(err, errlen, "--cpus %s: %s", d->opt.cpus, why);
 		return -1;
 	}
-	cpuset_format(&d->enclave.cpus, list, sizeof(list));
-	vs_log("enclave: CPUs %s (%d cores, %d threads per core)", list, d->enclave.nr_cores,
-	       topology_threads_per_core(&d->topo, cpuset_next(&d->enclave.cpus, 0)));
+	def->used = true;
+	snprintf(def->name, sizeof(def->name), "%s", VS_ENCLAVE_DEFAULT_NAME);
+	def->relaxed = d->opt.relaxed;
+	def->slice_us = d->opt.slice_us;
+	cpuset_format(&def->enc.cpus, list, sizeof(list));
+	vs_log("enclave '%s': CPUs %s (%d cores, %d threads per core)", def->name, list,
+	       def->enc.nr_cores,
+	       topology_threads_per_core(&d->topo, cpuset_next(&def->enc.cpus, 0)));
 	return 0;
 }
 
@@ -469,7 +477,8 @@ int main(int argc, char **argv)
 		    .cap_cores = VS_SHARE_KEEP,
 		};
 
-		int vm_id = vm_enroll(&d, d.opt.pids[i], d.opt.names[i], &share, err, sizeof(err));
+		int vm_id = vm_enroll(&d, d.opt.pids[i], d.opt.names[i], &share, VS_ENCLAVE_DEFAULT,
+				      err, sizeof(err));
 
 		if (vm_id < 0 || hints_attach_default(&d, vm_id, NULL, err, sizeof(err))) {
 			vs_err("--pid %d: %s", d.opt.pids[i], err);

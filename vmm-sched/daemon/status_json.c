@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 
 #include "bpf/vmm_sched_cpu_time.h"
+#include "ctl_reply.h"
 #include "daemon.h"
 #include "numa_home.h"
 #include "vmm_sched_ctl.h"
@@ -107,9 +108,11 @@ static uint64_t monotonic_ns(void)
 static struct json_object *cpus_json(struct vs_daemon *d)
 {
 	struct json_object *arr = json_object_new_array();
+	struct vs_cpuset all;
 	int cpu;
 
-	cpuset_for_each(cpu, &d->enclave.cpus)
+	enclave_set_all_cpus(&d->enclaves, &all);
+	cpuset_for_each(cpu, &all)
 	{
 		struct json_object *o = json_object_new_object();
 		struct vs_cpu_stats cs = {0};
@@ -121,6 +124,7 @@ static struct json_object *cpus_json(struct vs_daemon *d)
 		add_int(o, "cpu", cpu);
 		add_int(o, "core", d->topo.core_of[cpu]);
 		add_int(o, "node", d->topo.node_of[cpu]);
+		add_str(o, "enclave", d->enclaves.e[enclave_set_of_cpu(&d->enclaves, cpu)].name);
 		add_u64(o, "vcpu_runs", cs.vcpu_runs);
 		add_u64(o, "vcpu_ns", cs.vcpu_ns);
 		add_u64(o, "empty_dispatch", cs.empty_dispatch);
@@ -141,9 +145,11 @@ static struct json_object *cpus_json(struct vs_daemon *d)
 static struct json_object *cores_json(struct vs_daemon *d)
 {
 	struct json_object *arr = json_object_new_array();
+	struct vs_cpuset all;
 	int cpu;
 
-	cpuset_for_each(cpu, &d->enclave.cpus)
+	enclave_set_all_cpus(&d->enclaves, &all);
+	cpuset_for_each(cpu, &all)
 	{
 		struct json_object *o, *cpus;
 		struct vs_core_state core = {0};
@@ -229,7 +235,7 @@ static void add_numa_home(struct json_object *o, struct vs_daemon *d, const stru
 	}
 	add_int(o, "numa_node", vm->numa_node);
 	cores = json_object_new_array();
-	numa_local_cores(&d->topo, &d->enclave.cpus, vm->numa_node, &local);
+	numa_local_cores(&d->topo, &d->enclaves.e[vm->enclave].enc.cpus, vm->numa_node, &local);
 	cpuset_for_each(core, &local)
 	{
 		json_object_array_add(cores, json_object_new_int(core));
@@ -250,6 +256,7 @@ static struct json_object *vms_json(struct vs_daemon *d)
 		add_int(o, "id", vm_id);
 		add_str(o, "name", vm->name);
 		add_int(o, "pid", vm->pid);
+		add_str(o, "enclave", d->enclaves.e[vm->enclave].name);
 		struct vs_vm_state vs = {0};
 
 		bpf_sched_read_vm_state(d, vm_id, &vs);
@@ -283,20 +290,60 @@ static struct json_object *vms_json(struct vs_daemon *d)
 	return arr;
 }
 
+struct json_object *enclaves_json(struct vs_daemon *d)
+{
+	struct json_object *arr = json_object_new_array();
+	char cpus[512];
+	int id, vm_id;
+
+	for (id = 0; id < VS_MAX_ENCLAVES; id++) {
+		const struct vs_enclave_def *e = &d->enclaves.e[id];
+		struct json_object *o, *vms;
+		unsigned int reserved = 0;
+
+		if (!e->used)
+			continue;
+		o = json_object_new_object();
+		vms = json_object_new_array();
+		cpuset_format(&e->enc.cpus, cpus, sizeof(cpus));
+		add_str(o, "name", e->name);
+		add_str(o, "cpus", cpus);
+		add_int(o, "cores", e->enc.nr_cores);
+		add_str(o, "pairing", e->relaxed ? "relaxed" : "strict");
+		add_u64(o, "slice_us", e->slice_us);
+		registry_for_each_vm(vm_id, &d->reg)
+		{
+			if (d->reg.vms[vm_id].enclave != id)
+				continue;
+			json_object_array_add(vms, json_object_new_string(d->reg.vms[vm_id].name));
+			reserved += d->reg.vms[vm_id].reserve_cores;
+		}
+		add_u64(o, "reserved_cores", reserved);
+		json_object_object_add(o, "vms", vms);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 struct json_object *status_to_json(struct vs_daemon *d)
 {
-	struct json_object *o = json_object_new_object(), *enc = json_object_new_object();
+	struct json_object *o = ctl_reply_ok(), *enc = json_object_new_object();
+	struct vs_cpuset all;
 	char cpus[512];
 
-	add_int(o, "version", VS_CTL_VERSION);
-	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "scheduler", scheduler_json(d));
-	cpuset_format(&d->enclave.cpus, cpus, sizeof(cpus));
+	/* "enclave": every enclave's CPUs together; "enclaves": each one. */
+	enclave_set_all_cpus(&d->enclaves, &all);
+	cpuset_format(&all, cpus, sizeof(cpus));
 	add_str(enc, "cpus", cpus);
-	add_int(enc, "cores", d->enclave.nr_cores);
+	add_int(enc, "cores",
+		cpuset_count(&all) /
+		    (cpuset_count(&all) ? topology_threads_per_core(&d->topo, cpuset_next(&all, 0))
+					: 1));
 	add_int(enc, "threads_per_core",
-		topology_threads_per_core(&d->topo, cpuset_next(&d->enclave.cpus, 0)));
+		cpuset_count(&all) ? topology_threads_per_core(&d->topo, cpuset_next(&all, 0)) : 1);
 	json_object_object_add(o, "enclave", enc);
+	json_object_object_add(o, "enclaves", enclaves_json(d));
 	json_object_object_add(o, "cpus", cpus_json(d));
 	json_object_object_add(o, "cores", cores_json(d));
 	json_object_object_add(o, "vms", vms_json(d));

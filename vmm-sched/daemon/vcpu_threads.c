@@ -82,6 +82,11 @@ static int set_affinity(int tid, const struct vs_cpuset *cpus)
 	return sched_setaffinity(tid, sizeof(mask), &mask);
 }
 
+int thread_pin(int tid, const struct vs_cpuset *cpus)
+{
+	return set_affinity(tid, cpus);
+}
+
 int thread_enter_enclave(int tid, const struct vs_enclave *enc, char *err, size_t errlen)
 {
 	struct sched_attr attr = {.size = sizeof(attr), .sched_policy = SCHED_EXT};

@@ -82,7 +82,7 @@ static int enroll_thread(struct vs_daemon *d, int vm_id, int tid, int index, cha
 		forget_vcpu(d, slot);
 		return -1;
 	}
-	if (thread_enter_enclave(tid, &d->enclave, err, errlen)) {
+	if (thread_enter_enclave(tid, vm_enclave(d, vm_id), err, errlen)) {
 		if (thread_restore_sched(tid, &saved, why, sizeof(why)))
 			vs_err("%s", why);
 		forget_vcpu(d, slot);
@@ -105,13 +105,40 @@ static void release_thread(struct vs_daemon *d, int slot)
 	forget_vcpu(d, slot);
 }
 
+const struct vs_enclave *vm_enclave(struct vs_daemon *d, int vm_id)
+{
+	int id = d->reg.vms[vm_id].enclave;
+
+	return &d->enclaves.e[id >= 0 && id < VS_MAX_ENCLAVES ? id : VS_ENCLAVE_DEFAULT].enc;
+}
+
+int vm_pin_vcpus(struct vs_daemon *d, int vm_id, const struct vs_cpuset *cpus)
+{
+	int slot, failed = 0;
+
+	registry_for_each_vcpu(slot, &d->reg)
+	{
+		struct vs_vcpu_rec *v = &d->reg.vcpus[slot];
+
+		if (v->vm_id != vm_id || !same_thread(d, v))
+			continue;
+		if (thread_pin(v->tid, cpus) && errno != ESRCH) {
+			vs_err("VM '%s': cannot pin vCPU %d (thread %d) to its enclave's CPUs: %s",
+			       d->reg.vms[vm_id].name, v->vcpu_index, v->tid, strerror(errno));
+			failed++;
+		}
+	}
+	return failed;
+}
+
+/* Does @aff allow a CPU of any enclave? */
 static bool may_run_in_enclave(struct vs_daemon *d, const struct vs_cpuset *aff)
 {
 	int cpu;
 
 	cpuset_for_each(cpu, aff)
 	{
-		if (cpuset_has(&d->enclave.cpus, cpu))
+		if (enclave_set_of_cpu(&d->enclaves, cpu) >= 0)
 			return true;
 	}
 	return false;
@@ -321,14 +348,14 @@ static void find_numa_home(struct vs_daemon *d, int vm_id)
 			vs_log("VM '%s': NUMA home unknown: %s", vm->name, why);
 		return;
 	}
-	if (!numa_local_cores(&d->topo, &d->enclave.cpus, vm->numa_node, &local))
+	if (!numa_local_cores(&d->topo, &vm_enclave(d, vm_id)->cpus, vm->numa_node, &local))
 		vs_log("VM '%s': memory on node %d, enclave has no core there; vCPUs will run "
 		       "remote",
 		       vm->name, vm->numa_node);
 }
 
 int vm_enroll(struct vs_daemon *d, int pid, const char *name, const struct vs_share_settings *share,
-	      char *err, size_t errlen)
+	      int enclave, char *err, size_t errlen)
 {
 	struct vs_vm_rec probe = {.weight = d->opt.default_weight};
 	char comm[32], vmname[VS_VM_NAME_LEN];
@@ -348,11 +375,18 @@ int vm_enroll(struct vs_daemon *d, int pid, const char *name, const struct vs_sh
 		snprintf(err, errlen, "a VM named '%s' is already enrolled", vmname);
 		return -1;
 	}
-	if (registry_set_share(&probe, share, (unsigned int)d->enclave.nr_cores, err, errlen))
+	if (!d->enclaves.e[enclave].enc.nr_cores) {
+		snprintf(err, errlen, "enclave '%s' has no cores: add some first",
+			 d->enclaves.e[enclave].name);
+		return -1;
+	}
+	if (registry_set_share(&probe, share, (unsigned int)d->enclaves.e[enclave].enc.nr_cores,
+			       err, errlen))
 		return -1;
 	vm_id = registry_add_vm(&d->reg, pid, vmname, err, errlen);
 	if (vm_id < 0)
 		return -1;
+	d->reg.vms[vm_id].enclave = enclave;
 	d->reg.vms[vm_id].weight = probe.weight;
 	d->reg.vms[vm_id].reserve_cores = probe.reserve_cores;
 	d->reg.vms[vm_id].cap_cores = probe.cap_cores;
@@ -370,10 +404,10 @@ int vm_enroll(struct vs_daemon *d, int pid, const char *name, const struct vs_sh
 		vm_release(d, vm_id);
 		return -1;
 	}
-	vs_log("enrolled VM '%s' (pid %d, weight %u, reservation %u cores, cap %u cores) with %d "
-	       "vCPUs",
-	       vmname, pid, d->reg.vms[vm_id].weight, d->reg.vms[vm_id].reserve_cores,
-	       d->reg.vms[vm_id].cap_cores, n);
+	vs_log("enrolled VM '%s' (pid %d, enclave '%s', weight %u, reservation %u cores, cap %u "
+	       "cores) with %d vCPUs",
+	       vmname, pid, d->enclaves.e[enclave].name, d->reg.vms[vm_id].weight,
+	       d->reg.vms[vm_id].reserve_cores, d->reg.vms[vm_id].cap_cores, n);
 	find_numa_home(d, vm_id);
 	n = bpf_sched_record_vm(d, vm_id, d->reg.vms[vm_id].start_time);
 	if (n)
@@ -467,6 +501,8 @@ static int adopt_vm(struct vs_daemon *d, int vm_id, const struct vs_agent_vm *r)
 	d->reg.vms[vm_id].reserve_cores = r->reserve_cores;
 	d->reg.vms[vm_id].cap_cores = r->cap_cores;
 	d->reg.vms[vm_id].numa_node = r->numa_node;
+	d->reg.vms[vm_id].enclave =
+	    d->enclaves.e[r->enclave].used ? (int)r->enclave : VS_ENCLAVE_DEFAULT;
 	return 0;
 }
 
@@ -543,7 +579,8 @@ int vm_set_share(struct vs_daemon *d, int vm_id, const struct vs_share_settings 
 	struct vs_vm_rec *vm = &d->reg.vms[vm_id];
 	int e;
 
-	if (registry_set_share(vm, share, (unsigned int)d->enclave.nr_cores, err, errlen))
+	if (registry_set_share(vm, share, (unsigned int)vm_enclave(d, vm_id)->nr_cores, err,
+			       errlen))
 		return -1;
 	vs_log("VM '%s': weight %u, reservation %u cores, cap %u cores (from the next share plan)",
 	       vm->name, vm->weight, vm->reserve_cores, vm->cap_cores);

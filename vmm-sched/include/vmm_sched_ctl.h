@@ -1,30 +1,20 @@
 /*
  * The control protocol between vmm-schedctl (or the libvirt hook) and
- * vmm-schedd: a Unix stream socket, one JSON request object per connection,
- * one JSON reply object, then the daemon closes the connection.
- *
- *   request: {"version": 1, "cmd": "status"}
- *            {"version": 1, "cmd": "enroll", "pid": 1234, "name": "vm1", "weight": 200,
- *             "reserve": 1, "cap": 2}
- *              weight 1..10000 (default 100); reserve and cap in cores (0: none)
- *            {"version": 1, "cmd": "set", "pid": 1234, "cap": 0}
- *              changes the given ones of weight, reserve and cap of an enrolled VM
- *            {"version": 1, "cmd": "release", "pid": 1234}
- *            {"version": 1, "cmd": "place",
- *             "placements": [{"tid": 4321, "cpu": 2, "seqnum": 17}, ...]}
- *              one vCPU on a CPU, or two on the threads of one core (a group
- *              commit: both or neither); without "seqnum", the agent's latest.
- *              Reply: "placements": [{"tid", "cpu", "seqnum", "outcome"}, ...]
- *   reply:   {"version": 1, "ok": true, ...}
- *            {"version": 1, "ok": false, "error": "what was wrong"}
+ * vmm-schedd: a Unix stream socket, one JSON request object per connection
+ * (ended by a newline or the client's shutdown), one JSON reply object ended
+ * by a newline, then the daemon closes the connection. The requests, the
+ * replies and the rules for versions are in docs/control-protocol.md, the
+ * JSON Schema in docs/control-protocol.schema.json; the one encoder and
+ * decoder of each are vmm-sched/lib/ctl_request.c and ctl_reply.c.
  *
  * The daemon serves at most VS_CTL_MAX_CONNS connections at once without ever
  * waiting on one: a request must arrive whole within VS_CTL_TIMEOUT_MS of
  * the connect, a reply be read within VS_CTL_REPLY_TIMEOUT_MS. Only root and
- * the --control-group may send anything but status (docs/design.md).
+ * the --control-group may send anything but the read commands (docs/design.md).
  *
- * Bump VS_CTL_VERSION on any incompatible change; both sides refuse a
- * different version with a message that names both versions.
+ * Bump VS_CTL_VERSION on any incompatible change (a field removed, renamed or
+ * of another meaning); a new command or a new reply field is compatible.
+ * Both sides refuse a different version with a message that names both.
  */
 #ifndef VMM_SCHED_CTL_H
 #define VMM_SCHED_CTL_H
@@ -35,5 +25,15 @@
 #define VS_CTL_TIMEOUT_MS	2000  /* the whole request, from the connect */
 #define VS_CTL_REPLY_TIMEOUT_MS 10000 /* the whole reply, from when it is ready */
 #define VS_CTL_MAX_CONNS	16
+
+/* vmm-schedctl's exit status (docs/control-protocol.md, vmm-schedctl(8)). */
+enum vs_ctl_exit {
+	VS_CTL_EXIT_OK = 0,
+	VS_CTL_EXIT_REFUSED = 1,    /* the agent refused the request; its reason is printed */
+	VS_CTL_EXIT_USAGE = 2,	    /* bad command line; nothing was sent */
+	VS_CTL_EXIT_NOT_PLACED = 3, /* place: the scheduler refused a placement */
+	VS_CTL_EXIT_NO_AGENT = 4,   /* no conversation: no agent, no answer in time,
+				       a reply that is not the protocol, another version */
+};
 
 #endif

@@ -23,6 +23,7 @@ void agent_vm_record_make(const struct vs_vm_rec *vm, uint64_t start_time, struc
 	out->weight = vm->weight;
 	out->reserve_cores = vm->reserve_cores;
 	out->cap_cores = vm->cap_cores;
+	out->enclave = (uint32_t)vm->enclave;
 	out->numa_node = vm->numa_node;
 	snprintf(out->name, sizeof(out->name), "%s", vm->name);
 }
@@ -63,6 +64,10 @@ int agent_vm_record_check(const struct vs_agent_vm *r, char *err, size_t errlen)
 		snprintf(err, errlen,
 			 "reservation %u and cap %u are not 0..%d with cap >= reservation",
 			 r->reserve_cores, r->cap_cores, VS_MAX_CPUS);
+		return -1;
+	}
+	if (r->enclave >= VS_MAX_ENCLAVES) {
+		snprintf(err, errlen, "enclave %u is not below %d", r->enclave, VS_MAX_ENCLAVES);
 		return -1;
 	}
 	if (!memchr(r->name, '\0', sizeof(r->name)) || !r->name[0]) {

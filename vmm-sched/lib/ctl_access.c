@@ -4,7 +4,7 @@
 
 bool ctl_cmd_changes_state(enum vs_ctl_cmd cmd)
 {
-	return cmd != VS_CTL_CMD_STATUS;
+	return cmd != VS_CTL_CMD_STATUS && cmd != VS_CTL_CMD_ENCLAVE_LIST;
 }
 
 bool ctl_peer_may_change(const struct vs_ctl_peer *peer)

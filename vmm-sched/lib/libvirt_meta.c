@@ -57,8 +57,8 @@ static int apply_attr(const struct attr_rule *r, const char *value, struct vs_sh
 	if (r->offset == (size_t)-1) {
 		if (strcmp(value, "default")) {
 			snprintf(err, errlen,
-				 "enclave '%.40s' is not known: this host has one enclave, "
-				 "'default'",
+				 "enclave '%.40s': libvirt domains are enrolled into "
+				 "'default' (move one with vmm-schedctl vm move)",
 				 value);
 			return -1;
 		}

@@ -41,6 +41,7 @@ struct vs_vm_rec {
 	unsigned int reserve_cores; /* cores it is guaranteed when it wants them; 0: none */
 	unsigned int cap_cores;	    /* cores it may own at most; 0: no cap */
 	int numa_node; /* holds most of the VM's memory; -1 (VS_NUMA_NODE_UNKNOWN): unknown */
+	int enclave;   /* its vCPUs run on this enclave's cores (0: the default one) */
 };
 
 /*
