@@ -250,6 +250,8 @@ static void assert_round_trip(const struct vs_ctl_request *in)
 	assert_int_equal(out.slice_us, in->slice_us);
 	assert_int_equal(out.force, in->force);
 	assert_int_equal(out.dry_run, in->dry_run);
+	assert_string_equal(out.hints, in->hints);
+	assert_string_equal(out.domain, in->domain);
 	for (int i = 0; i < in->nr_placements; i++) {
 		assert_int_equal(out.placements[i].tid, in->placements[i].tid);
 		assert_int_equal(out.placements[i].cpu, in->placements[i].cpu);
@@ -285,6 +287,8 @@ static void fill_required(struct vs_ctl_request *req, int c, int pid)
 		req->pid = pid;
 	if (cmd_needs_enclave(c))
 		snprintf(req->enclave, sizeof(req->enclave), "fast");
+	if (c == VS_CTL_CMD_NOTIFY)
+		snprintf(req->domain, sizeof(req->domain), "web 1");
 	if (cmd_needs_cpus(c)) {
 		req->have_cpus = true;
 		cpuset_add(&req->cpus, 2);
@@ -381,6 +385,9 @@ static void test_encode_round_trip_random(void **state)
 				req.name[i] =
 				    charset[xorshift64_next(&rng) % (sizeof(charset) - 1)];
 		}
+		if (req.cmd == VS_CTL_CMD_ENROLL && (r >> 9) % 2)
+			snprintf(req.hints, sizeof(req.hints), "/dev/shm/vm%u",
+				 (unsigned)((r >> 10) % 1000));
 		if (req.cmd == VS_CTL_CMD_ENROLL || req.cmd == VS_CTL_CMD_SET) {
 			if ((r >> 24) % 2)
 				req.share.weight = VS_MIN_WEIGHT + (int)((r >> 32) % VS_MAX_WEIGHT);

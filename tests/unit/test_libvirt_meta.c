@@ -104,7 +104,7 @@ static void test_second_element(void **state)
 static void test_other_bad_input(void **state)
 {
 	assert_int_equal(parse_domain("<vmmsched:sched " NS " enclave='gold'/>"), VS_LV_INVALID);
-	assert_non_null(strstr(err, "enclave 'gold' is not known"));
+	assert_non_null(strstr(err, "enclave 'gold': libvirt domains are enrolled into 'default'"));
 	assert_int_equal(parse_domain("<vmmsched:schedule " NS "/>"), VS_LV_INVALID);
 	assert_non_null(strstr(err, "unknown element <schedule>"));
 	assert_int_equal(parse("<domain><metadata>"), VS_LV_INVALID);
