@@ -84,6 +84,10 @@ static void test_error_round_trip(void **state)
 	assert_string_equal(err, "a\\x0ab\\x1b[31m");
 	assert_int_equal(parse("{\"version\":1,\"ok\":false}", &out), VS_CTL_REPLY_REFUSED);
 	assert_non_null(strstr(err, "refused the request without saying why"));
+	/* Found by the fuzzer: an empty reason left the operator an empty message. */
+	assert_int_equal(parse("{\"version\":1,\"ok\":false,\"error\":\"\"}", &out),
+			 VS_CTL_REPLY_REFUSED);
+	assert_non_null(strstr(err, "refused the request without saying why"));
 }
 
 static void test_placed_round_trip(void **state)

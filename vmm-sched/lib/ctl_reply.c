@@ -111,7 +111,7 @@ enum vs_ctl_reply_kind ctl_reply_parse(const char *buf, size_t len, struct json_
 		char raw[512];
 
 		if (!json_object_object_get_ex(reply, "error", &v) ||
-		    !json_object_is_type(v, json_type_string)) {
+		    !json_object_is_type(v, json_type_string) || !json_object_get_string_len(v)) {
 			set_err(err, errlen, "the agent refused the request without saying why");
 		} else {
 			snprintf(raw, sizeof(raw), "%s", json_object_get_string(v));

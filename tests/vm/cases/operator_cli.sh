@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 150
+# case-seconds: 80
 # The operator's side of the control protocol against a running agent:
 # - the --json outputs of enroll, set, place, status and top are valid against
 #   docs/control-protocol.schema.json (tests/tools/json-schema-check), and the
