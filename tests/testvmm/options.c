@@ -22,6 +22,9 @@ static const char usage_text[] =
     "Prints \"vcpu\" and \"ready\" lines once the threads exist, a \"progress\" line per\n"
     "vCPU every M ms (default 500), and stops after S s (default 0: never) or on\n"
     "SIGTERM/SIGINT with a final progress round and \"exit vm=NAME status=ok\".\n"
+    "duty also prints a \"latency\" line per vCPU: wakes, p50/p99/p99.9/max in us from\n"
+    "the timer's deadline to the first instruction after HLT (guest TSC, upper bound\n"
+    "of a 12.5% bucket), over the window since the start or the last SIGWINCH.\n"
     "With --start-paused the vCPU threads exist but wait outside the guest after\n"
     "\"ready\" (printing \"paused vm=NAME\") until SIGHUP, like a VM started with -S.\n";
 
