@@ -28,7 +28,7 @@ POLICIES=(fair batch vmm vmm_nokick)
 if [ "$QUICK" = 1 ]; then
 	SECS=${BENCH_SECS:-2} WARMUP=1 ROUNDS=1 SCENARIOS=(2x)
 else
-	SECS=${BENCH_SECS:-8} WARMUP=2 ROUNDS=${BENCH_ROUNDS:-2} SCENARIOS=(1x 2x 4x)
+	SECS=${BENCH_SECS:-6} WARMUP=2 ROUNDS=${BENCH_ROUNDS:-2} SCENARIOS=(1x 2x 4x)
 fi
 # The benchmark's own processes (this script, snapshots, VMM main threads)
 # stay off the enclave; only vCPU threads are moved onto it.
