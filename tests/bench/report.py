@@ -52,6 +52,9 @@ def collect(d):
     for a_path in runs:
         base = a_path[:-len(".a.json")]
         sc, _round, pol = os.path.basename(base).split(".")
+        if not os.path.exists(base + ".checker.txt"):
+            print("report.py: %s is incomplete (a run cut short?), left out" % base)
+            continue
         a, b = load(a_path), load(base + ".b.json")
         dt = b["time"] - a["time"]
         for vm, va in a["vms"].items():
