@@ -17,7 +17,7 @@ pkgs=(make gcc pkg-config libelf-dev zlib1g-dev libjson-c-dev libinih-dev
       liburing-dev libnuma-dev libcmocka-dev libvirt-dev libxml2-dev libvirt-daemon-system
       libvirt-clients qemu-system-x86 qemu-utils busybox-static xz-utils zstd
       dpkg-dev python3 clang-format kmod iproute2 procps util-linux
-      libmicrohttpd-dev prometheus tmux jq)
+      libmicrohttpd-dev prometheus tmux jq gnuplot-nox)
 
 backports_libbpf=0
 case "${ID}:${VERSION_CODENAME:-}" in

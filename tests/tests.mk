@@ -4,7 +4,7 @@ include tests/tools/tools.mk
 include tests/bench/bench.mk
 include tests/fuzz/fuzz.mk
 
-.PHONY: vm-test test demo bench
+.PHONY: vm-test test demo bench bench-overhead
 # A scheduler built to ignore the sibling, for the test that proves the pair
 # checker catches a broken scheduler (tests/vm/cases/pairing_broken_variant.sh).
 $(BUILD)/broken/vmm-schedd: $(BUILD)/vmm-schedd
@@ -12,12 +12,18 @@ $(BUILD)/broken/vmm-schedd: $(BUILD)/vmm-schedd
 		$(BUILD)/broken/vmm-schedd
 
 # Benchmarks: the share plan on the host (bench-plan, tests/bench/bench.mk),
-# then inside the test VM vmm_sched against the fair class, both measured in
-# the same run, reported as ratios (tests/bench/).
+# then inside the test VM the policy comparison (fair class, batch pairing,
+# vmm-sched, vmm-sched --no-kick in alternating rounds) with its table, CSV and
+# charts in bench-results/<date>/ (tests/bench/run-bench). BENCH_QUICK=1: a
+# few seconds per policy. `make bench-overhead`: the older vmm_sched-vs-fair
+# and kick-vs-no-kick run (tests/bench/sched_overhead.sh).
 $(BUILD)/release/vmm-schedd: $(BUILD)/vmm-schedd
 	$(MAKE) BUILD=$(BUILD)/release SANITIZE= $(BUILD)/release/vmm-schedd
 
 bench: bench-plan all $(BUILD)/release/vmm-schedd
+	tests/bench/run-bench $(if $(BENCH_QUICK),--quick)
+
+bench-overhead: all $(BUILD)/release/vmm-schedd
 	tests/vm/run --timeout 900 -- tests/bench/sched_overhead.sh
 
 # The VM suite only (needs root: virtiofsd shares the host root with the VM).

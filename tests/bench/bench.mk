@@ -15,3 +15,25 @@ bench-plan:
 	$(BUILD)/release/tests/bench/share-plan-bench
 
 -include $(SHARE_PLAN_BENCH).d
+
+# batch-pair, the benchmark's batch-pairing baseline scheduler (tests/bench/batch_pair*).
+BATCH_PAIR_BUILD := $(BUILD)/tests/bench
+BATCH_PAIR_BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
+	-Ibpf -isystem bpf/include -idirafter /usr/include -idirafter /usr/include/x86_64-linux-gnu
+
+$(BATCH_PAIR_BUILD)/batch_pair.bpf.o: tests/bench/batch_pair.bpf.c tests/bench/batch_pair.h \
+		bpf/scx_kfuncs.bpf.h bpf/include/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) $(BATCH_PAIR_BPF_CFLAGS) -c $< -o $@
+
+$(BATCH_PAIR_BUILD)/batch_pair.skel.h: $(BATCH_PAIR_BUILD)/batch_pair.bpf.o
+	$(BPFTOOL) gen skeleton $< name batch_pair_bpf > $@.tmp && mv $@.tmp $@
+
+$(BATCH_PAIR_BUILD)/batch_pair.o: tests/bench/batch_pair.c tests/bench/batch_pair.h \
+		$(BATCH_PAIR_BUILD)/batch_pair.skel.h
+	$(CC) $(CFLAGS) -Itests/bench -I$(BATCH_PAIR_BUILD) -c $< -o $@
+
+$(BUILD)/batch-pair: $(BATCH_PAIR_BUILD)/batch_pair.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libbpf)
+
+all: $(BUILD)/batch-pair

@@ -21,6 +21,8 @@
 #define GUEST_IMAGE_LIMIT 0x200000
 #define GUEST_STACKS_GPA  0x200000
 #define GUEST_STACK_SIZE  0x4000
+#define GUEST_HIST_GPA	  0x300000 /* a struct wake_hist page per vCPU (wake_hist.h) */
+#define GUEST_HIST_SIZE	  0x1000
 #define GUEST_MEM_SIZE	  0x400000
 #define GUEST_LAPIC_GPA	  0xFEE00000
 
@@ -84,8 +86,10 @@ struct guest_shared {
 };
 
 _Static_assert(sizeof(struct guest_shared) <= GUEST_SHARED_SIZE, "shared area too small");
-_Static_assert(GUEST_STACKS_GPA + GUEST_MAX_VCPUS * GUEST_STACK_SIZE <= GUEST_MEM_SIZE,
-	       "stacks do not fit in guest memory");
+_Static_assert(GUEST_STACKS_GPA + GUEST_MAX_VCPUS * GUEST_STACK_SIZE <= GUEST_HIST_GPA,
+	       "stacks run into the histograms");
+_Static_assert(GUEST_HIST_GPA + GUEST_MAX_VCPUS * GUEST_HIST_SIZE <= GUEST_MEM_SIZE,
+	       "histograms do not fit in guest memory");
 #endif
 
 #endif

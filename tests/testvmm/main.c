@@ -14,6 +14,7 @@
 #include "tsc.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "wake_report.h"
 
 #define NSEC_PER_MSEC 1000000ULL
 #define NSEC_PER_SEC  1000000000ULL
@@ -45,7 +46,8 @@ static void print_progress(const char *name, struct vcpu *vcpus, int n)
 
 /* Print progress every interval until the duration passes, a signal asks to stop, or a vCPU fails.
  */
-static int supervise(const struct options *opts, struct vcpu_control *ctl, struct vcpu *vcpus)
+static int supervise(const struct options *opts, struct vcpu_control *ctl, struct vcpu *vcpus,
+		     struct wake_mark *marks, uint64_t tsc_khz)
 {
 	uint64_t start = monotonic_ns();
 	uint64_t interval = opts->interval_ms * NSEC_PER_MSEC;
@@ -57,6 +59,7 @@ static int supervise(const struct options *opts, struct vcpu_control *ctl, struc
 	sigaddset(&wake, SIGTERM);
 	sigaddset(&wake, SIGINT);
 	sigaddset(&wake, SIGNAL_VCPU_FAILED);
+	sigaddset(&wake, SIGNAL_HIST_MARK);
 	for (;;) {
 		uint64_t now = monotonic_ns(), until;
 		struct timespec timeout;
@@ -68,6 +71,8 @@ static int supervise(const struct options *opts, struct vcpu_control *ctl, struc
 			return 0;
 		if (now >= next) {
 			print_progress(opts->name, vcpus, opts->vcpus);
+			if (opts->payload == PAYLOAD_DUTY)
+				wake_report_print(opts->name, vcpus, marks, opts->vcpus, tsc_khz);
 			next += interval;
 			if (next <= now)
 				next = now + interval;
@@ -79,6 +84,10 @@ static int supervise(const struct options *opts, struct vcpu_control *ctl, struc
 		sig = sigtimedwait(&wake, NULL, &timeout);
 		if (sig == SIGTERM || sig == SIGINT)
 			return 0;
+		if (sig == SIGNAL_HIST_MARK) {
+			wake_report_mark(vcpus, marks, opts->vcpus);
+			printf("marked vm=%s\n", opts->name);
+		}
 	}
 }
 
@@ -93,6 +102,7 @@ static void block_signals(void)
 	sigaddset(&set, SIGNAL_VCPU_KICK);
 	sigaddset(&set, SIGNAL_VCPU_FAILED);
 	sigaddset(&set, SIGNAL_VM_RESUME);
+	sigaddset(&set, SIGNAL_HIST_MARK);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
@@ -131,8 +141,14 @@ static void wait_for_resume(const struct options *opts, struct vcpu_control *ctl
 static int run_vcpus(const struct options *opts, struct vcpu_control *ctl, struct vcpu *vcpus,
 		     uint64_t tsc_khz)
 {
+	struct wake_mark *marks =
+	    calloc((size_t)(opts->vcpus > 0 ? opts->vcpus : 1), sizeof(*marks));
 	int status;
 
+	if (!marks) {
+		fprintf(stderr, "testvmm: out of memory for %d histogram marks\n", opts->vcpus);
+		return -1;
+	}
 	for (int i = 0; i < opts->vcpus; i++) {
 		/* A half-started VM never passes the barrier; exiting ends its threads. */
 		if (vcpu_start(&vcpus[i]) < 0)
@@ -148,7 +164,7 @@ static int run_vcpus(const struct options *opts, struct vcpu_control *ctl, struc
 		wait_for_resume(opts, ctl);
 	pthread_barrier_wait(&ctl->go);
 
-	status = atomic_load(&ctl->stop) ? 0 : supervise(opts, ctl, vcpus);
+	status = atomic_load(&ctl->stop) ? 0 : supervise(opts, ctl, vcpus, marks, tsc_khz);
 
 	atomic_store(&ctl->stop, true);
 	for (int i = 0; i < opts->vcpus; i++)
@@ -158,6 +174,9 @@ static int run_vcpus(const struct options *opts, struct vcpu_control *ctl, struc
 	if (atomic_load(&ctl->failed))
 		status = -1;
 	print_progress(opts->name, vcpus, opts->vcpus);
+	if (opts->payload == PAYLOAD_DUTY)
+		wake_report_print(opts->name, vcpus, marks, opts->vcpus, tsc_khz);
+	free(marks);
 	printf("exit vm=%s status=%s\n", opts->name, status ? "error" : "ok");
 	return status;
 }

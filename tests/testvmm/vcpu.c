@@ -109,6 +109,7 @@ int vcpu_create(struct vcpu *vcpu, struct vm *vm, struct vcpu_control *ctl, int 
 	vcpu->index = index;
 	vcpu->fd = -1;
 	vcpu->slot = &vm_shared(vm)->slots[index];
+	vcpu->hist = (struct wake_hist *)(vm->mem + GUEST_HIST_GPA + index * GUEST_HIST_SIZE);
 	if (setup_vcpu(vcpu) < 0) {
 		vcpu_destroy(vcpu);
 		return -1;

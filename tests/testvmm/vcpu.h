@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "vm.h"
+#include "wake_hist.h"
 
 /* What all vCPU threads of the VM share with the thread that runs them. */
 struct vcpu_control {
@@ -22,7 +23,8 @@ struct vcpu_control {
 
 #define SIGNAL_VCPU_KICK   SIGUSR1
 #define SIGNAL_VCPU_FAILED SIGUSR2
-#define SIGNAL_VM_RESUME   SIGHUP /* --start-paused: enter the guest now */
+#define SIGNAL_VM_RESUME   SIGHUP   /* --start-paused: enter the guest now */
+#define SIGNAL_HIST_MARK   SIGWINCH /* start a new wakeup latency window (wake_report.h) */
 
 struct vcpu {
 	struct vm *vm;
@@ -33,6 +35,7 @@ struct vcpu {
 	pthread_t thread;
 	pid_t tid;
 	struct vcpu_slot *slot;
+	struct wake_hist *hist; /* the duty payload's wakeup latencies */
 };
 
 /* Create vCPU index in long mode at the payload's entry; on failure prints why, returns -1. */

@@ -79,6 +79,21 @@ progress() {
 		sed -n "s/.* $field=\([0-9]*\).*/\1/p"
 }
 
+# Wakeup latency (duty payload): mark_latency NAME starts a new window in VM
+# NAME; latency NAME INDEX FIELD is FIELD (wakes, p50_us, p99_us, p999_us,
+# max_us) of vCPU INDEX over the window, from its latest "latency" line.
+mark_latency() {
+	local n
+	n=$(grep -c "^marked vm=$1\$" "${VM_LOG[$1]}")
+	kill -WINCH "${VM_PID[$1]}"
+	wait_for 30 sh -c "[ \$(grep -c '^marked vm=$1\$' '${VM_LOG[$1]}') -gt $n ]" ||
+		fail "testvmm $1 did not start a latency window"
+}
+
+latency() {
+	grep "^latency vm=$1 vcpu=$2 " "${VM_LOG[$1]}" | tail -n1 | sed -n "s/.* $3=\([0-9.]*\).*/\1/p"
+}
+
 # Scheduling policy of a thread: field 41 of /proc/TID/stat, counted after the comm.
 thread_policy() {
 	local stat
@@ -164,6 +179,7 @@ cleanup() {
 	local name
 	[ -n "$CHECKER_PID" ] && kill -TERM "$CHECKER_PID" 2>/dev/null && wait "$CHECKER_PID" 2>/dev/null
 	[ -n "${HOG_PID:-}" ] && kill "$HOG_PID" 2>/dev/null
+	[ -n "${BATCH_PAIR_PID:-}" ] && kill -TERM "$BATCH_PAIR_PID" 2>/dev/null && wait "$BATCH_PAIR_PID" 2>/dev/null
 	[ -n "$SCHEDD_PID" ] && kill -TERM "$SCHEDD_PID" 2>/dev/null && wait "$SCHEDD_PID" 2>/dev/null
 	# A case that failed after killing vmm-schedd leaves its scheduler pinned.
 	[ -n "$(ls -A "$PIN_DIR" 2>/dev/null)" ] && "$BUILD/vmm-schedd" --unload-pinned --pin-dir "$PIN_DIR"
@@ -233,6 +249,30 @@ run_pairing_scenario() {
 	[ -n "${CHECKER_VERBOSE:-}" ] && bpftool prog show | grep -A2 "sched_switch" >&2
 	stop_checker
 	for vm in b1 b2 b3 duty lock; do stop_vm $vm; done
+}
+
+# The benchmark's batch-pairing baseline (tests/bench/batch_pair.bpf.c) on the
+# vCPU threads of the named VMs: start_batch_pair [--batch-ms N] VM...;
+# stop_batch_pair sets BATCH_PAIR to its counters line.
+BATCH_PAIR_PID=
+start_batch_pair() {
+	local opts=() vm pids=()
+	[ "${1:-}" = --batch-ms ] && { opts=(--batch-ms "$2"); shift 2; }
+	for vm in "$@"; do pids+=("${VM_PID[$vm]}"); done
+	"$BUILD/batch-pair" "${opts[@]}" "${pids[@]}" >"$TMP/batch-pair.out" 2>"$TMP/batch-pair.err" &
+	BATCH_PAIR_PID=$!
+	wait_for 120 grep -q "^batch-pair: ready" "$TMP/batch-pair.err" ||
+		fail "batch-pair did not start: $(cat "$TMP/batch-pair.err")"
+}
+
+stop_batch_pair() {
+	kill -TERM "$BATCH_PAIR_PID"
+	wait "$BATCH_PAIR_PID"
+	local rc=$?
+	BATCH_PAIR_PID=
+	[ "$rc" = 0 ] || fail "batch-pair exited with $rc: $(cat "$TMP/batch-pair.err")"
+	BATCH_PAIR=$(grep '^batch-pair ' "$TMP/batch-pair.out")
+	[ -n "$BATCH_PAIR" ] || fail "batch-pair printed no counters: $(cat "$TMP/batch-pair.err")"
 }
 
 # Host CPU hogs: start_cpu_hog CPU starts a shell loop pinned to CPU and

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "../guest_abi.h"
+#include "../wake_hist.h"
 
 #define TIMER_VECTOR	0x40
 #define SPURIOUS_VECTOR 0xFF
@@ -14,6 +15,15 @@ __attribute__((noreturn)) void guest_panic(uint32_t kind, uint64_t vector, uint6
 					   uint64_t error);
 
 void idt_init(void);
+
+/* This vCPU's wakeup latency histogram: the page for its slot's index. */
+static inline volatile struct wake_hist *guest_wake_hist(volatile struct vcpu_slot *slot)
+{
+	uintptr_t first = GUEST_SHARED_GPA + __builtin_offsetof(struct guest_shared, slots);
+	uintptr_t index = ((uintptr_t)slot - first) / sizeof(struct vcpu_slot);
+
+	return (volatile struct wake_hist *)(GUEST_HIST_GPA + index * GUEST_HIST_SIZE);
+}
 
 /* Enable the LAPIC, calibrate its timer against the TSC; returns ticks per ms. */
 uint64_t lapic_init(uint64_t tsc_khz);

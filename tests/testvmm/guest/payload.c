@@ -43,6 +43,8 @@ void payload_duty(volatile struct vcpu_slot *slot)
 	uint64_t apic_khz = lapic_init(slot->config.tsc_khz);
 	uint64_t run_cycles = us_to_tsc(slot, slot->config.run_us);
 	uint64_t block_ticks = slot->config.block_us * apic_khz / 1000;
+	uint64_t block_cycles = us_to_tsc(slot, slot->config.block_us);
+	volatile struct wake_hist *hist = guest_wake_hist(slot);
 
 	slot->apic_khz = apic_khz;
 	if (block_ticks > 0xFFFFFFFF)
@@ -50,15 +52,19 @@ void payload_duty(volatile struct vcpu_slot *slot)
 	if (!block_ticks)
 		block_ticks = 1;
 	for (;;) {
-		uint64_t want = slot->timer_irqs + 1;
+		uint64_t want = slot->timer_irqs + 1, deadline, woke = 0;
 
 		work_for(slot, rdtsc(), run_cycles);
+		deadline = rdtsc() + block_cycles;
 		lapic_timer_oneshot(block_ticks);
 		/* Interrupts stay off outside HLT, so the loop sees every wakeup's cause. */
 		while (slot->timer_irqs < want) {
 			safe_halt_then_cli();
+			woke = rdtsc();
 			slot->halts++;
 		}
+		/* A calibration error can fire the timer a little early: that is no delay. */
+		wake_hist_record(hist, woke > deadline ? woke - deadline : 0);
 	}
 }
 

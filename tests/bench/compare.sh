@@ -1,0 +1,139 @@
+#!/bin/bash
+# The policy comparison (make bench, inside the test VM): the same VMs under
+#   fair        the kernel's fair class, no pairing (the throughput reference)
+#   batch       batch-pair, 20 ms batches per core (tests/bench/batch_pair.bpf.c)
+#   vmm         vmm-schedd, default settings
+#   vmm_nokick  vmm-schedd --no-kick
+# alternating in rounds (fair batch vmm vmm_nokick, fair batch ...) so drift
+# hits all alike, on an enclave of 3 cores (CPUs 2-7) at 1x, 2x and 4x
+# overcommit of its 6 threads with busy, latency (timer wakeups), lock and
+# single-vCPU VMs. Each measurement: policy, 2 s warm-up, pair checker, then
+# SECS s between two snapshots (snapshot.py). Raw JSON goes to OUT; report.py
+# turns it into the table, CSV and charts. Nothing passes or fails on numbers.
+#
+#   compare.sh [--quick] [--out DIR]
+# --quick: one round of one scenario (2x), 2 s per policy, for CI.
+. "$(dirname "$0")/../vm/lib.sh"
+trap 'stop_cpu_hogs; cleanup' EXIT
+QUICK=0 OUT=/run/results/bench
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) QUICK=1; shift ;;
+	--out) OUT=$2; shift 2 ;;
+	*) echo "compare.sh: unknown argument '$1' (--quick, --out DIR)" >&2; exit 2 ;;
+	esac
+done
+ENCLAVE=2-7
+POLICIES=(fair batch vmm vmm_nokick)
+if [ "$QUICK" = 1 ]; then
+	SECS=${BENCH_SECS:-2} WARMUP=1 ROUNDS=1 SCENARIOS=(2x)
+else
+	SECS=${BENCH_SECS:-6} WARMUP=2 ROUNDS=${BENCH_ROUNDS:-2} SCENARIOS=(1x 2x 4x)
+fi
+# The benchmark's own processes (this script, snapshots, VMM main threads)
+# stay off the enclave; only vCPU threads are moved onto it.
+taskset -p -c 0,1 $$ >/dev/null || fail "cannot keep the benchmark on CPUs 0-1"
+SCHEDD_BIN=${SCHEDD_BIN:-$BUILD/release/vmm-schedd}
+[ -x "$SCHEDD_BIN" ] || SCHEDD_BIN=$BUILD/vmm-schedd
+mkdir -p "$OUT" || fail "cannot create $OUT"
+: >"$OUT/vms.txt"
+
+# The VMs of a scenario, NAME:KIND:VCPUS; 1x/2x/4x of the enclave's 6 threads.
+scenario_vms() {
+	case "$1" in
+	1x) echo lat1:latency:2 lock1:lock:2 one1:single:1 one2:single:1 ;;
+	2x) echo busy1:busy:2 busy2:busy:2 lat1:latency:2 lat2:latency:2 lock1:lock:2 \
+		one1:single:1 one2:single:1 ;;
+	4x) echo busy1:busy:2 busy2:busy:2 busy3:busy:2 busy4:busy:2 busy5:busy:2 \
+		lat1:latency:2 lat2:latency:2 lat3:latency:2 lock1:lock:2 lock2:lock:2 \
+		one1:single:1 one2:single:1 one3:single:1 one4:single:1 ;;
+	esac
+}
+
+start_kind() { # start_kind NAME KIND VCPUS
+	case "$2" in
+	busy | single) start_vm "$1" "$3" busy ;;
+	latency) start_vm "$1" "$3" duty --run-us 200 --block-us 800 ;;
+	lock) start_vm "$1" "$3" lock --hold-us 40 ;;
+	esac
+	local tid
+	for tid in $(vm_tids "$1"); do taskset -p -c "$ENCLAVE" "$tid" >/dev/null || fail "cannot pin $1"; done
+}
+
+policy_start() { # policy_start POLICY VM...
+	local policy=$1 vm pids=()
+	shift
+	case "$policy" in
+	fair) ;;
+	batch) start_batch_pair "$@" ;;
+	vmm | vmm_nokick)
+		for vm in "$@"; do pids+=(--pid "${VM_PID[$vm]}:$vm"); done
+		start_schedd --cpus "$ENCLAVE" "${pids[@]}" $([ "$policy" = vmm_nokick ] && echo --no-kick)
+		;;
+	esac
+}
+
+policy_stop() {
+	case "$1" in
+	batch) stop_batch_pair; echo "$BATCH_PAIR" ;;
+	vmm | vmm_nokick) stop_schedd ;;
+	esac
+}
+
+snapshot() { # snapshot POLICY FILE VM...
+	local policy=$1 file=$2 vm args=()
+	shift 2
+	for vm in "$@"; do args+=("$vm=${VM_LOG[$vm]}"); done
+	case "$policy" in
+	vmm | vmm_nokick)
+		ctl status --json >"$TMP/status.json" || fail "vmm-schedctl status failed"
+		args+=(--agent-pid "$SCHEDD_PID" --status "$TMP/status.json")
+		;;
+	esac
+	python3 tests/bench/snapshot.py --cpus "$ENCLAVE" "${args[@]}" >"$file" ||
+		fail "snapshot.py failed"
+}
+
+# measure SCENARIO ROUND POLICY VM...: one measurement into OUT/SCENARIO.ROUND.POLICY.*
+# The checker watches the measured window only, not the policy's start and
+# stop (vCPUs in the fair class meanwhile); started after the scheduler, its
+# sched_switch probe runs second, so overlaps under 100 us (probe order) are
+# left out of its count (cross_vm_short).
+measure() {
+	local sc=$1 round=$2 policy=$3 vm base
+	shift 3
+	base=$OUT/$sc.$round.$policy
+	policy_start "$policy" "$@"
+	nap "$WARMUP"
+	start_checker --grace-ns 100000
+	for vm in "$@"; do [[ $vm == lat* ]] && mark_latency "$vm"; done
+	snapshot "$policy" "$base.a.json" "$@"
+	sleep "$SECS"
+	nap 0.3 # every latency VM has printed a window that covers the measurement
+	snapshot "$policy" "$base.b.json" "$@"
+	stop_checker >/dev/null
+	echo "$RESULT" >"$base.checker.txt"
+	policy_stop "$policy" >"$base.policy.txt"
+	echo "  $sc round $round $policy: $(tr -d '\n' <"$base.policy.txt")" \
+		"cross_vm_overlaps=$(field cross_vm_overlaps) cross_vm_short=$(field cross_vm_short)"
+}
+
+echo "policy comparison: ${SCENARIOS[*]}, $ROUNDS round(s), $SECS s per policy, enclave $ENCLAVE," \
+	"agent $SCHEDD_BIN"
+# What the emulation does to time: how long a guest CPU runs between switches.
+python3 tests/bench/tcg_stretch.py 0-7 "$([ "$QUICK" = 1 ] && echo 1 || echo 3)" >"$OUT/tcg.json" ||
+	fail "tcg_stretch.py failed"
+for sc in "${SCENARIOS[@]}"; do
+	vms=()
+	for spec in $(scenario_vms "$sc"); do
+		IFS=: read -r name kind vcpus <<<"$spec"
+		start_kind "$name" "$kind" "$vcpus"
+		vms+=("$name")
+		echo "$sc $name $kind $vcpus" >>"$OUT/vms.txt"
+	done
+	for ((round = 1; round <= ROUNDS; round++)); do
+		for policy in "${POLICIES[@]}"; do measure "$sc" "$round" "$policy" "${vms[@]}"; done
+	done
+	for vm in "${vms[@]}"; do stop_vm "$vm"; done
+done
+echo "raw results in $OUT"
