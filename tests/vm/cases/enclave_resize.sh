@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 243
+# case-seconds: 222
 # Live enclaves. Busy 2-vCPU VMs a (enclave 'default') and b (enclave 'fast');
 # one core moves between 'default' and 'fast' 20 times (10 times there and
 # back; each move is remove-cores, then add-cores) while the pair checker
