@@ -104,6 +104,50 @@ static void test_rates(void **state)
 	free(f);
 }
 
+/* Two enclaves in the status: each gets its own totals, in the text and the JSON. */
+static void add_two_enclaves(struct json_object *st)
+{
+	json_object_object_add(
+	    st, "enclaves",
+	    json_tokener_parse("[{\"name\":\"front\",\"cpus\":\"0-1\",\"cores\":1},"
+			       "{\"name\":\"back\",\"cpus\":\"2-3\",\"cores\":1},"
+			       "{\"name\":\"spare\",\"cpus\":\"\",\"cores\":0}]"));
+}
+
+static void test_enclave_totals(void **state)
+{
+	struct json_object *a = status_at(1000, 0, 0), *b = status_at(3000, 1, 2), *j, *encs;
+	struct top_frame *f = malloc(sizeof(*f));
+	char text[8192];
+
+	add_two_enclaves(a);
+	add_two_enclaves(b);
+	assert_int_equal(top_frame_build(a, b, 0, TOP_SORT_NAME, f), 0);
+	assert_int_equal(f->nr_enclaves, 3);
+	/* front: CPUs 0 and 1 ran vCPUs all the time */
+	assert_string_equal(f->enclaves[0].name, "front");
+	assert_true(f->enclaves[0].vcpu_pct > 99.9);
+	assert_int_equal(f->enclaves[0].host_intrusions, 0);
+	/* back: over the 2 s, CPU 2 ran a vCPU for 1 s and CPU 3 a host task for 1 s */
+	assert_string_equal(f->enclaves[1].name, "back");
+	assert_true(f->enclaves[1].vcpu_pct > 49.9 && f->enclaves[1].vcpu_pct < 50.1);
+	assert_true(f->enclaves[1].host_pct > 49.9 && f->enclaves[1].host_pct < 50.1);
+	assert_int_equal(f->enclaves[1].host_intrusions, 2);
+	assert_true(f->enclaves[2].vcpu_pct == 0 && f->enclaves[2].cores == 0);
+	top_frame_render(f, false, 80, text, sizeof(text));
+	assert_non_null(strstr(text, "front"));
+	assert_non_null(strstr(text, "back"));
+	j = top_frame_json(f);
+	encs = jf_obj(j, "enclaves");
+	assert_int_equal(jf_len(encs), 3);
+	assert_string_equal(jf_str(jf_at(encs, 1), "name"), "back");
+	assert_int_equal(jf_i64(jf_at(encs, 1), "host_intrusions"), 2);
+	json_object_put(j);
+	json_object_put(a);
+	json_object_put(b);
+	free(f);
+}
+
 /* A first frame (no earlier reply) shows plans but no rates. */
 static void test_first_frame(void **state)
 {
@@ -181,9 +225,8 @@ static void test_render(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_rates),
-	    cmocka_unit_test(test_first_frame),
-	    cmocka_unit_test(test_sort_keeps_grid),
+	    cmocka_unit_test(test_rates),	cmocka_unit_test(test_enclave_totals),
+	    cmocka_unit_test(test_first_frame), cmocka_unit_test(test_sort_keeps_grid),
 	    cmocka_unit_test(test_render),
 	};
 

@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "cpuset.h"
 #include "json_fields.h"
 
 static const char *const sort_names[TOP_NR_SORTS] = {
@@ -136,22 +137,20 @@ static void build_cores(struct json_object *cur, struct top_frame *f)
 	}
 }
 
-static void build_totals(struct json_object *prev, struct json_object *cur, struct top_frame *f)
+/* Sums the CPUs of @cur that are in @only (NULL: all) into @t, as rates over the interval. */
+static void sum_totals(struct json_object *prev, struct json_object *cur,
+		       const struct vs_cpuset *only, struct top_totals *t)
 {
 	struct json_object *cpus = jf_obj(cur, "cpus"), *prev_cpus = jf_obj(prev, "cpus");
 	uint64_t vcpu = 0, host = 0, idle = 0, forced = 0, all;
-	struct top_totals *t = &f->enclave;
 
-	memset(t, 0, sizeof(*t));
-	snprintf(t->cpus, sizeof(t->cpus), "%s", jf_str(jf_obj(cur, "enclave"), "cpus"));
-	t->cores = (int)jf_i64(jf_obj(cur, "enclave"), "cores");
 	if (!prev)
 		return;
 	for (size_t i = 0; i < jf_len(cpus); i++) {
 		struct json_object *c = jf_at(cpus, i),
 				   *p = find_by(prev_cpus, "cpu", jf_i64(c, "cpu"), NULL, 0);
 
-		if (!p)
+		if (!p || (only && !cpuset_has(only, (int)jf_i64(c, "cpu"))))
 			continue;
 		vcpu += delta(c, p, "vcpu_ns");
 		host += delta(c, p, "host_ns");
@@ -166,6 +165,34 @@ static void build_totals(struct json_object *prev, struct json_object *cur, stru
 	t->host_pct = 100.0 * (double)host / (double)all;
 	t->idle_pct = 100.0 * (double)idle / (double)all;
 	t->forced_idle_pct = 100.0 * (double)forced / (double)all;
+}
+
+/* The totals of all enclaves together, then of each one the status lists. */
+static void build_totals(struct json_object *prev, struct json_object *cur, struct top_frame *f)
+{
+	struct json_object *encs = jf_obj(cur, "enclaves");
+	struct top_totals *t = &f->enclave;
+
+	memset(t, 0, sizeof(*t));
+	snprintf(t->cpus, sizeof(t->cpus), "%s", jf_str(jf_obj(cur, "enclave"), "cpus"));
+	t->cores = (int)jf_i64(jf_obj(cur, "enclave"), "cores");
+	sum_totals(prev, cur, NULL, t);
+	f->nr_enclaves = 0;
+	for (size_t i = 0; i < jf_len(encs) && f->nr_enclaves < VS_MAX_ENCLAVES; i++) {
+		struct json_object *e = jf_at(encs, i);
+		struct top_totals *et = &f->enclaves[f->nr_enclaves];
+		struct vs_cpuset set;
+		char why[160];
+
+		memset(et, 0, sizeof(*et));
+		snprintf(et->name, sizeof(et->name), "%s", jf_str(e, "name"));
+		snprintf(et->cpus, sizeof(et->cpus), "%s", jf_str(e, "cpus"));
+		et->cores = (int)jf_i64(e, "cores");
+		/* An enclave without cores lists none ("" does not parse): nothing to sum. */
+		if (et->cores && cpuset_parse(&set, et->cpus, why, sizeof(why)) == 0)
+			sum_totals(prev, cur, &set, et);
+		f->nr_enclaves++;
+	}
 }
 
 /* The replies' own clock: when the agent sampled the first CPU. */
@@ -309,9 +336,20 @@ size_t top_frame_render(const struct top_frame *f, bool colour, int width, char 
 	put(&o, "; sort: %s\n", top_sort_name(f->sort));
 	put(&o,
 	    "enclave  vCPU %5.1f%%  host %5.1f%%  idle %5.1f%%  forced idle %5.1f%%  host "
-	    "intrusions %llu\n\n",
+	    "intrusions %llu\n",
 	    t->vcpu_pct, t->host_pct, t->idle_pct, t->forced_idle_pct,
 	    (unsigned long long)t->host_intrusions);
+	/* With more than one enclave, each one's totals. */
+	for (int i = 0; f->nr_enclaves > 1 && i < f->nr_enclaves; i++) {
+		const struct top_totals *e = &f->enclaves[i];
+
+		put(&o,
+		    "  %-12s CPUs %-10s vCPU %5.1f%%  host %5.1f%%  idle %5.1f%%  forced idle "
+		    "%5.1f%%  host intrusions %llu\n",
+		    e->name, e->cores ? e->cpus : "-", e->vcpu_pct, e->host_pct, e->idle_pct,
+		    e->forced_idle_pct, (unsigned long long)e->host_intrusions);
+	}
+	put(&o, "\n");
 	put(&o, "cores (the VM on each thread; . idle, H host task%s)\n",
 	    colour ? "" : ", X! host task beside VM X's vCPU");
 	for (int i = 0; i < f->nr_cores; i++) {
@@ -351,20 +389,28 @@ static void add_num(struct json_object *o, const char *key, double v)
 struct json_object *top_frame_json(const struct top_frame *f)
 {
 	struct json_object *o = json_object_new_object(), *encs = json_object_new_array(),
-			   *enc = json_object_new_object(), *cores = json_object_new_array(),
-			   *vms = json_object_new_array();
+			   *cores = json_object_new_array(), *vms = json_object_new_array();
 	const struct top_totals *t = &f->enclave;
 
 	json_object_object_add(o, "interval_ms", json_object_new_int64(f->interval_ns / 1000000));
 	json_object_object_add(o, "sort", json_object_new_string(top_sort_name(f->sort)));
-	json_object_object_add(enc, "cpus", json_object_new_string(t->cpus));
-	json_object_object_add(enc, "cores", json_object_new_int(t->cores));
-	add_num(enc, "vcpu_pct", t->vcpu_pct);
-	add_num(enc, "host_pct", t->host_pct);
-	add_num(enc, "idle_pct", t->idle_pct);
-	add_num(enc, "forced_idle_pct", t->forced_idle_pct);
-	json_object_object_add(enc, "host_intrusions", json_object_new_uint64(t->host_intrusions));
-	json_object_array_add(encs, enc);
+	/* One entry per enclave; a status without enclaves[]: one for all the CPUs. */
+	for (int i = 0; i < (f->nr_enclaves ? f->nr_enclaves : 1); i++) {
+		const struct top_totals *e = f->nr_enclaves ? &f->enclaves[i] : t;
+		struct json_object *enc = json_object_new_object();
+
+		if (e->name[0])
+			json_object_object_add(enc, "name", json_object_new_string(e->name));
+		json_object_object_add(enc, "cpus", json_object_new_string(e->cpus));
+		json_object_object_add(enc, "cores", json_object_new_int(e->cores));
+		add_num(enc, "vcpu_pct", e->vcpu_pct);
+		add_num(enc, "host_pct", e->host_pct);
+		add_num(enc, "idle_pct", e->idle_pct);
+		add_num(enc, "forced_idle_pct", e->forced_idle_pct);
+		json_object_object_add(enc, "host_intrusions",
+				       json_object_new_uint64(e->host_intrusions));
+		json_object_array_add(encs, enc);
+	}
 	json_object_object_add(o, "enclaves", encs);
 	for (int i = 0; i < f->nr_cores; i++) {
 		const struct top_core_cell *c = &f->cores[i];

@@ -44,6 +44,7 @@ struct top_core_cell {
 };
 
 struct top_totals {
+	char name[VS_ENCLAVE_NAME_LEN]; /* the enclave's, "" for all of them together */
 	char cpus[128];
 	int cores;
 	double vcpu_pct, host_pct, idle_pct, forced_idle_pct;
@@ -53,7 +54,9 @@ struct top_totals {
 struct top_frame {
 	uint64_t interval_ns;
 	enum top_sort sort;
-	struct top_totals enclave;
+	struct top_totals enclave; /* every enclave's CPUs together */
+	int nr_enclaves;	   /* each enclave the status lists, by name */
+	struct top_totals enclaves[VS_MAX_ENCLAVES];
 	int nr_cores, nr_vms;
 	struct top_core_cell cores[VS_MAX_CPUS];
 	struct top_vm_row vms[VS_MAX_VMS];
