@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 390
+# case-seconds: 580
 # case-timeout: 1200
 # libvirt enrolment with real libvirtd and real KVM domains (Debian's 6.1
 # guest, nested; one vCPU each to keep the emulated test VM responsive):
