@@ -81,6 +81,7 @@ __u64 self_check_overlaps;
 __u64 switch_overlaps;	   /* vCPU switch-ins (hook) beside another VM's vCPU */
 __u64 unrecorded_switches; /* vCPU switch-ins ops.running did not record */
 __u64 unclaimed_runs;	   /* vCPUs that started without a claim (enrolment, kernel fallbacks) */
+__u64 late_adoptions;	   /* tasks already in SCHED_EXT made vCPUs when vcpu_map listed them */
 __u64 misplaced_runs;	   /* vCPUs that ran elsewhere than the CPU they were committed to */
 __u64 txn_outcomes[VS_TXN_NR_OUTCOMES]; /* committed transactions by outcome */
 __u64 txn_group_partial;		/* group members lost between the decision and the move */
@@ -269,6 +270,30 @@ static struct vs_task *vcpu_of(struct task_struct *p)
 	struct vs_task *t = bpf_task_storage_get(&task_ctx, p, NULL, 0);
 
 	return t && t->is_vcpu ? t : NULL;
+}
+
+static void vcpu_attach(struct task_struct *p, struct vs_task *t);
+
+/*
+ * vcpu_of(), but a task that entered SCHED_EXT before the agent listed it
+ * (its VMM chose SCHED_EXT itself, or a previous scheduler left it there)
+ * and so was enabled as host work becomes a vCPU once vcpu_map lists it.
+ * Without this a VMM could keep its vCPUs out of pairing, running wherever
+ * they woke, by setting SCHED_EXT before enrolment.
+ */
+static struct vs_task *vcpu_of_adopting(struct task_struct *p)
+{
+	struct vs_task *t = bpf_task_storage_get(&task_ctx, p, NULL, 0);
+	u32 tid = p->pid;
+
+	if (!t || t->is_vcpu)
+		return t && t->is_vcpu ? t : NULL;
+	if (!bpf_map_lookup_elem(&vcpu_map, &tid))
+		return NULL;
+	vcpu_attach(p, t);
+	if (t->is_vcpu)
+		__sync_fetch_and_add(&late_adoptions, 1);
+	return t->is_vcpu ? t : NULL;
 }
 
 static struct vs_vcpu_stats *stats_of(struct vs_task *t)
@@ -1035,7 +1060,7 @@ s32 BPF_STRUCT_OPS(vs_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_
  */
 void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 {
-	struct vs_task *t = vcpu_of(p);
+	struct vs_task *t = vcpu_of_adopting(p);
 	struct vs_vm_state *vs;
 	bool may_take_core, prev_home;
 	s32 prev, vm;
@@ -1548,7 +1573,7 @@ bool BPF_STRUCT_OPS(vs_yield, struct task_struct *from, struct task_struct *to)
 
 void BPF_STRUCT_OPS(vs_runnable, struct task_struct *p, u64 enq_flags)
 {
-	struct vs_task *t = vcpu_of(p);
+	struct vs_task *t = vcpu_of_adopting(p);
 	struct vs_vcpu_stats *st;
 
 	if (!t || !(st = stats_of(t)))
@@ -1741,16 +1766,26 @@ void BPF_STRUCT_OPS(vs_quiescent, struct task_struct *p, u64 deq_flags)
 
 void BPF_STRUCT_OPS(vs_enable, struct task_struct *p)
 {
-	struct vs_vcpu_id *id;
-	struct vs_vcpu_stats *st;
 	struct vs_task *t;
-	u32 tid = p->pid;
 
 	t = bpf_task_storage_get(&task_ctx, p, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!t) {
-		scx_bpf_error("vmm_sched: no task storage for tid %d", tid);
+		scx_bpf_error("vmm_sched: no task storage for tid %d", p->pid);
 		return;
 	}
+	vcpu_attach(p, t);
+}
+
+/*
+ * Makes @p a vCPU if the agent lists it in vcpu_map, else host work. Called
+ * when it enters SCHED_EXT, and again at a wakeup or enqueue of host work.
+ */
+static void vcpu_attach(struct task_struct *p, struct vs_task *t)
+{
+	struct vs_vcpu_id *id;
+	struct vs_vcpu_stats *st;
+	u32 tid = p->pid;
+
 	id = bpf_map_lookup_elem(&vcpu_map, &tid);
 	if (!id || id->vm_id >= VS_MAX_VMS || id->slot >= VS_MAX_VCPUS) {
 		t->is_vcpu = false;

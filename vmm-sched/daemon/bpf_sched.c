@@ -631,6 +631,7 @@ void bpf_sched_read_counters(struct vs_daemon *d, struct vs_sched_counters *out)
 	out->switch_overlaps = b->switch_overlaps;
 	out->unrecorded_switches = b->unrecorded_switches;
 	out->misplaced_runs = b->misplaced_runs;
+	out->late_adoptions = b->late_adoptions;
 	out->txn_group_partial = b->txn_group_partial;
 	out->starved_grants = b->starved_grants;
 	out->pair_grants = b->pair_grants;

@@ -77,6 +77,7 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 	add_u64(o, "switch_overlaps", c.switch_overlaps);
 	add_u64(o, "unrecorded_switches", c.unrecorded_switches);
 	add_u64(o, "misplaced_runs", c.misplaced_runs);
+	add_u64(o, "late_adoptions", c.late_adoptions);
 	add_u64(o, "txn_group_partial", c.txn_group_partial);
 	add_u64(o, "starved_grants", c.starved_grants);
 	add_u64(o, "pair_grants", c.pair_grants);
