@@ -1,8 +1,8 @@
 /*
  * batch-pair: loads the benchmark's batch-pairing baseline (batch_pair.bpf.c)
  * and moves the vCPU threads ("CPU n/KVM") of the given VMM processes into
- * SCHED_EXT. Runs until SIGTERM or SIGINT, then prints its counters. When the
- * scheduler unloads, the kernel gives every thread back to the fair class.
+ * SCHED_EXT. Runs until SIGTERM or SIGINT, then prints its counters and gives
+ * those threads SCHED_OTHER back.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,7 +20,13 @@
 #include "batch_pair.h"
 #include "batch_pair.skel.h"
 
-#define SCHED_EXT 7
+#define SCHED_EXT   7
+#define SCHED_OTHER 0
+#define MAX_VCPUS   1024
+
+/* The threads moved into SCHED_EXT, given back to SCHED_OTHER at exit. */
+static int enrolled[MAX_VCPUS];
+static int nr_enrolled;
 
 struct sched_attr_min {
 	uint32_t size, sched_policy;
@@ -123,16 +129,38 @@ static int enrol_vcpus(int pid)
 		fclose(f);
 		if (!is_vcpu_comm(comm))
 			continue;
+		if (nr_enrolled == MAX_VCPUS) {
+			fprintf(stderr, "batch-pair: more than %d vCPU threads\n", MAX_VCPUS);
+			closedir(d);
+			return -1;
+		}
 		if (syscall(SYS_sched_setattr, tid, &attr, 0)) {
 			fprintf(stderr, "batch-pair: SCHED_EXT for thread %d (%s) of pid %d: %s\n",
 				tid, comm, pid, strerror(errno));
 			closedir(d);
 			return -1;
 		}
+		enrolled[nr_enrolled++] = tid;
 		n++;
 	}
 	closedir(d);
 	return n;
+}
+
+/*
+ * When the scheduler unloads, the kernel runs SCHED_EXT threads in the fair
+ * class but leaves their policy: the next sched_ext scheduler (vmm-schedd in
+ * the benchmark's next turn) would take them over unasked. Give them back.
+ */
+static void restore_policies(void)
+{
+	for (int i = 0; i < nr_enrolled; i++) {
+		struct sched_attr_min attr = {.size = sizeof(attr), .sched_policy = SCHED_OTHER};
+
+		if (syscall(SYS_sched_setattr, enrolled[i], &attr, 0) && errno != ESRCH)
+			fprintf(stderr, "batch-pair: cannot give thread %d SCHED_OTHER back: %s\n",
+				enrolled[i], strerror(errno));
+	}
 }
 
 int main(int argc, char **argv)
@@ -250,6 +278,7 @@ int main(int argc, char **argv)
 	    skel->bss->stats.batches, skel->bss->stats.drains, skel->bss->stats.extended,
 	    skel->bss->stats.overlaps, skel->bss->stats.switch_overlaps, skel->bss->stats.unknown);
 out:
+	restore_policies();
 	bpf_link__destroy(link);
 	bpf_link__destroy(switch_link);
 	batch_pair_bpf__destroy(skel);
