@@ -36,8 +36,11 @@ define_domain b 1 1 1 "$(meta "weight='50' enclave='default'")"
 define_domain c 1 1 0 ""
 wait_for 60 grep -q "libvirt: connected to $LV_URI" "$SCHEDD_LOG" || fail "vmm-schedd did not connect to libvirtd"
 t0=$EPOCHSECONDS
+# c is looked at only for its threads (they must stay in the fair class): its
+# guest need not boot, which spares the case a third nested boot that may hang.
+LV_NO_INIT[c]=1
 start_domains a b c
-note "three guests reached init in $((EPOCHSECONDS - t0)) s"
+note "guests a and b reached init in $((EPOCHSECONDS - t0)) s"
 
 # Enrolment: a and b with their weights, c untouched.
 wait_for 60 status_is "a:200:1 b:50:1" || fail "status has '$(status_vms)', expected 'a:200:1 b:50:1'"

@@ -18,7 +18,8 @@ for vm in a b; do
 	for tid in $(vm_tids $vm); do
 		python3 -c 'import os, sys; os.sched_setscheduler(int(sys.argv[1]), 7, os.sched_param(0))' "$tid" ||
 			fail "cannot put thread $tid of VM $vm in SCHED_EXT"
-		[ "$(awk '{print $41}' "/proc/$tid/stat")" = 7 ] || fail "thread $tid of VM $vm is not in SCHED_EXT"
+		[ "$(python3 -c 'import os, sys; print(os.sched_getscheduler(int(sys.argv[1])))' "$tid")" = 7 ] ||
+			fail "thread $tid of VM $vm is not in SCHED_EXT"
 	done
 done
 for vm in a b; do enroll_vm $vm; done
