@@ -5,7 +5,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefin
 	-fno-sanitize-recover=undefined -Ivmm-sched/lib -Ivmm-sched/include -Iguest-agent/include -I. -I$(BUILD)
 FUZZ_CTL_REQUEST_SRCS := tests/fuzz/fuzz_ctl_request.c vmm-sched/lib/ctl_request.c \
 	vmm-sched/lib/ctl_reply.c vmm-sched/lib/txn_outcome.c vmm-sched/lib/vm_name.c \
-	vmm-sched/lib/text_escape.c vmm-sched/lib/enclave_set.c vmm-sched/lib/enclave.c \
+	vmm-sched/lib/text_escape.c vmm-sched/lib/err_msg.c vmm-sched/lib/enclave_set.c vmm-sched/lib/enclave.c \
 	vmm-sched/lib/topology.c vmm-sched/lib/cpuset.c
 
 $(BUILD)/fuzz/fuzz_ctl_request: $(FUZZ_CTL_REQUEST_SRCS) $(wildcard vmm-sched/lib/*.h)

@@ -1,6 +1,5 @@
 #include "ctl_request.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "text_escape.h"
 #include "vm_name.h"
 #include "vmm_sched_ctl.h"
+#include "err_msg.h"
 
 /* Requests are flat: an object holding at most an array of objects. */
 #define REQUEST_MAX_DEPTH 4
@@ -157,18 +157,6 @@ char *ctl_request_encode(const struct vs_ctl_request *req)
 	return line;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static bool get_int(struct json_object *obj, const char *key, int *out)
 {
 	struct json_object *v;
@@ -202,25 +190,25 @@ static int parse_placements(struct json_object *req, struct vs_ctl_request *out,
 
 	if (!json_object_object_get_ex(req, "placements", &arr) ||
 	    !json_object_is_type(arr, json_type_array))
-		return fail(err, errlen, "'place' needs an array 'placements'");
+		return err_msg(err, errlen, "'place' needs an array 'placements'");
 	n = (int)json_object_array_length(arr);
 	if (n < 1 || n > VS_CTL_MAX_PLACEMENTS)
-		return fail(err, errlen, "'placements' must hold 1 or %d entries, not %d",
-			    VS_CTL_MAX_PLACEMENTS, n);
+		return err_msg(err, errlen, "'placements' must hold 1 or %d entries, not %d",
+			       VS_CTL_MAX_PLACEMENTS, n);
 	for (i = 0; i < n; i++) {
 		struct json_object *p = json_object_array_get_idx(arr, i);
 		struct vs_ctl_placement *pl = &out->placements[i];
 
 		if (!json_object_is_type(p, json_type_object) || !get_int(p, "tid", &pl->tid) ||
 		    pl->tid <= 0 || !get_int(p, "cpu", &pl->cpu) || pl->cpu < 0)
-			return fail(err, errlen,
-				    "placement %d needs a positive integer 'tid' and an integer "
-				    "'cpu' >= 0",
-				    i);
+			return err_msg(err, errlen,
+				       "placement %d needs a positive integer 'tid' and an integer "
+				       "'cpu' >= 0",
+				       i);
 		if (json_object_object_get_ex(p, "seqnum", NULL)) {
 			if (!get_int(p, "seqnum", &seq) || seq < 0)
-				return fail(err, errlen,
-					    "placement %d: 'seqnum' must be an integer >= 0", i);
+				return err_msg(err, errlen,
+					       "placement %d: 'seqnum' must be an integer >= 0", i);
 			pl->have_seqnum = true;
 			pl->seqnum = (uint32_t)seq;
 		}
@@ -245,7 +233,7 @@ static int get_bool(struct json_object *req, const char *key, bool *out, char *e
 	if (!json_object_object_get_ex(req, key, &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_boolean))
-		return fail(err, errlen, "'%s' must be true or false", key);
+		return err_msg(err, errlen, "'%s' must be true or false", key);
 	*out = json_object_get_boolean(v);
 	return 0;
 }
@@ -260,15 +248,15 @@ static int get_enclave(struct json_object *req, bool required, struct vs_ctl_req
 
 	if (!json_object_object_get_ex(req, "enclave", &v)) {
 		if (required)
-			return fail(err, errlen, "'%s' needs a string 'enclave'",
-				    ctl_cmd_name(out->cmd));
+			return err_msg(err, errlen, "'%s' needs a string 'enclave'",
+				       ctl_cmd_name(out->cmd));
 		return 0;
 	}
 	if (!json_object_is_type(v, json_type_string))
-		return fail(err, errlen, "'enclave' must be a string");
+		return err_msg(err, errlen, "'enclave' must be a string");
 	name = json_object_get_string(v);
 	if (enclave_name_check(name, why, sizeof(why)))
-		return fail(err, errlen, "'enclave': %s", why);
+		return err_msg(err, errlen, "'enclave': %s", why);
 	snprintf(out->enclave, sizeof(out->enclave), "%s", name);
 	return 0;
 }
@@ -290,18 +278,19 @@ static int parse_enclave_request(struct json_object *req, struct vs_ctl_request 
 		return -1;
 	if (json_object_object_get_ex(req, "cpus", &v)) {
 		if (!json_object_is_type(v, json_type_string))
-			return fail(err, errlen,
-				    "'cpus' must be a string, a CPU list such as \"2-3,6\"");
+			return err_msg(err, errlen,
+				       "'cpus' must be a string, a CPU list such as \"2-3,6\"");
 		if (cpuset_parse(&out->cpus, json_object_get_string(v), why, sizeof(why))) {
 			/* The parser quotes the list: never raw control bytes in the reply. */
 			escape_control_chars(why, safe, sizeof(safe));
-			return fail(err, errlen, "'cpus' must be a CPU list such as \"2-3,6\": %s",
-				    safe);
+			return err_msg(err, errlen,
+				       "'cpus' must be a CPU list such as \"2-3,6\": %s", safe);
 		}
 		out->have_cpus = true;
 	} else if (cpus_required) {
-		return fail(err, errlen, "'%s' needs a string 'cpus' (a CPU list such as \"2-3\")",
-			    ctl_cmd_name(out->cmd));
+		return err_msg(err, errlen,
+			       "'%s' needs a string 'cpus' (a CPU list such as \"2-3\")",
+			       ctl_cmd_name(out->cmd));
 	}
 	if (json_object_object_get_ex(req, "pairing", &v)) {
 		const char *m =
@@ -312,11 +301,11 @@ static int parse_enclave_request(struct json_object *req, struct vs_ctl_request 
 		else if (strcmp(m, "relaxed") == 0)
 			out->pairing = VS_PAIRING_RELAXED;
 		else
-			return fail(err, errlen, "'pairing' must be \"strict\" or \"relaxed\"");
+			return err_msg(err, errlen, "'pairing' must be \"strict\" or \"relaxed\"");
 	}
 	if (json_object_object_get_ex(req, "slice_us", NULL)) {
 		if (!get_int(req, "slice_us", &slice) || slice < 100 || slice > 1000000)
-			return fail(err, errlen, "'slice_us' must be an integer 100..1000000");
+			return err_msg(err, errlen, "'slice_us' must be an integer 100..1000000");
 		out->slice_us = (unsigned int)slice;
 	}
 	return get_bool(req, "force", &out->force, err, errlen);
@@ -330,17 +319,17 @@ static int parse_vm_request(struct json_object *req, const char *cmd, struct vs_
 	char why[160];
 
 	if (!get_int(req, "pid", &out->pid) || out->pid <= 0)
-		return fail(err, errlen, "'%s' needs a positive integer 'pid'", cmd);
+		return err_msg(err, errlen, "'%s' needs a positive integer 'pid'", cmd);
 	if (json_object_object_get_ex(req, "name", &v)) {
 		const char *name;
 		size_t len;
 
 		if (!json_object_is_type(v, json_type_string))
-			return fail(err, errlen, "'name' must be a string");
+			return err_msg(err, errlen, "'name' must be a string");
 		name = json_object_get_string(v);
 		len = (size_t)json_object_get_string_len(v);
 		if (vm_name_check(name, len, why, sizeof(why)))
-			return fail(err, errlen, "'name': %s", why);
+			return err_msg(err, errlen, "'name': %s", why);
 		memcpy(out->name, name, len + 1);
 	}
 	if (json_object_object_get_ex(req, "hints", &v)) {
@@ -348,26 +337,26 @@ static int parse_vm_request(struct json_object *req, const char *cmd, struct vs_
 		size_t len;
 
 		if (strcmp(cmd, "enroll") != 0)
-			return fail(err, errlen, "'hints' is given only with 'enroll'");
+			return err_msg(err, errlen, "'hints' is given only with 'enroll'");
 		if (!json_object_is_type(v, json_type_string))
-			return fail(err, errlen, "'hints' must be a string");
+			return err_msg(err, errlen, "'hints' must be a string");
 		path = json_object_get_string(v);
 		len = (size_t)json_object_get_string_len(v);
 		if (path[0] != '/' || len >= sizeof(out->hints) || strlen(path) != len ||
 		    !text_is_printable(path))
-			return fail(err, errlen,
-				    "'hints' must be an absolute path of at most %zu printable "
-				    "characters",
-				    sizeof(out->hints) - 1);
+			return err_msg(err, errlen,
+				       "'hints' must be an absolute path of at most %zu printable "
+				       "characters",
+				       sizeof(out->hints) - 1);
 		memcpy(out->hints, path, len + 1);
 	}
 	if (get_share_field(req, "weight", VS_MIN_WEIGHT, VS_MAX_WEIGHT, &out->share.weight) ||
 	    get_share_field(req, "reserve", 0, VS_MAX_CPUS, &out->share.reserve_cores) ||
 	    get_share_field(req, "cap", 0, VS_MAX_CPUS, &out->share.cap_cores))
-		return fail(err, errlen,
-			    "'weight' must be an integer %d..%d, 'reserve' and 'cap' integers "
-			    "0..%d (cores; cap 0: none)",
-			    VS_MIN_WEIGHT, VS_MAX_WEIGHT, VS_MAX_CPUS);
+		return err_msg(err, errlen,
+			       "'weight' must be an integer %d..%d, 'reserve' and 'cap' integers "
+			       "0..%d (cores; cap 0: none)",
+			       VS_MIN_WEIGHT, VS_MAX_WEIGHT, VS_MAX_CPUS);
 	return 0;
 }
 
@@ -381,15 +370,15 @@ static int parse_notify(struct json_object *req, struct vs_ctl_request *out, cha
 
 	if (!json_object_object_get_ex(req, "domain", &v) ||
 	    !json_object_is_type(v, json_type_string))
-		return fail(err, errlen, "'notify' needs a string 'domain'");
+		return err_msg(err, errlen, "'notify' needs a string 'domain'");
 	name = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
 	if (!len || len >= sizeof(out->domain))
-		return fail(err, errlen, "'domain' must have 1..%zu characters",
-			    sizeof(out->domain) - 1);
+		return err_msg(err, errlen, "'domain' must have 1..%zu characters",
+			       sizeof(out->domain) - 1);
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)name[i] < ' ' || name[i] == 0x7f)
-			return fail(err, errlen, "'domain' holds a control character");
+			return err_msg(err, errlen, "'domain' holds a control character");
 	memcpy(out->domain, name, len + 1);
 	return 0;
 }
@@ -403,16 +392,16 @@ static int parse_object(struct json_object *req, struct vs_ctl_request *out, cha
 	int version, i;
 
 	if (!json_object_is_type(req, json_type_object))
-		return fail(err, errlen, "the request is not a JSON object");
+		return err_msg(err, errlen, "the request is not a JSON object");
 	if (!get_int(req, "version", &version))
-		return fail(err, errlen, "the request has no integer 'version'");
+		return err_msg(err, errlen, "the request has no integer 'version'");
 	if (version != VS_CTL_VERSION)
-		return fail(err, errlen,
-			    "control protocol version %d is not supported: this daemon speaks "
-			    "version %d (use the vmm-schedctl of the same release)",
-			    version, VS_CTL_VERSION);
+		return err_msg(err, errlen,
+			       "control protocol version %d is not supported: this daemon speaks "
+			       "version %d (use the vmm-schedctl of the same release)",
+			       version, VS_CTL_VERSION);
 	if (!json_object_object_get_ex(req, "cmd", &v) || !json_object_is_type(v, json_type_string))
-		return fail(err, errlen, "the request has no string 'cmd'");
+		return err_msg(err, errlen, "the request has no string 'cmd'");
 	cmd = json_object_get_string(v);
 	i = ctl_cmd_from_name(cmd);
 	if (i < 0) {
@@ -423,7 +412,7 @@ static int parse_object(struct json_object *req, struct vs_ctl_request *out, cha
 				 k ? ", " : "", cmd_names[k]);
 		snprintf(shown, sizeof(shown), "%.64s", cmd);
 		escape_control_chars(shown, safe, sizeof(safe));
-		return fail(err, errlen, "unknown command '%s' (known: %s)", safe, known);
+		return err_msg(err, errlen, "unknown command '%s' (known: %s)", safe, known);
 	}
 	out->cmd = (enum vs_ctl_cmd)i;
 	switch (out->cmd) {
@@ -440,7 +429,7 @@ static int parse_object(struct json_object *req, struct vs_ctl_request *out, cha
 		return parse_notify(req, out, err, errlen);
 	case VS_CTL_CMD_VM_MOVE:
 		if (!get_int(req, "pid", &out->pid) || out->pid <= 0)
-			return fail(err, errlen, "'vm-move' needs a positive integer 'pid'");
+			return err_msg(err, errlen, "'vm-move' needs a positive integer 'pid'");
 		return get_enclave(req, true, out, err, errlen);
 	case VS_CTL_CMD_REBALANCE:
 		return get_bool(req, "dry_run", &out->dry_run, err, errlen);
@@ -474,10 +463,10 @@ int ctl_request_parse(const char *buf, size_t len, struct vs_ctl_request *out, c
 
 	ctl_request_init(out, VS_CTL_CMD_STATUS);
 	if (len > VS_CTL_MAX_REQUEST)
-		return fail(err, errlen, "request longer than %d bytes", VS_CTL_MAX_REQUEST);
+		return err_msg(err, errlen, "request longer than %d bytes", VS_CTL_MAX_REQUEST);
 	tok = json_tokener_new_ex(REQUEST_MAX_DEPTH);
 	if (!tok)
-		return fail(err, errlen, "out of memory parsing the request");
+		return err_msg(err, errlen, "out of memory parsing the request");
 	/* RFC 8259 and nothing more: no trailing commas, single quotes or invalid UTF-8. */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
 					JSON_TOKENER_VALIDATE_UTF8);
@@ -486,7 +475,7 @@ int ctl_request_parse(const char *buf, size_t len, struct vs_ctl_request *out, c
 	used = json_tokener_get_parse_end(tok);
 	if (!req && jerr == json_tokener_continue && only_space(buf, len)) {
 		json_tokener_free(tok);
-		return fail(err, errlen, "the request is empty: send one JSON object");
+		return err_msg(err, errlen, "the request is empty: send one JSON object");
 	}
 	if (!req && jerr == json_tokener_continue) {
 		/* All bytes are in (a bare 12 or null wants to see where it ends): finish. */
@@ -496,19 +485,19 @@ int ctl_request_parse(const char *buf, size_t len, struct vs_ctl_request *out, c
 	}
 	json_tokener_free(tok);
 	if (!req && jerr == json_tokener_success)
-		return fail(err, errlen, "the request is not a JSON object");
+		return err_msg(err, errlen, "the request is not a JSON object");
 	if (!req && jerr == json_tokener_continue)
-		return fail(err, errlen, "the request is incomplete JSON (%zu bytes)", len);
+		return err_msg(err, errlen, "the request is incomplete JSON (%zu bytes)", len);
 	if (!req && jerr == json_tokener_error_parse_eof)
-		return fail(err, errlen, "the request is incomplete JSON (%zu bytes)", len);
+		return err_msg(err, errlen, "the request is incomplete JSON (%zu bytes)", len);
 	if (!req)
-		return fail(err, errlen, "the request is not valid JSON: %s",
-			    json_tokener_error_desc(jerr));
+		return err_msg(err, errlen, "the request is not valid JSON: %s",
+			       json_tokener_error_desc(jerr));
 	if (!only_space(buf + used, len - used)) {
 		json_object_put(req);
-		return fail(err, errlen,
-			    "the request has bytes after its JSON object (one request per "
-			    "connection)");
+		return err_msg(err, errlen,
+			       "the request has bytes after its JSON object (one request per "
+			       "connection)");
 	}
 	rc = parse_object(req, out, err, errlen);
 	json_object_put(req);

@@ -1,20 +1,9 @@
 #include "enclave_set.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+#include "err_msg.h"
 
 void enclave_set_init(struct vs_enclave_set *set)
 {
@@ -54,15 +43,16 @@ int enclave_name_check(const char *name, char *err, size_t errlen)
 	size_t len = strlen(name);
 
 	if (len < 1 || len >= VS_ENCLAVE_NAME_LEN)
-		return fail(err, errlen, "an enclave name has 1..%d characters, not %zu",
-			    VS_ENCLAVE_NAME_LEN - 1, len);
+		return err_msg(err, errlen, "an enclave name has 1..%d characters, not %zu",
+			       VS_ENCLAVE_NAME_LEN - 1, len);
 	for (size_t i = 0; i < len; i++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
 			    name[i]))
-			return fail(err, errlen,
-				    "the enclave name has character 0x%02x at position %zu: only "
-				    "A-Z a-z 0-9 . _ - are allowed",
-				    (unsigned char)name[i], i + 1);
+			return err_msg(
+			    err, errlen,
+			    "the enclave name has character 0x%02x at position %zu: only "
+			    "A-Z a-z 0-9 . _ - are allowed",
+			    (unsigned char)name[i], i + 1);
 	return 0;
 }
 
@@ -72,12 +62,12 @@ int enclave_check_create(const struct vs_enclave_set *set, const char *name, cha
 	if (enclave_name_check(name, err, errlen))
 		return -1;
 	if (enclave_set_find(set, name) >= 0)
-		return fail(err, errlen, "enclave '%s' exists already", name);
+		return err_msg(err, errlen, "enclave '%s' exists already", name);
 	for (int i = 0; i < VS_MAX_ENCLAVES; i++)
 		if (!set->e[i].used)
 			return i;
-	return fail(err, errlen, "no room for enclave '%s': at most %d enclaves", name,
-		    VS_MAX_ENCLAVES);
+	return err_msg(err, errlen, "no room for enclave '%s': at most %d enclaves", name,
+		       VS_MAX_ENCLAVES);
 }
 
 /* Is every CPU of @cpus listed with all its SMT siblings? */
@@ -90,9 +80,9 @@ static int check_whole_cores(const struct vs_topology *topo, const struct vs_cpu
 	cpuset_for_each(cpu, cpus)
 	{
 		if (cpu >= topo->nr_cpus)
-			return fail(err, errlen, "CPU %d does not exist on this host", cpu);
+			return err_msg(err, errlen, "CPU %d does not exist on this host", cpu);
 		topology_core_cpus(topo, cpu, &core);
-		cpuset_for_each(c, &core) if (!cpuset_has(cpus, c)) return fail(
+		cpuset_for_each(c, &core) if (!cpuset_has(cpus, c)) return err_msg(
 		    err, errlen,
 		    "CPU %d is listed without its SMT sibling %d: enclaves take whole cores "
 		    "(list both)",
@@ -107,11 +97,11 @@ int enclave_check_add(const struct vs_enclave_set *set, const struct vs_topology
 	int cpu, other;
 
 	if (cpuset_next(cpus, 0) < 0)
-		return fail(err, errlen, "no CPUs given");
+		return err_msg(err, errlen, "no CPUs given");
 	cpuset_for_each(cpu, cpus)
 	{
 		if (cpu >= topo->nr_cpus || !cpuset_has(&topo->online, cpu))
-			return fail(err, errlen, "CPU %d is not online on this host", cpu);
+			return err_msg(err, errlen, "CPU %d is not online on this host", cpu);
 	}
 	if (check_whole_cores(topo, cpus, err, errlen))
 		return -1;
@@ -119,12 +109,12 @@ int enclave_check_add(const struct vs_enclave_set *set, const struct vs_topology
 	{
 		other = enclave_set_of_cpu(set, cpu);
 		if (other == id)
-			return fail(err, errlen, "CPU %d is in enclave '%s' already", cpu,
-				    set->e[id].name);
+			return err_msg(err, errlen, "CPU %d is in enclave '%s' already", cpu,
+				       set->e[id].name);
 		if (other >= 0)
-			return fail(err, errlen,
-				    "CPU %d belongs to enclave '%s': remove it there first", cpu,
-				    set->e[other].name);
+			return err_msg(err, errlen,
+				       "CPU %d belongs to enclave '%s': remove it there first", cpu,
+				       set->e[other].name);
 	}
 	return 0;
 }
@@ -146,22 +136,22 @@ int enclave_check_remove(const struct vs_enclave_set *set, const struct vs_topol
 	int cpu, left;
 
 	if (cpuset_next(cpus, 0) < 0)
-		return fail(err, errlen, "no CPUs given");
+		return err_msg(err, errlen, "no CPUs given");
 	cpuset_for_each(cpu, cpus)
 	{
 		if (!enclave_has_cpu(&e->enc, cpu))
-			return fail(err, errlen, "CPU %d is not in enclave '%s'", cpu, e->name);
+			return err_msg(err, errlen, "CPU %d is not in enclave '%s'", cpu, e->name);
 	}
 	if (check_whole_cores(topo, cpus, err, errlen))
 		return -1;
 	left = e->enc.nr_cores - cores_in(topo, cpus);
 	if (left <= 0 && load->nr_vms > 0)
-		return fail(err, errlen,
-			    "enclave '%s' would have no core left for its %d VM(s): move them "
-			    "out first (vmm-schedctl vm move)",
-			    e->name, load->nr_vms);
+		return err_msg(err, errlen,
+			       "enclave '%s' would have no core left for its %d VM(s): move them "
+			       "out first (vmm-schedctl vm move)",
+			       e->name, load->nr_vms);
 	if (load->reserve_cores > left)
-		return fail(
+		return err_msg(
 		    err, errlen,
 		    "enclave '%s' would keep %d core(s), fewer than its VMs' "
 		    "reservations (%d): lower them first (vmm-schedctl set PID --reserve N)",
@@ -173,12 +163,12 @@ int enclave_check_destroy(const struct vs_enclave_set *set, int id,
 			  const struct vs_enclave_load *load, bool force, char *err, size_t errlen)
 {
 	if (id == VS_ENCLAVE_DEFAULT)
-		return fail(err, errlen, "the default enclave cannot be destroyed");
+		return err_msg(err, errlen, "the default enclave cannot be destroyed");
 	if (load->nr_vms > 0 && !force)
-		return fail(err, errlen,
-			    "enclave '%s' has %d VM(s): move them out first, or --force moves "
-			    "them to the default enclave",
-			    set->e[id].name, load->nr_vms);
+		return err_msg(err, errlen,
+			       "enclave '%s' has %d VM(s): move them out first, or --force moves "
+			       "them to the default enclave",
+			       set->e[id].name, load->nr_vms);
 	return 0;
 }
 
@@ -188,11 +178,11 @@ int enclave_check_vm_move(const struct vs_enclave_set *set, int to, int reserve_
 	const struct vs_enclave_def *e = &set->e[to];
 
 	if (!e->enc.nr_cores)
-		return fail(err, errlen, "enclave '%s' has no cores: add some first", e->name);
+		return err_msg(err, errlen, "enclave '%s' has no cores: add some first", e->name);
 	if (load_to->reserve_cores + reserve_cores > e->enc.nr_cores)
-		return fail(err, errlen,
-			    "enclave '%s' has %d core(s): its VMs reserve %d, this VM %d more",
-			    e->name, e->enc.nr_cores, load_to->reserve_cores, reserve_cores);
+		return err_msg(err, errlen,
+			       "enclave '%s' has %d core(s): its VMs reserve %d, this VM %d more",
+			       e->name, e->enc.nr_cores, load_to->reserve_cores, reserve_cores);
 	return 0;
 }
 
@@ -228,10 +218,10 @@ int enclave_rebalance_plan(const struct vs_enclave_set *set, const struct vs_top
 		want[i] = load[i].demand_cores > target[i] ? load[i].demand_cores : target[i];
 	}
 	if (floors > total)
-		return fail(err, errlen,
-			    "the enclaves' VMs need %d cores (reservations, and one core per "
-			    "enclave with VMs), the enclaves hold %d",
-			    floors, total);
+		return err_msg(err, errlen,
+			       "the enclaves' VMs need %d cores (reservations, and one core per "
+			       "enclave with VMs), the enclaves hold %d",
+			       floors, total);
 	spare = total - floors;
 	/* Demand: one core at a time to the enclave whose demand is least met. */
 	while (spare > 0) {
@@ -264,8 +254,8 @@ int enclave_rebalance_plan(const struct vs_enclave_set *set, const struct vs_top
 				int c = last_core(topo, &cpus[from]), t;
 
 				if (c < 0 || n >= max)
-					return fail(err, errlen,
-						    "the plan needs more than %d moves", max);
+					return err_msg(err, errlen,
+						       "the plan needs more than %d moves", max);
 				topology_core_cpus(topo, c, &core);
 				cpuset_for_each(t, &core) cpuset_del(&cpus[from], t);
 				moves[n++] = (struct vs_enclave_move){c, from, to};
