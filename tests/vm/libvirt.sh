@@ -48,9 +48,11 @@ HOOK
 	chmod 755 "$TMP/hook-real" /etc/libvirt/hooks/qemu.d/vmm-sched
 	echo "+cpu +cpuset" >/sys/fs/cgroup/cgroup.subtree_control
 	GUEST_KERNEL=$(tests/guest/fetch-kernel)/vmlinuz || fail "no guest kernel: run 'make guest'"
-	# vmmsched_busy=1 on the kernel command line: spin on the boot CPU.
+	# vmmsched_busy=1 on the kernel command line: spin on the boot CPU, a
+	# minute after init (a guest spinning at once starves another's boot under
+	# the emulator), saying so on the console (wait_busy).
 	cat >"$TMP/guest.sh" <<'GUEST'
-grep -q vmmsched_busy=1 /proc/cmdline && while :; do :; done
+grep -q vmmsched_busy=1 /proc/cmdline && { sleep 60; echo "vmm-sched-guest: busy"; while :; do :; done; }
 sleep 100000
 GUEST
 	tests/guest/make-initramfs -o "$TMP/initrd.gz" --init "$TMP/guest.sh" >/dev/null ||
@@ -120,6 +122,15 @@ start_domains() {
 		virsh_ start "$name" >/dev/null || fail "virsh start $name (retry) failed"
 		wait_for 240 grep -aq "vmm-sched-guest: init started" "${DOM_CONSOLE[$name]}" ||
 			skip_case "guest $name did not reach init after a retry: $(tail -c 400 "${DOM_CONSOLE[$name]}")"
+	done
+}
+
+# wait_busy NAME...: until each busy guest has started to spin.
+wait_busy() {
+	local name
+	for name in "$@"; do
+		wait_for 240 grep -aq "vmm-sched-guest: busy" "${DOM_CONSOLE[$name]}" ||
+			fail "guest $name did not start its busy loop: $(tail -c 300 "${DOM_CONSOLE[$name]}")"
 	done
 }
 

@@ -59,6 +59,7 @@ grep -q "not enrolled as that vCPU" "$SCHEDD_LOG" && fail "cgroup and /proc disa
 note "enrolment points: $(grep -o "enrolled from its vcpuN cgroups while its guest was [a-z]*" "$SCHEDD_LOG" | sort | uniq -c | paste -sd';')"
 
 # Pairing between the two busy opted-in domains.
+wait_busy a b
 "$BUILD/pair-checker" --cpus 4-7 --track-pid "$(dom_pid a):1" --track-pid "$(dom_pid b):2" \
 	>"$CHECKER_OUT" 2>"$CHECKER_ERR" &
 CHECKER_PID=$!
