@@ -926,7 +926,7 @@ static bool thread_empty(struct vs_core_state *core, u32 th)
  * the most owed VM onto wholly free cores. Moving into an idle CPU's local
  * DSQ wakes it. Runs outside any rq lock, as dsq_move to another CPU needs.
  */
-__noinline int sweep_enclave(u32 enclave)
+static __noinline int sweep_enclave(u32 enclave)
 {
 	struct owed_pick pick = {.vm = VS_VM_NONE};
 	struct owned_cores oc;

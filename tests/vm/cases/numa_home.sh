@@ -10,7 +10,7 @@
 REMOTE="VM 'home': memory on node 1, enclave has no core there; vCPUs will run remote"
 
 # The NODE and LOCAL_CORES columns of VM home in plain `vmm-schedctl status`.
-plain_numa() { ctl status | awk '$1 == "home" && NF == 8 { print $7, $8 }'; }
+plain_numa() { ctl status | awk '$1 == "home" && NF == 8 && $2 ~ /^[0-9]+$/ { print $7, $8; exit }'; }
 
 enroll_home() {
 	ctl enroll "${VM_PID[home]}" --name home >/dev/null || fail "VM home was not enrolled"
