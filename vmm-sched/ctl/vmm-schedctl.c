@@ -128,6 +128,17 @@ static int parse_place(int argc, char **argv, struct vs_ctl_request *req)
 	return 0;
 }
 
+/* Copies option @opt's value into @dst of @len bytes, or says it is too long. */
+static int copy_text_arg(const char *opt, const char *val, char *dst, size_t len)
+{
+	if (strlen(val) >= len) {
+		fprintf(stderr, "vmm-schedctl: %s: longer than %zu characters\n", opt, len - 1);
+		return -1;
+	}
+	snprintf(dst, len, "%s", val);
+	return 0;
+}
+
 /* enroll|set|release PID [--name NAME] [--weight W] [--reserve N] [--cap N] */
 static int parse_vm_cmd(const char *cmd, int argc, char **argv, struct vs_ctl_request *req)
 {
@@ -143,35 +154,21 @@ static int parse_vm_cmd(const char *cmd, int argc, char **argv, struct vs_ctl_re
 	if (parse_pid(argv[0], &req->pid))
 		return -1;
 	for (; i + 1 < argc && takes_share; i += 2) {
-		if (req->cmd == VS_CTL_CMD_ENROLL && strcmp(argv[i], "--enclave") == 0) {
-			if (strlen(argv[i + 1]) >= sizeof(req->enclave)) {
-				fprintf(stderr,
-					"vmm-schedctl: --enclave: longer than %zu characters\n",
-					sizeof(req->enclave) - 1);
-				return -1;
+		if (req->cmd == VS_CTL_CMD_ENROLL) {
+			char *dst = NULL;
+			size_t len = 0;
+
+			if (strcmp(argv[i], "--enclave") == 0)
+				dst = req->enclave, len = sizeof(req->enclave);
+			else if (strcmp(argv[i], "--hints") == 0)
+				dst = req->hints, len = sizeof(req->hints);
+			else if (strcmp(argv[i], "--name") == 0)
+				dst = req->name, len = sizeof(req->name);
+			if (dst) {
+				if (copy_text_arg(argv[i], argv[i + 1], dst, len))
+					return -1;
+				continue;
 			}
-			snprintf(req->enclave, sizeof(req->enclave), "%s", argv[i + 1]);
-			continue;
-		}
-		if (req->cmd == VS_CTL_CMD_ENROLL && strcmp(argv[i], "--hints") == 0) {
-			if (strlen(argv[i + 1]) >= sizeof(req->hints)) {
-				fprintf(stderr,
-					"vmm-schedctl: --hints: longer than %zu characters\n",
-					sizeof(req->hints) - 1);
-				return -1;
-			}
-			snprintf(req->hints, sizeof(req->hints), "%s", argv[i + 1]);
-			continue;
-		}
-		if (req->cmd == VS_CTL_CMD_ENROLL && strcmp(argv[i], "--name") == 0) {
-			if (strlen(argv[i + 1]) >= sizeof(req->name)) {
-				fprintf(stderr,
-					"vmm-schedctl: --name: longer than %zu characters\n",
-					sizeof(req->name) - 1);
-				return -1;
-			}
-			snprintf(req->name, sizeof(req->name), "%s", argv[i + 1]);
-			continue;
 		}
 		for (k = 0; k < 3; k++)
 			if (!strncmp(argv[i], "--", 2) && !strcmp(argv[i] + 2, keys[k]))
