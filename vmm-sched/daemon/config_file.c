@@ -5,7 +5,7 @@
 
 #include "config_file.h"
 #include "config_parse.h"
-#include "daemon.h"
+#include "log.h"
 
 static void print_error(void *ctx, const char *msg)
 {

@@ -23,13 +23,16 @@
 
 #include <json-c/json.h>
 
+#include "control_requests.h"
+#include "control_server.h"
+#include "control_socket.h"
 #include "ctl_access.h"
 #include "ctl_reply.h"
 #include "ctl_request.h"
 #include "daemon.h"
+#include "log.h"
 #include "vmm_sched_ctl.h"
 
-#define LISTEN_TAG	UINT32_MAX
 #define LOG_EVERY_NS	1000000000ULL /* refusals and drops: a line a second at most */
 #define MAX_PEER_GROUPS 1024
 #define MS		1000000ULL
@@ -70,143 +73,6 @@ static void log_limited(uint64_t *logged_ns, uint64_t *unlogged, const char *fmt
 	*unlogged = 0;
 }
 
-static int make_parent_dir(const char *path, bool *created)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *slash;
-
-	*created = false;
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0750) == 0)
-		*created = true;
-	else if (errno != EEXIST)
-		return -1;
-	return 0;
-}
-
-/* True if a live daemon answers on @path. */
-static bool socket_in_use(const struct sockaddr_un *addr)
-{
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool live;
-
-	if (fd < 0)
-		return false;
-	live = connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0;
-	close(fd);
-	return live;
-}
-
-int control_prepare(struct vs_daemon *d, char *err, size_t errlen)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	const char *path = d->opt.control_path;
-
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		snprintf(err, errlen, "control socket path '%s' is too long", path);
-		return -1;
-	}
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-	if (socket_in_use(&addr)) {
-		snprintf(err, errlen, "another vmm-schedd answers on %s: stop it first", path);
-		return -1;
-	}
-	if (d->opt.control_group) {
-		struct group *g = getgrnam(d->opt.control_group);
-
-		if (!g) {
-			snprintf(err, errlen, "--control-group '%s': no such group",
-				 d->opt.control_group);
-			return -1;
-		}
-		d->ctl.group = g->gr_gid;
-		d->ctl.have_group = true;
-	}
-	return 0;
-}
-
-/*
- * The socket file is the first guard: root only (0600), or root and the
- * --control-group (0660, and the folder we create is theirs to enter).
- */
-static int set_socket_mode(struct vs_daemon *d, bool dir_created, char *err, size_t errlen)
-{
-	const char *path = d->opt.control_path;
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-
-	if (!d->ctl.have_group) {
-		if (!chmod(path, 0600))
-			return 0;
-		snprintf(err, errlen, "cannot chmod %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (chown(path, (uid_t)-1, d->ctl.group) || chmod(path, 0660)) {
-		snprintf(err, errlen, "cannot give %s to group '%s': %s", path,
-			 d->opt.control_group, strerror(errno));
-		return -1;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	if (dir_created && strrchr(dir, '/')) {
-		*strrchr(dir, '/') = '\0';
-		if (chown(dir, (uid_t)-1, d->ctl.group))
-			vs_warn("cannot give the folder %s to group '%s': %s", dir,
-				d->opt.control_group, strerror(errno));
-	}
-	return 0;
-}
-
-int control_listen(struct vs_daemon *d, char *err, size_t errlen)
-{
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = LISTEN_TAG};
-	const char *path = d->opt.control_path;
-	bool dir_created, bound;
-	mode_t old_umask;
-	int fd, ep;
-
-	for (int i = 0; i < VS_CTL_MAX_CONNS; i++)
-		d->ctl.conns[i].fd = -1;
-	d->ctl.epoll_fd = -1;
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-	if (make_parent_dir(path, &dir_created)) {
-		snprintf(err, errlen, "cannot create the folder of %s: %s", path, strerror(errno));
-		return -1;
-	}
-	unlink(path); /* a stale socket of a daemon that died */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	old_umask = umask(0177); /* 0600 from the start; set_socket_mode() opens it to the group */
-	bound = fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
-	umask(old_umask);
-	if (!bound || listen(fd, VS_CTL_MAX_CONNS * 4)) {
-		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
-		snprintf(err, errlen, "cannot set up epoll for the control socket: %s",
-			 strerror(errno));
-		if (ep >= 0)
-			close(ep);
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	d->ctl_fd = fd;
-	d->ctl.epoll_fd = ep;
-	return set_socket_mode(d, dir_created, err, errlen);
-}
-
-int control_poll_fd(struct vs_daemon *d)
-{
-	return d->ctl.epoll_fd;
-}
-
 static void conn_close(struct vs_ctl_conn *c)
 {
 	close(c->fd); /* also takes it out of the epoll set */
@@ -230,141 +96,6 @@ void control_close(struct vs_daemon *d)
 	d->ctl_fd = -1;
 }
 
-static struct json_object *do_place(struct vs_daemon *d, const struct vs_ctl_request *req)
-{
-	struct vs_placement pl[VS_CTL_MAX_PLACEMENTS] = {0};
-	struct vs_ctl_placed placed[VS_CTL_MAX_PLACEMENTS] = {0};
-	struct json_object *reply;
-	char err[256] = "";
-	int i, n = req->nr_placements;
-
-	for (i = 0; i < n; i++) {
-		pl[i].tid = req->placements[i].tid;
-		pl[i].cpu = req->placements[i].cpu;
-		pl[i].have_seqnum = req->placements[i].have_seqnum;
-		pl[i].seqnum = req->placements[i].seqnum;
-	}
-	if (txn_place(d, pl, n, err, sizeof(err)))
-		return ctl_reply_error("%s", err);
-	for (i = 0; i < n; i++) {
-		placed[i].tid = pl[i].tid;
-		placed[i].cpu = pl[i].cpu;
-		placed[i].seqnum = pl[i].seqnum;
-		snprintf(placed[i].outcome, sizeof(placed[i].outcome), "%s",
-			 txn_outcome_name(pl[i].outcome));
-	}
-	reply = ctl_reply_ok();
-	ctl_reply_add_placed(reply, placed, n);
-	return reply;
-}
-
-static struct json_object *do_enclave(struct vs_daemon *d, const struct vs_ctl_request *req)
-{
-	const struct vs_cpuset *cpus = req->have_cpus ? &req->cpus : NULL;
-	struct json_object *reply, *plan;
-	char err[512] = "";
-	int rc = 0;
-
-	switch (req->cmd) {
-	case VS_CTL_CMD_ENCLAVE_LIST:
-		reply = ctl_reply_ok();
-		json_object_object_add(reply, "enclaves", enclaves_json(d));
-		return reply;
-	case VS_CTL_CMD_ENCLAVE_CREATE:
-		rc = enclave_create(d, req->enclave, cpus, req->pairing, req->slice_us, err,
-				    sizeof(err));
-		break;
-	case VS_CTL_CMD_ENCLAVE_DESTROY:
-		rc = enclave_destroy(d, req->enclave, req->force, err, sizeof(err));
-		break;
-	case VS_CTL_CMD_ENCLAVE_ADD_CORES:
-		rc = enclave_add_cores(d, req->enclave, cpus, err, sizeof(err));
-		break;
-	case VS_CTL_CMD_ENCLAVE_REMOVE_CORES:
-		rc = enclave_remove_cores(d, req->enclave, cpus, err, sizeof(err));
-		break;
-	default: /* rebalance */
-		plan = enclave_rebalance(d, req->dry_run, err, sizeof(err));
-		if (!plan)
-			return ctl_reply_error("%s", err);
-		reply = ctl_reply_ok();
-		json_object_object_add(reply, "dry_run", json_object_new_boolean(req->dry_run));
-		json_object_object_add(reply, "moves", plan);
-		return reply;
-	}
-	if (rc)
-		return ctl_reply_error("%s", err);
-	reply = ctl_reply_ok();
-	json_object_object_add(reply, "enclaves", enclaves_json(d));
-	return reply;
-}
-
-static struct json_object *do_request(struct vs_daemon *d, const struct vs_ctl_request *req)
-{
-	struct json_object *reply;
-	char err[512];
-	int vm_id, enclave;
-
-	switch (req->cmd) {
-	case VS_CTL_CMD_STATUS:
-		return status_to_json(d);
-	case VS_CTL_CMD_ENROLL:
-		enclave = req->enclave[0] ? enclave_set_find(&d->enclaves, req->enclave)
-					  : VS_ENCLAVE_DEFAULT;
-		if (enclave < 0)
-			return ctl_reply_error("no enclave named '%s' (vmm-schedctl enclave list)",
-					       req->enclave);
-		vm_id = vm_enroll(d, req->pid, req->name[0] ? req->name : NULL, &req->share,
-				  enclave, err, sizeof(err));
-		if (vm_id < 0)
-			return ctl_reply_error("%s", err);
-		if (hints_attach_default(d, vm_id, req->hints, err, sizeof(err))) {
-			vm_release(d, vm_id);
-			return ctl_reply_error("%s", err);
-		}
-		reply = ctl_reply_ok();
-		json_object_object_add(reply, "vm_id", json_object_new_int(vm_id));
-		return reply;
-	case VS_CTL_CMD_SET:
-	case VS_CTL_CMD_RELEASE:
-		vm_id = registry_find_vm_by_pid(&d->reg, req->pid);
-		if (vm_id < 0)
-			return ctl_reply_error("no enrolled VM has pid %d", req->pid);
-		if (req->cmd == VS_CTL_CMD_RELEASE) {
-			vm_release(d, vm_id);
-			return ctl_reply_ok();
-		}
-		if (vm_set_share(d, vm_id, &req->share, err, sizeof(err)))
-			return ctl_reply_error("VM '%s': %s", d->reg.vms[vm_id].name, err);
-		return ctl_reply_ok();
-	case VS_CTL_CMD_PLACE:
-		return do_place(d, req);
-	case VS_CTL_CMD_NOTIFY:
-		if (!d->lv.enabled)
-			return ctl_reply_error(
-			    "libvirt is off (--libvirt none): nothing to notify");
-		libvirt_notify(d, req->domain);
-		return ctl_reply_ok();
-	case VS_CTL_CMD_VM_MOVE:
-		vm_id = registry_find_vm_by_pid(&d->reg, req->pid);
-		if (vm_id < 0)
-			return ctl_reply_error("no enrolled VM has pid %d", req->pid);
-		if (vm_move(d, vm_id, req->enclave, err, sizeof(err)))
-			return ctl_reply_error("%s", err);
-		return ctl_reply_ok();
-	case VS_CTL_CMD_ENCLAVE_LIST:
-	case VS_CTL_CMD_ENCLAVE_CREATE:
-	case VS_CTL_CMD_ENCLAVE_DESTROY:
-	case VS_CTL_CMD_ENCLAVE_ADD_CORES:
-	case VS_CTL_CMD_ENCLAVE_REMOVE_CORES:
-	case VS_CTL_CMD_REBALANCE:
-		return do_enclave(d, req);
-	case VS_CTL_NR_CMDS:
-		break;
-	}
-	return ctl_reply_error("unknown command");
-}
-
 static struct json_object *handle_request(struct vs_daemon *d, struct vs_ctl_conn *c)
 {
 	struct vs_ctl_request req;
@@ -379,7 +110,7 @@ static struct json_object *handle_request(struct vs_daemon *d, struct vs_ctl_con
 			    ctl_cmd_name(req.cmd), (unsigned int)c->peer.uid);
 		return ctl_reply_error("%s", err);
 	}
-	return do_request(d, &req);
+	return control_request_reply(d, &req);
 }
 
 /* Writes what the client takes now; closes the connection once the reply is out. */
@@ -552,7 +283,7 @@ void control_on_ready(struct vs_daemon *d)
 	for (int i = 0; i < n; i++) {
 		struct vs_ctl_conn *c;
 
-		if (evs[i].data.u32 == LISTEN_TAG) {
+		if (evs[i].data.u32 == VS_CTL_LISTEN_TAG) {
 			listen_ready = true;
 			continue;
 		}

@@ -14,6 +14,12 @@
 #include <json-c/json.h>
 
 #include "daemon.h"
+#include "enclave_ops.h"
+#include "log.h"
+#include "sched_maps.h"
+#include "sched_messages.h"
+#include "sched_records.h"
+#include "vm_release.h"
 
 #define DRAIN_TIMEOUT_MS 5000
 
@@ -64,7 +70,7 @@ static void write_cpus(struct vs_daemon *d, const struct vs_cpuset *cpus)
 
 	cpuset_for_each(cpu, cpus)
 	{
-		e = bpf_sched_write_cpu(d, cpu);
+		e = vs_maps_write_cpu(d, cpu);
 		if (e)
 			vs_err("cannot write cpu_ctx[%d]: %s", cpu, strerror(-e));
 	}
@@ -80,7 +86,7 @@ static bool gate_all(struct vs_daemon *d, const struct vs_cpuset *cpus, bool ope
 	{
 		if (d->topo.core_of[cpu] != cpu)
 			continue;
-		if (bpf_sched_core_gate(d, cpu, open, &empty)) {
+		if (vs_maps_core_gate(d, cpu, open, &empty)) {
 			vs_err("the core gate of CPU %d failed: %s", cpu, strerror(errno));
 			empty = false;
 		}
@@ -125,8 +131,7 @@ static int move_cores(struct vs_daemon *d, const struct vs_cpuset *cpus, int fro
 	if (from < 0) {
 		cpuset_for_each(cpu, cpus)
 		{
-			if (d->topo.core_of[cpu] == cpu &&
-			    (e = bpf_sched_init_core(d, cpu, true))) {
+			if (d->topo.core_of[cpu] == cpu && (e = vs_maps_init_core(d, cpu, true))) {
 				snprintf(err, errlen, "cannot prepare core %d: %s", cpu,
 					 strerror(-e));
 				return -1;
@@ -147,7 +152,7 @@ static int move_cores(struct vs_daemon *d, const struct vs_cpuset *cpus, int fro
 					 list, DRAIN_TIMEOUT_MS, d->enclaves.e[from].name);
 				return -1;
 			}
-			bpf_sched_poll_messages(d);
+			vs_msgs_poll(d);
 			nanosleep(&(struct timespec){.tv_nsec = 2000000}, NULL);
 		}
 	}
@@ -190,14 +195,14 @@ int enclave_create(struct vs_daemon *d, const char *name, const struct vs_cpuset
 	snprintf(def->name, sizeof(def->name), "%s", name);
 	def->relaxed = pairing < 0 ? d->opt.relaxed : pairing == VS_PAIRING_RELAXED;
 	def->slice_us = slice_us ? slice_us : d->opt.slice_us;
-	e = bpf_sched_write_enclave(d, id);
+	e = vs_maps_write_enclave(d, id);
 	if (!e && cpus && move_cores(d, cpus, -1, id, err, errlen))
 		e = -EIO;
 	if (e) {
 		if (!err[0])
 			snprintf(err, errlen, "cannot write enclave_ctx[%d]: %s", id, strerror(-e));
 		def->used = false;
-		bpf_sched_write_enclave(d, id);
+		vs_maps_write_enclave(d, id);
 		return -1;
 	}
 	vs_log("created enclave '%s' (%s pairing, slice %u us, %d cores)", name,
@@ -248,9 +253,9 @@ int vm_move(struct vs_daemon *d, int vm_id, const char *name, char *err, size_t 
 	vm->enclave = to;
 	v = d->share.vm_ctx[vm_id];
 	v.enclave = (uint32_t)to;
-	bpf_sched_write_vm_ctx(d, vm_id, &v);
+	vs_err_if(vs_maps_write_vm_ctx(d, vm_id, &v), "cannot write vm_ctx[%d]", vm_id);
 	vm_pin_vcpus(d, vm_id, &d->enclaves.e[to].enc.cpus);
-	e = bpf_sched_record_vm(d, vm_id, vm->start_time);
+	e = vs_records_write_vm(d, vm_id, vm->start_time);
 	if (e)
 		vs_err("VM '%s': cannot update its agent_vms record (%s): a restarted vmm-schedd "
 		       "would adopt it in enclave '%s'",
@@ -286,7 +291,7 @@ int enclave_destroy(struct vs_daemon *d, const char *name, bool force, char *err
 	if (cpuset_next(&cpus, 0) >= 0 && move_cores(d, &cpus, id, -1, err, errlen))
 		return -1;
 	d->enclaves.e[id].used = false;
-	bpf_sched_write_enclave(d, id);
+	vs_maps_write_enclave(d, id);
 	vs_log("destroyed enclave '%s'", name);
 	return 0;
 }

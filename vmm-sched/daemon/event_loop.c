@@ -19,7 +19,20 @@
 
 #include <liburing.h>
 
+#include "control_server.h"
+#include "control_socket.h"
 #include "daemon.h"
+#include "event_loop.h"
+#include "hint_regions.h"
+#include "libvirt_enrol.h"
+#include "log.h"
+#include "metrics_server.h"
+#include "sched_loader.h"
+#include "sched_maps.h"
+#include "sched_messages.h"
+#include "share_tick.h"
+#include "vm_discovery.h"
+#include "vm_release.h"
 
 enum loop_source { SRC_SIGNAL, SRC_CONTROL, SRC_MESSAGES, SRC_TIMER, SRC_LIBVIRT, SRC_COUNT };
 
@@ -58,34 +71,33 @@ static void timed_share_tick(struct vs_daemon *d)
 
 static void on_timer(struct vs_daemon *d, int tfd)
 {
-	static unsigned int tick;
 	uint64_t ticks, drops;
 
 	if (read(tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		vs_err("timer read failed: %s", strerror(errno));
-	if (bpf_sched_exit_kind(d)) {
-		bpf_sched_report_exit(d);
+	if (vs_sched_exit_kind(d)) {
+		vs_sched_report_exit(d);
 		d->exit_status = 1;
 		d->stop = true;
 		return;
 	}
 	/* Most messages wake nobody (send_msg in the scheduler): read them now. */
-	bpf_sched_poll_messages(d);
+	vs_msgs_poll(d);
 	/* Lost messages: rebuild the agent's view from the maps rather than diverge. */
-	drops = bpf_sched_msg_drops(d);
+	drops = vs_maps_msg_drops(d);
 	if (drops != d->msgs.drops_seen) {
 		vs_log("the scheduler dropped %llu messages (ring buffer full: the agent lagged); "
 		       "resynchronising vCPU and CPU state from the maps",
 		       (unsigned long long)(drops - d->msgs.drops_seen));
-		bpf_sched_resync(d);
+		vs_msgs_resync(d);
 		d->msgs.drops_seen = drops;
 	}
 	hints_tick(d);
-	if (++tick % SHARE_EVERY_TICKS == 0)
+	if (++d->loop_ticks % SHARE_EVERY_TICKS == 0)
 		timed_share_tick(d);
-	if (tick % RESCAN_EVERY_TICKS == 0)
+	if (d->loop_ticks % RESCAN_EVERY_TICKS == 0)
 		vm_rescan_all(d);
-	if (tick % METRICS_EVERY_TICKS == 0)
+	if (d->loop_ticks % METRICS_EVERY_TICKS == 0)
 		metrics_publish(d);
 	control_on_tick(d);
 }
@@ -109,7 +121,7 @@ int event_loop_run(struct vs_daemon *d)
 	fds[SRC_SIGNAL] = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	fds[SRC_TIMER] = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	fds[SRC_CONTROL] = control_poll_fd(d);
-	fds[SRC_MESSAGES] = bpf_sched_message_fd(d);
+	fds[SRC_MESSAGES] = vs_msgs_fd(d);
 	fds[SRC_LIBVIRT] = d->lv.msg_fd; /* -1 with --libvirt none: not polled */
 	if (fds[SRC_SIGNAL] < 0 || fds[SRC_TIMER] < 0 ||
 	    timerfd_settime(fds[SRC_TIMER], 0, &every_tick, NULL)) {
@@ -157,7 +169,7 @@ int event_loop_run(struct vs_daemon *d)
 			control_on_ready(d);
 			break;
 		case SRC_MESSAGES:
-			bpf_sched_poll_messages(d);
+			vs_msgs_poll(d);
 			break;
 		case SRC_TIMER:
 			on_timer(d, fds[SRC_TIMER]);

@@ -19,9 +19,12 @@
 
 #include <json-c/json.h>
 
-#include "daemon.h"
 #include "ctl_request.h"
+#include "daemon.h"
+#include "hint_regions.h"
+#include "log.h"
 #include "pvhint_region.h"
+#include "sched_maps.h"
 
 struct vs_hint_vm {
 	char path[VS_CTL_HINTS_PATH_LEN];
@@ -73,7 +76,7 @@ static void write_hint(struct vs_daemon *d, int slot, uint32_t flags)
 {
 	if (d->hint_flags[slot] == flags)
 		return;
-	if (bpf_sched_write_hint(d, slot, flags))
+	if (vs_err_if(vs_maps_write_hint(d, slot, flags), "cannot write vcpu_hints[%d]", slot))
 		return;
 	d->hint_flags[slot] = flags;
 }
@@ -296,6 +299,6 @@ uint64_t hints_disables_total(struct vs_daemon *d)
 void hints_clear_all(struct vs_daemon *d)
 {
 	for (int slot = 0; slot < VS_MAX_VCPUS; slot++)
-		if (!bpf_sched_write_hint(d, slot, 0))
+		if (!vs_err_if(vs_maps_write_hint(d, slot, 0), "cannot write vcpu_hints[%d]", slot))
 			d->hint_flags[slot] = 0;
 }

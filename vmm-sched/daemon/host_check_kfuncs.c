@@ -4,7 +4,9 @@
 #include <sys/utsname.h>
 
 #include "daemon.h"
+#include "host_check_kfuncs.h"
 #include "kfunc_btf.h"
+#include "log.h"
 
 int host_check_kfuncs(const char *btf_path, char *err, size_t errlen)
 {

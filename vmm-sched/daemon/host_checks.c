@@ -2,7 +2,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "host_checks.h"
 
 static int read_line(const char *path, char *buf, size_t len)
 {

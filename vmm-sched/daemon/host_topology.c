@@ -4,7 +4,7 @@
 
 #include <numa.h>
 
-#include "daemon.h"
+#include "host_topology.h"
 
 /* Fill the policy's topology from sysfs: online CPUs and their thread siblings. */
 int host_read_topology(struct vs_topology *topo, char *err, size_t errlen)

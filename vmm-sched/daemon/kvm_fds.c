@@ -1,12 +1,13 @@
 /* The KVM files a process holds, from /proc/PID/fd (see kvm_evidence.h). */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "daemon.h"
 #include "kvm_evidence.h"
+#include "kvm_fds.h"
 
 int kvm_evidence_of_process(int pid, struct vs_kvm_evidence *ev)
 {
@@ -18,7 +19,7 @@ int kvm_evidence_of_process(int pid, struct vs_kvm_evidence *ev)
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
 	dir = opendir(path);
 	if (!dir)
-		return -1;
+		return -errno;
 	while ((de = readdir(dir))) {
 		ssize_t n;
 

@@ -13,6 +13,9 @@
 #include "daemon.h"
 #include "libvirt_enrol.h"
 #include "libvirt_meta.h"
+#include "log.h"
+#include "vm_enrol.h"
+#include "vm_release.h"
 
 static char managed_name[VS_MAX_VMS][VS_VM_NAME_LEN];
 

@@ -21,7 +21,9 @@
 #include "daemon.h"
 #include "libvirt_enrol.h"
 #include "libvirt_meta.h"
+#include "log.h"
 #include "vcpu_name.h"
+#include "vcpu_threads.h"
 #include "vm_name.h"
 
 #define BACKOFF_MIN_S	1

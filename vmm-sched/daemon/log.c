@@ -1,8 +1,9 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
-#include "daemon.h"
+#include "log.h"
 #include "text_escape.h"
 
 /* One line each: names from threads or clients cannot end it or colour the terminal. */
@@ -40,6 +41,20 @@ void vs_warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog("warning: ", fmt, ap);
 	va_end(ap);
+}
+
+int vs_err_if(int e, const char *fmt, ...)
+{
+	char what[1024];
+	va_list ap;
+
+	if (e >= 0)
+		return e;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	vs_err("%s: %s", what, strerror(-e));
+	return e;
 }
 
 #define LIMITED_INTERVAL_NS (60 * 1000000000ULL)

@@ -18,18 +18,15 @@
 #include <microhttpd.h>
 
 #include "daemon.h"
+#include "log.h"
 #include "metrics_render.h"
+#include "metrics_server.h"
+#include "status_json.h"
 
 /* A slow or stuck scraper holds one of few connections, and not for long. */
 #define METRICS_MAX_CONNECTIONS	     16
 #define METRICS_MAX_PER_IP	     8
 #define METRICS_CONNECTION_TIMEOUT_S 10
-
-static struct {
-	struct MHD_Daemon *mhd;
-	pthread_mutex_t lock;
-	struct MHD_Response *current; /* under lock; NULL until the first publish */
-} ms = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned int code, const char *text)
 {
@@ -49,6 +46,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
 {
+	struct vs_metrics_server *ms = cls;
 	enum MHD_Result ret = MHD_NO;
 	bool have;
 
@@ -56,11 +54,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET /metrics\n");
 	if (strcmp(url, "/metrics"))
 		return reply_text(conn, MHD_HTTP_NOT_FOUND, "metrics are at /metrics\n");
-	pthread_mutex_lock(&ms.lock);
-	have = ms.current != NULL;
+	pthread_mutex_lock(&ms->lock);
+	have = ms->current != NULL;
 	if (have)
-		ret = MHD_queue_response(conn, MHD_HTTP_OK, ms.current);
-	pthread_mutex_unlock(&ms.lock);
+		ret = MHD_queue_response(conn, MHD_HTTP_OK, ms->current);
+	pthread_mutex_unlock(&ms->lock);
 	if (!have)
 		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "no metrics yet\n");
 	return ret;
@@ -100,14 +98,14 @@ int metrics_open(struct vs_daemon *d, char *err, size_t errlen)
 	/* The server thread inherits this mask: signals stay the event loop's. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	ms.mhd = MHD_start_daemon(
+	d->metrics.mhd = MHD_start_daemon(
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-	    on_request, NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+	    on_request, &d->metrics, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned int)METRICS_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	    (unsigned int)METRICS_MAX_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned int)METRICS_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!ms.mhd) {
+	if (!d->metrics.mhd) {
 		snprintf(err, errlen, "--metrics-listen %s: libmicrohttpd could not start",
 			 d->opt.metrics_listen);
 		close(fd);
@@ -123,7 +121,7 @@ void metrics_publish(struct vs_daemon *d)
 	struct json_object *status;
 	struct MHD_Response *r, *old;
 
-	if (!ms.mhd)
+	if (!d->metrics.mhd)
 		return;
 	status = status_to_json(d);
 	metrics_render_status(status, &text);
@@ -141,10 +139,10 @@ void metrics_publish(struct vs_daemon *d)
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 				"text/plain; version=0.0.4; charset=utf-8");
-	pthread_mutex_lock(&ms.lock);
-	old = ms.current;
-	ms.current = r;
-	pthread_mutex_unlock(&ms.lock);
+	pthread_mutex_lock(&d->metrics.lock);
+	old = d->metrics.current;
+	d->metrics.current = r;
+	pthread_mutex_unlock(&d->metrics.lock);
 	if (old)
 		MHD_destroy_response(old);
 }
@@ -152,12 +150,12 @@ void metrics_publish(struct vs_daemon *d)
 /* MHD_stop_daemon() closes the listening socket too. */
 void metrics_close(struct vs_daemon *d)
 {
-	if (ms.mhd) {
-		MHD_stop_daemon(ms.mhd);
-		ms.mhd = NULL;
+	if (d->metrics.mhd) {
+		MHD_stop_daemon(d->metrics.mhd);
+		d->metrics.mhd = NULL;
 	}
-	if (ms.current) {
-		MHD_destroy_response(ms.current);
-		ms.current = NULL;
+	if (d->metrics.current) {
+		MHD_destroy_response(d->metrics.current);
+		d->metrics.current = NULL;
 	}
 }

@@ -6,8 +6,9 @@
 
 #include <numa.h>
 
-#include "daemon.h"
+#include "log.h"
 #include "numa_home.h"
+#include "numa_home_read.h"
 
 int numa_home_of_process(int pid, char *err, size_t errlen)
 {

@@ -18,6 +18,9 @@
 #include <linux/magic.h>
 
 #include "daemon.h"
+#include "log.h"
+#include "pinned_state.h"
+#include "sched_maps.h"
 #include "vmm_sched.skel.h"
 
 #define PIN_LINK_OPS	"link_ops"

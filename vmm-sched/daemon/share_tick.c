@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "log.h"
+#include "sched_maps.h"
+#include "share_tick.h"
 
 /* One past the highest enrolled vCPU slot. */
 static int vcpu_slots_in_use(const struct vs_registry *reg)
@@ -27,7 +30,7 @@ static bool read_vcpu_stats_batch(struct vs_daemon *d)
 
 	if (d->share.unbatched)
 		return false;
-	err = bpf_sched_read_vcpu_stats_batch(d, d->share.vcpu_stats, vcpu_slots_in_use(&d->reg));
+	err = vs_maps_read_vcpu_stats_batch(d, d->share.vcpu_stats, vcpu_slots_in_use(&d->reg));
 	if (!err)
 		return true;
 	vs_warn("cannot read the vCPU counters in one batch (%s): reading them one by one, "
@@ -47,7 +50,7 @@ static bool vcpu_active(struct vs_daemon *d, int slot, bool batched)
 	bool changed;
 
 	if (!batched) {
-		if (bpf_sched_read_vcpu_stats(d, slot, &one))
+		if (vs_maps_read_vcpu_stats(d, slot, &one))
 			return state == VS_VCPU_RUNNING || state == VS_VCPU_RUNNABLE;
 		st = &one;
 	}
@@ -147,12 +150,14 @@ void share_tick(struct vs_daemon *d)
 
 			if (vm->enclave != id)
 				continue;
-			bpf_sched_write_vm_ctx(d, vm_id, &v);
+			vs_err_if(vs_maps_write_vm_ctx(d, vm_id, &v), "cannot write vm_ctx[%d]",
+				  vm_id);
 			all.share_mcores[vm_id] = plan.share_mcores[vm_id];
 			all.bpf_weight[vm_id] = plan.bpf_weight[vm_id];
 		}
 		all.nr_demanding += plan.nr_demanding;
-		bpf_sched_set_enclave_plan(d, id, plan.core_slice_ns, plan.pair_window_ns);
+		vs_err_if(vs_maps_set_enclave_plan(d, id, plan.core_slice_ns, plan.pair_window_ns),
+			  "cannot write enclave_ctx[%d]", id);
 		if (id == VS_ENCLAVE_DEFAULT) {
 			all.core_slice_ns = plan.core_slice_ns;
 			all.pair_window_ns = plan.pair_window_ns;
@@ -161,6 +166,6 @@ void share_tick(struct vs_daemon *d)
 	d->share.error_logged = failed;
 	d->share.overcommit_logged = overcommitted;
 	all.reservations_overcommitted = overcommitted;
-	bpf_sched_set_plan(d, all.core_slice_ns, all.pair_window_ns, caps);
+	vs_maps_set_plan(d, all.core_slice_ns, all.pair_window_ns, caps);
 	d->share.plan = all;
 }

@@ -6,9 +6,14 @@
 #include <json-c/json.h>
 
 #include "bpf/vmm_sched_cpu_time.h"
+#include "control_server.h"
 #include "ctl_reply.h"
 #include "daemon.h"
+#include "hint_regions.h"
+#include "libvirt_enrol.h"
 #include "numa_home.h"
+#include "sched_maps.h"
+#include "status_json.h"
 #include "vmm_sched_ctl.h"
 
 static void add_u64(struct json_object *o, const char *key, uint64_t v)
@@ -50,13 +55,13 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 	add_str(o, "pairing", d->opt.relaxed ? "relaxed" : "strict");
 	add_str(o, "core_cookie", core_cookie_mode_name(d->opt.core_cookie));
 	json_object_object_add(o, "kick_supported",
-			       json_object_new_boolean(bpf_sched_kick_supported(d)));
-	add_str(o, "kick", bpf_sched_kick_mode(d));
+			       json_object_new_boolean(vs_maps_kick_supported(d)));
+	add_str(o, "kick", vs_maps_kick_mode(d));
 	add_int(o, "abi_version", VS_ABI_VERSION);
 	add_u64(o, "slice_us", d->opt.slice_us);
 	add_u64(o, "target_latency_ms", d->opt.target_latency_ms);
-	add_u64(o, "core_slice_us", bpf_sched_core_slice_ns(d) / 1000);
-	add_u64(o, "pair_window_us", bpf_sched_pair_window_ns(d) / 1000);
+	add_u64(o, "core_slice_us", vs_maps_core_slice_ns(d) / 1000);
+	add_u64(o, "pair_window_us", vs_maps_pair_window_ns(d) / 1000);
 	add_u64(o, "demanding_vms", d->share.plan.nr_demanding);
 	add_u64(o, "share_plans", d->share.plans);
 	add_u64(o, "share_plan_ns", d->share.plan_ns);
@@ -65,13 +70,13 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 	add_u64(o, "messages", d->msgs.received);
 	add_u64(o, "stale_messages", d->msgs.stale);
 	add_u64(o, "invalid_messages", d->msgs.invalid);
-	add_u64(o, "dropped_messages", bpf_sched_msg_drops(d));
+	add_u64(o, "dropped_messages", vs_maps_msg_drops(d));
 	add_u64(o, "late_messages", d->msgs.late);
 	add_u64(o, "resyncs", d->msgs.resyncs);
 	json_object_object_add(o, "adopted", json_object_new_boolean(d->adopted));
 	add_str(o, "pin_dir", d->opt.pin_dir);
-	add_u64(o, "stray_enqueues", bpf_sched_stray_enqueues(d));
-	bpf_sched_read_counters(d, &c);
+	add_u64(o, "stray_enqueues", vs_maps_stray_enqueues(d));
+	vs_maps_read_counters(d, &c);
 	add_u64(o, "self_check_overlaps", c.self_check_overlaps);
 	add_u64(o, "unclaimed_runs", c.unclaimed_runs);
 	add_u64(o, "switch_overlaps", c.switch_overlaps);
@@ -119,7 +124,7 @@ static struct json_object *cpus_json(struct vs_daemon *d)
 		struct vs_cpu_stats cs = {0};
 		uint64_t now;
 
-		bpf_sched_read_cpu_stats(d, cpu, &cs);
+		vs_maps_read_cpu_stats(d, cpu, &cs);
 		now = monotonic_ns();
 		vs_stretch_end(&cs, now);
 		add_int(o, "cpu", cpu);
@@ -157,7 +162,7 @@ static struct json_object *cores_json(struct vs_daemon *d)
 
 		if (d->topo.core_of[cpu] != cpu)
 			continue;
-		bpf_sched_read_core_state(d, cpu, &core);
+		vs_maps_read_core_state(d, cpu, &core);
 		o = json_object_new_object();
 		cpus = json_object_new_array();
 		add_int(o, "core", cpu);
@@ -195,7 +200,7 @@ static struct json_object *vcpu_json(struct vs_daemon *d, int slot)
 	const struct vs_vcpu_track *t = &d->vcpu_track[slot];
 	struct vs_vcpu_stats st = {0};
 
-	bpf_sched_read_vcpu_stats(d, slot, &st);
+	vs_maps_read_vcpu_stats(d, slot, &st);
 	add_int(o, "index", v->vcpu_index);
 	add_int(o, "tid", v->tid);
 	add_int(o, "slot", slot);
@@ -260,7 +265,7 @@ static struct json_object *vms_json(struct vs_daemon *d)
 		add_str(o, "enclave", d->enclaves.e[vm->enclave].name);
 		struct vs_vm_state vs = {0};
 
-		bpf_sched_read_vm_state(d, vm_id, &vs);
+		vs_maps_read_vm_state(d, vm_id, &vs);
 		add_u64(o, "weight", vm->weight);
 		add_u64(o, "reserve_cores", vm->reserve_cores);
 		add_u64(o, "cap_cores", vm->cap_cores);

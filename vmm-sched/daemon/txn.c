@@ -11,11 +11,13 @@
 #include <bpf/libbpf.h>
 
 #include "daemon.h"
+#include "log.h"
+#include "sched_maps.h"
+#include "sched_messages.h"
+#include "txn.h"
 #include "vmm_sched.skel.h"
 
 #define TXN_MAP_SIZE (VS_MAX_CPUS * sizeof(struct vs_txn))
-
-static struct vs_txn *slots;
 
 int txn_open(struct vs_daemon *d, char *err, size_t errlen)
 {
@@ -26,15 +28,15 @@ int txn_open(struct vs_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot map the transaction slots: %s", strerror(errno));
 		return -1;
 	}
-	slots = p;
+	d->txn_slots = p;
 	return 0;
 }
 
-void txn_close(void)
+void txn_close(struct vs_daemon *d)
 {
-	if (slots)
-		munmap(slots, TXN_MAP_SIZE);
-	slots = NULL;
+	if (d->txn_slots)
+		munmap(d->txn_slots, TXN_MAP_SIZE);
+	d->txn_slots = NULL;
 }
 
 /* The seqnum the agent last saw for @tid (what ghOSt's agent would commit against). */
@@ -54,7 +56,7 @@ int txn_place(struct vs_daemon *d, struct vs_placement *pl, int n, char *err, si
 	struct vs_commit_args args = {0};
 	int i, e;
 
-	if (!slots) {
+	if (!d->txn_slots) {
 		snprintf(err, errlen, "transactions are not available (slots not mapped)");
 		return -1;
 	}
@@ -63,7 +65,7 @@ int txn_place(struct vs_daemon *d, struct vs_placement *pl, int n, char *err, si
 		return -1;
 	}
 	/* Catch up on messages first: the seqnums the agent commits against are its latest. */
-	bpf_sched_poll_messages(d);
+	vs_msgs_poll(d);
 	for (i = 0; i < n; i++) {
 		if (pl[i].cpu < 0 || pl[i].cpu >= VS_MAX_CPUS) {
 			snprintf(err, errlen, "CPU %d is out of range 0..%d", pl[i].cpu,
@@ -76,14 +78,15 @@ int txn_place(struct vs_daemon *d, struct vs_placement *pl, int n, char *err, si
 		}
 		if (!pl[i].have_seqnum && agent_seqnum(d, pl[i].tid, &pl[i].seqnum))
 			pl[i].seqnum = 0; /* unknown or silent vCPU: the commit says which */
-		if (__atomic_load_n(&slots[pl[i].cpu].state, __ATOMIC_ACQUIRE) == VS_TXN_PENDING) {
+		if (__atomic_load_n(&d->txn_slots[pl[i].cpu].state, __ATOMIC_ACQUIRE) ==
+		    VS_TXN_PENDING) {
 			snprintf(err, errlen, "CPU %d has a transaction pending already",
 				 pl[i].cpu);
 			return -1;
 		}
 	}
 	for (i = 0; i < n; i++) {
-		struct vs_txn *s = &slots[pl[i].cpu];
+		struct vs_txn *s = &d->txn_slots[pl[i].cpu];
 
 		s->tid = (uint32_t)pl[i].tid;
 		s->seqnum = pl[i].seqnum;
@@ -96,7 +99,7 @@ int txn_place(struct vs_daemon *d, struct vs_placement *pl, int n, char *err, si
 	run.ctx_size_in = sizeof(args);
 	e = bpf_prog_test_run_opts(bpf_program__fd(d->skel->progs.vs_commit), &run);
 	for (i = 0; i < n; i++) {
-		struct vs_txn *s = &slots[pl[i].cpu];
+		struct vs_txn *s = &d->txn_slots[pl[i].cpu];
 
 		if (!e && __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != VS_TXN_DONE) {
 			snprintf(err, errlen, "the commit left CPU %d's slot undone", pl[i].cpu);

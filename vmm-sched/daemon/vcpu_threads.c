@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "log.h"
+#include "vcpu_threads.h"
 
 #ifndef SCHED_EXT
 #define SCHED_EXT 7
@@ -41,7 +43,7 @@ int thread_affinity(int tid, struct vs_cpuset *out)
 
 	CPU_ZERO(&mask);
 	if (sched_getaffinity(tid, sizeof(mask), &mask))
-		return -1;
+		return -errno;
 	cpuset_clear(out);
 	for (int cpu = 0; cpu < VS_MAX_CPUS && cpu < CPU_SETSIZE; cpu++)
 		if (CPU_ISSET(cpu, &mask))
@@ -84,7 +86,7 @@ static int set_affinity(int tid, const struct vs_cpuset *cpus)
 
 int thread_pin(int tid, const struct vs_cpuset *cpus)
 {
-	return set_affinity(tid, cpus);
+	return set_affinity(tid, cpus) ? -errno : 0;
 }
 
 int thread_enter_enclave(int tid, const struct vs_enclave *enc, char *err, size_t errlen)
@@ -137,7 +139,7 @@ int process_comm(int pid, char *buf, size_t len)
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
 	f = fopen(path, "r");
 	if (!f)
-		return -1;
+		return -errno;
 	if (!fgets(buf, (int)len, f))
 		buf[0] = '\0';
 	fclose(f);

@@ -3,7 +3,9 @@
 #include <sys/prctl.h>
 
 #include "core_cookie.h"
+#include "core_cookie_prepare.h"
 #include "daemon.h"
+#include "log.h"
 
 static int cookie_get(void *ctx, int tid, uint64_t *cookie)
 {

@@ -1,0 +1,24 @@
+/* Agent transactions: place a vCPU on a CPU if its seqnum is current. */
+#ifndef VS_TXN_H
+#define VS_TXN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vs_daemon;
+
+struct vs_placement {
+	int tid;
+	int cpu;
+	bool have_seqnum; /* else the seqnum the agent last saw */
+	uint32_t seqnum;
+	uint32_t outcome; /* out: enum vs_txn_outcome */
+};
+/* Maps the transaction slots (d->txn_slots). */
+int txn_open(struct vs_daemon *d, char *err, size_t errlen);
+void txn_close(struct vs_daemon *d);
+/* One placement, or two on the threads of one core (a group: both or neither). */
+int txn_place(struct vs_daemon *d, struct vs_placement *pl, int n, char *err, size_t errlen);
+
+#endif
