@@ -110,6 +110,31 @@ static void expect_error(const char *text, int errors, const char *needle)
 	options_free(&opt);
 }
 
+/* --max-vms defaults to the compile-time VS_MAX_VMS and is refused above it. */
+static void max_vms_default_and_range(void **state)
+{
+	struct vs_options opt;
+	char err[256], want[64], value[16];
+
+	options_init(&opt);
+	assert_int_equal(opt.max_vms, VS_MAX_VMS);
+	cli(&opt, "max-vms", "2");
+	assert_int_equal(opt.max_vms, 2);
+	snprintf(want, sizeof(want), "'%d' must be 1..%d", VS_MAX_VMS + 1, VS_MAX_VMS);
+	snprintf(value, sizeof(value), "%d", VS_MAX_VMS + 1);
+	assert_int_equal(options_set(&opt, options_key_by_option("max-vms"), value, VS_FROM_CLI,
+				     err, sizeof(err)),
+			 -1);
+	if (!strstr(err, want))
+		fail_msg("expected '%s' in '%s'", want, err);
+	assert_int_equal(opt.max_vms, 2);
+	options_free(&opt);
+	options_init(&opt);
+	assert_int_equal(parse_text(&opt, "[agent]\nmax-vms = 3\n"), 0);
+	assert_int_equal(opt.max_vms, 3);
+	options_free(&opt);
+}
+
 static void errors_name_file_line_key_and_allowed(void **state)
 {
 	expect_error("[scheduler]\n\nslise-us = 1\n", 1,
@@ -150,6 +175,7 @@ int main(void)
 	    cmocka_unit_test(file_sets_every_kind),
 	    cmocka_unit_test(command_line_overrides_file),
 	    cmocka_unit_test(overridden_value_still_checked),
+	    cmocka_unit_test(max_vms_default_and_range),
 	    cmocka_unit_test(errors_name_file_line_key_and_allowed),
 	    cmocka_unit_test(every_key_has_a_known_section),
 	};

@@ -490,6 +490,31 @@ static void test_set_share(void **state)
 	assert_int_equal(vm.cap_cores, 0);
 }
 
+/* --max-vms: the VM past the limit is refused by name of the setting; below it, and after a
+ * release, one fits. */
+static void test_vm_limit(void **state)
+{
+	struct vs_registry *reg = *state;
+	int id;
+
+	assert_int_equal(registry_check_vm_limit(reg, 2, err, sizeof(err)), 0);
+	add_vm(reg, 100, "a");
+	assert_int_equal(registry_check_vm_limit(reg, 2, err, sizeof(err)), 0);
+	id = add_vm(reg, 101, "b");
+	err[0] = '\0';
+	assert_int_equal(registry_check_vm_limit(reg, 2, err, sizeof(err)), -1);
+	assert_err_has("VM limit reached: 2 of 2 VMs enrolled");
+	assert_err_has("--max-vms / max-vms in vmm-sched.conf");
+	assert_err_has("release one or raise the limit");
+	assert_int_equal(registry_check_vm_limit(reg, 3, err, sizeof(err)), 0);
+	assert_int_equal(registry_check_vm_limit(reg, 1, err, sizeof(err)), -1);
+	assert_err_has("2 of 1 VMs");
+	registry_remove_vm(reg, id);
+	assert_int_equal(registry_check_vm_limit(reg, 2, err, sizeof(err)), 0);
+	/* The default, VS_MAX_VMS, refuses only a full table. */
+	assert_int_equal(registry_check_vm_limit(reg, VS_MAX_VMS, err, sizeof(err)), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -500,6 +525,7 @@ int main(void)
 	    T(test_vm_default_and_long_name),
 	    T(test_vm_bad_and_duplicate_pid),
 	    T(test_vm_table_full),
+	    T(test_vm_limit),
 	    T(test_remove_vm),
 	    T(test_add_find_vcpu),
 	    T(test_vcpu_bad_input),

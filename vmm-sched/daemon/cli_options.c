@@ -18,7 +18,7 @@ void cli_usage(FILE *out)
 		"                  [--slice-us N] [--pairing strict|relaxed]\n"
 		"                  [--core-cookie clear|refuse] [--pin-dir DIR] [--ring-kb N]\n"
 		"                  [--target-latency-ms N] [--smt-pair-window-ms N]\n"
-		"                  [--default-weight N] [--max-vcpus-per-vm N]\n"
+		"                  [--default-weight N] [--max-vms N] [--max-vcpus-per-vm N]\n"
 		"                  [--metrics-listen ADDR:PORT] [--no-kick]\n"
 		"                  [--libvirt URI|none] [--libvirt-enrol-names GLOB]\n"
 		"       vmm-schedd --unload-pinned [--pin-dir DIR]\n"
@@ -58,6 +58,8 @@ void cli_usage(FILE *out)
 		"  --pairing MODE     strict (default): a sibling runs no vCPU while a host task\n"
 		"                     runs on its twin; relaxed: host tasks may share a core\n"
 		"                     with a vCPU (vCPUs of two VMs never do, in either mode)\n"
+		"  --max-vms N        VMs enrolled at once (1..%d, default %d); one more is\n"
+		"                     refused until one is released\n"
 		"  --max-vcpus-per-vm N\n"
 		"                     vCPU threads one VM may have enrolled (1..%d, default\n"
 		"                     %d); a VM never gets more than the KVM vCPUs it created\n"
@@ -97,8 +99,8 @@ void cli_usage(FILE *out)
 		"\n"
 		"SIGTERM or SIGINT: every enrolled thread gets its previous policy and\n"
 		"affinity back and the scheduler is unloaded. SIGKILL leaves it running.\n",
-		VS_CONFIG_DEFAULT, VS_CTL_DEFAULT_SOCKET, VS_MAX_VCPUS, VS_MAX_VCPUS,
-		VS_PIN_DIR_DEFAULT, VS_LIBVIRT_URI_DEFAULT);
+		VS_CONFIG_DEFAULT, VS_CTL_DEFAULT_SOCKET, VS_MAX_VMS, VS_MAX_VMS, VS_MAX_VCPUS,
+		VS_MAX_VCPUS, VS_PIN_DIR_DEFAULT, VS_LIBVIRT_URI_DEFAULT);
 }
 
 static int parse_pid_arg(struct vs_options *opt, char *arg)
@@ -175,6 +177,7 @@ int cli_parse_options(struct vs_options *opt, int argc, char **argv)
 	    {"target-latency-ms", required_argument, NULL, 'T'},
 	    {"smt-pair-window-ms", required_argument, NULL, 'W'},
 	    {"max-vcpus-per-vm", required_argument, NULL, 'V'},
+	    {"max-vms", required_argument, NULL, 'M'},
 	    {"metrics-listen", required_argument, NULL, 'L'},
 	    {"default-weight", required_argument, NULL, 'D'},
 	    {"unload-pinned", no_argument, NULL, 'U'},
@@ -204,6 +207,7 @@ int cli_parse_options(struct vs_options *opt, int argc, char **argv)
 		case 'D':
 		case 'G':
 		case 'V':
+		case 'M':
 		case 'L':
 		case 'H':
 		case 'X':

@@ -33,6 +33,7 @@ struct vs_options {
 	unsigned int default_weight;	    /* of a VM enrolled without one */
 	const char *control_group;	    /* --control-group: may change things, like root */
 	unsigned int max_vcpus_per_vm;	    /* vCPU threads one VM may have enrolled */
+	unsigned int max_vms;		    /* VMs enrolled at once, at most VS_MAX_VMS */
 	const char *metrics_listen;	    /* --metrics-listen ADDR:PORT, NULL: off */
 	const char *hints_dir;		    /* a VM named N reads guest hints from DIR/N */
 	unsigned int cs_extension_us;	    /* slice extension for a guest critical section */

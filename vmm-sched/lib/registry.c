@@ -63,6 +63,18 @@ static int check_new_vm(const struct vs_registry *reg, int pid, char *err, size_
 	return 0;
 }
 
+int registry_check_vm_limit(const struct vs_registry *reg, unsigned int max_vms, char *err,
+			    size_t errlen)
+{
+	if (reg->nr_vms < 0 || (unsigned int)reg->nr_vms < max_vms)
+		return 0;
+	snprintf(err, errlen,
+		 "VM limit reached: %d of %u VMs enrolled (--max-vms / max-vms in vmm-sched.conf); "
+		 "release one or raise the limit",
+		 reg->nr_vms, max_vms);
+	return -1;
+}
+
 int registry_add_vm(struct vs_registry *reg, int pid, const char *name, char *err, size_t errlen)
 {
 	int id;

@@ -63,6 +63,12 @@ struct vs_registry {
 };
 
 void registry_init(struct vs_registry *reg);
+/*
+ * May one more VM be enrolled under --max-vms @max_vms? 0, or -1 with err
+ * naming the limit and the setting.
+ */
+int registry_check_vm_limit(const struct vs_registry *reg, unsigned int max_vms, char *err,
+			    size_t errlen);
 /* A new VM for process @pid; returns its vm_id, or -1 with err (full, or pid enrolled). */
 int registry_add_vm(struct vs_registry *reg, int pid, const char *name, char *err, size_t errlen);
 /*
