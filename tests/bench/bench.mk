@@ -16,6 +16,23 @@ bench-plan:
 
 -include $(SHARE_PLAN_BENCH).d
 
+# `make bench-maps`: the share plan's read of the vCPU counters at 1,024 slots,
+# one bpf() per slot against one batched read (needs root for the BPF map).
+VCPU_STATS_BENCH := $(BUILD)/tests/bench/vcpu-stats-bench
+
+$(VCPU_STATS_BENCH): tests/bench/vcpu_stats_read_bench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP $< -o $@ $(LDFLAGS) $(shell pkg-config --libs libbpf)
+
+all: $(VCPU_STATS_BENCH)
+
+.PHONY: bench-maps
+bench-maps:
+	$(MAKE) BUILD=$(BUILD)/release SANITIZE= $(BUILD)/release/tests/bench/vcpu-stats-bench
+	$(BUILD)/release/tests/bench/vcpu-stats-bench
+
+-include $(VCPU_STATS_BENCH).d
+
 # batch-pair, the benchmark's batch-pairing baseline scheduler (tests/bench/batch_pair*).
 BATCH_PAIR_BUILD := $(BUILD)/tests/bench
 BATCH_PAIR_BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
