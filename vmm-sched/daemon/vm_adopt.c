@@ -1,7 +1,4 @@
 /* Adoption: a restarted agent takes over the VMs and vCPUs its predecessor recorded. */
-#include <stdio.h>
-#include <string.h>
-
 #include "agent_record.h"
 #include "daemon.h"
 #include "log.h"

@@ -1,5 +1,4 @@
 /* Enrolment: a VMM process's vCPU threads into the registry, the BPF maps and SCHED_EXT. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 

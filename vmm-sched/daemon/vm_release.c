@@ -1,6 +1,5 @@
 /* Releasing VMs and vCPU threads: their saved policy back, their entries out of the maps. */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "daemon.h"
