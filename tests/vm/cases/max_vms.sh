@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 110
+# case-seconds: 46
 # --max-vms 2: two test VMs are enrolled, the third is refused with an error
 # naming the limit and the setting, and the first two are not disturbed: they
 # stay listed in status, in SCHED_EXT, and keep making progress.
