@@ -12,12 +12,13 @@
 #define NS "xmlns:vmmsched=\"urn:vmm-sched:1\""
 
 static char err[256];
-static struct vs_share_settings share;
+static struct vs_lv_meta meta;
+#define share meta.share
 
 static enum vs_lv_optin parse(const char *xml)
 {
 	err[0] = '\0';
-	return libvirt_meta_parse(xml, strlen(xml), &share, err, sizeof(err));
+	return libvirt_meta_parse(xml, strlen(xml), &meta, err, sizeof(err));
 }
 
 static enum vs_lv_optin parse_domain(const char *metadata)
@@ -40,6 +41,25 @@ static void test_full_domain_xml(void **state)
 	assert_int_equal(share.weight, 200);
 	assert_int_equal(share.reserve_cores, 1);
 	assert_int_equal(share.cap_cores, 4);
+	assert_string_equal(meta.enclave, "default");
+}
+
+static void test_named_enclave(void **state)
+{
+	/* Any well-formed name: whether the enclave exists is the agent's to say. */
+	assert_int_equal(parse_domain("<vmmsched:sched " NS " enclave='gold-1.a_b'/>"),
+			 VS_LV_OPTED_IN);
+	assert_string_equal(meta.enclave, "gold-1.a_b");
+	assert_int_equal(parse_domain("<vmmsched:sched " NS " enclave='a b'/>"), VS_LV_INVALID);
+	assert_non_null(strstr(err, "enclave='a b' is not an enclave name: the enclave name has "
+				    "character 0x20 at position 2"));
+	assert_int_equal(parse_domain("<vmmsched:sched " NS " enclave=''/>"), VS_LV_INVALID);
+	assert_non_null(
+	    strstr(err, "enclave='' is not an enclave name: an enclave name has 1..31"));
+	assert_int_equal(
+	    parse_domain("<vmmsched:sched " NS " enclave='abcdefghijklmnopqrstuvwxyz0123456'/>"),
+	    VS_LV_INVALID);
+	assert_non_null(strstr(err, "has 1..31 characters, not 33"));
 }
 
 static void test_element_alone_and_defaults(void **state)
@@ -49,6 +69,7 @@ static void test_element_alone_and_defaults(void **state)
 	assert_int_equal(share.weight, VS_SHARE_KEEP);
 	assert_int_equal(share.reserve_cores, VS_SHARE_KEEP);
 	assert_int_equal(share.cap_cores, VS_SHARE_KEEP);
+	assert_string_equal(meta.enclave, "");
 }
 
 static void test_no_metadata_of_ours(void **state)
@@ -103,8 +124,6 @@ static void test_second_element(void **state)
 
 static void test_other_bad_input(void **state)
 {
-	assert_int_equal(parse_domain("<vmmsched:sched " NS " enclave='gold'/>"), VS_LV_INVALID);
-	assert_non_null(strstr(err, "enclave 'gold': libvirt domains are enrolled into 'default'"));
 	assert_int_equal(parse_domain("<vmmsched:schedule " NS "/>"), VS_LV_INVALID);
 	assert_non_null(strstr(err, "unknown element <schedule>"));
 	assert_int_equal(parse("<domain><metadata>"), VS_LV_INVALID);
@@ -138,6 +157,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full_domain_xml),
+	    cmocka_unit_test(test_named_enclave),
 	    cmocka_unit_test(test_element_alone_and_defaults),
 	    cmocka_unit_test(test_no_metadata_of_ours),
 	    cmocka_unit_test(test_unknown_attribute),

@@ -48,6 +48,9 @@ HOOK
 	chmod 755 "$TMP/hook-real" /etc/libvirt/hooks/qemu.d/vmm-sched
 	echo "+cpu +cpuset" >/sys/fs/cgroup/cgroup.subtree_control
 	GUEST_KERNEL=$(tests/guest/fetch-kernel)/vmlinuz || fail "no guest kernel: run 'make guest'"
+	# The guest's TSC rate: its own calibration fails when the test VM is
+	# loaded, and it then hangs before init (tests/guest/tsc-khz).
+	GUEST_TSC_KHZ=$(tests/guest/tsc-khz) || fail "cannot tell the guests their TSC rate"
 	# vmmsched_busy=1 on the kernel command line: spin on the boot CPU, a
 	# minute after init (a guest spinning at once starves another's boot under
 	# the emulator), saying so on the console (wait_busy).
@@ -72,7 +75,7 @@ define_domain() {
   <vcpu placement='static' current='$vcpus'>$max</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$GUEST_KERNEL</kernel><initrd>$TMP/initrd.gz</initrd>
-    <cmdline>console=ttyS0 panic=-1 loglevel=6 nopv lpj=2000000 no_timer_check vmmsched_busy=$busy</cmdline></os>
+    <cmdline>console=ttyS0 panic=-1 loglevel=6 nopv tsc_early_khz=$GUEST_TSC_KHZ no_timer_check vmmsched_busy=$busy</cmdline></os>
   <features><acpi/></features>
   <cpu mode='host-passthrough'><feature policy='disable' name='xsave'/></cpu>
   <on_poweroff>destroy</on_poweroff>
@@ -92,8 +95,8 @@ dom_pid() { cat "/run/libvirt/qemu/$1.pid" 2>/dev/null; }
 # start_domains NAME...: starts them and waits until each guest's init runs;
 # a guest that printed nothing within 90 s (hung in SeaBIOS, ~1 boot in 15;
 # the kernel prints within 10-40 s here) or did not reach init within 240 s
-# (once seen stuck after "tsc: HPET/PMTIMER calibration failed") is destroyed
-# and started once more; each retry is logged. A name in LV_NO_INIT is only
+# is destroyed and started once more (the first console kept as
+# NAME.console.attempt1); each retry is logged. A name in LV_NO_INIT is only
 # started: a domain whose threads are all the case looks at needs no guest.
 declare -A LV_NO_INIT=()
 start_domains() {
@@ -118,6 +121,7 @@ start_domains() {
 			skip_case "guest $name did not reach init after a retry: $(tail -c 400 "${DOM_CONSOLE[$name]}")"
 		note "guest $name did not reach init in 240 s ($(tail -n 1 "${DOM_CONSOLE[$name]}" | tr -d '\r')): retrying once"
 		virsh_ destroy "$name" >/dev/null
+		cp "${DOM_CONSOLE[$name]}" "${DOM_CONSOLE[$name]}.attempt1"
 		: >"${DOM_CONSOLE[$name]}"
 		virsh_ start "$name" >/dev/null || fail "virsh start $name (retry) failed"
 		wait_for 240 grep -aq "vmm-sched-guest: init started" "${DOM_CONSOLE[$name]}" ||
@@ -148,6 +152,7 @@ cleanup_libvirt() {
 	# Kept for a failed run's reader (tests/vm/run --keep DIR).
 	cp "$SCHEDD_LOG" /run/results/libvirt-schedd.log 2>/dev/null
 	cp "$HOOK_LOG" /run/results/libvirt-hook.log 2>/dev/null
+	cp "$TMP"/*.console* /run/results/ 2>/dev/null
 	for d in $(virsh_ list --name 2>/dev/null); do virsh_ destroy "$d" >/dev/null 2>&1; done
 	[ -f /run/libvirtd.pid ] && kill -TERM "$(cat /run/libvirtd.pid)" 2>/dev/null
 	[ -f /run/virtlogd.pid ] && kill -TERM "$(cat /run/virtlogd.pid)" 2>/dev/null

@@ -82,12 +82,55 @@ static void cross_check(struct vs_daemon *d, int vm_id, const struct vs_lv_msg *
 		       m->name, enrolled, agree);
 }
 
+static void on_release(struct vs_daemon *d, const struct vs_lv_msg *m);
+
+/* The id of the enclave the metadata names (the default one if none), or -1 with err. */
+static int wanted_enclave(struct vs_daemon *d, const struct vs_lv_msg *m, char *err, size_t errlen)
+{
+	int id;
+
+	if (!m->enclave[0])
+		return VS_ENCLAVE_DEFAULT;
+	id = enclave_set_find(&d->enclaves, m->enclave);
+	if (id < 0)
+		snprintf(err, errlen,
+			 "its metadata names enclave '%s', which does not exist: create it "
+			 "(vmm-schedctl enclave create %s --cpus CPUS) and run 'vmm-schedctl "
+			 "notify %s', or change enclave= in its metadata",
+			 m->enclave, m->enclave, m->name);
+	return id;
+}
+
+/* An enrolled domain whose metadata now names another enclave moves there. */
+static void move_to(struct vs_daemon *d, int vm_id, int enclave, const struct vs_lv_msg *m)
+{
+	char err[512];
+
+	if (d->reg.vms[vm_id].enclave == enclave)
+		return;
+	if (vm_move(d, vm_id, d->enclaves.e[enclave].name, err, sizeof(err))) {
+		vs_err("libvirt domain '%s': its metadata asks for enclave '%s', but it cannot "
+		       "move there (%s): it stays in enclave '%s'",
+		       m->name, d->enclaves.e[enclave].name, err,
+		       d->enclaves.e[d->reg.vms[vm_id].enclave].name);
+		bad_set(d, m->name, err);
+	}
+}
+
 static void on_enrol(struct vs_daemon *d, const struct vs_lv_msg *m)
 {
 	struct vs_share_settings share = full_share(d, &m->share);
 	int vm_id = registry_find_vm_by_name(&d->reg, m->name);
 	struct vs_vm_rec *vm;
 	char err[512];
+	int enclave = wanted_enclave(d, m, err, sizeof(err));
+
+	if (enclave < 0) {
+		vs_err("libvirt domain '%s' runs unmanaged: %s", m->name, err);
+		on_release(d, m);
+		bad_set(d, m->name, err);
+		return;
+	}
 
 	if (vm_id >= 0 && d->reg.vms[vm_id].pid != m->pid) {
 		if (!is_managed(d, vm_id)) {
@@ -121,10 +164,11 @@ static void on_enrol(struct vs_daemon *d, const struct vs_lv_msg *m)
 				bad_set(d, m->name, err);
 			}
 		}
+		move_to(d, vm_id, enclave, m);
 		cross_check(d, vm_id, m);
 		return;
 	}
-	vm_id = vm_enroll(d, m->pid, m->name, &share, VS_ENCLAVE_DEFAULT, err, sizeof(err));
+	vm_id = vm_enroll(d, m->pid, m->name, &share, enclave, err, sizeof(err));
 	if (vm_id < 0) {
 		vs_err("libvirt domain '%s' is opted in but not scheduled: %s", m->name, err);
 		bad_set(d, m->name, err);
@@ -135,8 +179,10 @@ static void on_enrol(struct vs_daemon *d, const struct vs_lv_msg *m)
 		d->lv.enrolled_paused++;
 	else
 		d->lv.enrolled_running++;
-	vs_log("libvirt domain '%s' enrolled from its vcpuN cgroups while its guest was %s",
-	       m->name, m->paused ? "paused (no vCPU had run)" : "running");
+	vs_log("libvirt domain '%s' enrolled from its vcpuN cgroups while its guest was %s, into "
+	       "enclave '%s'",
+	       m->name, m->paused ? "paused (no vCPU had run)" : "running",
+	       d->enclaves.e[enclave].name);
 	cross_check(d, vm_id, m);
 }
 

@@ -35,6 +35,7 @@ struct vs_lv_msg {
 	int pid;		   /* qemu's */
 	bool paused;		   /* the domain was paused when its threads were read */
 	struct vs_share_settings share;
+	char enclave[VS_ENCLAVE_NAME_LEN]; /* its metadata's enclave=, "" for the default */
 	int nr_tids;
 	int tids[VS_LV_MAX_TIDS], index[VS_LV_MAX_TIDS]; /* from the vcpuN cgroups */
 	char why[512];

@@ -216,6 +216,7 @@ static void pending_done(const char *name)
 static void examine(virDomainPtr dom, const char *event)
 {
 	struct vs_lv_msg m = {0};
+	struct vs_lv_meta meta;
 	const char *name = virDomainGetName(dom);
 	enum vs_lv_optin optin;
 	int state = 0, reason;
@@ -238,8 +239,10 @@ static void examine(virDomainPtr dom, const char *event)
 		       m.name, virGetLastErrorMessage());
 		return;
 	}
-	optin = libvirt_meta_parse(xml, strlen(xml), &m.share, m.why, sizeof(m.why));
+	optin = libvirt_meta_parse(xml, strlen(xml), &meta, m.why, sizeof(m.why));
 	free(xml);
+	m.share = meta.share;
+	snprintf(m.enclave, sizeof(m.enclave), "%s", meta.enclave);
 	if (optin == VS_LV_INVALID) {
 		pending_done(name);
 		m.kind = VS_LV_MSG_INVALID;

@@ -8,19 +8,20 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "enclave_set.h"
 #include "libvirt_meta.h"
 #include "share.h"
 
 struct attr_rule {
 	const char *name;
 	long min, max;
-	size_t offset; /* in struct vs_share_settings; SIZE_MAX: text */
+	size_t offset; /* in struct vs_lv_meta; SIZE_MAX: the enclave's name */
 };
 
 static const struct attr_rule attr_rules[] = {
-    {"weight", VS_MIN_WEIGHT, VS_MAX_WEIGHT, offsetof(struct vs_share_settings, weight)},
-    {"reserve", 0, VS_MAX_CPUS, offsetof(struct vs_share_settings, reserve_cores)},
-    {"cap", 0, VS_MAX_CPUS, offsetof(struct vs_share_settings, cap_cores)},
+    {"weight", VS_MIN_WEIGHT, VS_MAX_WEIGHT, offsetof(struct vs_lv_meta, share.weight)},
+    {"reserve", 0, VS_MAX_CPUS, offsetof(struct vs_lv_meta, share.reserve_cores)},
+    {"cap", 0, VS_MAX_CPUS, offsetof(struct vs_lv_meta, share.cap_cores)},
     {"enclave", 0, 0, (size_t)-1},
 };
 
@@ -48,20 +49,20 @@ static int count_ours(xmlNode *n, xmlNode **first)
 	return nr;
 }
 
-static int apply_attr(const struct attr_rule *r, const char *value, struct vs_share_settings *share,
+static int apply_attr(const struct attr_rule *r, const char *value, struct vs_lv_meta *meta,
 		      char *err, size_t errlen)
 {
+	char why[128];
 	char *end;
 	long v;
 
 	if (r->offset == (size_t)-1) {
-		if (strcmp(value, "default")) {
-			snprintf(err, errlen,
-				 "enclave '%.40s': libvirt domains are enrolled into "
-				 "'default' (move one with vmm-schedctl vm move)",
-				 value);
+		if (enclave_name_check(value, why, sizeof(why))) {
+			snprintf(err, errlen, "enclave='%.40s' is not an enclave name: %s", value,
+				 why);
 			return -1;
 		}
+		snprintf(meta->enclave, sizeof(meta->enclave), "%s", value);
 		return 0;
 	}
 	errno = 0;
@@ -75,11 +76,11 @@ static int apply_attr(const struct attr_rule *r, const char *value, struct vs_sh
 			 r->min, r->max);
 		return -1;
 	}
-	*(int *)((char *)share + r->offset) = (int)v;
+	*(int *)((char *)meta + r->offset) = (int)v;
 	return 0;
 }
 
-static int parse_element(xmlNode *n, struct vs_share_settings *share, char *err, size_t errlen)
+static int parse_element(xmlNode *n, struct vs_lv_meta *meta, char *err, size_t errlen)
 {
 	if (strcmp((const char *)n->name, VS_LIBVIRT_ELEM)) {
 		snprintf(err, errlen, "unknown element <%.40s> in namespace %s: expected <%s>",
@@ -102,27 +103,28 @@ static int parse_element(xmlNode *n, struct vs_share_settings *share, char *err,
 			return -1;
 		}
 		value = xmlNodeGetContent((xmlNode *)a);
-		e = apply_attr(r, value ? (const char *)value : "", share, err, errlen);
+		e = apply_attr(r, value ? (const char *)value : "", meta, err, errlen);
 		xmlFree(value);
 		if (e)
 			return -1;
 	}
-	if (share->cap_cores > 0 && share->reserve_cores > share->cap_cores) {
-		snprintf(err, errlen, "reserve=%d is above cap=%d", share->reserve_cores,
-			 share->cap_cores);
+	if (meta->share.cap_cores > 0 && meta->share.reserve_cores > meta->share.cap_cores) {
+		snprintf(err, errlen, "reserve=%d is above cap=%d", meta->share.reserve_cores,
+			 meta->share.cap_cores);
 		return -1;
 	}
 	return 0;
 }
 
-enum vs_lv_optin libvirt_meta_parse(const char *xml, size_t len, struct vs_share_settings *share,
-				    char *err, size_t errlen)
+enum vs_lv_optin libvirt_meta_parse(const char *xml, size_t len, struct vs_lv_meta *meta, char *err,
+				    size_t errlen)
 {
 	xmlDoc *doc;
 	xmlNode *first = NULL;
 	int nr, e;
 
-	share->weight = share->reserve_cores = share->cap_cores = VS_SHARE_KEEP;
+	meta->share.weight = meta->share.reserve_cores = meta->share.cap_cores = VS_SHARE_KEEP;
+	meta->enclave[0] = '\0';
 	if (len > (size_t)1 << 24) {
 		snprintf(err, errlen, "domain XML of %zu bytes is too large", len);
 		return VS_LV_INVALID;
@@ -144,7 +146,7 @@ enum vs_lv_optin libvirt_meta_parse(const char *xml, size_t len, struct vs_share
 		xmlFreeDoc(doc);
 		return VS_LV_INVALID;
 	}
-	e = parse_element(first, share, err, errlen);
+	e = parse_element(first, meta, err, errlen);
 	xmlFreeDoc(doc);
 	return e ? VS_LV_INVALID : VS_LV_OPTED_IN;
 }

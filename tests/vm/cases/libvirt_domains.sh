@@ -23,6 +23,7 @@ log_count() { grep -c "$1" "$SCHEDD_LOG"; }
 status_vms() { json_get '" ".join("%s:%d:%d" % (v["name"], v["weight"], len(v["vcpus"])) for v in sorted(s["vms"], key=lambda v: v["name"]))'; }
 status_is() { [ "$(status_vms)" = "$1" ]; }
 log_count_is() { [ "$(log_count "$1")" = "$2" ]; }
+c_in_gold() { [ "$(json_get '"".join(v["enclave"] for v in s["vms"] if v["name"] == "c")')" = gold ]; }
 policies() { for t in "$@"; do thread_policy "$t"; done | sort -u | paste -sd,; }
 
 setup_libvirt
@@ -76,14 +77,30 @@ virsh_ setvcpus a 2 --live || fail "virsh setvcpus a 2 --live failed"
 wait_for 30 status_is "a:300:2 b:50:1" || fail "after metadata and setvcpus status has '$(status_vms)', expected 'a:300:2 b:50:1'"
 note "ok: metadata --live and setvcpus --live: $(status_vms)"
 
-# Bad metadata: logged, shown, unmanaged, the daemon stays up.
+# enclave= naming no enclave: logged, shown, unmanaged; once the enclave
+# exists, a notify enrols c into it.
+virsh_ metadata c "$NS" --key vmmsched --set "<sched enclave='gold'/>" --live >/dev/null ||
+	fail "virsh metadata c (enclave gold) failed"
+wait_for 30 grep -q "libvirt domain 'c' runs unmanaged: its metadata names enclave 'gold', which does not exist" \
+	"$SCHEDD_LOG" || fail "c's unknown enclave was not logged: $(grep "domain 'c'" "$SCHEDD_LOG" | tail -n 2)"
+ctl status | grep -q "domain c: UNMANAGED: its metadata names enclave 'gold', which does not exist" ||
+	fail "status does not show c's unknown enclave: $(ctl status | grep libvirt)"
+[ "$(policies $c_vcpus)" = 0 ] || fail "c (unknown enclave) has vCPU policies $(policies $c_vcpus)"
+out=$(ctl enclave create gold --cpus 2,3 2>&1) || fail "enclave create gold failed: $out"
+ctl notify c || fail "vmm-schedctl notify c failed"
+wait_for 30 c_in_gold || fail "c was not enrolled into enclave gold: $(status_vms); $(grep "domain 'c'" "$SCHEDD_LOG" | tail -n 2)"
+note "ok: enclave='gold' before the enclave existed: unmanaged, shown; after create and notify: c in gold"
+
+# Bad metadata: logged, shown, unmanaged (c is released), the daemon stays up.
 virsh_ metadata c "$NS" --key vmmsched --set "<sched weight='12x' colour='red'/>" --live >/dev/null ||
 	fail "virsh metadata c failed"
-wait_for 30 grep -q "libvirt domain 'c' runs unmanaged" "$SCHEDD_LOG" || fail "bad metadata on c was not logged"
+wait_for 30 grep -q "libvirt domain 'c' runs unmanaged: \(unknown attribute\|weight=\)" "$SCHEDD_LOG" ||
+	fail "bad metadata on c was not logged"
 ctl status | grep -q "domain c: UNMANAGED: unknown attribute 'colour'\|domain c: UNMANAGED: weight='12x' is not a decimal" ||
 	fail "status does not show c's bad metadata: $(ctl status | grep libvirt)"
-[ "$(policies $c_vcpus)" = 0 ] && kill -0 "$SCHEDD_PID" || fail "c was touched or vmm-schedd died"
+[ "$(policies $c_vcpus)" = 0 ] && kill -0 "$SCHEDD_PID" || fail "c was not released or vmm-schedd died"
 note "ok: $(ctl status | grep 'domain c:')"
+out=$(ctl enclave destroy gold 2>&1) || fail "enclave destroy gold failed: $out"
 
 # vmm-schedd killed and restarted: adopts a and b, no thread moved.
 ab=$(dom_threads a '^CPU [0-9]+/KVM'; dom_threads b '^CPU [0-9]+/KVM')
