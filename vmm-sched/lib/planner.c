@@ -1,0 +1,434 @@
+/* The agent's core planner (see planner.h). */
+#include "planner.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "err_msg.h"
+#include "planner_heap.h"
+
+#define NR_BUCKETS (PLANNER_MAX_NODES + 1) /* bucket 0: unknown node */
+
+/* The working arrays, in the order they are carved: element size and count. */
+#define STATE_ARRAYS(X, lim)                                                                       \
+	X(vm, sizeof(struct planner_vm_state), (lim)->max_vm_id)                                   \
+	X(vcpu, sizeof(struct planner_vcpu_state), (lim)->max_slots)                               \
+	X(cpu, sizeof(struct planner_cpu_state), (lim)->max_cpu)                                   \
+	X(vm_order, sizeof(uint32_t), (lim)->max_vms)                                              \
+	X(heap, sizeof(uint32_t), (lim)->max_vms)                                                  \
+	X(want, sizeof(uint32_t), (lim)->max_vms)                                                  \
+	X(got, sizeof(uint32_t), (lim)->max_vms)                                                   \
+	X(placed, sizeof(uint32_t), (lim)->max_vms)                                                \
+	X(core_start, sizeof(uint32_t), (lim)->max_vms)                                            \
+	X(vm_cores, sizeof(uint32_t), (lim)->max_cores)                                            \
+	X(vcpu_order, sizeof(uint32_t), (lim)->max_vcpus)                                          \
+	X(runnable, sizeof(uint32_t), (lim)->max_vms)                                              \
+	X(free_cores, sizeof(uint32_t), (lim)->max_cores)                                          \
+	X(vm_index, sizeof(int32_t), (lim)->max_vm_id)                                             \
+	X(cpu_core, sizeof(int32_t), (lim)->max_cpu)                                               \
+	X(core_usable, sizeof(uint8_t), (lim)->max_cores)
+
+static size_t round8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+size_t planner_state_bytes(const struct planner_limits *lim)
+{
+	size_t n = 0;
+
+#define ADD(name, size, count) n += round8((size) * (size_t)(count));
+	STATE_ARRAYS(ADD, lim)
+#undef ADD
+	return n;
+}
+
+int planner_state_init(struct planner_state *st, const struct planner_limits *lim, void *mem,
+		       size_t bytes, char *err, size_t errlen)
+{
+	char *p = mem;
+
+	if (!lim->max_cores || !lim->max_vms || !lim->max_vcpus || !lim->max_vm_id ||
+	    !lim->max_slots || !lim->max_cpu)
+		return err_msg(err, errlen, "planner limits must all be at least 1");
+	if (bytes < planner_state_bytes(lim))
+		return err_msg(err, errlen, "planner memory: %zu bytes given, %zu needed", bytes,
+			       planner_state_bytes(lim));
+	memset(st, 0, sizeof(*st));
+	memset(mem, 0, planner_state_bytes(lim));
+	st->lim = *lim;
+#define CARVE(name, size, count)                                                                   \
+	st->name = (void *)p;                                                                      \
+	p += round8((size) * (size_t)(count));
+	STATE_ARRAYS(CARVE, lim)
+#undef CARVE
+	memset(st->vm_index, 0xff, sizeof(*st->vm_index) * lim->max_vm_id);
+	memset(st->cpu_core, 0xff, sizeof(*st->cpu_core) * lim->max_cpu);
+	return 0;
+}
+
+void planner_forget_vm(struct planner_state *st, uint32_t id)
+{
+	if (id < st->lim.max_vm_id)
+		memset(&st->vm[id], 0, sizeof(st->vm[id]));
+}
+
+int planner_check_view(const struct planner_view *v, const struct planner_state *st, char *err,
+		       size_t errlen)
+{
+	const struct planner_limits *lim = &st->lim;
+	unsigned int i, t;
+
+	if (v->threads_per_core < 1 || v->threads_per_core > PLANNER_THREADS)
+		return err_msg(err, errlen, "threads per core %u: must be 1 or 2",
+			       v->threads_per_core);
+	if (!v->epoch_ns)
+		return err_msg(err, errlen, "the epoch length must be above 0 ns");
+	if (v->nr_cores > lim->max_cores || v->nr_vms > lim->max_vms ||
+	    v->nr_vcpus > lim->max_vcpus)
+		return err_msg(err, errlen,
+			       "view of %u cores, %u VMs, %u vCPUs exceeds the planner's "
+			       "limits of %u, %u, %u",
+			       v->nr_cores, v->nr_vms, v->nr_vcpus, lim->max_cores, lim->max_vms,
+			       lim->max_vcpus);
+	for (i = 0; i < v->nr_cores; i++) {
+		const struct planner_core *c = &v->cores[i];
+
+		for (t = 0; t < PLANNER_THREADS; t++) {
+			bool want = t < v->threads_per_core;
+
+			if (want && (c->cpu[t] < 0 || (unsigned int)c->cpu[t] >= lim->max_cpu))
+				return err_msg(err, errlen,
+					       "core %u: CPU %d of thread %u is not in 0..%u", i,
+					       c->cpu[t], t, lim->max_cpu - 1);
+			if (!want && c->cpu[t] >= 0)
+				return err_msg(
+				    err, errlen,
+				    "core %u: CPU %d on thread %u, but cores have %u thread(s)", i,
+				    c->cpu[t], t, v->threads_per_core);
+		}
+		if (c->node < -1 || c->node >= PLANNER_MAX_NODES)
+			return err_msg(err, errlen, "core %u: NUMA node %d is not in -1..%d", i,
+				       c->node, PLANNER_MAX_NODES - 1);
+		if (c->owner != PLANNER_NONE &&
+		    (c->owner < 0 || (unsigned int)c->owner >= lim->max_vm_id))
+			return err_msg(err, errlen, "core %u: owner VM id %d is out of range", i,
+				       c->owner);
+	}
+	for (i = 0; i < v->nr_vms; i++) {
+		const struct planner_vm *m = &v->vms[i];
+
+		if (m->id >= lim->max_vm_id)
+			return err_msg(err, errlen, "VM id %u is not below %u", m->id,
+				       lim->max_vm_id);
+		if (m->home_node < -1 || m->home_node >= PLANNER_MAX_NODES)
+			return err_msg(err, errlen, "VM id %u: home node %d is not in -1..%d",
+				       m->id, m->home_node, PLANNER_MAX_NODES - 1);
+		if (m->cap_cores && m->reserve_cores > m->cap_cores)
+			return err_msg(err, errlen,
+				       "VM id %u: reserve %u cores above its cap of %u", m->id,
+				       m->reserve_cores, m->cap_cores);
+		if (m->first_vcpu > v->nr_vcpus || m->nr_vcpus > v->nr_vcpus - m->first_vcpu)
+			return err_msg(err, errlen,
+				       "VM id %u: vCPUs %u..%u are not in the view's %u", m->id,
+				       m->first_vcpu, m->first_vcpu + m->nr_vcpus, v->nr_vcpus);
+	}
+	for (i = 0; i < v->nr_vcpus; i++) {
+		if (v->vcpus[i].slot >= lim->max_slots)
+			return err_msg(err, errlen, "vCPU %u: slot %u is not below %u", i,
+				       v->vcpus[i].slot, lim->max_slots);
+		if (v->vcpus[i].last_cpu < -1 || v->vcpus[i].last_cpu >= (int)lim->max_cpu)
+			return err_msg(err, errlen, "vCPU slot %u: last CPU %d is out of range",
+				       v->vcpus[i].slot, v->vcpus[i].last_cpu);
+	}
+	return 0;
+}
+
+/* Sort contexts: the view and the state. */
+struct ctx {
+	const struct planner_view *v;
+	const struct planner_state *st;
+};
+
+static int64_t vm_key(const struct ctx *c, uint32_t i)
+{
+	return c->st->vm[c->v->vms[i].id].deficit_ns -
+	       (int64_t)c->st->got[i] * (int64_t)c->v->epoch_ns;
+}
+
+/* Most owed first (after the cores granted so far), then the lower VM id. */
+static bool vm_before(const void *p, uint32_t a, uint32_t b)
+{
+	const struct ctx *c = p;
+	int64_t ka = vm_key(c, a), kb = vm_key(c, b);
+
+	if (ka != kb)
+		return ka > kb;
+	return c->v->vms[a].id < c->v->vms[b].id;
+}
+
+/* Longest waiting first, then the lower slot. */
+static bool vcpu_before(const void *p, uint32_t a, uint32_t b)
+{
+	const struct planner_vcpu *x = &((const struct ctx *)p)->v->vcpus[a],
+				  *y = &((const struct ctx *)p)->v->vcpus[b];
+
+	if (x->wait_ns != y->wait_ns)
+		return x->wait_ns > y->wait_ns;
+	return x->slot < y->slot;
+}
+
+static bool vcpu_refused(const struct planner_state *st, const struct planner_vcpu *c)
+{
+	return st->vcpu[c->slot].refused_epoch == st->epoch + 1;
+}
+
+static bool core_refused(const struct planner_view *v, const struct planner_state *st,
+			 const struct planner_core *c)
+{
+	unsigned int t;
+
+	for (t = 0; t < v->threads_per_core; t++)
+		if (st->cpu[c->cpu[t]].refused_epoch == st->epoch + 1)
+			return true;
+	return false;
+}
+
+/* The VMs' runnable vCPUs, in the order they should run: vcpu_order[first..]. */
+static void order_vcpus(const struct planner_view *v, struct planner_state *st, const struct ctx *c)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < v->nr_vms; i++) {
+		const struct planner_vm *m = &v->vms[i];
+		uint32_t n = 0;
+
+		for (k = 0; k < m->nr_vcpus; k++)
+			if (!vcpu_refused(st, &v->vcpus[m->first_vcpu + k]))
+				st->vcpu_order[m->first_vcpu + n++] = m->first_vcpu + k;
+		planner_sort(&st->vcpu_order[m->first_vcpu], n, vcpu_before, c);
+		st->runnable[i] = n;
+	}
+}
+
+/* Advance each VM's deficit by the time elapsed since the last plan. */
+static void charge(const struct planner_view *v, struct planner_state *st)
+{
+	unsigned int i;
+
+	for (i = 0; i < v->nr_vms; i++) {
+		const struct planner_vm *m = &v->vms[i];
+		struct planner_vm_state *s = &st->vm[m->id];
+		int64_t d = s->deficit_ns, lim, share_cores = (m->share_mcores + 999) / 1000;
+
+		d -= (int64_t)s->granted_cores * (int64_t)v->elapsed_ns;
+		if (st->runnable[i])
+			d += (int64_t)((uint64_t)m->share_mcores * v->elapsed_ns / 1000);
+		else if (d > 0)
+			d = 0; /* no banked credit while it wants nothing */
+		lim = PLANNER_CLAMP_EPOCHS * (int64_t)v->epoch_ns * (share_cores ? share_cores : 1);
+		s->deficit_ns = d > lim ? lim : d < -lim ? -lim : d;
+		s->granted_cores = 0;
+	}
+}
+
+/* How many cores each VM gets: reservations, then the most owed first. */
+static void grant(const struct planner_view *v, struct planner_state *st, const struct ctx *c,
+		  uint32_t usable, struct planner_plan *plan)
+{
+	uint32_t i, n = 0, nh = 0, left = usable;
+
+	for (i = 0; i < v->nr_vms; i++) {
+		const struct planner_vm *m = &v->vms[i];
+		uint32_t w = (st->runnable[i] + v->threads_per_core - 1) / v->threads_per_core;
+
+		if (m->cap_cores && w > m->cap_cores)
+			w = m->cap_cores;
+		st->want[i] = w > usable ? usable : w;
+		st->got[i] = 0;
+		if (st->want[i])
+			st->vm_order[n++] = i;
+	}
+	planner_sort(st->vm_order, n, vm_before, c);
+	for (i = 0; i < n; i++) {
+		uint32_t vm = st->vm_order[i], r = v->vms[vm].reserve_cores;
+
+		if (r > st->want[vm])
+			r = st->want[vm];
+		if (r > left) {
+			r = left;
+			plan->reserved_short++;
+		}
+		st->got[vm] = r;
+		left -= r;
+	}
+	for (i = 0; i < n; i++)
+		if (st->got[st->vm_order[i]] < st->want[st->vm_order[i]])
+			planner_heap_push(st->heap, &nh, st->vm_order[i], vm_before, c);
+	while (left && nh) {
+		uint32_t vm = planner_heap_pop(st->heap, &nh, vm_before, c);
+
+		st->got[vm]++;
+		left--;
+		if (st->got[vm] < st->want[vm])
+			planner_heap_push(st->heap, &nh, vm, vm_before, c);
+	}
+}
+
+static void give_core(const struct planner_view *v, struct planner_state *st,
+		      struct planner_plan *plan, uint32_t core, uint32_t vm)
+{
+	plan->cores[core].owner = (int)v->vms[vm].id;
+	st->vm_cores[st->core_start[vm] + st->placed[vm]++] = core;
+}
+
+/* Which cores: kept by their owner (home node first), then free ones near home. */
+static void map_cores(const struct planner_view *v, struct planner_state *st,
+		      struct planner_plan *plan, uint32_t nr_order)
+{
+	uint32_t head[NR_BUCKETS] = {0}, end[NR_BUCKETS] = {0}, i, b, pass, start = 0;
+
+	for (i = 0; i < v->nr_vms; i++) {
+		st->core_start[i] = start;
+		start += st->got[i];
+		st->placed[i] = 0;
+	}
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < v->nr_cores; i++) {
+			const struct planner_core *c = &v->cores[i];
+			int32_t vm = c->owner == PLANNER_NONE ? -1 : st->vm_index[c->owner];
+
+			if (!st->core_usable[i] || plan->cores[i].owner != PLANNER_NONE || vm < 0 ||
+			    st->placed[vm] >= st->got[vm])
+				continue;
+			if (pass == 0 && c->node != v->vms[vm].home_node)
+				continue;
+			give_core(v, st, plan, i, (uint32_t)vm);
+		}
+	}
+	/* The free cores by node (counting sort, core order within a node). */
+	for (i = 0; i < v->nr_cores; i++)
+		if (st->core_usable[i] && plan->cores[i].owner == PLANNER_NONE)
+			end[v->cores[i].node + 1]++;
+	for (b = 0, start = 0; b < NR_BUCKETS; b++) {
+		head[b] = start;
+		start += end[b];
+		end[b] = head[b];
+	}
+	for (i = 0; i < v->nr_cores; i++)
+		if (st->core_usable[i] && plan->cores[i].owner == PLANNER_NONE)
+			st->free_cores[end[v->cores[i].node + 1]++] = i;
+	for (i = 0; i < nr_order; i++) {
+		uint32_t vm = st->vm_order[i];
+		int home = v->vms[vm].home_node;
+
+		while (home >= 0 && st->placed[vm] < st->got[vm] && head[home + 1] < end[home + 1])
+			give_core(v, st, plan, st->free_cores[head[home + 1]++], vm);
+		for (b = 1; b <= NR_BUCKETS && st->placed[vm] < st->got[vm]; b++) {
+			uint32_t bk = b % NR_BUCKETS; /* known nodes first, unknown last */
+
+			while (st->placed[vm] < st->got[vm] && head[bk] < end[bk])
+				give_core(v, st, plan, st->free_cores[head[bk]++], vm);
+		}
+	}
+}
+
+/* Which vCPUs: the longest waiting, on their last thread if it is the VM's, packed. */
+static void place_vcpus(const struct planner_view *v, struct planner_state *st,
+			struct planner_plan *plan, uint32_t vm)
+{
+	const struct planner_vm *m = &v->vms[vm];
+	const uint32_t *order = &st->vcpu_order[m->first_vcpu];
+	uint32_t *cores = &st->vm_cores[st->core_start[vm]];
+	uint32_t n = st->runnable[vm], k, ci = 0, t = 0;
+
+	if (n > st->placed[vm] * v->threads_per_core)
+		n = st->placed[vm] * v->threads_per_core;
+	for (k = 0; k < n; k++) {
+		int cpu = v->vcpus[order[k]].last_cpu, ct;
+		struct planner_core_plan *cp;
+
+		if (cpu < 0 || (ct = st->cpu_core[cpu]) < 0)
+			continue;
+		cp = &plan->cores[ct / PLANNER_THREADS];
+		if (cp->owner == (int)m->id && cp->vcpu[ct % PLANNER_THREADS] == PLANNER_NONE)
+			cp->vcpu[ct % PLANNER_THREADS] = (int)order[k];
+	}
+	for (k = 0; k < n; k++) {
+		int cpu = v->vcpus[order[k]].last_cpu, ct = cpu < 0 ? -1 : st->cpu_core[cpu];
+
+		if (ct >= 0 &&
+		    plan->cores[ct / PLANNER_THREADS].vcpu[ct % PLANNER_THREADS] == (int)order[k])
+			continue; /* kept on its last thread */
+		while (ci < st->placed[vm] && plan->cores[cores[ci]].vcpu[t] != PLANNER_NONE) {
+			if (++t == v->threads_per_core) {
+				t = 0;
+				ci++;
+			}
+		}
+		if (ci < st->placed[vm])
+			plan->cores[cores[ci]].vcpu[t] = (int)order[k];
+	}
+}
+
+void planner_plan_epoch(const struct planner_view *v, struct planner_state *st,
+			struct planner_plan *plan)
+{
+	struct ctx c = {v, st};
+	uint32_t i, t, usable = 0, nr_order = 0;
+
+	if (v->elapsed_ns)
+		st->epoch++;
+	for (i = 0; i < v->nr_vms; i++)
+		st->vm_index[v->vms[i].id] = (int32_t)i;
+	order_vcpus(v, st, &c);
+	charge(v, st);
+	*plan = (struct planner_plan){.cores = plan->cores, .nr_cores = v->nr_cores};
+	for (i = 0; i < v->nr_cores; i++) {
+		const struct planner_core *core = &v->cores[i];
+
+		st->core_usable[i] = !core->host_busy && !core_refused(v, st, core);
+		usable += st->core_usable[i];
+		plan->cores[i] = (struct planner_core_plan){
+		    .owner = PLANNER_NONE,
+		    .to_bpf = !st->core_usable[i],
+		    .vcpu = {PLANNER_NONE, PLANNER_NONE},
+		};
+		for (t = 0; t < v->threads_per_core; t++)
+			st->cpu_core[core->cpu[t]] = (int32_t)(i * PLANNER_THREADS + t);
+	}
+	grant(v, st, &c, usable, plan);
+	for (i = 0; i < v->nr_vms; i++)
+		nr_order += st->want[i] > 0;
+	map_cores(v, st, plan, nr_order);
+	for (i = 0; i < v->nr_vms; i++) {
+		place_vcpus(v, st, plan, i);
+		st->vm[v->vms[i].id].granted_cores = st->placed[i];
+	}
+	for (i = 0; i < v->nr_cores; i++) {
+		const struct planner_core_plan *cp = &plan->cores[i];
+		int old = v->cores[i].owner, busy = 0;
+
+		for (t = 0; t < v->threads_per_core; t++)
+			busy += cp->vcpu[t] != PLANNER_NONE;
+		plan->vcpus_placed += busy;
+		if (cp->owner != PLANNER_NONE) {
+			plan->cores_given++;
+			plan->idle_siblings += v->threads_per_core == 2 && busy == 1;
+		}
+		if (cp->to_bpf || cp->owner == old)
+			continue;
+		if (old == PLANNER_NONE)
+			plan->owner_grants++;
+		else if (cp->owner == PLANNER_NONE)
+			plan->owner_releases++;
+		else
+			plan->owner_changes++;
+	}
+	/* Clean the lookups for the next view. */
+	for (i = 0; i < v->nr_vms; i++)
+		st->vm_index[v->vms[i].id] = -1;
+	for (i = 0; i < v->nr_cores; i++)
+		for (t = 0; t < v->threads_per_core; t++)
+			st->cpu_core[v->cores[i].cpu[t]] = -1;
+}
