@@ -36,7 +36,7 @@ static inline void fx_init(struct fixture *f, unsigned int nr_cores)
 	    .max_vms = FX_VMS,
 	    .max_vcpus = FX_VCPUS,
 	    .max_vm_id = FX_IDS,
-	    .max_slots = FX_VCPUS,
+	    .max_slots = FX_IDS * 8, /* fx_vm() numbers slots id * 8 + k */
 	    .max_cpu = 2 * FX_CORES,
 	};
 	char err[128];
