@@ -11,8 +11,8 @@ $(BUILD)/broken/vmm-schedd: $(BUILD)/vmm-schedd
 	$(MAKE) BUILD=$(BUILD)/broken BPF_EXTRA_CFLAGS=-DVS_TEST_BREAK_PAIRING SANITIZE= \
 		$(BUILD)/broken/vmm-schedd
 
-# Benchmarks: the share plan on the host (bench-plan, tests/bench/bench.mk),
-# then inside the test VM the policy comparison (fair class, batch pairing,
+# Benchmarks: the share plan and the core planner on the host (bench-plan,
+# bench-planner, tests/bench/bench.mk), then inside the test VM the policy comparison (fair class, batch pairing,
 # vmm-sched, vmm-sched --no-kick in alternating rounds) with its table, CSV and
 # charts in bench-results/<date>/ (tests/bench/run-bench). BENCH_QUICK=1: a
 # few seconds per policy. `make bench-overhead`: the older vmm_sched-vs-fair
@@ -20,7 +20,7 @@ $(BUILD)/broken/vmm-schedd: $(BUILD)/vmm-schedd
 $(BUILD)/release/vmm-schedd: $(BUILD)/vmm-schedd
 	$(MAKE) BUILD=$(BUILD)/release SANITIZE= $(BUILD)/release/vmm-schedd
 
-bench: bench-plan all $(BUILD)/release/vmm-schedd
+bench: bench-plan bench-planner all $(BUILD)/release/vmm-schedd
 	tests/bench/run-bench $(if $(BENCH_QUICK),--quick)
 
 bench-overhead: all $(BUILD)/release/vmm-schedd

@@ -14,6 +14,7 @@
 	X(vm, sizeof(struct planner_vm_state), (lim)->max_vm_id)                                   \
 	X(vcpu, sizeof(struct planner_vcpu_state), (lim)->max_slots)                               \
 	X(cpu, sizeof(struct planner_cpu_state), (lim)->max_cpu)                                   \
+	X(key, sizeof(int64_t), (lim)->max_vms)                                                    \
 	X(vm_order, sizeof(uint32_t), (lim)->max_vms)                                              \
 	X(heap, sizeof(uint32_t), (lim)->max_vms)                                                  \
 	X(want, sizeof(uint32_t), (lim)->max_vms)                                                  \
@@ -152,8 +153,7 @@ struct ctx {
 
 static int64_t vm_key(const struct ctx *c, uint32_t i)
 {
-	return c->st->vm[c->v->vms[i].id].deficit_ns -
-	       (int64_t)c->st->got[i] * (int64_t)c->v->epoch_ns;
+	return c->st->key[i] - (int64_t)c->st->got[i] * (int64_t)c->v->epoch_ns;
 }
 
 /* Most owed first (after the cores granted so far), then the lower VM id. */
@@ -229,14 +229,53 @@ static void charge(const struct planner_view *v, struct planner_state *st)
 		lim = PLANNER_CLAMP_EPOCHS * (int64_t)v->epoch_ns * (share_cores ? share_cores : 1);
 		s->deficit_ns = d > lim ? lim : d < -lim ? -lim : d;
 		s->granted_cores = 0;
+		st->key[i] = s->deficit_ns;
 	}
 }
 
-/* How many cores each VM gets: reservations, then the most owed first. */
-static void grant(const struct planner_view *v, struct planner_state *st, const struct ctx *c,
-		  uint32_t usable, struct planner_plan *plan)
+/* a comes after b: a heap with the least owed on top. */
+static bool vm_after(const void *p, uint32_t a, uint32_t b)
 {
-	uint32_t i, n = 0, nh = 0, left = usable;
+	return vm_before(p, b, a);
+}
+
+/*
+ * The VMs that may get a core, in vm_order: those with a reservation, then
+ * the @usable most owed others (only they can be reached: each takes a
+ * core), each part sorted, most owed first. Returns how many. A bounded heap
+ * picks the others: O(n log usable), most VMs rejected by one comparison.
+ */
+static uint32_t candidates(const struct planner_view *v, struct planner_state *st,
+			   const struct ctx *c, uint32_t usable)
+{
+	uint32_t i, n = 0, nh = 0;
+
+	for (i = 0; i < v->nr_vms; i++) {
+		if (!st->want[i])
+			continue;
+		if (v->vms[i].reserve_cores) {
+			st->vm_order[n++] = i;
+		} else if (nh < usable) {
+			planner_heap_push(st->heap, &nh, i, vm_after, c);
+		} else if (nh && vm_before(c, i, st->heap[0])) {
+			planner_heap_pop(st->heap, &nh, vm_after, c);
+			planner_heap_push(st->heap, &nh, i, vm_after, c);
+		}
+	}
+	planner_sort(st->vm_order, n, vm_before, c);
+	planner_sort(st->heap, nh, vm_before, c);
+	memcpy(&st->vm_order[n], st->heap, nh * sizeof(*st->heap));
+	return n + nh;
+}
+
+/*
+ * How many cores each VM gets: reservations, then the most owed first.
+ * Returns how many VMs vm_order lists (every VM granted a core is there).
+ */
+static uint32_t grant(const struct planner_view *v, struct planner_state *st, const struct ctx *c,
+		      uint32_t usable, struct planner_plan *plan)
+{
+	uint32_t i, n, nh = 0, left = usable;
 
 	for (i = 0; i < v->nr_vms; i++) {
 		const struct planner_vm *m = &v->vms[i];
@@ -246,11 +285,9 @@ static void grant(const struct planner_view *v, struct planner_state *st, const 
 			w = m->cap_cores;
 		st->want[i] = w > usable ? usable : w;
 		st->got[i] = 0;
-		if (st->want[i])
-			st->vm_order[n++] = i;
 	}
-	planner_sort(st->vm_order, n, vm_before, c);
-	for (i = 0; i < n; i++) {
+	n = candidates(v, st, c, usable);
+	for (i = 0; i < n && v->vms[st->vm_order[i]].reserve_cores; i++) {
 		uint32_t vm = st->vm_order[i], r = v->vms[vm].reserve_cores;
 
 		if (r > st->want[vm])
@@ -262,17 +299,32 @@ static void grant(const struct planner_view *v, struct planner_state *st, const 
 		st->got[vm] = r;
 		left -= r;
 	}
+	/*
+	 * The heap holds only VMs granted a core already (their key went down);
+	 * the others wait in vm_order, sorted, with their keys untouched. So
+	 * the heap stays as small as the cores handed out.
+	 */
 	for (i = 0; i < n; i++)
-		if (st->got[st->vm_order[i]] < st->want[st->vm_order[i]])
+		if (st->got[st->vm_order[i]] &&
+		    st->got[st->vm_order[i]] < st->want[st->vm_order[i]])
 			planner_heap_push(st->heap, &nh, st->vm_order[i], vm_before, c);
-	while (left && nh) {
-		uint32_t vm = planner_heap_pop(st->heap, &nh, vm_before, c);
+	for (i = 0; left;) {
+		uint32_t vm;
 
+		while (i < n && st->got[st->vm_order[i]])
+			i++;
+		if (i < n && (!nh || vm_before(c, st->vm_order[i], st->heap[0])))
+			vm = st->vm_order[i++];
+		else if (nh)
+			vm = planner_heap_pop(st->heap, &nh, vm_before, c);
+		else
+			break;
 		st->got[vm]++;
 		left--;
 		if (st->got[vm] < st->want[vm])
 			planner_heap_push(st->heap, &nh, vm, vm_before, c);
 	}
+	return n;
 }
 
 static void give_core(const struct planner_view *v, struct planner_state *st,
@@ -397,9 +449,7 @@ void planner_plan_epoch(const struct planner_view *v, struct planner_state *st,
 		for (t = 0; t < v->threads_per_core; t++)
 			st->cpu_core[core->cpu[t]] = (int32_t)(i * PLANNER_THREADS + t);
 	}
-	grant(v, st, &c, usable, plan);
-	for (i = 0; i < v->nr_vms; i++)
-		nr_order += st->want[i] > 0;
+	nr_order = grant(v, st, &c, usable, plan);
 	map_cores(v, st, plan, nr_order);
 	for (i = 0; i < v->nr_vms; i++) {
 		place_vcpus(v, st, plan, i);

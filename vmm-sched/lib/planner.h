@@ -128,6 +128,7 @@ struct planner_state {
 	struct planner_vcpu_state *vcpu; /* [max_slots] */
 	struct planner_cpu_state *cpu;	 /* [max_cpu] */
 	/* working memory of one plan */
+	int64_t *key;	      /* [max_vms] deficit at the start of the plan */
 	uint32_t *vm_order;   /* [max_vms] */
 	uint32_t *heap;	      /* [max_vms] */
 	uint32_t *want;	      /* [max_vms] cores wanted */
