@@ -31,7 +31,12 @@
  * Deterministic (ties go to the lower VM id, core index, vCPU slot), no
  * allocation and no syscalls in planner_plan_epoch(): all working memory is
  * carved out of the caller's buffer at planner_state_init(). Cost O(n log n)
- * in cores + VMs + vCPUs (heapsorts and one heap of VMs).
+ * in cores + VMs + vCPUs: a bounded heap keeps the VMs that can get a core
+ * (as many as usable cores, plus the reserved ones), heapsorts order them
+ * and each VM's vCPUs, one heap hands out the cores.
+ *
+ * Not inputs yet: the pairing mode (cores with a host task are left to BPF
+ * in either mode) and measured run time (delivery is taken from the plan).
  */
 #ifndef VS_PLANNER_H
 #define VS_PLANNER_H
