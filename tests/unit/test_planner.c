@@ -131,6 +131,7 @@ static void test_most_owed_first(void **state)
 	assert_int_equal(fx_plan(&fx), 0);
 	assert_int_equal(fx_owner(&fx, 0), 1);
 	assert_int_equal(fx.plan.owner_changes, 1);
+	assert_int_equal(fx.plan.busy_handovers, 1); /* VM 2's vCPUs run there now */
 }
 
 static void test_ties_go_to_the_lower_id(void **state)
@@ -202,6 +203,30 @@ static void test_owner_kept_when_nothing_changes(void **state)
 		assert_int_equal(fx.plan.owner_changes + fx.plan.owner_grants, 0);
 		fx_adopt(&fx);
 	}
+}
+
+static void test_owner_keeps_the_core_its_vcpu_runs_on(void **state)
+{
+	fx_init(&fx, 2);
+	fx_vm(&fx, 1, 1000, 2);
+	fx_vm(&fx, 2, 1000, 2);
+	fx.cores[0].owner = fx.cores[1].owner = 1; /* VM 1 must give one up */
+	fx.cores[1].running_tid[0] = 1008;
+	assert_int_equal(fx_plan(&fx), 0);
+	assert_int_equal(fx_owner(&fx, 1), 1);
+	assert_int_equal(fx_owner(&fx, 0), 2); /* idle: the commit can take it */
+	assert_int_equal(fx.plan.busy_handovers, 0);
+}
+
+static void test_free_cores_idle_before_busy(void **state)
+{
+	fx_init(&fx, 2);
+	fx_vm(&fx, 1, 1000, 2);
+	fx.cores[0].owner = 9; /* a VM with no demand left, its vCPU still on the CPU */
+	fx.cores[0].running_tid[1] = 4242;
+	assert_int_equal(fx_plan(&fx), 0);
+	assert_int_equal(fx_owner(&fx, 1), 1);
+	assert_int_equal(fx_owner(&fx, 0), PLANNER_NONE);
 }
 
 static void test_vcpu_kept_on_its_last_thread(void **state)
@@ -317,6 +342,8 @@ int main(void)
 	    cmocka_unit_test(test_idle_host_empty_plan),
 	    cmocka_unit_test(test_idle_vm_banks_no_credit),
 	    cmocka_unit_test(test_owner_kept_when_nothing_changes),
+	    cmocka_unit_test(test_owner_keeps_the_core_its_vcpu_runs_on),
+	    cmocka_unit_test(test_free_cores_idle_before_busy),
 	    cmocka_unit_test(test_vcpu_kept_on_its_last_thread),
 	    cmocka_unit_test(test_longest_waiting_vcpus_run),
 	    cmocka_unit_test(test_host_busy_core_left_to_bpf),

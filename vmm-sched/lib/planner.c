@@ -334,18 +334,27 @@ static void give_core(const struct planner_view *v, struct planner_state *st,
 	st->vm_cores[st->core_start[vm] + st->placed[vm]++] = core;
 }
 
-/* Which cores: kept by their owner (home node first), then free ones near home. */
+static bool core_running(const struct planner_core *c)
+{
+	return c->running_tid[0] || c->running_tid[1];
+}
+
+/*
+ * Which cores: kept by their owner (cores running its vCPUs first, then
+ * those on its home node), then free ones near home, idle before busy: a
+ * core where another VM's vCPU runs is refused (wrong_vm) until it stops.
+ */
 static void map_cores(const struct planner_view *v, struct planner_state *st,
 		      struct planner_plan *plan, uint32_t nr_order)
 {
-	uint32_t head[NR_BUCKETS] = {0}, end[NR_BUCKETS] = {0}, i, b, pass, start = 0;
+	uint32_t head[2 * NR_BUCKETS] = {0}, end[2 * NR_BUCKETS] = {0}, i, b, pass, start = 0;
 
 	for (i = 0; i < v->nr_vms; i++) {
 		st->core_start[i] = start;
 		start += st->got[i];
 		st->placed[i] = 0;
 	}
-	for (pass = 0; pass < 2; pass++) {
+	for (pass = 0; pass < 4; pass++) { /* running and home, running, home, any */
 		for (i = 0; i < v->nr_cores; i++) {
 			const struct planner_core *c = &v->cores[i];
 			int32_t vm = c->owner == PLANNER_NONE ? -1 : st->vm_index[c->owner];
@@ -353,34 +362,37 @@ static void map_cores(const struct planner_view *v, struct planner_state *st,
 			if (!st->core_usable[i] || plan->cores[i].owner != PLANNER_NONE || vm < 0 ||
 			    st->placed[vm] >= st->got[vm])
 				continue;
-			if (pass == 0 && c->node != v->vms[vm].home_node)
+			if (pass < 2 && !core_running(c))
+				continue;
+			if (!(pass & 1) && c->node != v->vms[vm].home_node)
 				continue;
 			give_core(v, st, plan, i, (uint32_t)vm);
 		}
 	}
-	/* The free cores by node (counting sort, core order within a node). */
+	/* The free cores by node, idle ones first (counting sort, core order within). */
 	for (i = 0; i < v->nr_cores; i++)
 		if (st->core_usable[i] && plan->cores[i].owner == PLANNER_NONE)
-			end[v->cores[i].node + 1]++;
-	for (b = 0, start = 0; b < NR_BUCKETS; b++) {
+			end[2 * (v->cores[i].node + 1) + core_running(&v->cores[i])]++;
+	for (b = 0, start = 0; b < 2 * NR_BUCKETS; b++) {
 		head[b] = start;
 		start += end[b];
 		end[b] = head[b];
 	}
 	for (i = 0; i < v->nr_cores; i++)
 		if (st->core_usable[i] && plan->cores[i].owner == PLANNER_NONE)
-			st->free_cores[end[v->cores[i].node + 1]++] = i;
+			st->free_cores[end[2 * (v->cores[i].node + 1) +
+					   core_running(&v->cores[i])]++] = i;
 	for (i = 0; i < nr_order; i++) {
-		uint32_t vm = st->vm_order[i];
+		uint32_t vm = st->vm_order[i], bk;
 		int home = v->vms[vm].home_node;
 
-		while (home >= 0 && st->placed[vm] < st->got[vm] && head[home + 1] < end[home + 1])
-			give_core(v, st, plan, st->free_cores[head[home + 1]++], vm);
-		for (b = 1; b <= NR_BUCKETS && st->placed[vm] < st->got[vm]; b++) {
-			uint32_t bk = b % NR_BUCKETS; /* known nodes first, unknown last */
-
-			while (st->placed[vm] < st->got[vm] && head[bk] < end[bk])
-				give_core(v, st, plan, st->free_cores[head[bk]++], vm);
+		for (b = home >= 0 ? 0 : 1; b <= NR_BUCKETS && st->placed[vm] < st->got[vm]; b++) {
+			/* home first, then known nodes, unknown last */
+			bk = b == 0 ? (uint32_t)home + 1 : b % NR_BUCKETS;
+			while (st->placed[vm] < st->got[vm] && head[2 * bk] < end[2 * bk])
+				give_core(v, st, plan, st->free_cores[head[2 * bk]++], vm);
+			while (st->placed[vm] < st->got[vm] && head[2 * bk + 1] < end[2 * bk + 1])
+				give_core(v, st, plan, st->free_cores[head[2 * bk + 1]++], vm);
 		}
 	}
 }
@@ -474,6 +486,7 @@ void planner_plan_epoch(const struct planner_view *v, struct planner_state *st,
 			plan->owner_releases++;
 		else
 			plan->owner_changes++;
+		plan->busy_handovers += cp->owner != PLANNER_NONE && core_running(&v->cores[i]);
 	}
 	/* Clean the lookups for the next view. */
 	for (i = 0; i < v->nr_vms; i++)

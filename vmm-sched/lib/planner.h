@@ -166,6 +166,9 @@ struct planner_plan {
 	unsigned int owner_changes;  /* cores moving from one VM to another */
 	unsigned int owner_grants;   /* cores given from no owner */
 	unsigned int owner_releases; /* cores taken from a VM, given to none */
+	/* cores changing owner while the old owner's vCPU runs: refused (wrong_vm) until it stops
+	 */
+	unsigned int busy_handovers;
 	unsigned int reserved_short; /* VMs whose reservation did not fit */
 };
 
