@@ -310,6 +310,26 @@ static void test_bad_views_refused_with_a_reason(void **state)
 	fx_init(&fx, 2);
 	fx.view.epoch_ns = 0;
 	expect_refused("epoch length");
+	fx_init(&fx, 2);
+	fx.cores[1].cpu[0] = 1;
+	expect_refused("CPU 1 is in core 0 and core 1");
+	fx_init(&fx, 2);
+	fx_vm(&fx, 4, 0, 1);
+	fx_vm(&fx, 4, 0, 1);
+	expect_refused("VM id 4 is in the view twice");
+	fx_init(&fx, 2);
+	fx_vm(&fx, 4, 0, 2);
+	fx_vm(&fx, 5, 0, 1)->first_vcpu = 1;
+	expect_refused("vCPU 1 is in VM id 4 and VM id 5");
+	/* and the lookups are clean again: the same state plans a good view */
+	fx_init(&fx, 2);
+	fx_vm(&fx, 4, 1000, 2);
+	assert_int_equal(fx_plan(&fx), 0);
+	fx.cores[1].cpu[0] = 1;
+	expect_refused("CPU 1 is in core 0");
+	fx.cores[1].cpu[0] = 2;
+	assert_int_equal(fx_plan(&fx), 0);
+	assert_int_equal(fx_owner(&fx, 0), 4);
 }
 
 static void test_state_memory_checked(void **state)

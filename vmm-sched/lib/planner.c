@@ -74,7 +74,55 @@ void planner_forget_vm(struct planner_state *st, uint32_t id)
 		memset(&st->vm[id], 0, sizeof(st->vm[id]));
 }
 
-int planner_check_view(const struct planner_view *v, const struct planner_state *st, char *err,
+/*
+ * No CPU in two places, no VM id twice, no vCPU in two VMs' ranges: each
+ * would let the plan put two VMs, or one vCPU twice, on a core. Uses the
+ * plan's lookups as scratch and leaves them clean.
+ */
+static int check_unique(const struct planner_view *v, struct planner_state *st, char *err,
+			size_t errlen)
+{
+	unsigned int i, k, t;
+	int rc = 0;
+
+	for (i = 0; i < v->nr_cores && !rc; i++) {
+		for (t = 0; t < v->threads_per_core && !rc; t++) {
+			int cpu = v->cores[i].cpu[t];
+
+			if (st->cpu_core[cpu] >= 0)
+				rc = err_msg(err, errlen, "CPU %d is in core %d and core %u", cpu,
+					     st->cpu_core[cpu] / PLANNER_THREADS, i);
+			else
+				st->cpu_core[cpu] = (int32_t)(i * PLANNER_THREADS + t);
+		}
+	}
+	for (i = 0; i < v->nr_vms && !rc; i++) {
+		if (st->vm_index[v->vms[i].id] >= 0)
+			rc = err_msg(err, errlen, "VM id %u is in the view twice", v->vms[i].id);
+		else
+			st->vm_index[v->vms[i].id] = (int32_t)i;
+	}
+	for (k = 0; k < v->nr_vcpus; k++)
+		st->vcpu_order[k] = UINT32_MAX;
+	for (i = 0; i < v->nr_vms && !rc; i++) {
+		for (k = v->vms[i].first_vcpu; k < v->vms[i].first_vcpu + v->vms[i].nr_vcpus; k++) {
+			if (st->vcpu_order[k] != UINT32_MAX) {
+				rc = err_msg(err, errlen, "vCPU %u is in VM id %u and VM id %u", k,
+					     v->vms[st->vcpu_order[k]].id, v->vms[i].id);
+				break;
+			}
+			st->vcpu_order[k] = i;
+		}
+	}
+	for (i = 0; i < v->nr_vms; i++)
+		st->vm_index[v->vms[i].id] = -1;
+	for (i = 0; i < v->nr_cores; i++)
+		for (t = 0; t < v->threads_per_core; t++)
+			st->cpu_core[v->cores[i].cpu[t]] = -1;
+	return rc;
+}
+
+int planner_check_view(const struct planner_view *v, struct planner_state *st, char *err,
 		       size_t errlen)
 {
 	const struct planner_limits *lim = &st->lim;
@@ -142,7 +190,7 @@ int planner_check_view(const struct planner_view *v, const struct planner_state 
 			return err_msg(err, errlen, "vCPU slot %u: last CPU %d is out of range",
 				       v->vcpus[i].slot, v->vcpus[i].last_cpu);
 	}
-	return 0;
+	return check_unique(v, st, err, errlen);
 }
 
 /* Sort contexts: the view and the state. */

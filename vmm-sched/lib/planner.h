@@ -185,10 +185,12 @@ int planner_state_init(struct planner_state *st, const struct planner_limits *li
 
 /*
  * Check @v against @st's limits and itself (threads per core, CPU ids,
- * nodes, VM ids, vCPU ranges). Returns 0, or -1 with a message naming the
- * bad core, VM or vCPU. planner_plan_epoch() assumes a checked view.
+ * nodes, VM ids, vCPU ranges; no CPU, VM id or vCPU twice). Returns 0, or
+ * -1 with a message naming the bad core, VM or vCPU. planner_plan_epoch()
+ * assumes a checked view. @st's working memory is used, its carried state
+ * is not touched.
  */
-int planner_check_view(const struct planner_view *v, const struct planner_state *st, char *err,
+int planner_check_view(const struct planner_view *v, struct planner_state *st, char *err,
 		       size_t errlen);
 
 /*
