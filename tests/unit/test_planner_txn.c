@@ -91,6 +91,25 @@ static void test_committed_vcpu_latched_until_its_seqnum_moves(void **state)
 	assert_int_equal(txns[0].tid, 1009);
 }
 
+static void test_committed_vcpu_planned_where_committed(void **state)
+{
+	unsigned int i, n;
+
+	fx_init(&fx, 1);
+	fx_vm(&fx, 1, 1000, 2);
+	n = build();
+	for (i = 0; i < n; i++)
+		txns[i].outcome = VS_TXN_COMPLETE;
+	planner_txn_apply(&fx.view, &fx.st, txns, n, &counts);
+	fx.cores[0].owner = 1;
+	/* neither ran yet, and now the second has waited longer */
+	fx.vcpus[1].wait_ns = 5000000;
+	assert_int_equal(build(), 0);
+	assert_int_equal(fx_slot(&fx, 0, 0), 8);
+	assert_int_equal(fx_slot(&fx, 0, 1), 9);
+	assert_int_equal(counts.latched, 2);
+}
+
 /* Plan, build, give every transaction @outcome (the pair's other group_failed), apply. */
 static void commit_all(unsigned int outcome)
 {
@@ -187,6 +206,7 @@ int main(void)
 	    cmocka_unit_test(test_idle_host_commits_nothing),
 	    cmocka_unit_test(test_running_vcpu_is_latched),
 	    cmocka_unit_test(test_committed_vcpu_latched_until_its_seqnum_moves),
+	    cmocka_unit_test(test_committed_vcpu_planned_where_committed),
 	    cmocka_unit_test(test_wrong_vm_core_replanned_elsewhere),
 	    cmocka_unit_test(test_host_busy_refusal_leaves_core_to_bpf),
 	    cmocka_unit_test(test_not_runnable_vcpu_left_out_this_epoch),

@@ -445,7 +445,17 @@ static void map_cores(const struct planner_view *v, struct planner_state *st,
 	}
 }
 
-/* Which vCPUs: the longest waiting, on their last thread if it is the VM's, packed. */
+/* Where a vCPU should stay: the CPU its live commit names, else where it last ran. */
+static int preferred_cpu(const struct planner_state *st, const struct planner_vcpu *c)
+{
+	const struct planner_vcpu_state *vs = &st->vcpu[c->slot];
+
+	if (vs->latched_cpu1 && vs->latched_seq == c->seqnum)
+		return (int)vs->latched_cpu1 - 1;
+	return c->last_cpu;
+}
+
+/* Which vCPUs: the longest waiting, on their preferred thread if it is the VM's, packed. */
 static void place_vcpus(const struct planner_view *v, struct planner_state *st,
 			struct planner_plan *plan, uint32_t vm)
 {
@@ -457,7 +467,7 @@ static void place_vcpus(const struct planner_view *v, struct planner_state *st,
 	if (n > st->placed[vm] * v->threads_per_core)
 		n = st->placed[vm] * v->threads_per_core;
 	for (k = 0; k < n; k++) {
-		int cpu = v->vcpus[order[k]].last_cpu, ct;
+		int cpu = preferred_cpu(st, &v->vcpus[order[k]]), ct;
 		struct planner_core_plan *cp;
 
 		if (cpu < 0 || (ct = st->cpu_core[cpu]) < 0)
@@ -467,11 +477,12 @@ static void place_vcpus(const struct planner_view *v, struct planner_state *st,
 			cp->vcpu[ct % PLANNER_THREADS] = (int)order[k];
 	}
 	for (k = 0; k < n; k++) {
-		int cpu = v->vcpus[order[k]].last_cpu, ct = cpu < 0 ? -1 : st->cpu_core[cpu];
+		int cpu = preferred_cpu(st, &v->vcpus[order[k]]),
+		    ct = cpu < 0 ? -1 : st->cpu_core[cpu];
 
 		if (ct >= 0 &&
 		    plan->cores[ct / PLANNER_THREADS].vcpu[ct % PLANNER_THREADS] == (int)order[k])
-			continue; /* kept on its last thread */
+			continue; /* kept on its preferred thread */
 		while (ci < st->placed[vm] && plan->cores[cores[ci]].vcpu[t] != PLANNER_NONE) {
 			if (++t == v->threads_per_core) {
 				t = 0;

@@ -25,8 +25,10 @@
  *    then takes free ones on its home node, then elsewhere. Owner changes
  *    are counted.
  *  - Which vCPUs: the longest-waiting ones, packed two to a core, each on
- *    the thread it last ran on when that thread is the VM's, so a VM's
- *    vCPUs fill both siblings of a core before taking another core.
+ *    the thread it is committed to (seqnum unchanged since) or else last
+ *    ran on, when that thread is the VM's, so a VM's vCPUs fill both
+ *    siblings of a core before taking another core, and a committed vCPU
+ *    is not planned elsewhere (the scheduler would refuse: not_runnable).
  *
  * Deterministic (ties go to the lower VM id, core index, vCPU slot), no
  * allocation and no syscalls in planner_plan_epoch(): all working memory is
@@ -117,6 +119,8 @@ struct planner_vm_state {
 /* Per vCPU slot. */
 struct planner_vcpu_state {
 	uint32_t refused_epoch; /* == epoch + 1: not runnable for the plan this epoch */
+	uint32_t latched_cpu1;	/* CPU + 1 it was committed to, 0: none */
+	uint32_t latched_seq;	/* its seqnum then: the commit holds while it is unchanged */
 };
 
 /* Per CPU: what the agent committed there and the scheduler latched. */

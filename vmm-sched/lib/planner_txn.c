@@ -85,6 +85,8 @@ void planner_txn_apply(const struct planner_view *v, struct planner_state *st,
 		case VS_TXN_COMPLETE:
 			cs->tid = x->tid;
 			cs->seqnum = x->seqnum;
+			st->vcpu[c->slot].latched_cpu1 = (uint32_t)x->cpu + 1;
+			st->vcpu[c->slot].latched_seq = x->seqnum;
 			break;
 		case VS_TXN_NOT_RUNNABLE:
 		case VS_TXN_UNKNOWN_VCPU:
