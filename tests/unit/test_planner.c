@@ -165,6 +165,17 @@ static void test_small_share_runs_within_its_bound(void **state)
 	assert_in_range(longest, 1, 10);
 }
 
+static void test_measured_delivery_charged(void **state)
+{
+	fx_init(&fx, 1);
+	fx_vm(&fx, 1, 1000, 2);
+	assert_int_equal(fx_plan(&fx), 0); /* owed 1 epoch, granted the core */
+	fx.view.measured = true;
+	fx.vms[0].delivered_ns = FX_EPOCH / 4; /* it got a quarter of it */
+	assert_int_equal(fx_plan(&fx), 0);
+	assert_int_equal(fx.st.vm[1].deficit_ns, 2 * (int64_t)FX_EPOCH - (int64_t)FX_EPOCH / 4);
+}
+
 static void test_idle_host_empty_plan(void **state)
 {
 	fx_init(&fx, 4);
@@ -359,6 +370,7 @@ int main(void)
 	    cmocka_unit_test(test_most_owed_first),
 	    cmocka_unit_test(test_ties_go_to_the_lower_id),
 	    cmocka_unit_test(test_small_share_runs_within_its_bound),
+	    cmocka_unit_test(test_measured_delivery_charged),
 	    cmocka_unit_test(test_idle_host_empty_plan),
 	    cmocka_unit_test(test_idle_vm_banks_no_credit),
 	    cmocka_unit_test(test_owner_kept_when_nothing_changes),

@@ -269,7 +269,8 @@ static void charge(const struct planner_view *v, struct planner_state *st)
 		struct planner_vm_state *s = &st->vm[m->id];
 		int64_t d = s->deficit_ns, lim, share_cores = (m->share_mcores + 999) / 1000;
 
-		d -= (int64_t)s->granted_cores * (int64_t)v->elapsed_ns;
+		d -= v->measured ? (int64_t)m->delivered_ns
+				 : (int64_t)s->granted_cores * (int64_t)v->elapsed_ns;
 		if (st->runnable[i])
 			d += (int64_t)((uint64_t)m->share_mcores * v->elapsed_ns / 1000);
 		else if (d > 0)

@@ -37,8 +37,8 @@
  * (as many as usable cores, plus the reserved ones), heapsorts order them
  * and each VM's vCPUs, one heap hands out the cores.
  *
- * Not inputs yet: the pairing mode (cores with a host task are left to BPF
- * in either mode) and measured run time (delivery is taken from the plan).
+ * Not an input yet: the pairing mode (cores with a host task are left to
+ * BPF in either mode).
  */
 #ifndef VS_PLANNER_H
 #define VS_PLANNER_H
@@ -72,6 +72,8 @@ struct planner_vm {
 	/* its runnable vCPUs: planner_view.vcpus[first_vcpu .. first_vcpu + nr_vcpus) */
 	unsigned int first_vcpu;
 	unsigned int nr_vcpus;
+	/* core time its cores gave it since the last plan, if planner_view.measured */
+	uint64_t delivered_ns;
 };
 
 /* One runnable vCPU (waiting or running). */
@@ -97,6 +99,11 @@ struct planner_view {
 	 * the same epoch (after refusals) without charging anyone.
 	 */
 	uint64_t elapsed_ns;
+	/*
+	 * The caller measured each VM's delivered_ns (a simulator does); else
+	 * delivery is what the last plan gave, less the cores refused.
+	 */
+	bool measured;
 };
 
 /* Sizes of the working memory; views larger than these are refused. */
