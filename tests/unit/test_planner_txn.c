@@ -174,6 +174,18 @@ static void test_not_runnable_vcpu_left_out_this_epoch(void **state)
 	assert_int_equal(fx.plan.vcpus_placed, 3);
 }
 
+static void test_refused_vm_keeps_its_credit(void **state)
+{
+	fx_init(&fx, 1);
+	fx_vm(&fx, 1, 1000, 1);
+	fx.st.vm[1].deficit_ns = 2 * FX_EPOCH;
+	commit_all(VS_TXN_NOT_RUNNABLE); /* owed 2 + 1 epochs now */
+	fx.view.elapsed_ns = 0;
+	assert_int_equal(fx_plan(&fx), 0);
+	assert_int_equal(fx.plan.cores_given, 0);
+	assert_int_equal(fx.st.vm[1].deficit_ns, 3 * (int64_t)FX_EPOCH);
+}
+
 static void test_stale_and_group_failed_refuse_nothing(void **state)
 {
 	fx_init(&fx, 1);
@@ -210,6 +222,7 @@ int main(void)
 	    cmocka_unit_test(test_wrong_vm_core_replanned_elsewhere),
 	    cmocka_unit_test(test_host_busy_refusal_leaves_core_to_bpf),
 	    cmocka_unit_test(test_not_runnable_vcpu_left_out_this_epoch),
+	    cmocka_unit_test(test_refused_vm_keeps_its_credit),
 	    cmocka_unit_test(test_stale_and_group_failed_refuse_nothing),
 	    cmocka_unit_test(test_refused_core_is_not_charged),
 	};

@@ -259,7 +259,11 @@ static void order_vcpus(const struct planner_view *v, struct planner_state *st, 
 	}
 }
 
-/* Advance each VM's deficit by the time elapsed since the last plan. */
+/*
+ * Advance each VM's deficit by the time elapsed since the last plan. A
+ * re-plan of the same epoch (elapsed 0) charges nobody: a VM whose vCPUs
+ * were all refused keeps its credit.
+ */
 static void charge(const struct planner_view *v, struct planner_state *st)
 {
 	unsigned int i;
@@ -269,14 +273,17 @@ static void charge(const struct planner_view *v, struct planner_state *st)
 		struct planner_vm_state *s = &st->vm[m->id];
 		int64_t d = s->deficit_ns, lim, share_cores = (m->share_mcores + 999) / 1000;
 
-		d -= v->measured ? (int64_t)m->delivered_ns
-				 : (int64_t)s->granted_cores * (int64_t)v->elapsed_ns;
-		if (st->runnable[i])
-			d += (int64_t)((uint64_t)m->share_mcores * v->elapsed_ns / 1000);
-		else if (d > 0)
-			d = 0; /* no banked credit while it wants nothing */
-		lim = PLANNER_CLAMP_EPOCHS * (int64_t)v->epoch_ns * (share_cores ? share_cores : 1);
-		s->deficit_ns = d > lim ? lim : d < -lim ? -lim : d;
+		if (v->elapsed_ns) {
+			d -= v->measured ? (int64_t)m->delivered_ns
+					 : (int64_t)s->granted_cores * (int64_t)v->elapsed_ns;
+			if (st->runnable[i])
+				d += (int64_t)((uint64_t)m->share_mcores * v->elapsed_ns / 1000);
+			else if (d > 0)
+				d = 0; /* no banked credit while it wants nothing */
+			lim = PLANNER_CLAMP_EPOCHS * (int64_t)v->epoch_ns *
+			      (share_cores ? share_cores : 1);
+			s->deficit_ns = d > lim ? lim : d < -lim ? -lim : d;
+		}
 		s->granted_cores = 0;
 		st->key[i] = s->deficit_ns;
 	}

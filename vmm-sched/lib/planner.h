@@ -72,7 +72,7 @@ struct planner_vm {
 	/* its runnable vCPUs: planner_view.vcpus[first_vcpu .. first_vcpu + nr_vcpus) */
 	unsigned int first_vcpu;
 	unsigned int nr_vcpus;
-	/* core time its cores gave it since the last plan, if planner_view.measured */
+	/* core time its cores gave it since the last plan with elapsed_ns > 0, if measured */
 	uint64_t delivered_ns;
 };
 
