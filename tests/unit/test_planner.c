@@ -266,12 +266,33 @@ static void test_longest_waiting_vcpus_run(void **state)
 static void test_host_busy_core_left_to_bpf(void **state)
 {
 	fx_init(&fx, 2);
-	fx.cores[0].host_busy = true;
+	fx.cores[0].host[1] = true; /* strict pairing: the whole core is BPF's */
 	fx_vm(&fx, 1, 2000, 4);
 	assert_int_equal(fx_plan(&fx), 0);
 	assert_true(fx.plan.cores[0].to_bpf);
 	assert_int_equal(fx_owner(&fx, 0), PLANNER_NONE);
 	assert_int_equal(fx_owner(&fx, 1), 1);
+}
+
+static void test_relaxed_host_core_takes_one_vcpu_last(void **state)
+{
+	fx_init(&fx, 2);
+	fx.view.relaxed = true;
+	fx.cores[0].host[0] = true;
+	fx_vm(&fx, 1, 2000, 2);
+	assert_int_equal(fx_plan(&fx), 0);
+	assert_int_equal(fx_owner(&fx, 1), 1); /* both threads free: taken first */
+	assert_int_equal(fx_owner(&fx, 0), PLANNER_NONE);
+	fx_init(&fx, 2);
+	fx.view.relaxed = true;
+	fx.cores[0].host[0] = true;
+	fx_vm(&fx, 1, 2000, 4);
+	assert_int_equal(fx_plan(&fx), 0);
+	assert_false(fx.plan.cores[0].to_bpf);
+	assert_int_equal(fx_owner(&fx, 0), 1);
+	assert_int_equal(fx_slot(&fx, 0, 0), -1); /* not on the host task's thread */
+	assert_int_not_equal(fx_slot(&fx, 0, 1), -1);
+	assert_int_equal(fx.plan.vcpus_placed, 3);
 }
 
 static void test_without_smt_one_vcpu_a_core(void **state)
@@ -379,6 +400,7 @@ int main(void)
 	    cmocka_unit_test(test_vcpu_kept_on_its_last_thread),
 	    cmocka_unit_test(test_longest_waiting_vcpus_run),
 	    cmocka_unit_test(test_host_busy_core_left_to_bpf),
+	    cmocka_unit_test(test_relaxed_host_core_takes_one_vcpu_last),
 	    cmocka_unit_test(test_without_smt_one_vcpu_a_core),
 	    cmocka_unit_test(test_bad_views_refused_with_a_reason),
 	    cmocka_unit_test(test_state_memory_checked),

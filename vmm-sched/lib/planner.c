@@ -209,6 +209,27 @@ static bool core_running(const struct planner_core *c)
 	return c->running_tid[0] || c->running_tid[1];
 }
 
+static bool core_hosts(const struct planner_core *c)
+{
+	return c->host[0] || c->host[1];
+}
+
+/* Strict: no host task on the core; relaxed: a thread without one. */
+static bool host_allows(const struct planner_view *v, const struct planner_core *c)
+{
+	unsigned int t, free = 0;
+
+	for (t = 0; t < v->threads_per_core; t++)
+		free += !c->host[t];
+	return v->relaxed ? free > 0 : free == v->threads_per_core;
+}
+
+/* A free core worth less: the old owner's vCPU runs there, or a host task does. */
+static bool core_worse(const struct planner_core *c)
+{
+	return core_running(c) || core_hosts(c);
+}
+
 /*
  * Which cores: kept by their owner (cores running its vCPUs first, then
  * those on its home node), then free ones near home, idle before busy: a
@@ -239,10 +260,10 @@ static void map_cores(const struct planner_view *v, struct planner_state *st,
 			give_core(v, st, plan, i, (uint32_t)vm);
 		}
 	}
-	/* The free cores by node, idle ones first (counting sort, core order within). */
+	/* The free cores by node, idle ones with both threads free first (counting sort). */
 	for (i = 0; i < v->nr_cores; i++)
 		if (st->core_usable[i] && plan->cores[i].owner == PLANNER_NONE)
-			end[2 * (v->cores[i].node + 1) + core_running(&v->cores[i])]++;
+			end[2 * (v->cores[i].node + 1) + core_worse(&v->cores[i])]++;
 	for (b = 0, start = 0; b < 2 * NR_BUCKETS; b++) {
 		head[b] = start;
 		start += end[b];
@@ -251,7 +272,7 @@ static void map_cores(const struct planner_view *v, struct planner_state *st,
 	for (i = 0; i < v->nr_cores; i++)
 		if (st->core_usable[i] && plan->cores[i].owner == PLANNER_NONE)
 			st->free_cores[end[2 * (v->cores[i].node + 1) +
-					   core_running(&v->cores[i])]++] = i;
+					   core_worse(&v->cores[i])]++] = i;
 	for (i = 0; i < nr_order; i++) {
 		uint32_t vm = st->vm_order[i], bk;
 		int home = v->vms[vm].home_node;
@@ -277,6 +298,13 @@ static int preferred_cpu(const struct planner_state *st, const struct planner_vc
 	return c->last_cpu;
 }
 
+/* No vCPU planned there yet, and no host task runs there (relaxed pairing). */
+static bool thread_free(const struct planner_view *v, const struct planner_plan *plan,
+			uint32_t core, uint32_t t)
+{
+	return plan->cores[core].vcpu[t] == PLANNER_NONE && !v->cores[core].host[t];
+}
+
 /* Which vCPUs: the longest waiting, on their preferred thread if it is the VM's, packed. */
 static void place_vcpus(const struct planner_view *v, struct planner_state *st,
 			struct planner_plan *plan, uint32_t vm)
@@ -295,7 +323,8 @@ static void place_vcpus(const struct planner_view *v, struct planner_state *st,
 		if (cpu < 0 || (ct = st->cpu_core[cpu]) < 0)
 			continue;
 		cp = &plan->cores[ct / PLANNER_THREADS];
-		if (cp->owner == (int)m->id && cp->vcpu[ct % PLANNER_THREADS] == PLANNER_NONE)
+		if (cp->owner == (int)m->id &&
+		    thread_free(v, plan, ct / PLANNER_THREADS, ct % PLANNER_THREADS))
 			cp->vcpu[ct % PLANNER_THREADS] = (int)order[k];
 	}
 	for (k = 0; k < n; k++) {
@@ -305,7 +334,7 @@ static void place_vcpus(const struct planner_view *v, struct planner_state *st,
 		if (ct >= 0 &&
 		    plan->cores[ct / PLANNER_THREADS].vcpu[ct % PLANNER_THREADS] == (int)order[k])
 			continue; /* kept on its preferred thread */
-		while (ci < st->placed[vm] && plan->cores[cores[ci]].vcpu[t] != PLANNER_NONE) {
+		while (ci < st->placed[vm] && !thread_free(v, plan, cores[ci], t)) {
 			if (++t == v->threads_per_core) {
 				t = 0;
 				ci++;
@@ -332,7 +361,7 @@ void planner_plan_epoch(const struct planner_view *v, struct planner_state *st,
 	for (i = 0; i < v->nr_cores; i++) {
 		const struct planner_core *core = &v->cores[i];
 
-		st->core_usable[i] = !core->host_busy && !core_refused(v, st, core);
+		st->core_usable[i] = host_allows(v, core) && !core_refused(v, st, core);
 		usable += st->core_usable[i];
 		plan->cores[i] = (struct planner_core_plan){
 		    .owner = PLANNER_NONE,

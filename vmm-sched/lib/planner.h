@@ -9,8 +9,10 @@
  * Rules, in order:
  *  - Never two VMs on one core. A core given to a VM runs only its vCPUs; a
  *    core with one of them leaves the sibling idle.
- *  - Cores with a host task on either thread, or refused to the plan this
- *    epoch (planner_txn_apply), are left out: BPF's local rules run them.
+ *  - Cores refused to the plan this epoch (planner_txn_apply), and cores
+ *    with a host task on a thread under strict pairing, are left out: BPF's
+ *    local rules run them. Relaxed, such a core takes one vCPU, and is
+ *    handed out after the cores with both threads free.
  *  - A VM wants ceil(runnable vCPUs / threads per core) cores, at most its
  *    cap. Reservations first: a VM with reserve R gets min(R, want) cores,
  *    most owed VM first if they do not all fit. Then the other cores go one
@@ -36,9 +38,7 @@
  * in cores + VMs + vCPUs: a bounded heap keeps the VMs that can get a core
  * (as many as usable cores, plus the reserved ones), heapsorts order them
  * and each VM's vCPUs, one heap hands out the cores.
- *
- * Not an input yet: the pairing mode (cores with a host task are left to
- * BPF in either mode).
+
  */
 #ifndef VS_PLANNER_H
 #define VS_PLANNER_H
@@ -54,10 +54,10 @@
 
 /* One core of the enclave, as the agent sees it now. */
 struct planner_core {
-	int cpu[PLANNER_THREADS]; /* the threads' CPU ids; cpu[1] = -1 without SMT */
-	int node;		  /* NUMA node, -1 if unknown */
-	int owner;		  /* VM id owning it now, or PLANNER_NONE */
-	bool host_busy;		  /* a host task runs on one of its threads */
+	int cpu[PLANNER_THREADS];   /* the threads' CPU ids; cpu[1] = -1 without SMT */
+	int node;		    /* NUMA node, -1 if unknown */
+	int owner;		    /* VM id owning it now, or PLANNER_NONE */
+	bool host[PLANNER_THREADS]; /* a host (non-vCPU) task runs on that thread */
 	/* tid of the vCPU running on each thread now, 0 if none (planner_txn.h) */
 	uint32_t running_tid[PLANNER_THREADS];
 };
@@ -99,6 +99,12 @@ struct planner_view {
 	 * the same epoch (after refusals) without charging anyone.
 	 */
 	uint64_t elapsed_ns;
+	/*
+	 * The enclave pairs relaxed (VS_PAIRING_RELAXED): a vCPU may run beside
+	 * a host task, so a core with one on a thread still takes one vCPU.
+	 * Strict: such a core is left to BPF.
+	 */
+	bool relaxed;
 	/*
 	 * The caller measured each VM's delivered_ns (a simulator does); else
 	 * delivery is what the last plan gave, less the cores refused.
