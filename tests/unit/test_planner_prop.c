@@ -100,10 +100,11 @@ static void next_view(bool disturbed)
 		fx.vcpus[i].wait_ns = rnd(4) ? rnd(50) * 1000000ULL : 0;
 		fx.vcpus[i].seqnum += rnd(2);
 	}
-	for (i = 0; i < fx.view.nr_cores; i++)
+	for (i = 0; i < fx.view.nr_cores; i++) {
 		fx.cores[i].host[0] = fx.cores[i].host[1] = false;
-	if (disturbed && !rnd(6))
-		fx.cores[i].host[rnd(fx.view.threads_per_core)] = true;
+		if (disturbed && !rnd(6))
+			fx.cores[i].host[rnd(fx.view.threads_per_core)] = true;
+	}
 }
 
 static int vm_of_vcpu(int k)
