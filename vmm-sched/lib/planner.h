@@ -23,9 +23,11 @@
  *    proportion to what is owed. A VM without demand banks no credit, and
  *    the deficit is clamped (PLANNER_CLAMP_EPOCHS) so a long-idle or
  *    long-alone VM neither hoards nor owes without bound.
- *  - Which cores: a VM keeps the cores it owns now (on its home node first),
- *    then takes free ones on its home node, then elsewhere. Owner changes
- *    are counted.
+ *  - Which cores: a VM keeps the cores it owns now (those its vCPUs run on
+ *    first, then those on its home node), then takes free ones on its home
+ *    node, then elsewhere, idle ones first: the scheduler refuses a commit
+ *    onto a core where another VM's vCPU runs (wrong_vm). Owner changes,
+ *    and those of busy cores, are counted.
  *  - Which vCPUs: the longest-waiting ones, packed two to a core, each on
  *    the thread it is committed to (seqnum unchanged since) or else last
  *    ran on, when that thread is the VM's, so a VM's vCPUs fill both
@@ -38,7 +40,10 @@
  * in cores + VMs + vCPUs: a bounded heap keeps the VMs that can get a core
  * (as many as usable cores, plus the reserved ones), heapsorts order them
  * and each VM's vCPUs, one heap hands out the cores.
-
+ *
+ * A round: planner_check_view(), planner_plan_epoch(), planner_txn_build(),
+ * commit, planner_txn_apply(), and if anything was refused, a re-plan of the
+ * same epoch (elapsed_ns 0) from the refusals.
  */
 #ifndef VS_PLANNER_H
 #define VS_PLANNER_H
