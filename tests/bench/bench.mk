@@ -1,6 +1,6 @@
 # Host benchmarks (no VM), included from tests/tests.mk. `make bench-plan`
-# times the share plan in a release build (no sanitizers); it reports ratios and
-# never fails on time.
+# times the share plan and `make bench-planner` the core planner in a release
+# build (no sanitizers); they report numbers and never fail on time.
 SHARE_PLAN_BENCH := $(BUILD)/tests/bench/share-plan-bench
 
 $(SHARE_PLAN_BENCH): tests/bench/share_plan_bench.c $(BUILD)/tests/lib/share_quadratic.o $(LIBVS)
@@ -32,6 +32,22 @@ bench-maps:
 	$(BUILD)/release/tests/bench/vcpu-stats-bench
 
 -include $(VCPU_STATS_BENCH).d
+
+# `make bench-planner` times the agent's core planner the same way (ns per epoch).
+PLANNER_BENCH := $(BUILD)/tests/bench/planner-bench
+
+$(PLANNER_BENCH): tests/bench/planner_bench.c $(LIBVS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -Ivmm-sched/lib $< -o $@ $(LDFLAGS) $(LIBVS)
+
+all: $(PLANNER_BENCH)
+
+.PHONY: bench-planner
+bench-planner:
+	$(MAKE) BUILD=$(BUILD)/release SANITIZE= $(BUILD)/release/tests/bench/planner-bench
+	$(BUILD)/release/tests/bench/planner-bench
+
+-include $(PLANNER_BENCH).d
 
 # batch-pair, the benchmark's batch-pairing baseline scheduler (tests/bench/batch_pair*).
 BATCH_PAIR_BUILD := $(BUILD)/tests/bench
