@@ -19,6 +19,13 @@ int64_t jf_i64(struct json_object *o, const char *key)
 	return v ? json_object_get_int64(v) : 0;
 }
 
+uint64_t jf_u64(struct json_object *o, const char *key)
+{
+	struct json_object *v = jf_obj(o, key);
+
+	return v ? json_object_get_uint64(v) : 0;
+}
+
 const char *jf_str(struct json_object *o, const char *key)
 {
 	struct json_object *v = jf_obj(o, key);
@@ -46,4 +53,13 @@ size_t jf_len(struct json_object *arr)
 struct json_object *jf_at(struct json_object *arr, size_t i)
 {
 	return i < jf_len(arr) ? json_object_array_get_idx(arr, i) : NULL;
+}
+
+uint64_t jf_sum_u64(struct json_object *arr, const char *key)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < jf_len(arr); i++)
+		sum += jf_u64(jf_at(arr, i), key);
+	return sum;
 }

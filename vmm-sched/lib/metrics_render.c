@@ -2,31 +2,14 @@
 
 #include <json-c/json.h>
 
-static struct json_object *get(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-static uint64_t get_u64(struct json_object *o, const char *key)
-{
-	struct json_object *v = get(o, key);
-
-	return v ? json_object_get_uint64(v) : 0;
-}
+#include "json_fields.h"
 
 /* A string, or a number as text; valid while @o lives. */
 static const char *get_str(struct json_object *o, const char *key)
 {
-	const char *s = json_object_get_string(get(o, key));
+	const char *s = json_object_get_string(jf_obj(o, key));
 
 	return s ? s : "";
-}
-
-static size_t array_len(struct json_object *a)
-{
-	return json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
 }
 
 /* A family of scheduler-wide counters: status key -> metric. */
@@ -59,7 +42,8 @@ static const struct scalar agent_counters[] = {
 
 static void scheduler_metrics(struct json_object *status, struct prom_buf *b)
 {
-	struct json_object *sched = get(status, "scheduler"), *txn = get(sched, "txn_outcomes");
+	struct json_object *sched = jf_obj(status, "scheduler"),
+			   *txn = jf_obj(sched, "txn_outcomes");
 	const struct prom_label info[] = {
 	    {"abi_version", get_str(sched, "abi_version")},
 	    {"control_version", get_str(status, "version")},
@@ -75,19 +59,19 @@ static void scheduler_metrics(struct json_object *status, struct prom_buf *b)
 		const struct scalar *s = &agent_counters[i];
 
 		prom_family(b, s->metric, "counter", s->help);
-		prom_sample_u64(b, s->metric, NULL, 0, get_u64(sched, s->key));
+		prom_sample_u64(b, s->metric, NULL, 0, jf_u64(sched, s->key));
 	}
 	prom_family(b, "vmm_sched_share_plan_seconds_total", "counter",
 		    "Time the agent spent computing share plans.");
 	prom_sample_ns_as_seconds(b, "vmm_sched_share_plan_seconds_total", NULL, 0,
-				  get_u64(sched, "share_plan_ns"));
+				  jf_u64(sched, "share_plan_ns"));
 	prom_family(b, "vmm_sched_demanding_vms", "gauge",
 		    "VMs that wanted a CPU at the last plan.");
-	prom_sample_u64(b, "vmm_sched_demanding_vms", NULL, 0, get_u64(sched, "demanding_vms"));
+	prom_sample_u64(b, "vmm_sched_demanding_vms", NULL, 0, jf_u64(sched, "demanding_vms"));
 	prom_family(b, "vmm_sched_core_slice_seconds", "gauge",
 		    "How long a core stays with one VM while others want it.");
 	prom_sample_ns_as_seconds(b, "vmm_sched_core_slice_seconds", NULL, 0,
-				  get_u64(sched, "core_slice_us") * 1000);
+				  jf_u64(sched, "core_slice_us") * 1000);
 	prom_family(b, "vmm_sched_transactions_total", "counter",
 		    "Agent placement transactions by outcome.");
 	if (json_object_is_type(txn, json_type_object)) {
@@ -101,7 +85,7 @@ static void scheduler_metrics(struct json_object *status, struct prom_buf *b)
 	}
 	prom_family(b, "vmm_sched_enclave_cores", "gauge", "Whole cores in the enclave.");
 	prom_sample_u64(b, "vmm_sched_enclave_cores", NULL, 0,
-			get_u64(get(status, "enclave"), "cores"));
+			jf_u64(jf_obj(status, "enclave"), "cores"));
 }
 
 /* Per VM: the labels vm and pid, then the value. */
@@ -124,24 +108,19 @@ static const struct {
 
 static uint64_t vm_wait_ns(struct json_object *vm)
 {
-	struct json_object *vcpus = get(vm, "vcpus");
-	uint64_t sum = 0;
-
-	for (size_t i = 0; i < array_len(vcpus); i++)
-		sum += get_u64(json_object_array_get_idx(vcpus, i), "wait_ns");
-	return sum;
+	return jf_sum_u64(jf_obj(vm, "vcpus"), "wait_ns");
 }
 
 static void vm_metrics(struct json_object *status, struct prom_buf *b)
 {
-	struct json_object *vms = get(status, "vms");
+	struct json_object *vms = jf_obj(status, "vms");
 
 	for (int f = 0; f < (int)(sizeof(vm_families) / sizeof(vm_families[0])); f++) {
 		const char *metric = vm_families[f].metric;
 
 		prom_family(b, metric, vm_families[f].type, vm_families[f].help);
-		for (size_t i = 0; i < array_len(vms); i++) {
-			struct json_object *vm = json_object_array_get_idx(vms, i);
+		for (size_t i = 0; i < jf_len(vms); i++) {
+			struct json_object *vm = jf_at(vms, i);
 			const struct prom_label l[] = {
 			    {"vm", get_str(vm, "name")},
 			    {"pid", get_str(vm, "pid")},
@@ -149,23 +128,23 @@ static void vm_metrics(struct json_object *status, struct prom_buf *b)
 
 			switch ((enum vm_value)f) {
 			case VM_RUN_NS:
-				prom_sample_ns_as_seconds(b, metric, l, 2, get_u64(vm, "run_ns"));
+				prom_sample_ns_as_seconds(b, metric, l, 2, jf_u64(vm, "run_ns"));
 				break;
 			case VM_WAIT_NS:
 				prom_sample_ns_as_seconds(b, metric, l, 2, vm_wait_ns(vm));
 				break;
 			case VM_FORCED_IDLE_NS:
 				prom_sample_ns_as_seconds(b, metric, l, 2,
-							  get_u64(vm, "forced_idle_ns"));
+							  jf_u64(vm, "forced_idle_ns"));
 				break;
 			case VM_CORE_GRANTS:
-				prom_sample_u64(b, metric, l, 2, get_u64(vm, "core_grants"));
+				prom_sample_u64(b, metric, l, 2, jf_u64(vm, "core_grants"));
 				break;
 			case VM_SHARE:
-				prom_sample_milli(b, metric, l, 2, get_u64(vm, "share_mcores"));
+				prom_sample_milli(b, metric, l, 2, jf_u64(vm, "share_mcores"));
 				break;
 			case VM_VCPUS:
-				prom_sample_u64(b, metric, l, 2, array_len(get(vm, "vcpus")));
+				prom_sample_u64(b, metric, l, 2, jf_len(jf_obj(vm, "vcpus")));
 				break;
 			}
 		}
@@ -197,30 +176,30 @@ static void cpu_labels(struct json_object *cpu, struct prom_label *l)
 
 static void cpu_metrics(struct json_object *status, struct prom_buf *b)
 {
-	struct json_object *cpus = get(status, "cpus");
+	struct json_object *cpus = jf_obj(status, "cpus");
 	struct prom_label l[3];
 
 	prom_family(b, "vmm_sched_cpu_seconds_total", "counter",
 		    "Enclave CPU time by mode: vcpu, host (host tasks), idle, forced_idle "
 		    "(idle while another VM waited), host_idle (idle beside a host task).");
-	for (size_t i = 0; i < array_len(cpus); i++) {
-		struct json_object *cpu = json_object_array_get_idx(cpus, i);
+	for (size_t i = 0; i < jf_len(cpus); i++) {
+		struct json_object *cpu = jf_at(cpus, i);
 
 		cpu_labels(cpu, l);
 		for (size_t m = 0; m < sizeof(cpu_modes) / sizeof(cpu_modes[0]); m++) {
 			l[2] = (struct prom_label){"mode", cpu_modes[m][0]};
 			prom_sample_ns_as_seconds(b, "vmm_sched_cpu_seconds_total", l, 3,
-						  get_u64(cpu, cpu_modes[m][1]));
+						  jf_u64(cpu, cpu_modes[m][1]));
 		}
 	}
 	for (size_t f = 0; f < sizeof(cpu_counters) / sizeof(cpu_counters[0]); f++) {
 		prom_family(b, cpu_counters[f].metric, "counter", cpu_counters[f].help);
-		for (size_t i = 0; i < array_len(cpus); i++) {
-			struct json_object *cpu = json_object_array_get_idx(cpus, i);
+		for (size_t i = 0; i < jf_len(cpus); i++) {
+			struct json_object *cpu = jf_at(cpus, i);
 
 			cpu_labels(cpu, l);
 			prom_sample_u64(b, cpu_counters[f].metric, l, 2,
-					get_u64(cpu, cpu_counters[f].key));
+					jf_u64(cpu, cpu_counters[f].key));
 		}
 	}
 }

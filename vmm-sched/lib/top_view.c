@@ -64,12 +64,7 @@ static struct json_object *find_by(struct json_object *arr, const char *key, int
 
 static int64_t vcpu_wait_ns(struct json_object *vm)
 {
-	struct json_object *vcpus = jf_obj(vm, "vcpus");
-	int64_t sum = 0;
-
-	for (size_t i = 0; i < jf_len(vcpus); i++)
-		sum += jf_i64(jf_at(vcpus, i), "wait_ns");
-	return sum;
+	return (int64_t)jf_sum_u64(jf_obj(vm, "vcpus"), "wait_ns");
 }
 
 static void build_vms(struct json_object *prev, struct json_object *cur, double ns,
