@@ -26,9 +26,12 @@
  */
 #include "scx_kfuncs.bpf.h"
 #include "vmm_sched_abi.h"
+#include "rules/core.h"
 #include "rules/cpu_time.h"
+#include "rules/dispatch.h"
 #include "rules/hints.h"
 #include "rules/owed_pick.h"
+#include "rules/reserve.h"
 #include "rules/txn_decide.h"
 
 #include "sched/maps.bpf.h"

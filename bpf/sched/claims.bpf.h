@@ -12,15 +12,36 @@
 #define RECORDED_VM(vm) (vm)
 #endif
 
-static bool host_blocks(struct vs_core_state *core, u32 sib)
+/* The pairing predicates of bpf/rules/core.h on core_state; core locked, or a hint. */
+static __always_inline bool host_blocks(struct vs_core_state *core, u32 sib)
 {
-	return core->strict && core->host[sib & 1];
+	return vs_host_blocks(core->strict, core->host[sib & 1]);
 }
 
-/* May thread of @core start a vCPU of @vm (of enclave @enclave)? Core locked or a hint. */
 static __always_inline bool core_open_to(struct vs_core_state *core, u32 enclave)
 {
-	return !core->closed && core->enclave == enclave;
+	return vs_core_open_to(core->closed, core->enclave, enclave);
+}
+
+/* Copies @core's fields the rules read (bpf/rules/core.h). */
+static __always_inline void core_view_read(struct vs_core_state *core, struct vs_core_view *v)
+{
+	v->owner = core->owner;
+	v->draining = core->draining;
+	v->closed = core->closed;
+	v->enclave = core->enclave;
+	v->strict = core->strict;
+	v->owner_since = core->owner_since;
+	v->running_vm[0] = core->running_vm[0];
+	v->running_vm[1] = core->running_vm[1];
+	v->leaving_vm[0] = core->leaving_vm[0];
+	v->leaving_vm[1] = core->leaving_vm[1];
+	v->claims[0] = core->claims[0];
+	v->claims[1] = core->claims[1];
+	v->host[0] = core->host[0];
+	v->host[1] = core->host[1];
+	v->cpu[0] = core->cpu[0];
+	v->cpu[1] = core->cpu[1];
 }
 
 /*
@@ -35,22 +56,13 @@ static void kick_cpu(s32 cpu)
 	__sync_fetch_and_add(&kicks, 1);
 }
 
-/*
- * Does the sibling of @th run a vCPU of a VM other than @vm, or still show
- * the vCPU it is switching away from?
- */
 static __always_inline bool sibling_runs_other(struct vs_core_state *core, u32 th, s32 vm)
 {
-	s32 other = core->running_vm[(th ^ 1) & 1], leaving = core->leaving_vm[(th ^ 1) & 1];
-
-	return (other != VS_VM_NONE && other != vm) || (leaving != VS_VM_NONE && leaving != vm);
+	return vs_sibling_runs_other(core->running_vm[(th ^ 1) & 1], core->leaving_vm[(th ^ 1) & 1],
+				     vm);
 }
 
-/*
- * May thread @th hand its core to @vm? Only if no thread runs a vCPU of
- * another VM (this thread's own vCPU excepted: @th is switching away from it)
- * and nothing is committed to either thread. Called with the core locked.
- */
+/* vs_view_handover_ok() on core_state; core locked. */
 static __always_inline bool core_handover_ok(struct vs_core_state *core, u32 th, s32 vm)
 {
 	return !sibling_runs_other(core, th, vm) && !core->claims[0] && !core->claims[1];
@@ -128,37 +140,32 @@ static bool claim_taken_back(struct vs_claim *c, s32 cpu)
 }
 
 /*
- * Reserve @cpu for a vCPU of @vm if the pairing rules allow, handing the core
- * to @vm when @may_take_core and the core is free of other VMs. On success
- * the thread carries one more claim, to be attached to a vCPU (attach_claim)
- * or dropped (drop_claim).
+ * Reserve @cpu for a vCPU of @vm if the pairing rules allow (vs_reserve_decide),
+ * handing the core to @vm when @may_take_core and the core is free of other
+ * VMs. On success the thread carries one more claim, to be attached to a vCPU
+ * (attach_claim) or dropped (drop_claim).
  */
 static bool reserve_cpu_for(s32 cpu, s32 vm, bool may_take_core)
 {
 	struct vs_core_state *core;
+	struct vs_core_view v;
 	u64 now = bpf_ktime_get_ns();
+	enum vs_reserve r;
 	u32 th, enclave;
-	bool ok = false;
 
 	core = core_of(cpu, &th);
 	if (!core)
 		return false;
 	enclave = vm_enclave(vm);
 	bpf_spin_lock(&core->lock);
-	if (!core_open_to(core, enclave) || host_blocks(core, th ^ 1) ||
-	    sibling_runs_other(core, th, vm)) {
-		ok = false;
-	} else if (core->owner == vm) {
-		ok = !core->draining;
-	} else if (may_take_core && core->running_vm[th & 1] == VS_VM_NONE &&
-		   core_handover_ok(core, th, vm)) {
+	core_view_read(core, &v);
+	r = vs_reserve_decide(&v, th, vm, enclave, may_take_core);
+	if (r == VS_RESERVE_TAKE)
 		set_owner(core, vm, now);
-		ok = true;
-	}
-	if (ok)
+	if (r != VS_RESERVE_NO)
 		core->claims[th & 1]++;
 	bpf_spin_unlock(&core->lock);
-	return ok;
+	return r != VS_RESERVE_NO;
 }
 
 /*

@@ -54,38 +54,26 @@ static bool home_core_free(s32 vm)
 	return false;
 }
 
-enum dispatch_decision {
-	DECIDE_NONE,
-	DECIDE_RUN,
-	DECIDE_KEEP_PREV,
-	DECIDE_WAIT_CLAIM,
-	DECIDE_FORCED_IDLE,
-	DECIDE_HOST_IDLE
-};
-
 /*
- * Choose what this thread runs next. The owner keeps the core while it has
- * runnable vCPUs and its turn (core_slice_ns) lasts or it is still the most
- * owed VM; otherwise the core goes to the most owed VM once the sibling no
- * longer runs the old owner (until then the owner drains and this thread
- * idles, counted as forced idle).
+ * Choose what this thread runs next: gather (unlocked), decide on the core's
+ * view under its lock (vs_dispatch_decide, bpf/rules/dispatch.h), apply.
  */
 void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 {
+	struct vs_dispatch_in in = {.prev_vm = VS_VM_NONE};
+	struct vs_dispatch_out out;
 	struct vs_core_state *core;
+	struct vs_core_view view;
 	struct vs_task *pt;
 	struct vs_vm_state *bvs;
 	struct vs_cpu_stats *cs;
-	u32 th, nr_best, decision = DECIDE_NONE;
-	s32 owner, best, target = VS_VM_NONE, prev_vm = VS_VM_NONE;
+	u32 th, decision;
+	s32 owner, target, prev_vm = VS_VM_NONE;
 	u64 now = bpf_ktime_get_ns();
-	bool owner_changed = false, owner_has_work, owner_over_cap, wake_sibling = false;
-	bool prev_goes_home;
+	bool owner_changed, wake_sibling;
 	s32 drain_cpu = -1;
-	u64 core_slice;
 	struct owed_pick pick = {.vm = VS_VM_NONE};
 	struct owned_cores oc;
-	s32 owner_queued;
 	u64 directed;
 	u64 *floor;
 	u32 enclave;
@@ -101,71 +89,45 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	    vm_enclave(pt->vm_id) == enclave && !core->closed)
 		prev_vm = pt->vm_id;
 	owner = core->owner;
-	owner_queued = vm_queued(owner);
+	in.th = th;
+	in.enclave = enclave;
+	in.now = now;
+	in.prev_vm = prev_vm;
+	in.owner_seen = owner;
+	in.owner_queued = vm_queued(owner);
 	/* An owner that moved to another enclave has no work here. */
-	owner_has_work =
-	    (owner_queued > 0 || (owner >= 0 && owner == prev_vm)) && vm_enclave(owner) == enclave;
+	in.owner_has_work = (in.owner_queued > 0 || (owner >= 0 && owner == prev_vm)) &&
+			    vm_enclave(owner) == enclave;
 	count_owned_cores(&oc);
 	pick_owed_vm(prev_vm, owner, enclave, &oc, &pick);
-	best = pick.vm;
-	nr_best = pick.nr_queued;
-	bvs = vm_state_of(best);
+	in.best = pick.vm;
+	in.nr_best = pick.nr_queued;
+	bvs = vm_state_of(in.best);
 	/* prev runs off its home node while a home core is free: let it move there. */
-	prev_goes_home = prev_vm >= 0 && !cpu_on_home(cpu, prev_vm) && home_core_free(prev_vm);
+	in.prev_goes_home = prev_vm >= 0 && !cpu_on_home(cpu, prev_vm) && home_core_free(prev_vm);
 	/* An owner above its cap (lowered, or not yet known when it took cores) gives cores up. */
-	owner_over_cap = caps_in_use && owner >= 0 && !vm_within_cap(owner, &oc, true);
-	core_slice = enclave_core_slice_ns(enclave);
+	in.owner_over_cap = caps_in_use && owner >= 0 && !vm_within_cap(owner, &oc, true);
+	in.core_slice = enclave_core_slice_ns(enclave);
 
 	bpf_spin_lock(&core->lock);
-	if (core->owner != owner)
-		owner_queued = 1; /* changed meanwhile: do not assume it has nothing queued */
-	owner = core->owner;
-	if (!core_open_to(core, enclave)) {
-		decision = DECIDE_NONE; /* leaving its enclave (or moved meanwhile): no vCPU */
-	} else if (host_blocks(core, th ^ 1)) {
-		decision = DECIDE_HOST_IDLE;
-	} else if (core->claims[th & 1]) {
-		/* A vCPU committed to this thread is on its way into the local DSQ. */
-		decision = DECIDE_WAIT_CLAIM;
-	} else if (owner >= 0 && owner_has_work && !owner_over_cap &&
-		   (owner == best || (!core->draining && now - core->owner_since < core_slice))) {
-		target = owner;
-		if (owner == best)
-			core->draining = 0;
-	} else if (best >= 0 && core_handover_ok(core, th, best)) {
-		set_owner(core, best, now);
-		owner_changed = true;
-		target = best;
-	} else if (best >= 0) {
-		/* The sibling still runs the owner: hand over once it stops. */
+	core_view_read(core, &view);
+	vs_dispatch_decide(&view, &in, &out);
+	if (out.set_owner)
+		set_owner(core, out.new_owner, now);
+	if (out.start_drain)
 		start_drain(core, now);
-		decision = DECIDE_FORCED_IDLE;
-	} else if (owner_over_cap) {
-		/* Nobody else wants it: free the core once the sibling is off it. */
-		if (core_handover_ok(core, th, VS_VM_NONE))
-			set_owner(core, VS_VM_NONE, now);
-		else
-			start_drain(core, now);
-	}
-	if (target >= 0) {
-		if (sibling_runs_other(core, th, target)) {
-			/* The sibling is still switching away from the previous owner. */
-			decision = DECIDE_FORCED_IDLE;
-		} else if (target == prev_vm && !(target == best ? nr_best : owner_queued)) {
-			/* Not kept: through enqueue (or the sweep) it goes to a home core. */
-			decision = prev_goes_home ? DECIDE_NONE : DECIDE_KEEP_PREV;
-		} else {
-			decision = DECIDE_RUN;
-			core->claims[th & 1]++;
-		}
-		wake_sibling = decision != DECIDE_FORCED_IDLE && thread_empty(core, th ^ 1) &&
-			       core->cpu[(th ^ 1) & 1] >= 0;
-	}
-	/* The sibling's vCPU holds up a handover: make it leave now. */
-	if (core->draining && core->running_vm[(th ^ 1) & 1] != VS_VM_NONE)
+	if (out.clear_draining)
+		core->draining = 0;
+	if (out.claim)
+		core->claims[th & 1]++;
+	if (out.kick_sibling)
 		drain_cpu = core->cpu[(th ^ 1) & 1];
-	owner = core->owner;
 	bpf_spin_unlock(&core->lock);
+	decision = out.decision;
+	target = out.target;
+	owner = out.owner_after;
+	owner_changed = out.granted;
+	wake_sibling = out.wake_sibling;
 
 	kick_cpu(drain_cpu);
 	cs = cpu_stats_of(cpu);
@@ -184,7 +146,7 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 			__sync_fetch_and_add(&pair_grants, 1);
 	}
 	switch (decision) {
-	case DECIDE_RUN:
+	case VS_DISPATCH_RUN:
 		/* The vCPU a yield_to() here asked for, if it is of this VM. */
 		if (move_vcpu(target, cpu, SCX_DSQ_LOCAL,
 			      directed && (s32)(directed >> 32) == target ? (u32)directed : 0,
@@ -198,17 +160,17 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 			return;
 		}
 		break;
-	case DECIDE_KEEP_PREV:
+	case VS_DISPATCH_KEEP_PREV:
 		/* A refilled slice makes the kernel keep prev running after dispatch. */
 		if (prev)
 			prev->scx.slice = vm_slice_ns(prev_vm);
 		return;
-	case DECIDE_WAIT_CLAIM:
+	case VS_DISPATCH_WAIT_CLAIM:
 		return;
-	case DECIDE_FORCED_IDLE:
+	case VS_DISPATCH_FORCED_IDLE:
 		start_idle_window(cpu, now, IDLE_FORCED, owner);
 		return;
-	case DECIDE_HOST_IDLE:
+	case VS_DISPATCH_HOST_IDLE:
 		start_idle_window(cpu, now, IDLE_HOST, owner);
 		return;
 	}
