@@ -57,6 +57,12 @@ VS_RULE bool vs_sibling_runs_other(__s32 sib_running, __s32 sib_leaving, __s32 v
 	       (sib_leaving != VS_VM_NONE && sib_leaving != vm);
 }
 
+/* Nothing of a VM on a thread: no vCPU running or committed, no host task. */
+VS_RULE bool vs_thread_empty(__s32 running_vm, __u32 host, __u32 claims)
+{
+	return running_vm == VS_VM_NONE && !host && !claims;
+}
+
 /* The same predicates on a view, for thread @th. */
 VS_RULE bool vs_view_open_to(const struct vs_core_view *c, __u32 enclave)
 {
@@ -83,10 +89,9 @@ VS_RULE bool vs_view_handover_ok(const struct vs_core_view *c, __u32 th, __s32 v
 	return !vs_view_sibling_runs_other(c, th, vm) && !c->claims[0] && !c->claims[1];
 }
 
-/* Nothing of a VM on thread @th: no vCPU running or committed, no host task. */
 VS_RULE bool vs_view_thread_empty(const struct vs_core_view *c, __u32 th)
 {
-	return c->running_vm[th & 1] == VS_VM_NONE && !c->host[th & 1] && !c->claims[th & 1];
+	return vs_thread_empty(c->running_vm[th & 1], c->host[th & 1], c->claims[th & 1]);
 }
 
 #endif /* VS_RULES_CORE_H */

@@ -74,7 +74,7 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 	bool may_take_core, prev_home;
 	s32 prev, vm;
 	u32 i, pass, enclave;
-	u64 lag, *floor;
+	u64 vtime, lifted, *floor;
 
 	/*
 	 * A SCHED_EXT task that is no vCPU (e.g. a KVM worker a vCPU thread
@@ -112,43 +112,43 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 	 */
 	vs = vm_state_of(vm);
 	enclave = vm_enclave(vm);
-	lag = enclave_core_slice_ns(enclave) + enclave_pair_window_ns(enclave);
 	floor = vtime_floor_of(enclave);
-	if (vs && floor && vs->vtime + lag < *floor)
-		vs->vtime = *floor - lag;
+	if (vs && floor) {
+		vtime = vs->vtime;
+		lifted = vs_vtime_lift(vtime, *floor, enclave_core_slice_ns(enclave),
+				       enclave_pair_window_ns(enclave));
+		if (lifted != vtime)
+			vs->vtime = lifted;
+	}
 
 	may_take_core = vm_within_cap(vm, NULL, false);
 	prev_home = cpu_on_home(prev, vm);
 	if (prev_home && place_on_idle_cpu(p, t, prev, vm, may_take_core, enq_flags))
 		return;
-	/*
-	 * On the home node: pass 0, cores this VM owns; 1, free cores. Then off
-	 * it: the previous CPU, 2, owned cores; 3, free cores.
-	 */
-	bpf_for(pass, 0, 4)
+	/* The passes of bpf/rules/enqueue.h: owned then free cores, on the home node first. */
+	bpf_for(pass, 0, VS_ENQUEUE_PASSES)
 	{
-		bool home = pass < 2, take = pass & 1;
+		struct vs_enqueue_pass ep = vs_enqueue_pass(pass, may_take_core, prev_home);
 
-		if (take && !may_take_core)
+		if (!ep.open)
 			continue;
-		if (pass == 2 && !prev_home &&
-		    place_on_idle_cpu(p, t, prev, vm, may_take_core, enq_flags))
+		if (ep.prev && place_on_idle_cpu(p, t, prev, vm, may_take_core, enq_flags))
 			return;
 		bpf_for(i, 0, nr_cpus)
 		{
 			struct vs_core_state *core;
+			struct vs_core_view view;
 			u32 th;
 
 			if ((s32)i == prev)
 				continue;
 			core = core_of(i, &th);
-			if (!core || !core_open_to(core, enclave) || !thread_empty(core, th))
+			if (!core)
 				continue;
-			if (!take && (core->owner != vm || core->draining))
+			core_view_read(core, &view);
+			if (!vs_enqueue_fits(&view, th, vm, enclave, ep.take))
 				continue;
-			if (take && !thread_empty(core, th ^ 1))
-				continue;
-			if (cpu_on_home(i, vm) != home)
+			if (cpu_on_home(i, vm) != ep.home)
 				continue;
 			if (place_on_idle_cpu(p, t, i, vm, may_take_core, enq_flags))
 				return;

@@ -44,8 +44,7 @@ static bool cpu_is_idle(s32 cpu)
  */
 static bool thread_empty(struct vs_core_state *core, u32 th)
 {
-	return core->running_vm[th & 1] == VS_VM_NONE && !core->host[th & 1] &&
-	       !core->claims[th & 1];
+	return vs_thread_empty(core->running_vm[th & 1], core->host[th & 1], core->claims[th & 1]);
 }
 
 /*
@@ -74,17 +73,19 @@ static __noinline int sweep_enclave(u32 enclave)
 	{
 		u32 cpu = i % nr_cpus, th;
 		bool home_pass = i < nr_cpus, take;
+		struct vs_sweep_owner owner;
 		struct vs_core_state *core;
 		s32 vm;
 
 		core = core_of(cpu, &th);
 		if (!core || !core_open_to(core, enclave) || !thread_empty(core, th))
 			continue;
-		vm = core->owner;
-		take = core->draining || vm_queued(vm) <= 0 || !cpu_serves_vm(cpu, vm) ||
-		       (caps_in_use && !vm_within_cap(vm, &oc, true));
-		if (take)
-			vm = best;
+		owner.vm = core->owner;
+		owner.draining = core->draining;
+		owner.queued = vm_queued(owner.vm);
+		owner.serves = cpu_serves_vm(cpu, owner.vm);
+		owner.within_cap = vm_within_cap(owner.vm, &oc, true);
+		vm = vs_sweep_target(&owner, best, &take);
 		if (home_pass != cpu_on_home(cpu, vm))
 			continue;
 		if (vm_queued(vm) <= 0 || !cpu_is_idle(cpu))

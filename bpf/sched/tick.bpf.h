@@ -149,8 +149,9 @@ static void end_extension(struct vs_task *t, u64 now)
 void BPF_STRUCT_OPS(vs_tick, struct task_struct *p)
 {
 	struct vs_core_state *core;
+	struct vs_core_view view;
 	struct vs_task *t = vcpu_of(p);
-	enum vs_cut cut = VS_CUT_NONE;
+	enum vs_cut cut;
 	struct vs_vm_state *vs;
 	u64 now = bpf_ktime_get_ns();
 	u32 th, hint;
@@ -162,13 +163,8 @@ void BPF_STRUCT_OPS(vs_tick, struct task_struct *p)
 	core = core_of(bpf_get_smp_processor_id(), &th);
 	if (!core)
 		return;
-	if (host_blocks(core, th ^ 1) || core->owner != (s32)t->vm_id ||
-	    sibling_runs_other(core, th, t->vm_id) || !core_open_to(core, vm_enclave(t->vm_id)))
-		cut = VS_CUT_PAIRING;
-	else if (core->draining)
-		cut = VS_CUT_HANDOVER;
-	else if (!p->scx.slice)
-		cut = VS_CUT_EXPIRED;
+	core_view_read(core, &view); /* unlocked: a late check, claims keep pairing safe */
+	cut = vs_tick_cut(&view, th, t->vm_id, vm_enclave(t->vm_id), p->scx.slice != 0);
 	hint = hint_of(t);
 	if (cut == VS_CUT_NONE) {
 		/* Idle in the guest while its VM has vCPUs waiting: make way for one. */
