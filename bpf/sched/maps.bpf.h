@@ -23,15 +23,7 @@ __u64 stray_enqueues;
 __u64 core_slice_ns = 10000000;
 bool caps_in_use;		    /* some VM has a cap (vm_ctx.cap_cores), set by the agent */
 __u64 vtime_floor[VS_MAX_ENCLAVES]; /* by enclave: vtime of the VM last granted a core there */
-/*
- * A VM with queued vCPUs none of which ran for this long is owed a core
- * before any vtime: a tiny weight against a big one may make it wait for
- * longer than the kernel's watchdog (30 s), which would take the scheduler
- * down. Well above ordinary waits (up to ~1.5 s in the TCG test VM, where a
- * 1 s guard skewed weights 1:2:4 by 40%).
- */
-#define STARVED_NS 5000000000ULL
-__u64 starved_grants; /* cores given to a VM because it starved */
+__u64 starved_grants;		    /* cores given to a VM because it starved (VS_STARVED_NS) */
 /* How far a VM with two vCPUs to run may trail and still win a core (vs_owed_pick). */
 __u64 pair_window_ns;
 /* Handovers in dispatch to a VM with two vCPUs to run over the VM owed most. */

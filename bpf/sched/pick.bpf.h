@@ -6,11 +6,10 @@
  */
 
 /*
- * The runnable VM of @enclave owed a core most: lowest vtime among VMs with queued vCPUs
- * (or whose vCPU @prev_vm is still runnable on this CPU) that are under their
- * cap (@oc: the caller's count_owned_cores()), unless they already own this
- * core (@this_owner). A starved VM comes first; a VM with two vCPUs to run
- * wins a near tie (vs_owed_pick).
+ * The runnable VM of @enclave owed a core most (vs_owed_scan, bpf/rules/owed_scan.h):
+ * the candidates are the VMs with queued vCPUs (or whose vCPU @prev_vm is
+ * still runnable on this CPU) that are under their cap (@oc: the caller's
+ * count_owned_cores()), counting this core if they own it (@this_owner).
  */
 struct owed_pick {
 	s32 vm;	       /* VS_VM_NONE: nobody is owed a core */
@@ -27,18 +26,18 @@ struct owed_pick {
 __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owned_cores *oc,
 			    struct owed_pick *out)
 {
-	struct vs_owed best = {VS_VM_NONE, (u64)-1}, pair = {VS_VM_NONE, (u64)-1};
-	u64 now = bpf_ktime_get_ns(), oldest = (u64)-1;
-	s32 starved = VS_VM_NONE, chosen;
-	u32 nr_starved = 0, nr_best = 0, nr_pair = 0;
+	struct vs_owed_choice chosen;
+	struct vs_owed_scan scan;
+	u64 now = bpf_ktime_get_ns();
 	u32 vm;
 
 	if (!oc || !out)
 		return 0;
+	vs_owed_scan_init(&scan);
 	bpf_for(vm, 0, VS_MAX_VMS)
 	{
 		struct vs_vm_state *vs;
-		s32 queued = scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm)), runnable;
+		s32 queued = scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm));
 
 		if (queued <= 0 && (s32)vm != prev_vm)
 			continue;
@@ -49,34 +48,13 @@ __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct own
 		vs = vm_state_of(vm);
 		if (!vs)
 			continue;
-		if (queued < 0)
-			queued = 0;
-		if (queued > 0 && vs->last_run_ns && now > vs->last_run_ns + STARVED_NS &&
-		    vs->last_run_ns < oldest) {
-			oldest = vs->last_run_ns;
-			starved = vm;
-			nr_starved = queued;
-		}
-		if (vs->vtime < best.vtime) {
-			best = (struct vs_owed){vm, vs->vtime};
-			nr_best = queued;
-		}
-		runnable = queued + ((s32)vm == prev_vm);
-		if (runnable >= 2 && vs->vtime < pair.vtime) {
-			pair = (struct vs_owed){vm, vs->vtime};
-			nr_pair = queued;
-		}
+		vs_owed_scan_add(&scan, vm, queued, (s32)vm == prev_vm, vs->vtime, vs->last_run_ns,
+				 now);
 	}
-	out->starved = starved >= 0;
-	out->for_pair = false;
-	if (starved >= 0) {
-		out->vm = starved;
-		out->nr_queued = nr_starved;
-		return 0;
-	}
-	chosen = vs_owed_pick(&best, &pair, enclave_pair_window_ns(enclave));
-	out->vm = chosen;
-	out->for_pair = chosen != best.vm;
-	out->nr_queued = out->for_pair ? nr_pair : nr_best;
+	chosen = vs_owed_scan_choose(&scan, enclave_pair_window_ns(enclave));
+	out->vm = chosen.vm;
+	out->nr_queued = chosen.nr_queued;
+	out->starved = chosen.starved;
+	out->for_pair = chosen.for_pair;
 	return 0;
 }

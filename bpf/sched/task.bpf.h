@@ -36,7 +36,8 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 	/* Not the current CPU: a property change may re-run a remote CPU's current task. */
 	u32 cpu = scx_bpf_task_cpu(p), th;
 	u64 now = bpf_ktime_get_ns();
-	bool bad = false, wake_sibling = false, beside_host = false, elsewhere = false;
+	struct vs_running_out ro = {0};
+	struct vs_core_view view;
 	s32 vm, claimed;
 	u32 enclave;
 
@@ -64,13 +65,10 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 		core->running_tid[th & 1] = p->pid;
 		/* vs_stopping may have expected a host task here; a vCPU came (back). */
 		core->host[th & 1] = 0;
-		/* Its VM moved, or the core is leaving the enclave: off at once. */
-		elsewhere = !core_open_to(core, enclave);
-		if (core->owner != vm && !elsewhere && core_handover_ok(core, th, vm))
+		core_view_read(core, &view);
+		ro = vs_running_decide(&view, th, vm, enclave);
+		if (ro.take_core)
 			set_owner(core, vm, now);
-		beside_host = host_blocks(core, th ^ 1);
-		bad = core->owner != vm || sibling_runs_other(core, th, vm);
-		wake_sibling = thread_empty(core, th ^ 1) && core->cpu[(th ^ 1) & 1] >= 0;
 		bpf_spin_unlock(&core->lock);
 	}
 	claimed = release_claim(t->slot);
@@ -78,14 +76,14 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 		__sync_fetch_and_add(&unclaimed_runs, 1);
 	else if (claimed != (s32)cpu)
 		__sync_fetch_and_add(&misplaced_runs, 1);
-	if (bad)
+	if (ro.bad)
 		__sync_fetch_and_add(&self_check_overlaps, 1);
-	if (beside_host)
+	if (ro.beside_host)
 		__sync_fetch_and_add(&host_starts, 1);
-	if (bad || beside_host || elsewhere) {
+	if (vs_running_cut(&ro)) {
 		p->scx.slice = 0;
 		kick_cpu(cpu);
-	} else if (wake_sibling && cpu_in_forced_idle(core->cpu[(th ^ 1) & 1]) &&
+	} else if (ro.wake_sibling && cpu_in_forced_idle(core->cpu[(th ^ 1) & 1]) &&
 		   vm_queued(vm) > 0) {
 		request_sweep(0);
 	}
