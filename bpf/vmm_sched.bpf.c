@@ -26,6 +26,7 @@
  */
 #include "scx_kfuncs.bpf.h"
 #include "vmm_sched_abi.h"
+#include "rules/cap.h"
 #include "rules/core.h"
 #include "rules/cpu_time.h"
 #include "rules/dispatch.h"

@@ -170,7 +170,7 @@ void BPF_STRUCT_OPS(vs_stopping, struct task_struct *p, bool runnable)
 	vs = vm_state_of(t->vm_id);
 	if (vs) {
 		__sync_fetch_and_add(&vs->run_ns, ran);
-		__sync_fetch_and_add(&vs->vtime, ran * VS_WEIGHT_SCALE / vm_weight(t->vm_id));
+		__sync_fetch_and_add(&vs->vtime, vs_vtime_charge(ran, vm_weight(t->vm_id)));
 		vs_hint_window_roll(vs, now);
 		__sync_fetch_and_add(&vs->hint_win_run_ns, ran);
 	}
