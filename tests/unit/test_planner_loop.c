@@ -1,6 +1,6 @@
 /*
  * The planner's whole loop against the scheduler's own commit rule: plan,
- * build transactions, decide each with vs_txn_decide() (bpf/vmm_sched_txn.h,
+ * build transactions, decide each with vs_txn_decide() (bpf/rules/txn_decide.h,
  * the function the BPF scheduler runs under the core's lock) on a small fake
  * of the scheduler's state, groups all-or-nothing, apply the outcomes,
  * re-plan, and let committed vCPUs run. BPF's own handover when a core
@@ -19,7 +19,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "bpf/vmm_sched_txn.h"
+#include "bpf/rules/txn_decide.h"
 #include "planner_txn.h"
 #include "txn_outcome.h"
 #include "tests/lib/planner_fixture.h"

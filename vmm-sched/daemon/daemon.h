@@ -50,16 +50,12 @@ struct vs_msg_counters {
 #define VS_CORE_SLICE_MIN_NS 2000000ULL
 #define VS_CORE_SLICE_MAX_NS 50000000ULL
 struct vs_share_state {
-	uint64_t activity[VS_MAX_VCPUS];       /* each vCPU's runs + wakeups at the last plan */
 	struct share_plan plan;		       /* the latest, for status (all enclaves' VMs) */
 	unsigned int active_vcpus[VS_MAX_VMS]; /* each VM's demand at the latest plan */
 	bool error_logged;		       /* the settings cannot be planned: said once */
 	bool overcommit_logged;		       /* reservations above the enclave: said once */
 	struct vs_vm_ctx vm_ctx[VS_MAX_VMS];   /* as last written to BPF */
-	/* Every vCPU's counters, read in one batch each plan; else one by one: */
-	struct vs_vcpu_stats vcpu_stats[VS_MAX_VCPUS];
-	bool unbatched;		 /* the batched read failed once: said, not tried again */
-	uint64_t plans, plan_ns; /* plans made and the agent time they took */
+	uint64_t plans, plan_ns;	       /* plans made and the agent time they took */
 };
 
 /* The control socket's server (control_server.c). */
@@ -105,9 +101,12 @@ struct vs_daemon {
 	struct vs_ratelimit vm_log[VS_MAX_VMS]; /* repeated lines about each VM */
 	struct vs_hint_vm *hints[VS_MAX_VMS];	/* guest hint regions (hint_regions.c) */
 	uint32_t hint_flags[VS_MAX_VCPUS];	/* vcpu_hints as last written */
-	uint64_t hint_disables_gone;		/* of VMs released since */
-	struct vs_txn *txn_slots;		/* the mmapped transaction slots (txn.c) */
-	unsigned int loop_ticks; /* VS_MSG_DRAIN_MS timer ticks so far (event_loop.c) */
+	/* Each vCPU's counters, read in one batch per hints tick for the host parts. */
+	struct vs_vcpu_stats hint_vcpu_stats[VS_MAX_VCPUS];
+	bool hint_vcpu_stats_failing; /* the last read failed (said once) */
+	uint64_t hint_disables_gone;  /* of VMs released since */
+	struct vs_txn *txn_slots;     /* the mmapped transaction slots (txn.c) */
+	unsigned int loop_ticks;      /* VS_MSG_DRAIN_MS timer ticks so far (event_loop.c) */
 	bool stop;
 	int exit_status;
 };

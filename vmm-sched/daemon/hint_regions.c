@@ -296,16 +296,18 @@ static void log_change(struct vs_daemon *d, int vm_id, struct vs_hint_vm *h, enu
  * Stamps the mark and tells each vCPU what the host did to it; a slot is
  * rewritten only when its values change.
  */
-static void publish_host_part(struct vs_daemon *d, int vm_id, struct vs_hint_vm *h)
+static void publish_host_part(struct vs_daemon *d, int vm_id, struct vs_hint_vm *h, bool counters)
 {
 	int slot;
 
 	pvhint_h2g_stamp(h->h2g, (uint32_t)d->reg.vms[vm_id].nr_vcpus);
+	if (!counters)
+		return;
 	registry_for_each_vcpu(slot, &d->reg)
 	{
 		const struct vs_vcpu_rec *v = &d->reg.vcpus[slot];
 		struct pvhint_h2g_vals vals = {
-		    .preemptions = d->share.vcpu_stats[slot].preempts,
+		    .preemptions = d->hint_vcpu_stats[slot].preempts,
 		    .disabled = h->rd.disabled,
 		};
 		int i = v->vcpu_index;
@@ -321,7 +323,7 @@ static void publish_host_part(struct vs_daemon *d, int vm_id, struct vs_hint_vm 
 }
 
 static enum pvhint_fault scan_guarded(struct vs_daemon *d, int vm_id, struct vs_hint_vm *h,
-				      uint64_t now)
+				      uint64_t now, bool counters)
 {
 	const struct pvhint_limits lim = PVHINT_LIMITS_DEFAULT;
 	sigjmp_buf jmp;
@@ -348,13 +350,44 @@ static enum pvhint_fault scan_guarded(struct vs_daemon *d, int vm_id, struct vs_
 	    pvhint_scan(&h->rd, h->map, PVHINT_H2G_OFF, (uint32_t)d->reg.vms[vm_id].nr_vcpus, now,
 			&lim, h->hints, PVHINT_MAX_VCPUS);
 	if (h->h2g)
-		publish_host_part(d, vm_id, h);
+		publish_host_part(d, vm_id, h, counters);
 	scan_jmp = NULL;
 	return f;
 }
 
+/* One past the highest enrolled vCPU slot. */
+static int vcpu_slots_in_use(const struct vs_registry *reg)
+{
+	int slot, n = 0;
+
+	registry_for_each_vcpu(slot, reg) n = slot + 1;
+	return n;
+}
+
+/*
+ * The vCPU counters the host parts tell the guests, in one bpf() call; false
+ * (logged once per run of failures) if they cannot be read this tick.
+ */
+static bool read_counters_for_host_parts(struct vs_daemon *d)
+{
+	int err, vm_id;
+	bool wanted = false;
+
+	registry_for_each_vm(vm_id, &d->reg) wanted |= d->hints[vm_id] && d->hints[vm_id]->h2g;
+	if (!wanted)
+		return false;
+	err = vs_maps_read_vcpu_stats_batch(d, d->hint_vcpu_stats, vcpu_slots_in_use(&d->reg));
+	if (err && !d->hint_vcpu_stats_failing)
+		vs_warn("cannot read the vCPU counters for the guests' host-to-guest slots (%s): "
+			"the slots keep their last values until a read succeeds",
+			strerror(-err));
+	d->hint_vcpu_stats_failing = err != 0;
+	return !err;
+}
+
 void hints_tick(struct vs_daemon *d)
 {
+	bool counters = read_counters_for_host_parts(d);
 	uint64_t now = now_ns();
 	int vm_id;
 
@@ -365,7 +398,7 @@ void hints_tick(struct vs_daemon *d)
 
 		if (!h)
 			continue;
-		f = scan_guarded(d, vm_id, h, now);
+		f = scan_guarded(d, vm_id, h, now, counters);
 		log_change(d, vm_id, h, f);
 		h->state = f;
 		mirror(d, vm_id, h);

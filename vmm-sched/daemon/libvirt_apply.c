@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "daemon.h"
+#include "enclave_ops.h"
 #include "libvirt_enrol.h"
 #include "libvirt_meta.h"
 #include "log.h"
