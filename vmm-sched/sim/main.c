@@ -28,6 +28,7 @@ static void usage(FILE *f)
 		"  --csv FILE            per-VM CSV, with an \"all\" row (- for stdout)\n"
 		"  --policy NAME         bpf: the BPF scheduler's rules (default)\n"
 		"  --check               re-check pairing on every core after every event\n"
+		"  --trace               every dispatch decision on stderr\n"
 		"Prints one summary line: work, forced idle, its lower bound and their ratio,\n"
 		"the worst wait p99 and fairness error, cross-VM overlaps (must be 0), speed.\n");
 }
@@ -87,6 +88,7 @@ int main(int argc, char **argv)
 	    {"csv", required_argument, NULL, 'o'},
 	    {"policy", required_argument, NULL, 'p'},
 	    {"check", no_argument, NULL, 'k'},
+	    {"trace", no_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -149,6 +151,9 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			p.check_every_event = true;
+			break;
+		case 'T':
+			p.trace = true;
 			break;
 		case 'h':
 			usage(stdout);

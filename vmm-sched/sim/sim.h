@@ -35,6 +35,7 @@ struct sim_params {
 	uint64_t starved_ns;	    /* BPF STARVED_NS */
 	uint64_t target_latency_ns; /* the agent's --target-latency-ms */
 	int64_t pair_window_ns;	    /* the agent's --pair-window-ms, SHARE_PAIR_WINDOW_AUTO */
+	bool trace;		    /* every dispatch decision on stderr */
 	bool check_every_event;	    /* re-check pairing and caps on every core after each event */
 	const struct sim_policy_ops *policy;
 };

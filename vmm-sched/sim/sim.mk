@@ -20,3 +20,8 @@ $(SIM_BIN): $(BUILD)/vmm-sched/sim/main.o $(SIMLIB) $(LIBVS)
 all: $(SIM_BIN)
 
 -include $(SIM_OBJS:.o=.d) $(BUILD)/vmm-sched/sim/main.d
+
+# Its unit tests (tests/unit/test_sim*.c) link the simulator too.
+SIM_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_sim*.c))
+$(SIM_TESTS): $(SIMLIB)
+$(SIM_TESTS): UNIT_LIBS = $(SIMLIB) $(LIBVS) $(SIM_LIBS)

@@ -211,6 +211,8 @@ void sim_enqueue(struct sim *s, struct sim_vcpu *v)
 	else
 		vm->qhead = id;
 	vm->qtail = id;
+	if (!vm->m.waiting_since)
+		vm->m.waiting_since = s->now ? s->now : 1;
 	if (!vm->queued++) {
 		vm->active_idx = (int32_t)s->nr_queued_vms;
 		s->queued_vms[s->nr_queued_vms++] = (int32_t)v->vm;
@@ -247,6 +249,14 @@ struct sim_vcpu *sim_queue_first(struct sim *s, int32_t vm)
 	if (vm < 0 || s->vms[vm].qhead == SIM_NONE)
 		return NULL;
 	return &s->vcpus[s->vms[vm].qhead];
+}
+
+/* One of @vm's vCPUs starts: the VM's stretch without a start (if any) ends. */
+static void note_start(struct sim *s, struct sim_vm *vm)
+{
+	if (vm->m.waiting_since && s->now - vm->m.waiting_since > vm->m.max_starve_ns)
+		vm->m.max_starve_ns = s->now - vm->m.waiting_since;
+	vm->m.waiting_since = vm->queued ? s->now : 0;
 }
 
 static void thread_busy(struct sim *s, struct sim_core *core, int delta)
@@ -288,6 +298,7 @@ void sim_start(struct sim *s, uint32_t cpu, struct sim_vcpu *v)
 	v->slice_end = s->now + s->p.vcpu_slice_ns;
 	v->active = true;
 	sim_hist_add(&vm->m.wait, s->now - v->runnable_at);
+	note_start(s, vm);
 	vm->last_run_ns = s->now;
 	vm->running++;
 	if (v->work_left != UINT64_MAX)

@@ -36,6 +36,8 @@ struct sim_vm_metrics {
 	uint32_t idle_owned;	  /* threads of cores it owns that are idle now */
 	uint64_t last_at;	  /* integrals are up to here */
 	uint64_t last_waiting;	  /* sim_totals.waiting_ns at last_at */
+	uint64_t waiting_since;	  /* it has had queued vCPUs and started none since (0: not) */
+	uint64_t max_starve_ns;	  /* longest such stretch */
 	struct sim_hist wait;
 };
 

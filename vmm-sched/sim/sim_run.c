@@ -57,6 +57,15 @@ static void reschedule(struct sim *s, uint32_t cpu)
 	if (s->cpus[cpu].running != SIM_NONE)
 		prev = &s->vcpus[s->cpus[cpu].running];
 	d = s->policy->dispatch(s, cpu, prev, &next);
+	if (s->p.trace)
+		fprintf(stderr, "%llu cpu %u dispatch prev=%d/%d -> %s %d/%d owner=%d\n",
+			(unsigned long long)s->now, cpu, prev ? (int)prev->vm : -1,
+			prev ? (int)prev->idx : -1,
+			d == SIM_IDLE	     ? "idle"
+			: d == SIM_KEEP_PREV ? "keep"
+					     : "run",
+			next ? (int)next->vm : -1, next ? (int)next->idx : -1,
+			sim_core_of(s, cpu)->owner);
 	if (d == SIM_KEEP_PREV || (d == SIM_RUN && !next)) {
 		if (prev)
 			prev->slice_end = s->now + s->p.vcpu_slice_ns;
@@ -217,6 +226,8 @@ static void finish(struct sim *s)
 	for (i = 0; i < s->nr_vms; i++) {
 		struct sim_vm_metrics *m = &s->vms[i].m;
 
+		if (m->waiting_since && s->now - m->waiting_since > m->max_starve_ns)
+			m->max_starve_ns = s->now - m->waiting_since;
 		m->work_ns = m->run_ns > m->spin_ns ? m->run_ns - m->spin_ns : 0;
 	}
 }
