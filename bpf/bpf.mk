@@ -5,9 +5,12 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
 $(BUILD)/bpf:
 	mkdir -p $@
 
-$(BUILD)/bpf/vmm_sched.bpf.o: bpf/vmm_sched.bpf.c $(wildcard bpf/*.h) \
-		bpf/include/vmlinux.h | $(BUILD)/bpf
-	$(BPF_CLANG) $(BPF_CFLAGS) $(BPF_EXTRA_CFLAGS) -c $< -o $@
+# Headers it includes (bpf/sched, bpf/rules, the ABI) are found by clang (-MMD);
+# vmlinux.h is generated, and a system header to clang, so it is named here.
+$(BUILD)/bpf/vmm_sched.bpf.o: bpf/vmm_sched.bpf.c bpf/include/vmlinux.h | $(BUILD)/bpf
+	$(BPF_CLANG) $(BPF_CFLAGS) $(BPF_EXTRA_CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(BUILD)/bpf/vmm_sched.bpf.d
 
 $(BUILD)/vmm_sched.skel.h: $(BUILD)/bpf/vmm_sched.bpf.o
 	$(BPFTOOL) gen skeleton $< name vmm_sched > $@.tmp && mv $@.tmp $@

@@ -92,7 +92,7 @@ struct vs_enclave_ctx {
 
 /*
  * What an enclave CPU spends its time on, one stretch at a time
- * (bpf/vmm_sched_cpu_time.h): vcpu_ns + host_ns + idle_ns + forced_idle_ns +
+ * (bpf/rules/cpu_time.h): vcpu_ns + host_ns + idle_ns + forced_idle_ns +
  * host_idle_ns is the CPU's time since its first stretch, once the open
  * stretch (stretch_since..now) is added to its kind's counter.
  */
@@ -170,7 +170,7 @@ struct vs_vm_state {
 	__u64 core_grants;    /* times a core was handed to this VM */
 	__u64 remote_runs;    /* vCPU runs on a CPU off the VM's home node */
 	__u64 last_run_ns;    /* when one of its vCPUs last got a CPU */
-	/* Guest hints (bpf/vmm_sched_hints.h): the extension budget's 1 s windows ... */
+	/* Guest hints (bpf/rules/hints.h): the extension budget's 1 s windows ... */
 	__u64 hint_win_start;	/* when the current window began */
 	__u64 hint_win_run_ns;	/* vCPU time in it */
 	__u64 hint_prev_run_ns; /* vCPU time in the previous one */

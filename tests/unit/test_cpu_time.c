@@ -1,5 +1,5 @@
 /*
- * Unit tests: where a CPU's time goes (bpf/vmm_sched_cpu_time.h), the same
+ * Unit tests: where a CPU's time goes (bpf/rules/cpu_time.h), the same
  * functions the BPF scheduler calls from dispatch, running, stopping and its
  * sched_switch hook. The five counters must add up to the CPU's time.
  */
@@ -10,7 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "bpf/vmm_sched_cpu_time.h"
+#include "bpf/rules/cpu_time.h"
 
 enum { OWNER = 4 };
 

@@ -1,6 +1,6 @@
 /*
  * Unit tests: what the BPF scheduler does with guest hints
- * (bpf/vmm_sched_hints.h), the same functions it runs.
+ * (bpf/rules/hints.h), the same functions it runs.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "bpf/vmm_sched_hints.h"
+#include "bpf/rules/hints.h"
 
 #define US  1000ULL
 #define MS  1000000ULL

@@ -1,5 +1,5 @@
 /*
- * Unit tests: the SMT efficiency rule (bpf/vmm_sched_smt.h), the same
+ * Unit tests: the SMT efficiency rule (bpf/rules/owed_pick.h), the same
  * function the BPF scheduler runs to choose who gets a core.
  */
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "bpf/vmm_sched_smt.h"
+#include "bpf/rules/owed_pick.h"
 
 #define MS 1000000ULL
 

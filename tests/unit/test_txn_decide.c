@@ -1,5 +1,5 @@
 /*
- * Unit tests: the commit rule of agent transactions (bpf/vmm_sched_txn.h),
+ * Unit tests: the commit rule of agent transactions (bpf/rules/txn_decide.h),
  * the same function the BPF scheduler runs under the core's lock.
  */
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "bpf/vmm_sched_txn.h"
+#include "bpf/rules/txn_decide.h"
 #include "txn_outcome.h"
 
 enum { VM_A = 3, VM_B = 7 };

@@ -306,6 +306,39 @@ static void test_vcpu_resync_fresh_and_garbage(void **state)
 	assert_int_equal(t.resyncs, 3);
 }
 
+/* Demand: a vCPU that woke or ran since the last plan, or runs or waits now, is active. */
+static void test_vcpu_take_active(void **state)
+{
+	struct vs_vcpu_track t;
+
+	vcpu_track_init(&t);
+	assert_false(vcpu_track_take_active(&t));
+	/* Woke, ran and blocked within one interval: active once, then not. */
+	apply(&t, vmsg(VS_MSG_VCPU_WAKEUP, 1));
+	apply(&t, msg(VS_MSG_VCPU_ON_CPU, 2, 3, 1));
+	apply(&t, vmsg(VS_MSG_VCPU_BLOCKED, 3));
+	assert_true(vcpu_track_take_active(&t));
+	assert_false(vcpu_track_take_active(&t));
+	/* Running through a whole interval sends nothing, and is active. */
+	apply(&t, vmsg(VS_MSG_VCPU_WAKEUP, 4));
+	apply(&t, msg(VS_MSG_VCPU_ON_CPU, 5, 3, 2));
+	assert_true(vcpu_track_take_active(&t));
+	assert_true(vcpu_track_take_active(&t));
+	apply(&t, vmsg(VS_MSG_VCPU_BLOCKED, 6));
+	assert_false(vcpu_track_take_active(&t));
+	/* A wakeup delivered after a newer message still happened. */
+	apply(&t, vmsg(VS_MSG_VCPU_BLOCKED, 8));
+	assert_int_equal(apply(&t, vmsg(VS_MSG_VCPU_WAKEUP, 7)), VS_STALE);
+	assert_true(vcpu_track_take_active(&t));
+	/* Messages lost: a resynced vCPU counts as active for that interval. */
+	vcpu_track_resync(&t, 20, VS_MSG_VCPU_BLOCKED, 3);
+	assert_true(vcpu_track_take_active(&t));
+	assert_false(vcpu_track_take_active(&t));
+	/* Departing or escaping is no demand. */
+	apply(&t, vmsg(VS_MSG_VCPU_DEPARTED, 21));
+	assert_false(vcpu_track_take_active(&t));
+}
+
 static void test_vcpu_seqnum_wrap(void **state)
 {
 	struct vs_vcpu_track t;
@@ -521,6 +554,7 @@ int main(void)
 	    cmocka_unit_test(test_vcpu_stale_ignored),
 	    cmocka_unit_test(test_vcpu_resync_after_drops),
 	    cmocka_unit_test(test_vcpu_resync_fresh_and_garbage),
+	    cmocka_unit_test(test_vcpu_take_active),
 	    cmocka_unit_test(test_vcpu_seqnum_wrap),
 	    cmocka_unit_test(test_vcpu_invalid),
 	    cmocka_unit_test(test_cpu_init),

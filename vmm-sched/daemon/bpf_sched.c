@@ -517,30 +517,6 @@ int bpf_sched_read_vcpu_stats(struct vs_daemon *d, int slot, struct vs_vcpu_stat
 	return map_read(d->skel->maps.vcpu_stats, slot, out, sizeof(*out));
 }
 
-int bpf_sched_read_vcpu_stats_batch(struct vs_daemon *d, struct vs_vcpu_stats *out, int nr)
-{
-	uint32_t keys[VS_MAX_VCPUS], next;
-	__u32 count = (__u32)nr;
-	int err, i;
-
-	if (nr <= 0)
-		return 0;
-	if (nr > VS_MAX_VCPUS)
-		return -EINVAL;
-	err = bpf_map_lookup_batch(bpf_map__fd(d->skel->maps.vcpu_stats), NULL, &next, keys, out,
-				   &count, NULL);
-	/* Reading up to the array's last entry ends with ENOENT. */
-	if (err && err != -ENOENT)
-		return err;
-	if (count != (__u32)nr)
-		return -EPROTO;
-	for (i = 0; i < nr; i++) {
-		if (keys[i] != (uint32_t)i)
-			return -EPROTO;
-	}
-	return 0;
-}
-
 int bpf_sched_read_cpu_stats(struct vs_daemon *d, int cpu, struct vs_cpu_stats *out)
 {
 	return map_read(d->skel->maps.cpu_stats, cpu, out, sizeof(*out));

@@ -43,16 +43,12 @@ struct vs_msg_counters {
 #define VS_CORE_SLICE_MIN_NS 2000000ULL
 #define VS_CORE_SLICE_MAX_NS 50000000ULL
 struct vs_share_state {
-	uint64_t activity[VS_MAX_VCPUS];       /* each vCPU's runs + wakeups at the last plan */
 	struct share_plan plan;		       /* the latest, for status (all enclaves' VMs) */
 	unsigned int active_vcpus[VS_MAX_VMS]; /* each VM's demand at the latest plan */
 	bool error_logged;		       /* the settings cannot be planned: said once */
 	bool overcommit_logged;		       /* reservations above the enclave: said once */
 	struct vs_vm_ctx vm_ctx[VS_MAX_VMS];   /* as last written to BPF */
-	/* Every vCPU's counters, read in one batch each plan; else one by one: */
-	struct vs_vcpu_stats vcpu_stats[VS_MAX_VCPUS];
-	bool unbatched;		 /* the batched read failed once: said, not tried again */
-	uint64_t plans, plan_ns; /* plans made and the agent time they took */
+	uint64_t plans, plan_ns;	       /* plans made and the agent time they took */
 };
 
 /* The control socket's server (control_server.c). */
@@ -190,12 +186,6 @@ uint64_t bpf_sched_core_slice_ns(struct vs_daemon *d);
 /* share_tick.c: the share plan from the last interval's demand, into BPF. */
 void share_tick(struct vs_daemon *d);
 int bpf_sched_read_vcpu_stats(struct vs_daemon *d, int slot, struct vs_vcpu_stats *out);
-/*
- * vcpu_stats[0..nr) in one bpf() call (BPF_MAP_LOOKUP_BATCH) instead of one
- * per slot. Returns 0 or -errno (e.g. -EINVAL where the kernel cannot
- * batch-read arrays); @out is then not to be trusted.
- */
-int bpf_sched_read_vcpu_stats_batch(struct vs_daemon *d, struct vs_vcpu_stats *out, int nr);
 int bpf_sched_read_cpu_stats(struct vs_daemon *d, int cpu, struct vs_cpu_stats *out);
 int bpf_sched_read_vm_state(struct vs_daemon *d, int vm_id, struct vs_vm_state *out);
 int bpf_sched_read_core_state(struct vs_daemon *d, int core_id, struct vs_core_state *out);

@@ -7,55 +7,7 @@
 #include <string.h>
 
 #include "daemon.h"
-
-/* One past the highest enrolled vCPU slot. */
-static int vcpu_slots_in_use(const struct vs_registry *reg)
-{
-	int slot, n = 0;
-
-	registry_for_each_vcpu(slot, reg) n = slot + 1;
-	return n;
-}
-
-/*
- * Every enrolled vCPU's counters into d->share.vcpu_stats in one bpf() call,
- * not one per vCPU (about 1 us each). False if they must be read one by one.
- */
-static bool read_vcpu_stats_batch(struct vs_daemon *d)
-{
-	int err;
-
-	if (d->share.unbatched)
-		return false;
-	err = bpf_sched_read_vcpu_stats_batch(d, d->share.vcpu_stats, vcpu_slots_in_use(&d->reg));
-	if (!err)
-		return true;
-	vs_warn("cannot read the vCPU counters in one batch (%s): reading them one by one, "
-		"one bpf() call per vCPU each plan",
-		strerror(-err));
-	d->share.unbatched = true;
-	return false;
-}
-
-/* Did the vCPU in @slot want a CPU since the last plan? */
-static bool vcpu_active(struct vs_daemon *d, int slot, bool batched)
-{
-	enum vs_vcpu_state state = d->vcpu_track[slot].state;
-	struct vs_vcpu_stats one;
-	const struct vs_vcpu_stats *st = &d->share.vcpu_stats[slot];
-	uint64_t activity;
-	bool changed;
-
-	if (!batched) {
-		if (bpf_sched_read_vcpu_stats(d, slot, &one))
-			return state == VS_VCPU_RUNNING || state == VS_VCPU_RUNNABLE;
-		st = &one;
-	}
-	activity = st->runs + st->wakeups;
-	changed = activity != d->share.activity[slot];
-	d->share.activity[slot] = activity;
-	return changed || state == VS_VCPU_RUNNING || state == VS_VCPU_RUNNABLE;
-}
+#include "vcpu_track.h"
 
 static void warn_overcommit_once(struct vs_daemon *d, int id, const struct share_plan *p)
 {
@@ -103,7 +55,7 @@ void share_tick(struct vs_daemon *d)
 {
 	struct share_plan_vm in[VS_MAX_VMS];
 	struct share_plan plan, all = {0};
-	bool caps = false, batched, overcommitted = false, failed = false;
+	bool caps = false, overcommitted = false, failed = false;
 	int vm_id, slot, id;
 
 	memset(in, 0, sizeof(in));
@@ -117,12 +69,12 @@ void share_tick(struct vs_daemon *d)
 						   .cap_cores = vm->cap_cores};
 		caps |= vm->cap_cores > 0;
 	}
-	batched = read_vcpu_stats_batch(d);
+	/* Demand from the messages alone (vcpu_track_take_active): no map reads per vCPU. */
 	registry_for_each_vcpu(slot, &d->reg)
 	{
 		int vm = d->reg.vcpus[slot].vm_id;
 
-		if (vm >= 0 && vm < VS_MAX_VMS && vcpu_active(d, slot, batched))
+		if (vm >= 0 && vm < VS_MAX_VMS && vcpu_track_take_active(&d->vcpu_track[slot]))
 			in[vm].active_vcpus++;
 	}
 	for (vm_id = 0; vm_id < VS_MAX_VMS; vm_id++)

@@ -5,7 +5,7 @@
 
 #include <json-c/json.h>
 
-#include "bpf/vmm_sched_cpu_time.h"
+#include "bpf/rules/cpu_time.h"
 #include "ctl_reply.h"
 #include "daemon.h"
 #include "numa_home.h"

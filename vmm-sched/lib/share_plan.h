@@ -30,7 +30,7 @@ struct share_plan_params {
 	uint64_t max_slice_ns;
 	/*
 	 * How far (in vtime) a VM with two vCPUs to run may trail the VM owed
-	 * most and still get a core first (bpf/vmm_sched_smt.h);
+	 * most and still get a core first (bpf/rules/owed_pick.h);
 	 * SHARE_PAIR_WINDOW_AUTO: one core slice.
 	 */
 	int64_t pair_window_ns;

@@ -77,6 +77,8 @@ enum vs_apply_result vcpu_track_apply(struct vs_vcpu_track *t, const struct vs_m
 {
 	if (!msg_valid(m, m ? m->length : 0))
 		return VS_INVALID;
+	if (m->type == VS_MSG_VCPU_WAKEUP || m->type == VS_MSG_VCPU_ON_CPU)
+		t->active = true;
 	if (t->seen && !seq_after(m->seqnum, t->seqnum)) {
 		t->stale++;
 		return VS_STALE;
@@ -102,6 +104,15 @@ void vcpu_track_resync(struct vs_vcpu_track *t, uint32_t seqnum, uint32_t last_m
 	if (last_cpu >= 0 && last_cpu < VS_MAX_CPUS)
 		t->cpu = last_cpu;
 	t->resyncs++;
+	t->active = true;
+}
+
+bool vcpu_track_take_active(struct vs_vcpu_track *t)
+{
+	bool active = t->active || t->state == VS_VCPU_RUNNING || t->state == VS_VCPU_RUNNABLE;
+
+	t->active = false;
+	return active;
 }
 
 void cpu_track_init(struct vs_cpu_track *c)

@@ -28,6 +28,8 @@ struct vs_vcpu_track {
 	int cpu; /* where it runs or last ran, -1 if never */
 	uint64_t last_event_ns;
 	uint64_t applied, stale, resyncs;
+	/* Woke or got a CPU (or was resynced) since vcpu_track_take_active() last asked. */
+	bool active;
 };
 
 struct vs_cpu_track {
@@ -51,6 +53,13 @@ enum vs_apply_result vcpu_track_apply(struct vs_vcpu_track *t, const struct vs_m
  * last_msg, last_cpu). Older messages still queued then count as stale.
  */
 void vcpu_track_resync(struct vs_vcpu_track *t, uint32_t seqnum, uint32_t last_msg, int last_cpu);
+/*
+ * Did the vCPU want a CPU since the last call: it woke or ran (a WAKEUP or
+ * ON_CPU message, stale ones included: the event happened), is runnable or
+ * running now, or was resynced (messages were lost: assume it did)? The
+ * agent's demand comes from this alone (docs/design.md, "One source of demand").
+ */
+bool vcpu_track_take_active(struct vs_vcpu_track *t);
 void cpu_track_init(struct vs_cpu_track *c);
 enum vs_apply_result cpu_track_apply(struct vs_cpu_track *c, const struct vs_msg *m);
 /* The same for a CPU: cpu_stats.cpu_seqnum and the vCPU core_state says runs there (0: none). */

@@ -4,10 +4,10 @@
  * is still S"), as a pure function shared by the BPF scheduler and the unit
  * tests: the scheduler gathers the facts under the core's lock, this decides.
  */
-#ifndef VMM_SCHED_TXN_H
-#define VMM_SCHED_TXN_H
+#ifndef VS_RULES_TXN_DECIDE_H
+#define VS_RULES_TXN_DECIDE_H
 
-#include "vmm_sched_abi.h"
+#include "../vmm_sched_abi.h"
 
 /* What the commit path knows about one slot when it decides. */
 struct vs_txn_facts {
@@ -57,4 +57,4 @@ static inline __u32 vs_txn_decide(const struct vs_txn_facts *f, int *take_core)
 	return VS_TXN_COMPLETE;
 }
 
-#endif /* VMM_SCHED_TXN_H */
+#endif /* VS_RULES_TXN_DECIDE_H */

@@ -10,14 +10,14 @@
  * last's, whichever is larger). A guest lying about critical sections thus
  * delays other VMs by at most that much, and is charged for it.
  */
-#ifndef VMM_SCHED_HINTS_H
-#define VMM_SCHED_HINTS_H
+#ifndef VS_RULES_HINTS_H
+#define VS_RULES_HINTS_H
 
 #ifndef __VMLINUX_H__
 #include <stdbool.h>
 #endif
 
-#include "vmm_sched_abi.h"
+#include "../vmm_sched_abi.h"
 
 #define VS_HINT_WINDOW_NS	 1000000000ULL
 #define VS_CS_EXT_DEFAULT_NS	 50000ULL /* --cs-extension-us */
@@ -88,4 +88,4 @@ static inline bool vs_yield_directed(bool from_vcpu, __s32 from_vm, bool to_vcpu
 	return from_vcpu && to_vcpu && from_vm >= 0 && from_vm == to_vm && to_queued && !to_running;
 }
 
-#endif /* VMM_SCHED_HINTS_H */
+#endif /* VS_RULES_HINTS_H */

@@ -4,10 +4,10 @@
  * unit tests: a core does the most work when both of its threads run vCPUs,
  * and pairing allows only vCPUs of one VM on a core.
  */
-#ifndef VMM_SCHED_SMT_H
-#define VMM_SCHED_SMT_H
+#ifndef VS_RULES_OWED_PICK_H
+#define VS_RULES_OWED_PICK_H
 
-#include "vmm_sched_abi.h"
+#include "../vmm_sched_abi.h"
 
 /* A VM in the running for a core, by its vtime (lowest is owed most). */
 struct vs_owed {
@@ -33,4 +33,4 @@ static inline __s32 vs_owed_pick(const struct vs_owed *best, const struct vs_owe
 	return best->vm;
 }
 
-#endif /* VMM_SCHED_SMT_H */
+#endif /* VS_RULES_OWED_PICK_H */

@@ -12,10 +12,10 @@
  * that decision waits in `pending` until the switch, and is dropped if a task
  * runs instead; a dispatch on a CPU already idle relabels the idle at once.
  */
-#ifndef VMM_SCHED_CPU_TIME_H
-#define VMM_SCHED_CPU_TIME_H
+#ifndef VS_RULES_CPU_TIME_H
+#define VS_RULES_CPU_TIME_H
 
-#include "vmm_sched_abi.h"
+#include "../vmm_sched_abi.h"
 
 /* The idle reason dispatch chose for the idle that follows (not yet begun). */
 struct vs_idle_pending {

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The VM owed a core most, as a fold over the candidates (pick_owed_vm):
+ * the caller offers each VM of the enclave that has vCPUs to run and is
+ * under its cap; the scan keeps the lowest vtime, the lowest vtime among VMs
+ * with two vCPUs to run (vs_owed_pick's pair) and the VM starved longest.
+ * A starved VM comes first; else vs_owed_pick decides.
+ */
+#ifndef VS_RULES_OWED_SCAN_H
+#define VS_RULES_OWED_SCAN_H
+
+#include "core.h"
+#include "owed_pick.h"
+
+/*
+ * A VM with queued vCPUs none of which ran for this long is owed a core
+ * before any vtime: a tiny weight against a big one may make it wait for
+ * longer than the kernel's watchdog (30 s), which would take the scheduler
+ * down. Well above ordinary waits (up to ~1.5 s in the TCG test VM, where a
+ * 1 s guard skewed weights 1:2:4 by 40%).
+ */
+#define VS_STARVED_NS 5000000000ULL
+
+struct vs_owed_scan {
+	struct vs_owed best, pair;
+	__u32 nr_best, nr_pair; /* their queued vCPUs */
+	__s32 starved;		/* the VM that last ran longest ago past VS_STARVED_NS */
+	__u32 nr_starved;
+	__u64 oldest; /* its last run */
+};
+
+struct vs_owed_choice {
+	__s32 vm;	 /* VS_VM_NONE: nobody is owed a core */
+	__u32 nr_queued; /* its queued vCPUs */
+	bool starved;	 /* chosen because it starved */
+	bool for_pair;	 /* chosen over the VM owed most, for its two vCPUs */
+};
+
+VS_RULE void vs_owed_scan_init(struct vs_owed_scan *s)
+{
+	*s = (struct vs_owed_scan){
+	    .best = {VS_VM_NONE, (__u64)-1},
+	    .pair = {VS_VM_NONE, (__u64)-1},
+	    .starved = VS_VM_NONE,
+	    .oldest = (__u64)-1,
+	};
+}
+
+/*
+ * Offer @vm: @queued vCPUs wait on its queue; @is_prev: its vCPU leaving
+ * this CPU is still runnable (one more to run); @vtime, @last_run_ns (0:
+ * never ran) from its vm_state; @now the clock.
+ */
+VS_RULE void vs_owed_scan_add(struct vs_owed_scan *s, __s32 vm, __s32 queued, bool is_prev,
+			      __u64 vtime, __u64 last_run_ns, __u64 now)
+{
+	__s32 runnable;
+
+	if (queued < 0)
+		queued = 0;
+	if (queued > 0 && last_run_ns && now > last_run_ns + VS_STARVED_NS &&
+	    last_run_ns < s->oldest) {
+		s->oldest = last_run_ns;
+		s->starved = vm;
+		s->nr_starved = queued;
+	}
+	if (vtime < s->best.vtime) {
+		s->best = (struct vs_owed){vm, vtime};
+		s->nr_best = queued;
+	}
+	runnable = queued + is_prev;
+	if (runnable >= 2 && vtime < s->pair.vtime) {
+		s->pair = (struct vs_owed){vm, vtime};
+		s->nr_pair = queued;
+	}
+}
+
+/* The choice once every candidate was offered; @pair_window as for vs_owed_pick. */
+VS_RULE struct vs_owed_choice vs_owed_scan_choose(const struct vs_owed_scan *s, __u64 pair_window)
+{
+	struct vs_owed_choice c = {.vm = VS_VM_NONE};
+
+	if (s->starved >= 0) {
+		c.vm = s->starved;
+		c.nr_queued = s->nr_starved;
+		c.starved = true;
+		return c;
+	}
+	c.vm = vs_owed_pick(&s->best, &s->pair, pair_window);
+	c.for_pair = c.vm != s->best.vm;
+	c.nr_queued = c.for_pair ? s->nr_pair : s->nr_best;
+	return c;
+}
+
+#endif /* VS_RULES_OWED_SCAN_H */

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The vtime floor (ops.enqueue): a VM coming back from idle does not bring
+ * banked credit. The floor is the vtime of the VM granted a core last in the
+ * enclave, which may lead the others by the pair window (vs_owed_pick), so a
+ * VM may trail it by one core slice plus the pair window and no more.
+ */
+#ifndef VS_RULES_VTIME_H
+#define VS_RULES_VTIME_H
+
+#include "core.h"
+
+/* @vtime lifted to at most core_slice + pair_window behind @floor; never lowered. */
+VS_RULE __u64 vs_vtime_lift(__u64 vtime, __u64 floor, __u64 core_slice, __u64 pair_window)
+{
+	__u64 lag = core_slice + pair_window;
+
+	return vtime + lag < floor ? floor - lag : vtime;
+}
+
+#endif /* VS_RULES_VTIME_H */

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Lookups of the maps by CPU, core, task, VM and enclave, and the cap count.
+ * Part of bpf/vmm_sched.bpf.c, which includes the bpf/sched headers in order:
+ * each may use what the headers before it define.
+ */
+
+static struct vs_cpu_ctx *cpu_ctx_of(s32 cpu)
+{
+	u32 key = cpu;
+
+	return bpf_map_lookup_elem(&cpu_ctx, &key);
+}
+
+/* The core of an enclave CPU and the CPU's thread index in it; NULL outside the enclave. */
+static struct vs_core_state *core_of(s32 cpu, u32 *thread)
+{
+	struct vs_cpu_ctx *c = cpu_ctx_of(cpu);
+	u32 key;
+
+	if (!c || !(c->flags & VS_CPU_IN_ENCLAVE))
+		return NULL;
+	key = c->core_id;
+	*thread = (u32)cpu == c->core_id ? 0 : 1;
+	return bpf_map_lookup_elem(&core_state, &key);
+}
+
+static struct vs_task *vcpu_of(struct task_struct *p)
+{
+	struct vs_task *t = bpf_task_storage_get(&task_ctx, p, NULL, 0);
+
+	return t && t->is_vcpu ? t : NULL;
+}
+
+static void vcpu_attach(struct task_struct *p, struct vs_task *t);
+
+/*
+ * vcpu_of(), but a task that entered SCHED_EXT before the agent listed it
+ * (its VMM chose SCHED_EXT itself, or a previous scheduler left it there)
+ * and so was enabled as host work becomes a vCPU once vcpu_map lists it.
+ * Without this a VMM could keep its vCPUs out of pairing, running wherever
+ * they woke, by setting SCHED_EXT before enrolment.
+ */
+static struct vs_task *vcpu_of_adopting(struct task_struct *p)
+{
+	struct vs_task *t = bpf_task_storage_get(&task_ctx, p, NULL, 0);
+	u32 tid = p->pid;
+
+	if (!t || t->is_vcpu)
+		return t && t->is_vcpu ? t : NULL;
+	if (!bpf_map_lookup_elem(&vcpu_map, &tid))
+		return NULL;
+	vcpu_attach(p, t);
+	if (t->is_vcpu)
+		__sync_fetch_and_add(&late_adoptions, 1);
+	return t->is_vcpu ? t : NULL;
+}
+
+static struct vs_vcpu_stats *stats_of(struct vs_task *t)
+{
+	u32 slot = t->slot;
+
+	return bpf_map_lookup_elem(&vcpu_stats, &slot);
+}
+
+/* The guest's VS_HINT_* flags for vCPU @t (mirrored by the agent), 0 if none. */
+static u32 hint_of(struct vs_task *t)
+{
+	u32 slot = t->slot;
+	struct vs_vcpu_hint *h = bpf_map_lookup_elem(&vcpu_hints, &slot);
+
+	return h ? h->flags : 0;
+}
+
+static struct vs_claim *claim_of_slot(u32 slot)
+{
+	return bpf_map_lookup_elem(&vcpu_claim, &slot);
+}
+
+static struct vs_cpu_stats *cpu_stats_of(s32 cpu)
+{
+	u32 key = cpu;
+
+	return bpf_map_lookup_elem(&cpu_stats, &key);
+}
+
+static struct vs_vm_state *vm_state_of(s32 vm)
+{
+	u32 key = vm;
+
+	if (vm < 0 || vm >= VS_MAX_VMS)
+		return NULL;
+	return bpf_map_lookup_elem(&vm_state, &key);
+}
+
+static u32 vm_weight(u32 vm)
+{
+	struct vs_vm_ctx *v = bpf_map_lookup_elem(&vm_ctx, &vm);
+
+	return v && v->weight ? v->weight : VS_WEIGHT_SCALE;
+}
+
+static struct vs_vm_ctx *vm_ctx_of(s32 vm)
+{
+	u32 key = vm;
+
+	if (vm < 0 || vm >= VS_MAX_VMS)
+		return NULL;
+	return bpf_map_lookup_elem(&vm_ctx, &key);
+}
+
+static struct vs_enclave_ctx *enclave_ctx_of(u32 enclave)
+{
+	return bpf_map_lookup_elem(&enclave_ctx, &enclave);
+}
+
+/* The enclave of @vm (the default one until the agent wrote its vm_ctx). */
+static u32 vm_enclave(s32 vm)
+{
+	struct vs_vm_ctx *v = vm_ctx_of(vm);
+
+	return v ? v->enclave : VS_ENCLAVE_DEFAULT;
+}
+
+/* The enclave of @cpu, or VS_MAX_ENCLAVES if it is in none. */
+static u32 cpu_enclave(s32 cpu)
+{
+	struct vs_cpu_ctx *c = cpu_ctx_of(cpu);
+
+	return c && (c->flags & VS_CPU_IN_ENCLAVE) ? c->enclave : VS_MAX_ENCLAVES;
+}
+
+/* Is @cpu a CPU of @vm's enclave? A hint: core_open_to() decides under the core's lock. */
+static bool cpu_serves_vm(s32 cpu, s32 vm)
+{
+	return vm >= 0 && cpu_enclave(cpu) == vm_enclave(vm);
+}
+
+/* The vCPU time slice of @vm's enclave. */
+static u64 vm_slice_ns(s32 vm)
+{
+	struct vs_enclave_ctx *e = enclave_ctx_of(vm_enclave(vm));
+
+	return e && e->slice_ns ? e->slice_ns : slice_ns;
+}
+
+static u64 enclave_core_slice_ns(u32 enclave)
+{
+	struct vs_enclave_ctx *e = enclave_ctx_of(enclave);
+
+	return e && e->core_slice_ns ? e->core_slice_ns : core_slice_ns;
+}
+
+static u64 enclave_pair_window_ns(u32 enclave)
+{
+	struct vs_enclave_ctx *e = enclave_ctx_of(enclave);
+
+	return e ? e->pair_window_ns : pair_window_ns;
+}
+
+static u64 *vtime_floor_of(u32 enclave)
+{
+	return enclave < VS_MAX_ENCLAVES ? &vtime_floor[enclave & (VS_MAX_ENCLAVES - 1)] : NULL;
+}
+
+/* Is @cpu on @vm's home node (or is either node unknown)? */
+static bool cpu_on_home(s32 cpu, s32 vm)
+{
+	struct vs_cpu_ctx *c = cpu_ctx_of(cpu);
+	struct vs_vm_ctx *v = vm_ctx_of(vm);
+
+	return !c || !v || v->home_node < 0 || c->node < 0 || c->node == v->home_node;
+}
+
+/*
+ * Cores each VM owns, read without the cores' locks: caps are a policy limit,
+ * not a safety rule, so two cores changing hands at once may overshoot a cap
+ * by a core until the next handover.
+ */
+struct owned_cores {
+	u8 n[VS_MAX_VMS];
+};
+
+/*
+ * All zero while no VM has a cap: nothing reads the counts then, and a cap
+ * that arrives between this and vm_within_cap() finds zeros, not stale stack.
+ */
+static void count_owned_cores(struct owned_cores *oc)
+{
+	u32 cpu;
+
+	__builtin_memset(oc, 0, sizeof(*oc));
+	if (!caps_in_use)
+		return;
+	bpf_for(cpu, 0, nr_cpus)
+	{
+		struct vs_cpu_ctx *c = cpu_ctx_of(cpu);
+		struct vs_core_state *core;
+		u32 th;
+		s32 owner;
+
+		if (!c || c->core_id != cpu || !(core = core_of(cpu, &th)))
+			continue;
+		owner = core->owner;
+		if (owner >= 0 && owner < VS_MAX_VMS && oc->n[owner & (VS_MAX_VMS - 1)] < 255)
+			oc->n[owner & (VS_MAX_VMS - 1)]++;
+	}
+}
+
+/*
+ * Is @vm within its cap with one more core, or (@owns_this) with the core in
+ * question, which it owns already? @oc: from count_owned_cores, or NULL to
+ * count now.
+ */
+static bool vm_within_cap(s32 vm, struct owned_cores *oc, bool owns_this)
+{
+	struct vs_vm_ctx *v = vm_ctx_of(vm);
+	struct owned_cores mine;
+	u32 n;
+
+	if (!caps_in_use || !v || !v->cap_cores)
+		return true;
+	if (!oc) {
+		count_owned_cores(&mine);
+		oc = &mine;
+	}
+	n = oc->n[vm & (VS_MAX_VMS - 1)];
+	return owns_this ? n <= v->cap_cores : n < v->cap_cores;
+}
+
+static s32 vm_queued(s32 vm)
+{
+	if (vm < 0 || vm >= VS_MAX_VMS)
+		return 0;
+	return scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm));
+}

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Agent transactions (vs_commit) and the enclave gate (vs_core_gate).
+ * Part of bpf/vmm_sched.bpf.c, which includes the bpf/sched headers in order:
+ * each may use what the headers before it define.
+ */
+
+/* Transactions: the agent's explicit placements (see vmm_sched_abi.h). */
+struct txn_member {
+	struct vs_txn_facts f;
+	u32 cpu;
+	u32 tid;
+	u32 slot;
+	u32 outcome;
+	u32 enclave; /* of the vCPU's VM */
+	int take_core;
+};
+
+/* Is vCPU @tid of @vm waiting, uncommitted, on its VM's DSQ? */
+static bool vcpu_waiting(s32 vm, u32 tid)
+{
+	struct bpf_iter_scx_dsq it;
+	struct task_struct *p;
+	bool found = false;
+
+	if (vm < 0 || vm >= VS_MAX_VMS)
+		return false;
+	bpf_iter_scx_dsq_new(&it, VS_DSQ_VM(vm), 0);
+	while ((p = bpf_iter_scx_dsq_next(&it))) {
+		if (p->pid == tid) {
+			found = true;
+			break;
+		}
+	}
+	bpf_iter_scx_dsq_destroy(&it);
+	return found;
+}
+
+/* The facts about slot @cpu that need no lock. */
+static void txn_gather(struct txn_member *m, u32 cpu, struct vs_txn *tx)
+{
+	struct vs_vcpu_stats *st;
+	struct vs_vcpu_id *id;
+	struct vs_claim *c;
+	u32 tid = tx->tid, slot;
+
+	m->cpu = cpu;
+	m->tid = tid;
+	m->f.seq_txn = tx->seqnum;
+	m->f.vm = VS_VM_NONE;
+	id = bpf_map_lookup_elem(&vcpu_map, &tid);
+	if (!id || id->vm_id >= VS_MAX_VMS)
+		return;
+	slot = id->slot;
+	m->slot = slot;
+	st = bpf_map_lookup_elem(&vcpu_stats, &slot);
+	c = claim_of_slot(slot);
+	if (!st || !c)
+		return;
+	m->f.known_vcpu = 1;
+	m->f.vm = id->vm_id;
+	m->enclave = vm_enclave(id->vm_id);
+	m->f.seq_now = st->seqnum;
+	m->f.queued = !c->cpu1 && vcpu_waiting(m->f.vm, tid);
+}
+
+/* The facts about thread @th of @core; called with the core locked. */
+static void txn_core_facts(struct txn_member *m, struct vs_core_state *core, u32 th)
+{
+	m->f.in_enclave = core_open_to(core, m->enclave);
+	m->f.host_blocks = host_blocks(core, th ^ 1);
+	m->f.owner = core->owner;
+	m->f.draining = core->draining;
+	m->f.this_running = core->running_vm[th & 1];
+	m->f.sib_running = core->running_vm[(th ^ 1) & 1];
+	m->f.claims = core->claims[0] + core->claims[1];
+}
+
+static void txn_finish(struct vs_txn *tx, u32 outcome)
+{
+	if (outcome >= VS_TXN_NR_OUTCOMES)
+		outcome = VS_TXN_BAD_SLOT;
+	tx->outcome = outcome;
+	tx->committed_at = bpf_ktime_get_ns();
+	__sync_fetch_and_add(&txn_outcomes[outcome], 1);
+	__sync_lock_test_and_set(&tx->state, VS_TXN_DONE);
+}
+
+/*
+ * Move a decided member's vCPU onto its CPU (@held: its claim, if the caller
+ * took it); on a lost race the claims go back.
+ */
+static u32 txn_move(struct txn_member *m, struct vs_claim *held)
+{
+	if (move_vcpu(m->f.vm, m->cpu, SCX_DSQ_LOCAL_ON | m->cpu, m->tid, held))
+		return VS_TXN_COMPLETE;
+	return VS_TXN_NOT_RUNNABLE;
+}
+
+/*
+ * Takes the claim of a decided member's vCPU for its CPU; NULL if another
+ * path holds it.
+ */
+static struct vs_claim *claim_member(struct txn_member *m)
+{
+	struct vs_claim *c = claim_of_slot(m->slot);
+
+	return c && __sync_val_compare_and_swap(&c->cpu1, 0, m->cpu + 1) == 0 ? c : NULL;
+}
+
+/*
+ * A group member was taken by another path before the moves: neither moves.
+ * @a_claim: member a's claim, taken before b's failed (unless a dequeue has
+ * released it since, dropping a's CPU claim with it).
+ */
+static void txn_abort_group(struct txn_member *a, struct txn_member *b, struct vs_claim *a_claim,
+			    struct vs_txn *tx0, struct vs_txn *tx1)
+{
+	if (!a_claim || claim_taken_back(a_claim, a->cpu))
+		drop_claim(a->cpu);
+	drop_claim(b->cpu);
+	txn_finish(tx0, a_claim ? VS_TXN_GROUP_FAILED : VS_TXN_NOT_RUNNABLE);
+	txn_finish(tx1, a_claim ? VS_TXN_NOT_RUNNABLE : VS_TXN_GROUP_FAILED);
+}
+
+static u32 txn_commit_single(u32 cpu, struct vs_txn *tx)
+{
+	struct txn_member m = {};
+	struct vs_core_state *core;
+	u64 now = bpf_ktime_get_ns();
+	u32 th;
+
+	txn_gather(&m, cpu, tx);
+	m.f.owner = VS_VM_NONE;
+	m.f.this_running = m.f.sib_running = VS_VM_NONE;
+	core = core_of(cpu, &th);
+	if (!core)
+		return vs_txn_decide(&m.f, &m.take_core);
+	bpf_spin_lock(&core->lock);
+	txn_core_facts(&m, core, th);
+	m.outcome = vs_txn_decide(&m.f, &m.take_core);
+	if (m.outcome == VS_TXN_COMPLETE) {
+		if (m.take_core)
+			set_owner(core, m.f.vm, now);
+		core->claims[th & 1]++;
+	}
+	bpf_spin_unlock(&core->lock);
+	return m.outcome == VS_TXN_COMPLETE ? txn_move(&m, NULL) : m.outcome;
+}
+
+/*
+ * A group commit: both threads of one core, vCPUs of one VM, decided on one
+ * snapshot of the core under its lock: both commit or neither does.
+ */
+static void txn_commit_group(u32 cpu0, struct vs_txn *tx0, u32 cpu1, struct vs_txn *tx1)
+{
+	struct txn_member a = {}, b = {};
+	struct vs_claim *a_claim, *b_claim;
+	struct vs_core_state *core;
+	u64 now = bpf_ktime_get_ns();
+	u32 th;
+
+	txn_gather(&a, cpu0, tx0);
+	txn_gather(&b, cpu1, tx1);
+	core = core_of(cpu0, &th);
+	if (!core) {
+		txn_finish(tx0, VS_TXN_NOT_IN_ENCLAVE);
+		txn_finish(tx1, VS_TXN_GROUP_FAILED);
+		return;
+	}
+	bpf_spin_lock(&core->lock);
+	txn_core_facts(&a, core, th);
+	txn_core_facts(&b, core, th ^ 1);
+	a.outcome = vs_txn_decide(&a.f, &a.take_core);
+	b.outcome = vs_txn_decide(&b.f, &b.take_core);
+	if (a.outcome == VS_TXN_COMPLETE && b.outcome == VS_TXN_COMPLETE && a.f.vm != b.f.vm)
+		a.outcome = b.outcome = VS_TXN_WRONG_VM;
+	if (a.outcome == VS_TXN_COMPLETE && b.outcome == VS_TXN_COMPLETE) {
+		if (a.take_core || b.take_core)
+			set_owner(core, a.f.vm, now);
+		core->claims[0]++;
+		core->claims[1]++;
+	}
+	bpf_spin_unlock(&core->lock);
+	if (a.outcome != VS_TXN_COMPLETE || b.outcome != VS_TXN_COMPLETE) {
+		txn_finish(tx0, a.outcome != VS_TXN_COMPLETE ? a.outcome : VS_TXN_GROUP_FAILED);
+		txn_finish(tx1, b.outcome != VS_TXN_COMPLETE ? b.outcome : VS_TXN_GROUP_FAILED);
+		return;
+	}
+	/*
+	 * Both claims before either move: a CPU dispatching meanwhile cannot take
+	 * one member from its DSQ (it must win the same compare-and-swap).
+	 */
+	a_claim = claim_member(&a);
+	if (!a_claim) {
+		txn_abort_group(&a, &b, NULL, tx0, tx1);
+		return;
+	}
+	b_claim = claim_member(&b);
+	if (!b_claim) {
+		txn_abort_group(&a, &b, a_claim, tx0, tx1);
+		return;
+	}
+	a.outcome = txn_move(&a, a_claim);
+	b.outcome = txn_move(&b, b_claim);
+	if (a.outcome != b.outcome)
+		__sync_fetch_and_add(&txn_group_partial, 1);
+	txn_finish(tx0, a.outcome);
+	txn_finish(tx1, b.outcome);
+}
+
+/*
+ * The agent's gate for moving a core between enclaves (struct
+ * vs_core_gate_args). Closing stops the core taking vCPUs (every claim path
+ * checks `closed` under the lock) and kicks what runs there; the agent calls
+ * again until it reports empty, then changes cpu_ctx and opens the core,
+ * which takes its enclave and pairing from there, unowned.
+ */
+SEC("syscall")
+int vs_core_gate(struct vs_core_gate_args *args)
+{
+	struct vs_core_state *core;
+	struct vs_enclave_ctx *ec;
+	s32 cpu0, kick0 = -1, kick1 = -1;
+	u32 enclave = VS_MAX_ENCLAVES, strict = 1;
+	struct vs_cpu_ctx *c;
+	u64 now = bpf_ktime_get_ns();
+
+	cpu0 = args->core_cpu;
+	if (cpu0 < 0 || cpu0 >= VS_MAX_CPUS)
+		return -1;
+	c = cpu_ctx_of(cpu0);
+	if (!c)
+		return -1;
+	/* Found whether or not the CPU is in an enclave now: core_of() needs that. */
+	{
+		u32 key = c->core_id;
+
+		core = bpf_map_lookup_elem(&core_state, &key);
+	}
+	if (!core)
+		return -1;
+	if (c->flags & VS_CPU_IN_ENCLAVE)
+		enclave = c->enclave;
+	ec = enclave_ctx_of(enclave);
+	if (ec && (ec->flags & VS_ENCLAVE_USED))
+		strict = ec->pairing == VS_PAIRING_STRICT;
+	bpf_spin_lock(&core->lock);
+	if (args->open) {
+		core->enclave = enclave;
+		core->strict = strict;
+		core->owner = VS_VM_NONE;
+		core->owner_since = now;
+		core->draining = 0;
+		core->host[0] = core->host[1] = 0;
+		core->closed = enclave >= VS_MAX_ENCLAVES;
+		args->empty = 0;
+	} else {
+		core->closed = 1;
+		args->empty =
+		    core->running_vm[0] == VS_VM_NONE && core->running_vm[1] == VS_VM_NONE &&
+		    core->leaving_vm[0] == VS_VM_NONE && core->leaving_vm[1] == VS_VM_NONE &&
+		    !core->claims[0] && !core->claims[1];
+		if (core->running_vm[0] != VS_VM_NONE || core->claims[0])
+			kick0 = core->cpu[0];
+		if (core->running_vm[1] != VS_VM_NONE || core->claims[1])
+			kick1 = core->cpu[1];
+	}
+	bpf_spin_unlock(&core->lock);
+	if (kick0 >= 0 && bpf_ksym_exists(scx_bpf_kick_cpu))
+		scx_bpf_kick_cpu(kick0, SCX_KICK_PREEMPT);
+	if (kick1 >= 0 && bpf_ksym_exists(scx_bpf_kick_cpu))
+		scx_bpf_kick_cpu(kick1, SCX_KICK_PREEMPT);
+	return 0;
+}
+
+/*
+ * Commit every pending transaction slot. Run by the agent (BPF_PROG_RUN), like
+ * ghOSt's commit syscall; outside any rq lock, so it may move vCPUs into any
+ * CPU's local DSQ. A group slot is committed together with its sibling's.
+ */
+SEC("syscall")
+int vs_commit(struct vs_commit_args *args)
+{
+	u32 cpu, committed = 0, complete = 0;
+
+	/* The DSQ iterator needs RCU; struct_ops programs have it implicitly, syscall ones do not.
+	 */
+	bpf_rcu_read_lock();
+	bpf_for(cpu, 0, nr_cpus)
+	{
+		struct vs_txn *tx = bpf_map_lookup_elem(&txns, &cpu), *sx;
+		struct vs_cpu_ctx *c;
+		u32 sib, outcome;
+
+		if (!tx || tx->state != VS_TXN_PENDING)
+			continue;
+		if (tx->flags & ~VS_TXN_F_GROUP) {
+			txn_finish(tx, VS_TXN_BAD_SLOT);
+			committed++;
+			continue;
+		}
+		if (!(tx->flags & VS_TXN_F_GROUP)) {
+			outcome = txn_commit_single(cpu, tx);
+			txn_finish(tx, outcome);
+			committed++;
+			complete += outcome == VS_TXN_COMPLETE;
+			continue;
+		}
+		c = cpu_ctx_of(cpu);
+		sib = c && c->sibling >= 0 ? c->sibling : cpu;
+		sx = bpf_map_lookup_elem(&txns, &sib);
+		if (!sx || sib == cpu || sx->state != VS_TXN_PENDING ||
+		    !(sx->flags & VS_TXN_F_GROUP)) {
+			txn_finish(tx, VS_TXN_BAD_SLOT);
+			committed++;
+			continue;
+		}
+		txn_commit_group(cpu, tx, sib, sx);
+		committed += 2;
+		complete += (tx->outcome == VS_TXN_COMPLETE) + (sx->outcome == VS_TXN_COMPLETE);
+	}
+	bpf_rcu_read_unlock();
+	args->committed = committed;
+	args->complete = complete;
+	return 0;
+}

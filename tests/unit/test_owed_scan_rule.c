@@ -1,0 +1,192 @@
+/*
+ * Unit tests: the VM owed a core most (bpf/rules/owed_scan.h) and what a
+ * vCPU starting on a thread decides (bpf/rules/running.h), the same
+ * functions the BPF scheduler runs.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "bpf/rules/owed_scan.h"
+#include "bpf/rules/running.h"
+
+#define MS  1000000ULL
+#define SEC 1000000000ULL
+
+enum { VM_A = 2, VM_B = 5, VM_C = 7, ENCL = 1 };
+
+static void empty_scan_owes_nobody(void **state)
+{
+	struct vs_owed_scan s;
+	struct vs_owed_choice c;
+
+	(void)state;
+	vs_owed_scan_init(&s);
+	c = vs_owed_scan_choose(&s, 10 * MS);
+	assert_int_equal(c.vm, VS_VM_NONE);
+	assert_false(c.starved || c.for_pair);
+}
+
+static void lowest_vtime_wins(void **state)
+{
+	struct vs_owed_scan s;
+	struct vs_owed_choice c;
+
+	(void)state;
+	vs_owed_scan_init(&s);
+	vs_owed_scan_add(&s, VM_A, 1, false, 300 * MS, 100 * SEC, 100 * SEC);
+	vs_owed_scan_add(&s, VM_B, 1, false, 200 * MS, 100 * SEC, 100 * SEC);
+	vs_owed_scan_add(&s, VM_C, 1, false, 250 * MS, 100 * SEC, 100 * SEC);
+	c = vs_owed_scan_choose(&s, 0);
+	assert_int_equal(c.vm, VM_B);
+	assert_int_equal(c.nr_queued, 1);
+	/* A tie keeps the first offered. */
+	vs_owed_scan_init(&s);
+	vs_owed_scan_add(&s, VM_A, 1, false, 200 * MS, 0, 0);
+	vs_owed_scan_add(&s, VM_B, 1, false, 200 * MS, 0, 0);
+	assert_int_equal(vs_owed_scan_choose(&s, 0).vm, VM_A);
+}
+
+static void pair_wins_a_near_tie(void **state)
+{
+	struct vs_owed_scan s;
+	struct vs_owed_choice c;
+
+	(void)state;
+	vs_owed_scan_init(&s);
+	vs_owed_scan_add(&s, VM_A, 1, false, 200 * MS, 0, 0);
+	vs_owed_scan_add(&s, VM_B, 3, false, 205 * MS, 0, 0);
+	c = vs_owed_scan_choose(&s, 10 * MS);
+	assert_int_equal(c.vm, VM_B);
+	assert_true(c.for_pair);
+	assert_int_equal(c.nr_queued, 3);
+	assert_int_equal(vs_owed_scan_choose(&s, 1 * MS).vm, VM_A);
+	/* One queued plus prev still runnable here makes two to run. */
+	vs_owed_scan_init(&s);
+	vs_owed_scan_add(&s, VM_A, 1, false, 200 * MS, 0, 0);
+	vs_owed_scan_add(&s, VM_B, 1, true, 205 * MS, 0, 0);
+	c = vs_owed_scan_choose(&s, 10 * MS);
+	assert_int_equal(c.vm, VM_B);
+	assert_int_equal(c.nr_queued, 1);
+	/* prev alone (nothing queued) is a candidate, but no pair. */
+	vs_owed_scan_init(&s);
+	vs_owed_scan_add(&s, VM_B, 0, true, 100 * MS, 0, 0);
+	c = vs_owed_scan_choose(&s, 10 * MS);
+	assert_int_equal(c.vm, VM_B);
+	assert_int_equal(c.nr_queued, 0);
+	assert_false(c.for_pair);
+}
+
+static void starved_vm_comes_first(void **state)
+{
+	struct vs_owed_scan s;
+	struct vs_owed_choice c;
+	__u64 now = 100 * SEC;
+
+	(void)state;
+	vs_owed_scan_init(&s);
+	vs_owed_scan_add(&s, VM_A, 2, false, 1 * MS, now - 1 * SEC, now);
+	/* Last ran more than VS_STARVED_NS ago, with vCPUs waiting. */
+	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, now - VS_STARVED_NS - 1, now);
+	vs_owed_scan_add(&s, VM_C, 1, false, 800 * MS, now - VS_STARVED_NS - 2, now);
+	c = vs_owed_scan_choose(&s, 10 * MS);
+	assert_int_equal(c.vm, VM_C); /* starved longest */
+	assert_true(c.starved);
+	/* Exactly at the guard, never ran, or nothing queued: not starved. */
+	vs_owed_scan_init(&s);
+	vs_owed_scan_add(&s, VM_A, 1, false, 1 * MS, now - 1, now);
+	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, now - VS_STARVED_NS, now);
+	vs_owed_scan_add(&s, VM_C, 1, false, 900 * MS, 0, now);
+	vs_owed_scan_add(&s, VM_C + 1, 0, true, 900 * MS, 1, now);
+	c = vs_owed_scan_choose(&s, 0);
+	assert_int_equal(c.vm, VM_A);
+	assert_false(c.starved);
+}
+
+static struct vs_core_view core(__s32 owner)
+{
+	return (struct vs_core_view){
+	    .owner = owner,
+	    .enclave = ENCL,
+	    .strict = 1,
+	    .running_vm = {VS_VM_NONE, VS_VM_NONE},
+	    .leaving_vm = {VS_VM_NONE, VS_VM_NONE},
+	    .cpu = {4, 5},
+	};
+}
+
+static void running_within_the_rules(void **state)
+{
+	struct vs_core_view c = core(VM_A);
+	struct vs_running_out o;
+
+	(void)state;
+	c.running_vm[0] = VM_A; /* recorded by ops.running before the decision */
+	o = vs_running_decide(&c, 0, VM_A, ENCL);
+	assert_false(o.take_core || vs_running_cut(&o));
+	assert_true(o.wake_sibling);
+	c.cpu[1] = -1;
+	assert_false(vs_running_decide(&c, 0, VM_A, ENCL).wake_sibling);
+}
+
+static void running_unclaimed_takes_a_free_core(void **state)
+{
+	struct vs_core_view c = core(VM_B);
+	struct vs_running_out o;
+
+	(void)state;
+	c.running_vm[0] = VM_A;
+	o = vs_running_decide(&c, 0, VM_A, ENCL);
+	assert_true(o.take_core);
+	assert_false(vs_running_cut(&o));
+	/* B's vCPU on the sibling: no takeover, and a pairing break. */
+	c.running_vm[1] = VM_B;
+	o = vs_running_decide(&c, 0, VM_A, ENCL);
+	assert_false(o.take_core);
+	assert_true(o.bad && vs_running_cut(&o));
+	/* Something committed to the core: no takeover; still B's, so bad. */
+	c = core(VM_B);
+	c.claims[1] = 1;
+	o = vs_running_decide(&c, 0, VM_A, ENCL);
+	assert_false(o.take_core);
+	assert_true(o.bad);
+	assert_false(o.wake_sibling);
+}
+
+static void running_beside_host_or_elsewhere_is_cut(void **state)
+{
+	struct vs_core_view c = core(VM_A);
+	struct vs_running_out o;
+
+	(void)state;
+	c.host[1] = 1;
+	o = vs_running_decide(&c, 0, VM_A, ENCL);
+	assert_true(o.beside_host && !o.bad && vs_running_cut(&o));
+	c.strict = 0;
+	o = vs_running_decide(&c, 0, VM_A, ENCL);
+	assert_false(vs_running_cut(&o));
+	c = core(VS_VM_NONE);
+	c.closed = 1;
+	o = vs_running_decide(&c, 0, VM_A, ENCL);
+	assert_true(o.elsewhere && !o.take_core && vs_running_cut(&o));
+	c.closed = 0;
+	o = vs_running_decide(&c, 0, VM_A, ENCL + 1); /* its VM moved enclave */
+	assert_true(o.elsewhere && vs_running_cut(&o));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(empty_scan_owes_nobody),
+	    cmocka_unit_test(lowest_vtime_wins),
+	    cmocka_unit_test(pair_wins_a_near_tie),
+	    cmocka_unit_test(starved_vm_comes_first),
+	    cmocka_unit_test(running_within_the_rules),
+	    cmocka_unit_test(running_unclaimed_takes_a_free_core),
+	    cmocka_unit_test(running_beside_host_or_elsewhere_is_cut),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,137 @@
+/*
+ * Unit tests: the core predicates (bpf/rules/core.h) and whether a thread
+ * may be reserved for a VM's vCPU (bpf/rules/reserve.h), the same functions
+ * the BPF scheduler runs under the core's lock.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "bpf/rules/reserve.h"
+
+enum { VM_A = 2, VM_B = 5, ENCL = 1, OTHER_ENCL = 3 };
+
+/* An open, strict, unowned, empty core of enclave ENCL on CPUs 4 and 5. */
+static struct vs_core_view empty_core(void)
+{
+	return (struct vs_core_view){
+	    .owner = VS_VM_NONE,
+	    .enclave = ENCL,
+	    .strict = 1,
+	    .running_vm = {VS_VM_NONE, VS_VM_NONE},
+	    .leaving_vm = {VS_VM_NONE, VS_VM_NONE},
+	    .cpu = {4, 5},
+	};
+}
+
+static void predicates(void **state)
+{
+	struct vs_core_view c = empty_core();
+
+	(void)state;
+	assert_true(vs_view_open_to(&c, ENCL));
+	assert_false(vs_view_open_to(&c, OTHER_ENCL));
+	c.closed = 1;
+	assert_false(vs_view_open_to(&c, ENCL));
+
+	c = empty_core();
+	c.host[1] = 1;
+	assert_true(vs_view_host_blocks(&c, 0));
+	assert_false(vs_view_host_blocks(&c, 1)); /* its own host task is not the sibling's */
+	c.strict = 0;
+	assert_false(vs_view_host_blocks(&c, 0));
+
+	c = empty_core();
+	assert_false(vs_view_sibling_runs_other(&c, 0, VM_A));
+	c.running_vm[1] = VM_B;
+	assert_true(vs_view_sibling_runs_other(&c, 0, VM_A));
+	assert_false(vs_view_sibling_runs_other(&c, 0, VM_B));
+	c.running_vm[1] = VS_VM_NONE;
+	c.leaving_vm[1] = VM_B; /* still switching away from B */
+	assert_true(vs_view_sibling_runs_other(&c, 0, VM_A));
+	/* This thread's own vCPU does not count: it is the one leaving. */
+	c = empty_core();
+	c.running_vm[0] = VM_B;
+	assert_false(vs_view_sibling_runs_other(&c, 0, VM_A));
+	assert_true(vs_view_handover_ok(&c, 0, VM_A));
+	c.claims[1] = 1;
+	assert_false(vs_view_handover_ok(&c, 0, VM_A));
+
+	c = empty_core();
+	assert_true(vs_view_thread_empty(&c, 0));
+	c.claims[0] = 1;
+	assert_false(vs_view_thread_empty(&c, 0));
+	assert_true(vs_view_thread_empty(&c, 1));
+}
+
+static void owner_reserves_unless_draining(void **state)
+{
+	struct vs_core_view c = empty_core();
+
+	(void)state;
+	c.owner = VM_A;
+	c.running_vm[1] = VM_A;
+	assert_int_equal(vs_reserve_decide(&c, 0, VM_A, ENCL, false), VS_RESERVE_OWNED);
+	c.draining = 1;
+	assert_int_equal(vs_reserve_decide(&c, 0, VM_A, ENCL, true), VS_RESERVE_NO);
+}
+
+static void free_core_is_taken_only_when_allowed(void **state)
+{
+	struct vs_core_view c = empty_core();
+
+	(void)state;
+	assert_int_equal(vs_reserve_decide(&c, 0, VM_A, ENCL, true), VS_RESERVE_TAKE);
+	/* At its cap (may_take_core false): no new core. */
+	assert_int_equal(vs_reserve_decide(&c, 0, VM_A, ENCL, false), VS_RESERVE_NO);
+	/* Owned by B but empty: changes hands. */
+	c.owner = VM_B;
+	assert_int_equal(vs_reserve_decide(&c, 1, VM_A, ENCL, true), VS_RESERVE_TAKE);
+	/* Not while a vCPU is committed to either thread. */
+	c.claims[0] = 1;
+	assert_int_equal(vs_reserve_decide(&c, 1, VM_A, ENCL, true), VS_RESERVE_NO);
+	/* Not while this thread still runs a vCPU (it is not switching away here). */
+	c = empty_core();
+	c.owner = VM_B;
+	c.running_vm[0] = VM_B;
+	assert_int_equal(vs_reserve_decide(&c, 0, VM_A, ENCL, true), VS_RESERVE_NO);
+}
+
+static void pairing_enclave_and_host_forbid(void **state)
+{
+	struct vs_core_view c = empty_core();
+
+	(void)state;
+	c.owner = VM_A;
+	/* The sibling runs, or is leaving, another VM's vCPU: never, even for the owner. */
+	c.running_vm[1] = VM_B;
+	assert_int_equal(vs_reserve_decide(&c, 0, VM_A, ENCL, true), VS_RESERVE_NO);
+	c.running_vm[1] = VS_VM_NONE;
+	c.leaving_vm[1] = VM_B;
+	assert_int_equal(vs_reserve_decide(&c, 0, VM_A, ENCL, true), VS_RESERVE_NO);
+	/* A host task on the sibling: strict pairing forbids, relaxed allows. */
+	c = empty_core();
+	c.owner = VM_A;
+	c.host[1] = 1;
+	assert_int_equal(vs_reserve_decide(&c, 0, VM_A, ENCL, true), VS_RESERVE_NO);
+	c.strict = 0;
+	assert_int_equal(vs_reserve_decide(&c, 0, VM_A, ENCL, true), VS_RESERVE_OWNED);
+	/* Another enclave's VM, or a closed core: never. */
+	assert_int_equal(vs_reserve_decide(&c, 0, VM_A, OTHER_ENCL, true), VS_RESERVE_NO);
+	c.closed = 1;
+	assert_int_equal(vs_reserve_decide(&c, 0, VM_A, ENCL, true), VS_RESERVE_NO);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(predicates),
+	    cmocka_unit_test(owner_reserves_unless_draining),
+	    cmocka_unit_test(free_core_is_taken_only_when_allowed),
+	    cmocka_unit_test(pairing_enclave_and_host_forbid),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
