@@ -204,7 +204,8 @@ static void bad_host_is_refused(void **state)
 	p.cpus = 6;
 	p.threads_per_core = 4;
 	assert_int_equal(sim_init(&s, &p, &w, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "--threads-per-core 4: must be 1..8 and divide --cpus (6)"));
+	assert_non_null(
+	    strstr(err, "--threads-per-core 4: must be 1..2 (the rules' core view) and divide"));
 	p.threads_per_core = 2;
 	p.nodes = 2;
 	assert_int_equal(sim_init(&s, &p, &w, err, sizeof(err)), -1);

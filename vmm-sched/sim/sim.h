@@ -18,7 +18,7 @@
 
 #define SIM_NONE    (-1)
 #define SIM_MS	    1000000ULL
-#define SIM_MAX_TPC 8
+#define SIM_MAX_TPC 2 /* the rules' core view has VS_THREADS_PER_CORE threads */
 
 struct sim_policy_ops;
 
@@ -71,7 +71,6 @@ struct sim_vm {
 	/* Its queue (the VM's DSQ, FIFO) and counts */
 	int32_t qhead, qtail;
 	uint32_t queued, running, owned_cores;
-	int32_t active_idx; /* index in sim.queued_vms, SIM_NONE if nothing queued */
 	/* lock model: vCPU 0 holds the lock; its run time left in this phase */
 	bool locked;
 	uint64_t lock_phase_left;
@@ -104,9 +103,9 @@ struct sim {
 	struct sim_core *cores;
 	struct sim_vm *vms;
 	struct sim_vcpu *vcpus;
-	/* VMs with queued vCPUs, in no order (policies break ties by VM id) */
-	int32_t *queued_vms;
-	uint32_t nr_queued_vms;
+	/* VMs with queued vCPUs: bit v of word v / 64, walked in VM order as BPF scans */
+	uint64_t *queued_mask;
+	uint32_t mask_words;
 	/* The agent's plan as BPF sees it */
 	uint64_t core_slice_ns, pair_window_ns;
 	bool caps_in_use;

@@ -40,7 +40,9 @@ static int check_params(const struct sim_params *p, char *err, size_t errlen)
 	}
 	if (!p->threads_per_core || p->threads_per_core > SIM_MAX_TPC ||
 	    p->cpus % p->threads_per_core) {
-		snprintf(err, errlen, "--threads-per-core %u: must be 1..%d and divide --cpus (%u)",
+		snprintf(err, errlen,
+			 "--threads-per-core %u: must be 1..%d (the rules' core view) and divide "
+			 "--cpus (%u)",
 			 p->threads_per_core, SIM_MAX_TPC, p->cpus);
 		return -1;
 	}
@@ -95,8 +97,9 @@ int sim_init(struct sim *s, const struct sim_params *p, const struct sim_workloa
 	s->cores = calloc(s->nr_cores, sizeof(*s->cores));
 	s->vms = calloc(s->nr_vms, sizeof(*s->vms));
 	s->vcpus = calloc(s->nr_vcpus, sizeof(*s->vcpus));
-	s->queued_vms = calloc(s->nr_vms, sizeof(*s->queued_vms));
-	if (!s->cpus || !s->cores || !s->vms || !s->vcpus || !s->queued_vms ||
+	s->mask_words = (s->nr_vms + 63) / 64;
+	s->queued_mask = calloc(s->mask_words, sizeof(*s->queued_mask));
+	if (!s->cpus || !s->cores || !s->vms || !s->vcpus || !s->queued_mask ||
 	    sim_eventq_init(&s->q, 2 * s->nr_vcpus + 64) || sim_plan_init(s))
 		goto oom;
 	/* CPUs numbered core by core: core c has CPUs c*T .. c*T+T-1; nodes split the cores. */
@@ -116,7 +119,6 @@ int sim_init(struct sim *s, const struct sim_params *p, const struct sim_workloa
 		vm->first_vcpu = vc;
 		vm->nr_vcpus = vm->kind->vcpus;
 		vm->qhead = vm->qtail = SIM_NONE;
-		vm->active_idx = SIM_NONE;
 		vm->lock_phase_left = vm->kind->free_ns;
 		for (v = 0; v < vm->nr_vcpus; v++, vc++)
 			s->vcpus[vc] = (struct sim_vcpu){.vm = i,
@@ -149,7 +151,7 @@ void sim_free(struct sim *s)
 	free(s->cores);
 	free(s->vms);
 	free(s->vcpus);
-	free(s->queued_vms);
+	free(s->queued_mask);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -213,10 +215,8 @@ void sim_enqueue(struct sim *s, struct sim_vcpu *v)
 	vm->qtail = id;
 	if (!vm->m.waiting_since)
 		vm->m.waiting_since = s->now ? s->now : 1;
-	if (!vm->queued++) {
-		vm->active_idx = (int32_t)s->nr_queued_vms;
-		s->queued_vms[s->nr_queued_vms++] = (int32_t)v->vm;
-	}
+	if (!vm->queued++)
+		s->queued_mask[v->vm / 64] |= 1ULL << (v->vm % 64);
 	s->t.queued++;
 }
 
@@ -234,13 +234,8 @@ static void dequeue(struct sim *s, struct sim_vcpu *v)
 		vm->qtail = v->qprev;
 	v->qnext = v->qprev = SIM_NONE;
 	v->state = SIM_READY;
-	if (!--vm->queued) {
-		int32_t last = s->queued_vms[--s->nr_queued_vms];
-
-		s->queued_vms[vm->active_idx] = last;
-		s->vms[last].active_idx = vm->active_idx;
-		vm->active_idx = SIM_NONE;
-	}
+	if (!--vm->queued)
+		s->queued_mask[v->vm / 64] &= ~(1ULL << (v->vm % 64));
 	s->t.queued--;
 }
 

@@ -1,26 +1,29 @@
 /*
- * The BPF scheduler's rules in the simulator (policy "bpf"): enqueue,
- * dispatch, tick and the placement sweep of bpf/vmm_sched.bpf.c, on the
- * simulated world. Decisions shared with the BPF object call its pure rule
- * headers (vs_owed_pick from bpf/vmm_sched_smt.h); decisions still written
- * inline in vmm_sched.bpf.c are modelled here in functions named
- * sim_model_<what>(), each to be replaced by its bpf/rules/ header once
- * extracted. The world is sequential, so claims, leaving_vm and the core
- * lock have no counterpart: a start is atomic. Not modelled: host tasks
- * (strict pairing's host idle), guest hints, directed yields, enclaves
- * (one enclave of all CPUs), transactions.
+ * The BPF scheduler's rules in the simulator (policy "bpf"): ops.enqueue,
+ * ops.dispatch, ops.tick and the placement sweep of the BPF scheduler, each
+ * as gather -> decide -> apply around the same pure rules the BPF object
+ * compiles (bpf/rules/): the simulator gathers from its world what the
+ * scheduler gathers from its maps, and applies the outcome to its world.
+ *
+ * The world is sequential: a start is atomic, so claims and leaving_vm are
+ * always 0 / none in the views, and no lock is needed. Not modelled: host
+ * tasks (strict pairing's host idle), guest hints (slice extensions, idle
+ * hand-ons), directed yields, enclaves (one enclave of all CPUs), agent
+ * transactions, and the kernel's own fallbacks.
  */
 #include <string.h>
 
-#include "bpf/vmm_sched_smt.h"
+#include "bpf/rules/dispatch.h"
+#include "bpf/rules/enqueue.h"
+#include "bpf/rules/owed_scan.h"
+#include "bpf/rules/reserve.h"
+#include "bpf/rules/sweep.h"
+#include "bpf/rules/tick_cut.h"
+#include "bpf/rules/vtime.h"
 #include "sim.h"
 #include "sim_policy.h"
 
-struct owed_pick {
-	int32_t vm;	    /* SIM_NONE: nobody is owed a core */
-	uint32_t nr_queued; /* its queued vCPUs */
-	bool starved, for_pair;
-};
+#define ENCLAVE 0
 
 static bool on_home(struct sim *s, uint32_t cpu, int32_t vm)
 {
@@ -38,152 +41,95 @@ static bool within_cap(struct sim *s, int32_t vm, bool owns_this)
 	return owns_this ? s->vms[vm].owned_cores <= cap : s->vms[vm].owned_cores < cap;
 }
 
-static uint32_t queued(struct sim *s, int32_t vm)
+static int32_t queued(struct sim *s, int32_t vm)
 {
-	return vm < 0 ? 0 : s->vms[vm].queued;
+	return vm < 0 ? 0 : (int32_t)s->vms[vm].queued;
 }
 
-/* Does a thread of @cpu's core other than @cpu run a vCPU of a VM other than @vm? */
-static bool sibling_runs_other(struct sim *s, uint32_t cpu, int32_t vm)
+static uint32_t thread_of(struct sim *s, uint32_t cpu)
+{
+	return s->cpus[cpu].thread;
+}
+
+/* core_view_read(): the core as the rules see it. */
+static struct vs_core_view view_of(struct sim *s, uint32_t cpu)
 {
 	struct sim_core *core = sim_core_of(s, cpu);
+	struct vs_core_view v = {
+	    .owner = core->owner,
+	    .draining = core->draining,
+	    .enclave = ENCLAVE,
+	    .strict = 1, /* VS_PAIRING_STRICT, the default; no host task runs here */
+	    .owner_since = core->owner_since,
+	};
 	uint32_t th;
 
-	for (th = 0; th < s->tpc; th++) {
-		int32_t other = sim_running_vm(s, core->first_cpu + th);
-
-		if (core->first_cpu + th != cpu && other != SIM_NONE && other != vm)
-			return true;
-	}
-	return false;
-}
-
-static bool thread_empty(struct sim *s, uint32_t cpu)
-{
-	return s->cpus[cpu].running == SIM_NONE;
-}
-
-static bool others_empty(struct sim *s, uint32_t cpu)
-{
-	struct sim_core *core = sim_core_of(s, cpu);
-	uint32_t th;
-
-	for (th = 0; th < s->tpc; th++)
-		if (core->first_cpu + th != cpu && !thread_empty(s, core->first_cpu + th))
-			return false;
-	return true;
-}
-
-/*
- * TODO: replace with bpf/rules/ when extracted. pick_owed_vm(): the runnable
- * VM owed a core most (lowest vtime, ties to the lowest VM id as BPF's
- * ascending scan gives), among VMs with queued vCPUs or @prev_vm, under
- * their cap; a starved VM first; vs_owed_pick() for a pair's near tie.
- */
-static struct owed_pick sim_model_pick_owed_vm(struct sim *s, int32_t prev_vm, int32_t this_owner)
-{
-	struct vs_owed best = {VS_VM_NONE, UINT64_MAX}, pair = {VS_VM_NONE, UINT64_MAX};
-	uint64_t oldest = UINT64_MAX;
-	int32_t starved = SIM_NONE;
-	uint32_t nr_starved = 0, nr_best = 0, nr_pair = 0, i, n = s->nr_queued_vms;
-	struct owed_pick out = {.vm = SIM_NONE};
-	bool prev_seen = prev_vm < 0;
-
-	for (i = 0; i <= n; i++) {
-		int32_t vm;
-		struct sim_vm *vs;
-		uint32_t q, runnable;
-
-		if (i < n) {
-			vm = s->queued_vms[i];
-			prev_seen |= vm == prev_vm;
-		} else if (!prev_seen) {
-			vm = prev_vm;
-		} else {
-			break;
-		}
-		if (s->caps_in_use && !within_cap(s, vm, vm == this_owner))
-			continue;
-		vs = &s->vms[vm];
-		q = vs->queued;
-		if (q > 0 && vs->last_run_ns && s->now > vs->last_run_ns + s->p.starved_ns &&
-		    (vs->last_run_ns < oldest || (vs->last_run_ns == oldest && vm < starved))) {
-			oldest = vs->last_run_ns;
-			starved = vm;
-			nr_starved = q;
-		}
-		if (vs->vtime < best.vtime || (vs->vtime == best.vtime && vm < best.vm)) {
-			best = (struct vs_owed){vm, vs->vtime};
-			nr_best = q;
-		}
-		runnable = q + (vm == prev_vm);
-		if (runnable >= 2 &&
-		    (vs->vtime < pair.vtime || (vs->vtime == pair.vtime && vm < pair.vm))) {
-			pair = (struct vs_owed){vm, vs->vtime};
-			nr_pair = q;
+	for (th = 0; th < VS_THREADS_PER_CORE; th++) {
+		v.leaving_vm[th] = VS_VM_NONE;
+		v.running_vm[th] = VS_VM_NONE;
+		v.cpu[th] = -1;
+		if (th < s->tpc) {
+			v.cpu[th] = (int32_t)(core->first_cpu + th);
+			v.running_vm[th] = sim_running_vm(s, core->first_cpu + th);
 		}
 	}
-	out.starved = starved >= 0;
-	if (out.starved) {
-		out.vm = starved;
-		out.nr_queued = nr_starved;
-		return out;
-	}
-	out.vm = vs_owed_pick(&best, &pair, s->pair_window_ns);
-	out.for_pair = out.vm != best.vm;
-	out.nr_queued = out.for_pair ? nr_pair : nr_best;
-	return out;
+	return v;
 }
 
-/*
- * TODO: replace with bpf/rules/ when extracted. reserve_cpu_for(): may @cpu
- * start a vCPU of @vm? Not beside another VM; on its own core unless it
- * drains; a core of another VM only if @may_take_core, this thread is empty
- * and nothing of another VM runs there (the core is then handed over).
- */
-static bool sim_model_reserve_cpu_for(struct sim *s, uint32_t cpu, int32_t vm, bool may_take_core)
+/* pick_owed_vm(): VMs offered to vs_owed_scan in ascending id, as BPF's scan does. */
+static struct vs_owed_choice pick_owed_vm(struct sim *s, int32_t prev_vm, int32_t this_owner)
 {
-	struct sim_core *core = sim_core_of(s, cpu);
+	struct vs_owed_scan scan;
+	uint32_t w;
 
-	if (sibling_runs_other(s, cpu, vm))
-		return false;
-	if (core->owner == vm)
-		return !core->draining;
-	if (may_take_core && thread_empty(s, cpu)) {
-		sim_set_owner(s, core, vm);
+	vs_owed_scan_init(&scan);
+	for (w = 0; w < s->mask_words; w++) {
+		uint64_t bits = s->queued_mask[w];
+
+		/* prev's VM is a candidate without queued vCPUs too. */
+		if (prev_vm >= 0 && (uint32_t)prev_vm / 64 == w)
+			bits |= 1ULL << (prev_vm % 64);
+		while (bits) {
+			int32_t vm = (int32_t)(w * 64 + (uint32_t)__builtin_ctzll(bits));
+			struct sim_vm *vs = &s->vms[vm];
+
+			bits &= bits - 1;
+			if (s->caps_in_use && !within_cap(s, vm, vm == this_owner))
+				continue;
+			vs_owed_scan_add(&scan, vm, (int32_t)vs->queued, vm == prev_vm, vs->vtime,
+					 vs->last_run_ns, s->now);
+		}
+	}
+	return vs_owed_scan_choose(&scan, s->pair_window_ns);
+}
+
+/* reserve_cpu_for() on vs_reserve_decide(): a sequential world needs no claim. */
+static bool reserve_cpu_for(struct sim *s, uint32_t cpu, int32_t vm, bool may_take_core)
+{
+	struct vs_core_view v = view_of(s, cpu);
+
+	switch (vs_reserve_decide(&v, thread_of(s, cpu), vm, ENCLAVE, may_take_core)) {
+	case VS_RESERVE_OWNED:
 		return true;
+	case VS_RESERVE_TAKE:
+		sim_set_owner(s, sim_core_of(s, cpu), vm);
+		return true;
+	default:
+		return false;
 	}
-	return false;
 }
 
 /* place_on_idle_cpu(): @v starts on @cpu if it is idle and the rules allow. */
 static bool place_on_idle_cpu(struct sim *s, struct sim_vcpu *v, uint32_t cpu, bool may_take_core)
 {
-	if (!thread_empty(s, cpu) ||
-	    !sim_model_reserve_cpu_for(s, cpu, (int32_t)v->vm, may_take_core))
+	if (s->cpus[cpu].running != SIM_NONE ||
+	    !reserve_cpu_for(s, cpu, (int32_t)v->vm, may_take_core))
 		return false;
 	sim_start(s, cpu, v);
 	return true;
 }
 
-/*
- * TODO: replace with bpf/rules/ when extracted. vs_enqueue's vtime floor: a
- * VM back from idle brings no more credit than one core slice plus the pair
- * window behind the VM granted a core last.
- */
-static void sim_model_vtime_floor(struct sim *s, struct sim_vm *vm)
-{
-	uint64_t lag = s->core_slice_ns + s->pair_window_ns;
-
-	if (vm->vtime + lag < s->vtime_floor)
-		sim_set_vtime(s, vm, s->vtime_floor - lag);
-}
-
-/*
- * TODO: replace with bpf/rules/ when extracted. vs_enqueue's placement order:
- * the previous CPU if on the home node; on the home node the VM's own cores,
- * then wholly free cores; then off it the previous CPU, own cores, free cores.
- */
+/* ops.enqueue: the vtime floor (vs_vtime_lift), then the passes of vs_enqueue_pass. */
 static void bpf_enqueue(struct sim *s, struct sim_vcpu *v, bool last)
 {
 	struct sim_vm *vm = &s->vms[v->vm];
@@ -197,28 +143,28 @@ static void bpf_enqueue(struct sim *s, struct sim_vcpu *v, bool last)
 		sim_request_sweep(s, 0);
 		return;
 	}
-	sim_model_vtime_floor(s, vm);
+	sim_set_vtime(
+	    s, vm, vs_vtime_lift(vm->vtime, s->vtime_floor, s->core_slice_ns, s->pair_window_ns));
 	may_take_core = within_cap(s, id, false);
 	prev_home = on_home(s, prev, id);
 	if (prev_home && place_on_idle_cpu(s, v, prev, may_take_core))
 		return;
-	for (pass = 0; pass < 4; pass++) {
-		bool home = pass < 2, take = pass & 1;
+	for (pass = 0; pass < VS_ENQUEUE_PASSES; pass++) {
+		struct vs_enqueue_pass ep = vs_enqueue_pass(pass, may_take_core, prev_home);
 
-		if (take && !may_take_core)
+		if (!ep.open)
 			continue;
-		if (pass == 2 && !prev_home && place_on_idle_cpu(s, v, prev, may_take_core))
+		if (ep.prev && place_on_idle_cpu(s, v, prev, may_take_core))
 			return;
 		for (cpu = 0; cpu < s->nr_cpus; cpu++) {
-			struct sim_core *core = sim_core_of(s, cpu);
+			struct vs_core_view view;
 
-			if (cpu == prev || !thread_empty(s, cpu))
+			if (cpu == prev || s->cpus[cpu].running != SIM_NONE)
+				continue; /* (a busy thread never fits: a cheap filter first) */
+			view = view_of(s, cpu);
+			if (!vs_enqueue_fits(&view, thread_of(s, cpu), id, ENCLAVE, ep.take))
 				continue;
-			if (!take && (core->owner != id || core->draining))
-				continue;
-			if (take && !others_empty(s, cpu))
-				continue;
-			if (on_home(s, cpu, id) != home)
+			if (on_home(s, cpu, id) != ep.home)
 				continue;
 			if (place_on_idle_cpu(s, v, cpu, may_take_core))
 				return;
@@ -226,18 +172,6 @@ static void bpf_enqueue(struct sim *s, struct sim_vcpu *v, bool last)
 	}
 	sim_enqueue(s, v);
 	sim_request_sweep(s, 50 * 1000);
-}
-
-/* Is some other thread of @cpu's core empty (a sibling to wake)? */
-static bool any_other_empty(struct sim *s, uint32_t cpu)
-{
-	struct sim_core *core = sim_core_of(s, cpu);
-	uint32_t th;
-
-	for (th = 0; th < s->tpc; th++)
-		if (core->first_cpu + th != cpu && thread_empty(s, core->first_cpu + th))
-			return true;
-	return false;
 }
 
 /* home_core_free(): a wholly idle core on @vm's home node. */
@@ -251,112 +185,82 @@ static bool home_core_free(struct sim *s, int32_t vm)
 		if (!on_home(s, s->cores[c].first_cpu, vm))
 			continue;
 		for (th = 0; th < s->tpc && empty; th++)
-			empty = thread_empty(s, s->cores[c].first_cpu + th);
+			empty = s->cpus[s->cores[c].first_cpu + th].running == SIM_NONE;
 		if (empty)
 			return true;
 	}
 	return false;
 }
 
-/*
- * TODO: replace with bpf/rules/ when extracted. vs_dispatch's chain under the
- * core lock: the owner keeps the core while it has work and its turn
- * (core_slice_ns) lasts or it is still owed most; else the core goes to the
- * VM owed most once no other thread runs the old owner (until then the owner
- * drains, its vCPU there is kicked, and this thread idles: forced idle).
- */
-static enum sim_decision sim_model_dispatch(struct sim *s, uint32_t cpu, struct sim_vcpu *prev,
-					    struct sim_vcpu **next)
+/* ops.dispatch: gather, vs_dispatch_decide on the core's view, apply. */
+static enum sim_decision bpf_dispatch(struct sim *s, uint32_t cpu, struct sim_vcpu *prev,
+				      struct sim_vcpu **next)
 {
 	struct sim_core *core = sim_core_of(s, cpu);
-	int32_t prev_vm = prev ? (int32_t)prev->vm : SIM_NONE, owner = core->owner, best,
-		target = SIM_NONE;
-	uint32_t owner_queued = queued(s, owner), th;
-	bool owner_has_work, owner_over_cap, prev_goes_home, wake_sibling = false;
-	enum sim_decision d = SIM_IDLE;
-	bool forced = false, owner_changed = false;
-	struct owed_pick pick;
+	struct vs_dispatch_in in = {.prev_vm = prev ? (int32_t)prev->vm : VS_VM_NONE};
+	struct vs_core_view view;
+	struct vs_dispatch_out out;
+	struct vs_owed_choice pick;
+	int32_t owner = core->owner;
 
 	*next = NULL;
-	owner_has_work = owner_queued > 0 || (owner >= 0 && owner == prev_vm);
-	pick = sim_model_pick_owed_vm(s, prev_vm, owner);
-	best = pick.vm;
-	prev_goes_home = prev_vm >= 0 && !on_home(s, cpu, prev_vm) && home_core_free(s, prev_vm);
-	owner_over_cap = s->caps_in_use && owner >= 0 && !within_cap(s, owner, true);
+	in.th = thread_of(s, cpu);
+	in.enclave = ENCLAVE;
+	in.now = s->now;
+	in.owner_seen = owner;
+	in.owner_queued = queued(s, owner);
+	in.owner_has_work = in.owner_queued > 0 || (owner >= 0 && owner == in.prev_vm);
+	pick = pick_owed_vm(s, in.prev_vm, owner);
+	in.best = pick.vm;
+	in.nr_best = pick.nr_queued;
+	in.prev_goes_home =
+	    in.prev_vm >= 0 && !on_home(s, cpu, in.prev_vm) && home_core_free(s, in.prev_vm);
+	in.owner_over_cap = s->caps_in_use && owner >= 0 && !within_cap(s, owner, true);
+	in.core_slice = s->core_slice_ns;
 
-	if (owner >= 0 && owner_has_work && !owner_over_cap &&
-	    (owner == best || (!core->draining && s->now - core->owner_since < s->core_slice_ns))) {
-		target = owner;
-		if (owner == best)
-			core->draining = false;
-	} else if (best >= 0 && !sibling_runs_other(s, cpu, best)) {
-		sim_set_owner(s, core, best);
-		owner_changed = true;
-		target = best;
-	} else if (best >= 0) {
-		core->draining = true; /* start_drain */
-		forced = true;
-	} else if (owner_over_cap) {
-		if (!sibling_runs_other(s, cpu, SIM_NONE))
-			sim_set_owner(s, core, SIM_NONE);
-		else
-			core->draining = true;
-	}
-	if (target >= 0) {
-		if (sibling_runs_other(s, cpu, target)) {
-			forced = true;
-		} else if (target == prev_vm && !(target == best ? pick.nr_queued : owner_queued)) {
-			d = prev_goes_home ? SIM_IDLE : SIM_KEEP_PREV;
-		} else {
-			d = SIM_RUN;
-		}
-		wake_sibling = !forced && any_other_empty(s, cpu);
-	}
-	/* The other threads' vCPUs hold up a handover: make them leave now. */
-	if (core->draining)
-		for (th = 0; th < s->tpc; th++)
-			if (core->first_cpu + th != cpu && !thread_empty(s, core->first_cpu + th))
-				sim_kick(s, core->first_cpu + th);
-	if (owner_changed && best >= 0)
-		s->vtime_floor = s->vms[best].vtime;
-	if (forced)
-		return SIM_IDLE;
-	if (d == SIM_RUN) {
-		*next = sim_queue_first(s, target);
+	view = view_of(s, cpu);
+	vs_dispatch_decide(&view, &in, &out);
+	if (out.set_owner)
+		sim_set_owner(s, core, out.new_owner);
+	if (out.start_drain)
+		core->draining = true;
+	if (out.clear_draining)
+		core->draining = false;
+	if (out.kick_sibling)
+		sim_kick(s, core->first_cpu + (in.th ^ 1));
+	if (out.granted)
+		s->vtime_floor = s->vms[in.best].vtime;
+	switch (out.decision) {
+	case VS_DISPATCH_RUN:
+		*next = sim_queue_first(s, out.target);
 		if (*next) {
-			if (wake_sibling && queued(s, target) > 1)
+			/* BPF asks after the move: more than this one queued. */
+			if (out.wake_sibling && queued(s, out.target) > 1)
 				sim_request_sweep(s, 0);
 			return SIM_RUN;
 		}
-		return prev && target == prev_vm ? SIM_KEEP_PREV : SIM_IDLE;
+		return prev && out.target == in.prev_vm ? SIM_KEEP_PREV : SIM_IDLE;
+	case VS_DISPATCH_KEEP_PREV:
+		return prev ? SIM_KEEP_PREV : SIM_IDLE;
+	default:
+		return SIM_IDLE;
 	}
-	return d;
 }
 
-/*
- * TODO: replace with bpf/rules/ when extracted. vs_tick's cut: a vCPU beside
- * another VM or on a core not its VM's leaves at once, one on a draining core
- * or whose slice ran out at this tick (no guest hints: no extensions).
- */
-static bool sim_model_tick_cut(struct sim *s, uint32_t cpu)
+/* ops.tick on vs_tick_cut (no guest hints here: a cut is never extended). */
+static bool bpf_tick(struct sim *s, uint32_t cpu)
 {
 	struct sim_vcpu *v = &s->vcpus[s->cpus[cpu].running];
-	struct sim_core *core = sim_core_of(s, cpu);
+	struct vs_core_view view = view_of(s, cpu);
 
-	if (core->owner != (int32_t)v->vm || sibling_runs_other(s, cpu, (int32_t)v->vm))
-		return true;
-	return core->draining || s->now >= v->slice_end;
+	return vs_tick_cut(&view, thread_of(s, cpu), (int32_t)v->vm, ENCLAVE,
+			   s->now < v->slice_end) != VS_CUT_NONE;
 }
 
-/*
- * TODO: replace with bpf/rules/ when extracted. sweep_enclave(): queued vCPUs
- * onto idle threads where pairing allows: the owner's onto its cores, the VM
- * owed most onto free ones (home node first).
- */
-static void sim_model_sweep(struct sim *s)
+/* sweep_enclave(): each empty idle thread takes a vCPU of vs_sweep_target's VM. */
+static void bpf_sweep(struct sim *s)
 {
-	struct owed_pick pick = sim_model_pick_owed_vm(s, SIM_NONE, SIM_NONE);
-	int32_t best = pick.vm;
+	int32_t best = pick_owed_vm(s, SIM_NONE, SIM_NONE).vm;
 	bool more = false;
 	uint32_t i;
 
@@ -366,25 +270,27 @@ static void sim_model_sweep(struct sim *s)
 		uint32_t cpu = i % s->nr_cpus;
 		bool home_pass = i < s->nr_cpus, take;
 		struct sim_core *core = sim_core_of(s, cpu);
-		int32_t vm = core->owner;
+		struct vs_sweep_owner owner = {.vm = core->owner,
+					       .draining = core->draining,
+					       .queued = queued(s, core->owner),
+					       .serves = true,
+					       .within_cap = within_cap(s, core->owner, true)};
+		int32_t vm;
 
-		if (!thread_empty(s, cpu))
+		if (s->cpus[cpu].running != SIM_NONE)
 			continue;
-		take = core->draining || queued(s, vm) == 0 ||
-		       (s->caps_in_use && !within_cap(s, vm, true));
-		if (take)
-			vm = best;
+		vm = vs_sweep_target(&owner, best, &take);
 		if (home_pass != on_home(s, cpu, vm))
 			continue;
-		if (!queued(s, vm) || !sim_model_reserve_cpu_for(s, cpu, vm, true))
+		if (queued(s, vm) <= 0 || !reserve_cpu_for(s, cpu, vm, true))
 			continue;
 		sim_start(s, cpu, sim_queue_first(s, vm));
 		more = true;
-		if (take) {
-			best = sim_model_pick_owed_vm(s, SIM_NONE, SIM_NONE).vm;
-			if (best < 0)
-				break;
-		}
+		/* A free core taken: the next one goes to whoever is owed then. */
+		if (take)
+			best = pick_owed_vm(s, SIM_NONE, SIM_NONE).vm;
+		if (best < 0)
+			break;
 	}
 	if (more)
 		sim_request_sweep(s, 200 * 1000);
@@ -393,9 +299,9 @@ static void sim_model_sweep(struct sim *s)
 const struct sim_policy_ops sim_policy_bpf = {
     .name = "bpf",
     .enqueue = bpf_enqueue,
-    .dispatch = sim_model_dispatch,
-    .tick = sim_model_tick_cut,
-    .sweep = sim_model_sweep,
+    .dispatch = bpf_dispatch,
+    .tick = bpf_tick,
+    .sweep = bpf_sweep,
 };
 
 const struct sim_policy_ops *sim_policy_by_name(const char *name)
