@@ -154,6 +154,8 @@ void sim_request_sweep(struct sim *s, uint64_t delay);
 void sim_kick(struct sim *s, uint32_t cpu);
 /* Raises @vm's vtime to @vtime (never lowers: counts a regression if asked to). */
 void sim_set_vtime(struct sim *s, struct sim_vm *vm, uint64_t vtime);
+/* Ends @vm's stretch with queued vCPUs and no start at now (the run's end). */
+void sim_end_starve(struct sim *s, struct sim_vm *vm);
 /* Brings one VM's integrals up to now (before changing its share or lock). */
 void sim_vm_account(struct sim *s, struct sim_vm *vm);
 /* Updates the integrals up to now (call before changing what they integrate). */

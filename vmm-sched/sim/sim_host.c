@@ -246,11 +246,26 @@ struct sim_vcpu *sim_queue_first(struct sim *s, int32_t vm)
 	return &s->vcpus[s->vms[vm].qhead];
 }
 
-/* One of @vm's vCPUs starts: the VM's stretch without a start (if any) ends. */
+/* Ends @vm's stretch without a start at now (the first one is kept apart). */
+void sim_end_starve(struct sim *s, struct sim_vm *vm)
+{
+	uint64_t len = s->now - vm->m.waiting_since;
+
+	if (!vm->m.waiting_since)
+		return;
+	if (!vm->last_run_ns) {
+		if (len > vm->m.first_wait_ns)
+			vm->m.first_wait_ns = len;
+	} else if (len > vm->m.max_starve_ns) {
+		vm->m.max_starve_ns = len;
+	}
+	vm->m.waiting_since = 0;
+}
+
+/* One of @vm's vCPUs starts: its stretch without a start ends, another begins if it has more. */
 static void note_start(struct sim *s, struct sim_vm *vm)
 {
-	if (vm->m.waiting_since && s->now - vm->m.waiting_since > vm->m.max_starve_ns)
-		vm->m.max_starve_ns = s->now - vm->m.waiting_since;
+	sim_end_starve(s, vm);
 	vm->m.waiting_since = vm->queued ? s->now : 0;
 }
 

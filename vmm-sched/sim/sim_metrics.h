@@ -37,7 +37,8 @@ struct sim_vm_metrics {
 	uint64_t last_at;	  /* integrals are up to here */
 	uint64_t last_waiting;	  /* sim_totals.waiting_ns at last_at */
 	uint64_t waiting_since;	  /* it has had queued vCPUs and started none since (0: not) */
-	uint64_t max_starve_ns;	  /* longest such stretch */
+	uint64_t max_starve_ns;	  /* longest such stretch, once one of its vCPUs had run */
+	uint64_t first_wait_ns;	  /* the stretch before its first vCPU ran */
 	struct sim_hist wait;
 };
 
@@ -51,8 +52,9 @@ struct sim_totals {
 	uint64_t waiting_ns;	    /* time some vCPU waited (integral clock) */
 	uint64_t busy_thread_ns;    /* thread time running vCPUs */
 	uint64_t plan_rounds;
-	uint32_t idle_threads; /* now */
-	uint32_t queued;       /* vCPUs queued now */
+	uint64_t core_slice_max; /* the longest core slice a plan set */
+	uint32_t idle_threads;	 /* now */
+	uint32_t queued;	 /* vCPUs queued now */
 	uint64_t last_at;
 };
 

@@ -98,6 +98,8 @@ static int sim_model_share_plan_large(struct sim *s, struct plan_work *w, char *
 		s->vms[i].bpf_weight = wt ? wt : 1;
 	}
 	s->core_slice_ns = slice;
+	if (slice > s->t.core_slice_max)
+		s->t.core_slice_max = slice;
 	if (pp.threads_per_core < 2)
 		s->pair_window_ns = 0;
 	else if (pp.pair_window_ns == SHARE_PAIR_WINDOW_AUTO)
@@ -153,6 +155,8 @@ int sim_plan_round(struct sim *s, char *err, size_t errlen)
 		s->vms[i].bpf_weight = w->plan.bpf_weight[i];
 	}
 	s->core_slice_ns = w->plan.core_slice_ns;
+	if (s->core_slice_ns > s->t.core_slice_max)
+		s->t.core_slice_max = s->core_slice_ns;
 	s->pair_window_ns = w->plan.pair_window_ns;
 	return 0;
 }

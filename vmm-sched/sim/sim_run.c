@@ -226,8 +226,7 @@ static void finish(struct sim *s)
 	for (i = 0; i < s->nr_vms; i++) {
 		struct sim_vm_metrics *m = &s->vms[i].m;
 
-		if (m->waiting_since && s->now - m->waiting_since > m->max_starve_ns)
-			m->max_starve_ns = s->now - m->waiting_since;
+		sim_end_starve(s, &s->vms[i]);
 		m->work_ns = m->run_ns > m->spin_ns ? m->run_ns - m->spin_ns : 0;
 	}
 }
