@@ -11,7 +11,8 @@ $(BUILD)/broken/vmm-schedd: $(BUILD)/vmm-schedd
 	$(MAKE) BUILD=$(BUILD)/broken BPF_EXTRA_CFLAGS=-DVS_TEST_BREAK_PAIRING SANITIZE= \
 		$(BUILD)/broken/vmm-schedd
 
-# Benchmarks: the share plan on the host (bench-plan, tests/bench/bench.mk),
+# Benchmarks: the share plan and the simulator on the host (bench-plan,
+# bench-sim, tests/bench/bench.mk),
 # then inside the test VM the policy comparison (fair class, batch pairing,
 # vmm-sched, vmm-sched --no-kick in alternating rounds) with its table, CSV and
 # charts in bench-results/<date>/ (tests/bench/run-bench). BENCH_QUICK=1: a
@@ -20,7 +21,7 @@ $(BUILD)/broken/vmm-schedd: $(BUILD)/vmm-schedd
 $(BUILD)/release/vmm-schedd: $(BUILD)/vmm-schedd
 	$(MAKE) BUILD=$(BUILD)/release SANITIZE= $(BUILD)/release/vmm-schedd
 
-bench: bench-plan all $(BUILD)/release/vmm-schedd
+bench: bench-plan bench-sim all $(BUILD)/release/vmm-schedd
 	tests/bench/run-bench $(if $(BENCH_QUICK),--quick)
 
 bench-overhead: all $(BUILD)/release/vmm-schedd
