@@ -14,6 +14,7 @@
 #include "sim_bound.h"
 #include "sim_metrics.h"
 #include "sim_rng.h"
+#include "sim_vmheap.h"
 #include "sim_workload.h"
 
 #define SIM_NONE    (-1)
@@ -36,7 +37,13 @@ struct sim_params {
 	uint64_t target_latency_ns; /* the agent's --target-latency-ms */
 	int64_t pair_window_ns;	    /* the agent's --pair-window-ms, SHARE_PAIR_WINDOW_AUTO */
 	bool trace;		    /* every dispatch decision on stderr */
-	bool check_every_event;	    /* re-check pairing and caps on every core after each event */
+	bool check_every_event;
+	bool pick_by_scan;
+	    /* find the VM owed a core by scanning every VM, as BPF does (tests) */ /* re-check
+										       pairing and
+										       caps on every
+										       core after
+										       each event */
 	const struct sim_policy_ops *policy;
 };
 
@@ -106,6 +113,8 @@ struct sim {
 	/* VMs with queued vCPUs: bit v of word v / 64, walked in VM order as BPF scans */
 	uint64_t *queued_mask;
 	uint32_t mask_words;
+	/* The same VMs by (vtime, id), those with 2+ queued by (vtime, id), and by last run */
+	struct sim_vmheap by_vtime, pair_by_vtime, by_last_run;
 	/* The agent's plan as BPF sees it */
 	uint64_t core_slice_ns, pair_window_ns;
 	bool caps_in_use;

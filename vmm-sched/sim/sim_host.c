@@ -13,6 +13,31 @@
 #include "sim_plan.h"
 #include "sim_policy.h"
 
+/* The VMs' keys for the heaps: struct sim_vm holds 64-bit fields, so it is a whole number of them.
+ */
+#define VM_STRIDE ((uint32_t)(sizeof(struct sim_vm) / sizeof(uint64_t)))
+_Static_assert(sizeof(struct sim_vm) % sizeof(uint64_t) == 0, "sim_vm keys as an array");
+
+/* Keeps @vm in the heaps its queue length puts it in. */
+static void heaps_follow_queue(struct sim *s, int32_t id)
+{
+	struct sim_vm *vm = &s->vms[id];
+
+	if (!vm->queued) {
+		sim_vmheap_remove(&s->by_vtime, id);
+		sim_vmheap_remove(&s->pair_by_vtime, id);
+		sim_vmheap_remove(&s->by_last_run, id);
+		return;
+	}
+	sim_vmheap_add(&s->by_vtime, id);
+	if (vm->last_run_ns)
+		sim_vmheap_add(&s->by_last_run, id);
+	if (vm->queued >= 2)
+		sim_vmheap_add(&s->pair_by_vtime, id);
+	else
+		sim_vmheap_remove(&s->pair_by_vtime, id);
+}
+
 void sim_params_default(struct sim_params *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -130,6 +155,10 @@ int sim_init(struct sim *s, const struct sim_params *p, const struct sim_workloa
 							 .qprev = SIM_NONE,
 							 .active = true};
 	}
+	if (sim_vmheap_init(&s->by_vtime, s->nr_vms, &s->vms[0].vtime, VM_STRIDE) ||
+	    sim_vmheap_init(&s->pair_by_vtime, s->nr_vms, &s->vms[0].vtime, VM_STRIDE) ||
+	    sim_vmheap_init(&s->by_last_run, s->nr_vms, &s->vms[0].last_run_ns, VM_STRIDE))
+		goto oom;
 	sim_bound_init(&s->bound, s->nr_cores, s->tpc);
 	s->core_slice_ns = 10 * SIM_MS; /* BPF core_slice_ns until the agent plans */
 	if (s->policy->init && s->policy->init(s))
@@ -147,6 +176,9 @@ void sim_free(struct sim *s)
 		s->policy->free(s);
 	sim_plan_free(s);
 	sim_eventq_free(&s->q);
+	sim_vmheap_free(&s->by_vtime);
+	sim_vmheap_free(&s->pair_by_vtime);
+	sim_vmheap_free(&s->by_last_run);
 	free(s->cpus);
 	free(s->cores);
 	free(s->vms);
@@ -217,6 +249,7 @@ void sim_enqueue(struct sim *s, struct sim_vcpu *v)
 		vm->m.waiting_since = s->now ? s->now : 1;
 	if (!vm->queued++)
 		s->queued_mask[v->vm / 64] |= 1ULL << (v->vm % 64);
+	heaps_follow_queue(s, (int32_t)v->vm);
 	s->t.queued++;
 }
 
@@ -236,6 +269,7 @@ static void dequeue(struct sim *s, struct sim_vcpu *v)
 	v->state = SIM_READY;
 	if (!--vm->queued)
 		s->queued_mask[v->vm / 64] &= ~(1ULL << (v->vm % 64));
+	heaps_follow_queue(s, (int32_t)v->vm);
 	s->t.queued--;
 }
 
@@ -310,6 +344,8 @@ void sim_start(struct sim *s, uint32_t cpu, struct sim_vcpu *v)
 	sim_hist_add(&vm->m.wait, s->now - v->runnable_at);
 	note_start(s, vm);
 	vm->last_run_ns = s->now;
+	sim_vmheap_update(&s->by_last_run, (int32_t)v->vm);
+	heaps_follow_queue(s, (int32_t)v->vm);
 	vm->running++;
 	if (v->work_left != UINT64_MAX)
 		sim_eventq_post(&s->q, s->now + v->work_left, SIM_EV_BLOCK, (uint32_t)id, v->gen);
@@ -329,7 +365,11 @@ void sim_set_vtime(struct sim *s, struct sim_vm *vm, uint64_t vtime)
 {
 	if (vtime < vm->vtime)
 		s->t.vtime_regressions++;
+	if (vtime == vm->vtime)
+		return;
 	vm->vtime = vtime;
+	sim_vmheap_update(&s->by_vtime, (int32_t)(vm - s->vms));
+	sim_vmheap_update(&s->pair_by_vtime, (int32_t)(vm - s->vms));
 }
 
 struct sim_vcpu *sim_preempt(struct sim *s, uint32_t cpu)

@@ -11,6 +11,7 @@
  * hand-ons), directed yields, enclaves (one enclave of all CPUs), agent
  * transactions, and the kernel's own fallbacks.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "bpf/rules/dispatch.h"
@@ -76,8 +77,8 @@ static struct vs_core_view view_of(struct sim *s, uint32_t cpu)
 	return v;
 }
 
-/* pick_owed_vm(): VMs offered to vs_owed_scan in ascending id, as BPF's scan does. */
-static struct vs_owed_choice pick_owed_vm(struct sim *s, int32_t prev_vm, int32_t this_owner)
+/* pick_owed_vm() as BPF runs it: every candidate VM offered in ascending id. */
+static struct vs_owed_choice pick_by_scan(struct sim *s, int32_t prev_vm, int32_t this_owner)
 {
 	struct vs_owed_scan scan;
 	uint32_t w;
@@ -99,6 +100,43 @@ static struct vs_owed_choice pick_owed_vm(struct sim *s, int32_t prev_vm, int32_
 			vs_owed_scan_add(&scan, vm, (int32_t)vs->queued, vm == prev_vm, vs->vtime,
 					 vs->last_run_ns, s->now);
 		}
+	}
+	return vs_owed_scan_choose(&scan, s->pair_window_ns);
+}
+
+static int cmp_vm(const void *a, const void *b)
+{
+	return *(const int32_t *)a - *(const int32_t *)b;
+}
+
+/*
+ * pick_owed_vm() without a scan: the scan's result depends only on the VM
+ * with the lowest (vtime, id), the lowest among those with two vCPUs to run,
+ * the one that ran longest ago, and prev's VM, so only these (kept in heaps)
+ * are offered, still in id order. Caps filter candidates: then it scans.
+ */
+static struct vs_owed_choice pick_owed_vm(struct sim *s, int32_t prev_vm, int32_t this_owner)
+{
+	int32_t cand[4];
+	struct vs_owed_scan scan;
+	uint32_t n = 0, i;
+
+	if (s->caps_in_use || s->p.pick_by_scan)
+		return pick_by_scan(s, prev_vm, this_owner);
+	cand[n++] = sim_vmheap_top(&s->by_vtime);
+	cand[n++] = sim_vmheap_top(&s->pair_by_vtime);
+	cand[n++] = sim_vmheap_top(&s->by_last_run);
+	cand[n++] = prev_vm;
+	qsort(cand, n, sizeof(cand[0]), cmp_vm);
+	vs_owed_scan_init(&scan);
+	for (i = 0; i < n; i++) {
+		struct sim_vm *vs;
+
+		if (cand[i] < 0 || (i && cand[i] == cand[i - 1]))
+			continue;
+		vs = &s->vms[cand[i]];
+		vs_owed_scan_add(&scan, cand[i], (int32_t)vs->queued, cand[i] == prev_vm, vs->vtime,
+				 vs->last_run_ns, s->now);
 	}
 	return vs_owed_scan_choose(&scan, s->pair_window_ns);
 }
