@@ -11,8 +11,8 @@
  *     plus two vCPU slices and ticks for one of its vCPUs to start (the
  *     guard keys on the VM's last run: a VM none of whose vCPUs ever ran is
  *     not covered, see docs/simulator.md);
- * that the simulator's heaps pick the VM owed a core exactly as BPF's scan of
- * every VM does (same CSV either way), and vs_txn_decide over random facts: a
+ * that the simulator's heaps and core masks decide exactly as BPF's scans of
+ * every VM and CPU do (same CSV either way), and vs_txn_decide over random facts: a
  * transaction commits all or nothing.
  */
 #include <stdarg.h>
@@ -166,7 +166,7 @@ static char *csv_of_seed(uint64_t seed, bool by_scan)
 	random_world(&p, &w, seed);
 	p.duration_ns = 200 * MS;
 	p.check_every_event = false;
-	p.pick_by_scan = by_scan;
+	p.scan_like_bpf = by_scan;
 	assert_int_equal(sim_init(&s, &p, &w, err, sizeof(err)), 0);
 	assert_int_equal(sim_run(&s), 0);
 	f = open_memstream(&buf, &len);
@@ -177,8 +177,8 @@ static char *csv_of_seed(uint64_t seed, bool by_scan)
 	return buf;
 }
 
-/* The heaps are an optimisation of the simulator only: the runs must not change. */
-static void heap_pick_equals_bpf_scan(void **state)
+/* The heaps and core masks are the simulator's shortcuts only: the runs must not change. */
+static void shortcuts_equal_bpf_scans(void **state)
 {
 	uint64_t seed;
 
@@ -187,7 +187,7 @@ static void heap_pick_equals_bpf_scan(void **state)
 		char *heap = csv_of_seed(seed, false), *scan = csv_of_seed(seed, true);
 
 		if (strcmp(heap, scan))
-			fail_msg("seed %llu: the heap pick and the scan disagree",
+			fail_msg("seed %llu: the shortcuts and the scans disagree",
 				 (unsigned long long)seed);
 		free(heap);
 		free(scan);
@@ -284,7 +284,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(short_runs_keep_every_property),
 	    cmocka_unit_test(long_runs_never_starve_past_the_guard),
-	    cmocka_unit_test(heap_pick_equals_bpf_scan),
+	    cmocka_unit_test(shortcuts_equal_bpf_scans),
 	    cmocka_unit_test(transactions_all_or_nothing),
 	};
 

@@ -33,17 +33,11 @@ struct sim_params {
 	uint64_t tick_ns;	    /* the scheduler tick (HZ=1000: 1 ms) */
 	uint64_t plan_ns;	    /* the agent's share plan round (VS_SHARE_TICK_MS) */
 	uint64_t vcpu_slice_ns;	    /* BPF slice_ns */
-	uint64_t starved_ns;	    /* BPF STARVED_NS */
 	uint64_t target_latency_ns; /* the agent's --target-latency-ms */
 	int64_t pair_window_ns;	    /* the agent's --pair-window-ms, SHARE_PAIR_WINDOW_AUTO */
 	bool trace;		    /* every dispatch decision on stderr */
-	bool check_every_event;
-	bool pick_by_scan;
-	    /* find the VM owed a core by scanning every VM, as BPF does (tests) */ /* re-check
-										       pairing and
-										       caps on every
-										       core after
-										       each event */
+	bool check_every_event;	    /* re-check pairing on every core after each event */
+	bool scan_like_bpf; /* scan every VM and CPU as BPF does, not the heaps and masks (tests) */
 	const struct sim_policy_ops *policy;
 };
 
@@ -113,6 +107,10 @@ struct sim {
 	/* VMs with queued vCPUs: bit v of word v / 64, walked in VM order as BPF scans */
 	uint64_t *queued_mask;
 	uint32_t mask_words;
+	/* Cores by index (bit c of word c / 64): each VM's own, and the wholly empty ones */
+	uint64_t *owned_mask; /* core_words per VM */
+	uint64_t *empty_cores;
+	uint32_t core_words;
 	/* The same VMs by (vtime, id), those with 2+ queued by (vtime, id), and by last run */
 	struct sim_vmheap by_vtime, pair_by_vtime, by_last_run;
 	/* The agent's plan as BPF sees it */
@@ -144,6 +142,11 @@ static inline struct sim_core *sim_core_of(struct sim *s, uint32_t cpu)
 static inline uint32_t sim_sibling(struct sim *s, uint32_t cpu, uint32_t th)
 {
 	return sim_core_of(s, cpu)->first_cpu + th;
+}
+/* The cores @vm owns, core_words words. */
+static inline uint64_t *sim_owned_mask(struct sim *s, int32_t vm)
+{
+	return &s->owned_mask[(size_t)vm * s->core_words];
 }
 /* VM of the vCPU running on @cpu, or SIM_NONE. */
 int32_t sim_running_vm(const struct sim *s, uint32_t cpu);

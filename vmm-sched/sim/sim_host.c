@@ -47,9 +47,8 @@ void sim_params_default(struct sim_params *p)
 	p->nodes = 1;
 	p->duration_ns = 10000 * SIM_MS;
 	p->tick_ns = 1 * SIM_MS;
-	p->plan_ns = 100 * SIM_MS;
+	p->plan_ns = 100 * SIM_MS;	    /* the daemon's VS_SHARE_TICK_MS */
 	p->vcpu_slice_ns = 5 * SIM_MS;	    /* bpf/vmm_sched.bpf.c slice_ns */
-	p->starved_ns = 5000 * SIM_MS;	    /* bpf/vmm_sched.bpf.c STARVED_NS */
 	p->target_latency_ns = 20 * SIM_MS; /* vmm-schedd --target-latency-ms */
 	p->pair_window_ns = SHARE_PAIR_WINDOW_AUTO;
 	p->policy = &sim_policy_bpf;
@@ -123,14 +122,19 @@ int sim_init(struct sim *s, const struct sim_params *p, const struct sim_workloa
 	s->vms = calloc(s->nr_vms, sizeof(*s->vms));
 	s->vcpus = calloc(s->nr_vcpus, sizeof(*s->vcpus));
 	s->mask_words = (s->nr_vms + 63) / 64;
+	s->core_words = (s->nr_cores + 63) / 64;
+	s->owned_mask = calloc((size_t)s->core_words * s->nr_vms, sizeof(*s->owned_mask));
+	s->empty_cores = calloc(s->core_words, sizeof(*s->empty_cores));
 	s->queued_mask = calloc(s->mask_words, sizeof(*s->queued_mask));
-	if (!s->cpus || !s->cores || !s->vms || !s->vcpus || !s->queued_mask ||
-	    sim_eventq_init(&s->q, 2 * s->nr_vcpus + 64) || sim_plan_init(s))
+	if (!s->cpus || !s->cores || !s->vms || !s->vcpus || !s->queued_mask || !s->owned_mask ||
+	    !s->empty_cores || sim_eventq_init(&s->q, 2 * s->nr_vcpus + 64) || sim_plan_init(s))
 		goto oom;
 	/* CPUs numbered core by core: core c has CPUs c*T .. c*T+T-1; nodes split the cores. */
 	for (i = 0; i < s->nr_cpus; i++)
 		s->cpus[i] =
 		    (struct sim_cpu){.running = SIM_NONE, .core = i / s->tpc, .thread = i % s->tpc};
+	for (i = 0; i < s->nr_cores; i++)
+		s->empty_cores[i / 64] |= 1ULL << (i % 64);
 	for (i = 0; i < s->nr_cores; i++)
 		s->cores[i] = (struct sim_core){.owner = SIM_NONE,
 						.first_cpu = i * s->tpc,
@@ -184,6 +188,8 @@ void sim_free(struct sim *s)
 	free(s->vms);
 	free(s->vcpus);
 	free(s->queued_mask);
+	free(s->owned_mask);
+	free(s->empty_cores);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -303,6 +309,11 @@ static void note_start(struct sim *s, struct sim_vm *vm)
 	vm->m.waiting_since = vm->queued ? s->now : 0;
 }
 
+static uint32_t core_index(const struct sim *s, const struct sim_core *core)
+{
+	return (uint32_t)(core - s->cores);
+}
+
 static void thread_busy(struct sim *s, struct sim_core *core, int delta)
 {
 	if (core->owner != SIM_NONE) {
@@ -311,6 +322,10 @@ static void thread_busy(struct sim *s, struct sim_core *core, int delta)
 	}
 	core->idle_threads -= delta;
 	s->t.idle_threads -= delta;
+	if (core->idle_threads == s->tpc)
+		s->empty_cores[core_index(s, core) / 64] |= 1ULL << (core_index(s, core) % 64);
+	else
+		s->empty_cores[core_index(s, core) / 64] &= ~(1ULL << (core_index(s, core) % 64));
 }
 
 void sim_start(struct sim *s, uint32_t cpu, struct sim_vcpu *v)
@@ -418,6 +433,8 @@ void sim_set_owner(struct sim *s, struct sim_core *core, int32_t vm)
 
 		vm_account(s, o);
 		o->owned_cores--;
+		sim_owned_mask(s, old)[core_index(s, core) / 64] &=
+		    ~(1ULL << (core_index(s, core) % 64));
 		o->m.idle_owned -= core->idle_threads;
 	}
 	core->owner = vm;
@@ -426,6 +443,8 @@ void sim_set_owner(struct sim *s, struct sim_core *core, int32_t vm)
 
 		vm_account(s, n);
 		n->owned_cores++;
+		sim_owned_mask(s, vm)[core_index(s, core) / 64] |= 1ULL
+								   << (core_index(s, core) % 64);
 		n->m.idle_owned += core->idle_threads;
 		n->m.owner_changes++;
 		if (n->owned_cores > n->m.max_owned)

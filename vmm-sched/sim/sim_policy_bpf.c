@@ -121,7 +121,7 @@ static struct vs_owed_choice pick_owed_vm(struct sim *s, int32_t prev_vm, int32_
 	struct vs_owed_scan scan;
 	uint32_t n = 0, i;
 
-	if (s->caps_in_use || s->p.pick_by_scan)
+	if (s->caps_in_use || s->p.scan_like_bpf)
 		return pick_by_scan(s, prev_vm, this_owner);
 	cand[n++] = sim_vmheap_top(&s->by_vtime);
 	cand[n++] = sim_vmheap_top(&s->pair_by_vtime);
@@ -167,12 +167,73 @@ static bool place_on_idle_cpu(struct sim *s, struct sim_vcpu *v, uint32_t cpu, b
 	return true;
 }
 
+/*
+ * One pass of ops.enqueue's search: the CPUs in id order that may fit
+ * (vs_enqueue_fits decides), found from the cores the VM owns or the wholly
+ * empty ones rather than by looking at every CPU: a thread fits only there.
+ */
+static bool place_in_pass(struct sim *s, struct sim_vcpu *v, uint32_t prev,
+			  const struct vs_enqueue_pass *ep, bool may_take_core)
+{
+	const uint64_t *cores = ep->take ? s->empty_cores : sim_owned_mask(s, (int32_t)v->vm);
+	int32_t id = (int32_t)v->vm;
+	uint32_t w, th;
+
+	for (w = 0; w < s->core_words; w++) {
+		uint64_t bits = cores[w];
+
+		while (bits) {
+			uint32_t c = w * 64 + (uint32_t)__builtin_ctzll(bits);
+
+			bits &= bits - 1;
+			for (th = 0; th < s->tpc; th++) {
+				uint32_t cpu = s->cores[c].first_cpu + th;
+				struct vs_core_view view;
+
+				if (cpu == prev || s->cpus[cpu].running != SIM_NONE)
+					continue;
+				view = view_of(s, cpu);
+				if (!vs_enqueue_fits(&view, th, id, ENCLAVE, ep->take))
+					continue;
+				if (on_home(s, cpu, id) != ep->home)
+					continue;
+				if (place_on_idle_cpu(s, v, cpu, may_take_core))
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* The same pass as BPF runs it: every CPU in id order. */
+static bool place_by_scan(struct sim *s, struct sim_vcpu *v, uint32_t prev,
+			  const struct vs_enqueue_pass *ep, bool may_take_core)
+{
+	int32_t id = (int32_t)v->vm;
+	uint32_t cpu;
+
+	for (cpu = 0; cpu < s->nr_cpus; cpu++) {
+		struct vs_core_view view;
+
+		if (cpu == prev)
+			continue;
+		view = view_of(s, cpu);
+		if (!vs_enqueue_fits(&view, thread_of(s, cpu), id, ENCLAVE, ep->take))
+			continue;
+		if (on_home(s, cpu, id) != ep->home)
+			continue;
+		if (place_on_idle_cpu(s, v, cpu, may_take_core))
+			return true;
+	}
+	return false;
+}
+
 /* ops.enqueue: the vtime floor (vs_vtime_lift), then the passes of vs_enqueue_pass. */
 static void bpf_enqueue(struct sim *s, struct sim_vcpu *v, bool last)
 {
 	struct sim_vm *vm = &s->vms[v->vm];
 	int32_t id = (int32_t)v->vm;
-	uint32_t prev = (uint32_t)v->last_cpu, pass, cpu;
+	uint32_t prev = (uint32_t)v->last_cpu, pass;
 	bool may_take_core, prev_home;
 
 	if (last) {
@@ -194,19 +255,9 @@ static void bpf_enqueue(struct sim *s, struct sim_vcpu *v, bool last)
 			continue;
 		if (ep.prev && place_on_idle_cpu(s, v, prev, may_take_core))
 			return;
-		for (cpu = 0; cpu < s->nr_cpus; cpu++) {
-			struct vs_core_view view;
-
-			if (cpu == prev || s->cpus[cpu].running != SIM_NONE)
-				continue; /* (a busy thread never fits: a cheap filter first) */
-			view = view_of(s, cpu);
-			if (!vs_enqueue_fits(&view, thread_of(s, cpu), id, ENCLAVE, ep.take))
-				continue;
-			if (on_home(s, cpu, id) != ep.home)
-				continue;
-			if (place_on_idle_cpu(s, v, cpu, may_take_core))
-				return;
-		}
+		if (s->p.scan_like_bpf ? place_by_scan(s, v, prev, &ep, may_take_core)
+				       : place_in_pass(s, v, prev, &ep, may_take_core))
+			return;
 	}
 	sim_enqueue(s, v);
 	sim_request_sweep(s, 50 * 1000);
