@@ -6,8 +6,9 @@ $(BUILD)/bpf:
 	mkdir -p $@
 
 # Headers it includes (bpf/sched, bpf/rules, the ABI) are found by clang (-MMD);
-# vmlinux.h is generated, and a system header to clang, so it is named here.
-$(BUILD)/bpf/vmm_sched.bpf.o: bpf/vmm_sched.bpf.c bpf/include/vmlinux.h | $(BUILD)/bpf
+# vmlinux.h is generated, and a system header to clang, so it is named here;
+# so is bpf.mk, so that a changed recipe rebuilds.
+$(BUILD)/bpf/vmm_sched.bpf.o: bpf/vmm_sched.bpf.c bpf/include/vmlinux.h bpf/bpf.mk | $(BUILD)/bpf
 	$(BPF_CLANG) $(BPF_CFLAGS) $(BPF_EXTRA_CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(BUILD)/bpf/vmm_sched.bpf.d

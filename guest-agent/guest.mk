@@ -27,10 +27,11 @@ PVGUESTD_OBJS = $(PVGUEST_DIR)/obj/daemon/pvhint_guestd.o $(PVGUEST_DIR)/obj/dae
 $(PVGUEST_DIR)/pvhint-guestd: $(PVGUESTD_OBJS)
 	$(PVGUEST_CC) -static -o $@ $^
 
-$(BUILD)/tests/guest/pvhint_region: tests/guest/pvhint_region.c guest-agent/include/vmm_pvhint_abi.h \
-		guest-agent/include/pvhint_host_mark.h
+$(BUILD)/tests/guest/pvhint_region: tests/guest/pvhint_region.c guest-agent/guest.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS)
+	$(CC) $(CFLAGS) -MMD -MP $< -o $@ $(LDFLAGS)
+
+-include $(BUILD)/tests/guest/pvhint_region.d
 
 all: $(LIBPVHINT) $(PVGUEST_DIR)/pvhint_spin $(PVGUEST_DIR)/pvhint-guestd $(BUILD)/tests/guest/pvhint_region
 

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
+ * A VM's vtime grows with the core time its vCPUs use, scaled down by its
+ * weight (vs_vtime_charge, ops.stopping); the VM with the lowest vtime is
+ * owed a core most.
+ *
  * The vtime floor (ops.enqueue): a VM coming back from idle does not bring
  * banked credit. The floor is the vtime of the VM granted a core last in the
  * enclave, which may lead the others by the pair window (vs_owed_pick), so a
@@ -9,6 +13,12 @@
 #define VS_RULES_VTIME_H
 
 #include "core.h"
+
+/* The vtime @ran_ns of vCPU time costs a VM of @weight (VS_WEIGHT_SCALE: one core's share). */
+VS_RULE __u64 vs_vtime_charge(__u64 ran_ns, __u32 weight)
+{
+	return ran_ns * VS_WEIGHT_SCALE / (weight ? weight : VS_WEIGHT_SCALE);
+}
 
 /* @vtime lifted to at most core_slice + pair_window behind @floor; never lowered. */
 VS_RULE __u64 vs_vtime_lift(__u64 vtime, __u64 floor, __u64 core_slice, __u64 pair_window)

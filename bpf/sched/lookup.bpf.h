@@ -225,7 +225,7 @@ static bool vm_within_cap(s32 vm, struct owned_cores *oc, bool owns_this)
 		oc = &mine;
 	}
 	n = oc->n[vm & (VS_MAX_VMS - 1)];
-	return owns_this ? n <= v->cap_cores : n < v->cap_cores;
+	return vs_within_cap(n, v->cap_cores, owns_this);
 }
 
 static s32 vm_queued(s32 vm)

@@ -133,15 +133,16 @@ static void hold_preempted(struct task_struct *p, struct vs_task *t)
 	core = core_of(cpu, &th);
 	if (!core)
 		return;
-	if (core->strict) {
+	switch (vs_preempted_hold(core->strict, core_open_to(core, vm_enclave(t->vm_id)))) {
+	case VS_PREEMPTED_REQUEUE_HOST:
 		core->host[th & 1] = 1;
 		p->scx.slice = 0;
 		return;
-	}
-	/* Not to start there again if the core is leaving the enclave or its VM moved. */
-	if (!core_open_to(core, vm_enclave(t->vm_id))) {
+	case VS_PREEMPTED_REQUEUE:
 		p->scx.slice = 0;
 		return;
+	case VS_PREEMPTED_HOLD:
+		break;
 	}
 	release_claim(t->slot);
 	bpf_spin_lock(&core->lock);
@@ -169,7 +170,7 @@ void BPF_STRUCT_OPS(vs_stopping, struct task_struct *p, bool runnable)
 	vs = vm_state_of(t->vm_id);
 	if (vs) {
 		__sync_fetch_and_add(&vs->run_ns, ran);
-		__sync_fetch_and_add(&vs->vtime, ran * VS_WEIGHT_SCALE / vm_weight(t->vm_id));
+		__sync_fetch_and_add(&vs->vtime, vs_vtime_charge(ran, vm_weight(t->vm_id)));
 		vs_hint_window_roll(vs, now);
 		__sync_fetch_and_add(&vs->hint_win_run_ns, ran);
 	}

@@ -20,6 +20,7 @@ int BPF_PROG(vs_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	struct vs_core_state *core;
 	struct vs_cpu_stats *cs;
 	u32 th, next_tid = next->pid, was_host;
+	struct vs_switch_effect fx;
 	s32 was_vm;
 	bool host;
 
@@ -44,11 +45,14 @@ int BPF_PROG(vs_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	sib_cpu = core->cpu[(th ^ 1) & 1];
 	if (sib_cpu < 0)
 		return 0;
-	/* A host task or the old owner's vCPU left: an idling sibling may run vCPUs now. */
-	if (!host && (was_host || was_vm != VS_VM_NONE) &&
-	    core->running_vm[(th ^ 1) & 1] == VS_VM_NONE)
+	/*
+	 * A host task or the old owner's vCPU left: an idling sibling may run
+	 * vCPUs now. A host task arrived: the sibling's vCPU leaves (strict).
+	 */
+	fx = vs_switch_effect(host, was_host, was_vm, core->strict, core->running_vm[(th ^ 1) & 1]);
+	if (fx.sweep)
 		request_sweep(0);
-	if (host && core->strict && core->running_vm[(th ^ 1) & 1] != VS_VM_NONE) {
+	if (fx.evict_sibling) {
 		cs = cpu_stats_of(sib_cpu);
 		if (cs)
 			__sync_fetch_and_add(&cs->host_evictions, 1);

@@ -221,6 +221,8 @@ int vs_core_gate(struct vs_core_gate_args *args)
 {
 	struct vs_core_state *core;
 	struct vs_enclave_ctx *ec;
+	struct vs_gate_close gate;
+	struct vs_core_view view;
 	s32 cpu0, kick0 = -1, kick1 = -1;
 	u32 enclave = VS_MAX_ENCLAVES, strict = 1;
 	struct vs_cpu_ctx *c;
@@ -257,13 +259,12 @@ int vs_core_gate(struct vs_core_gate_args *args)
 		args->empty = 0;
 	} else {
 		core->closed = 1;
-		args->empty =
-		    core->running_vm[0] == VS_VM_NONE && core->running_vm[1] == VS_VM_NONE &&
-		    core->leaving_vm[0] == VS_VM_NONE && core->leaving_vm[1] == VS_VM_NONE &&
-		    !core->claims[0] && !core->claims[1];
-		if (core->running_vm[0] != VS_VM_NONE || core->claims[0])
+		core_view_read(core, &view);
+		gate = vs_gate_close(&view);
+		args->empty = gate.empty;
+		if (gate.kick[0])
 			kick0 = core->cpu[0];
-		if (core->running_vm[1] != VS_VM_NONE || core->claims[1])
+		if (gate.kick[1])
 			kick1 = core->cpu[1];
 	}
 	bpf_spin_unlock(&core->lock);

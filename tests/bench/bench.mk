@@ -21,22 +21,24 @@ BATCH_PAIR_BUILD := $(BUILD)/tests/bench
 BATCH_PAIR_BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
 	-Ibpf -isystem bpf/include -idirafter /usr/include -idirafter /usr/include/x86_64-linux-gnu
 
-$(BATCH_PAIR_BUILD)/batch_pair.bpf.o: tests/bench/batch_pair.bpf.c tests/bench/batch_pair.h \
-		bpf/scx_kfuncs.bpf.h bpf/include/vmlinux.h
+$(BATCH_PAIR_BUILD)/batch_pair.bpf.o: tests/bench/batch_pair.bpf.c bpf/include/vmlinux.h tests/bench/bench.mk
 	@mkdir -p $(dir $@)
-	$(BPF_CLANG) $(BATCH_PAIR_BPF_CFLAGS) -c $< -o $@
+	$(BPF_CLANG) $(BATCH_PAIR_BPF_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BATCH_PAIR_BUILD)/batch_pair.skel.h: $(BATCH_PAIR_BUILD)/batch_pair.bpf.o
 	$(BPFTOOL) gen skeleton $< name batch_pair_bpf > $@.tmp && mv $@.tmp $@
 
-$(BATCH_PAIR_BUILD)/batch_pair.o: tests/bench/batch_pair.c tests/bench/batch_pair.h \
-		$(BATCH_PAIR_BUILD)/batch_pair.skel.h
-	$(CC) $(CFLAGS) -Itests/bench -I$(BATCH_PAIR_BUILD) -c $< -o $@
+# The skeleton is generated: named here, as -MMD finds it only once it exists.
+$(BATCH_PAIR_BUILD)/batch_pair.o: tests/bench/batch_pair.c $(BATCH_PAIR_BUILD)/batch_pair.skel.h \
+		tests/bench/bench.mk
+	$(CC) $(CFLAGS) -MMD -MP -Itests/bench -I$(BATCH_PAIR_BUILD) -c $< -o $@
 
 $(BUILD)/batch-pair: $(BATCH_PAIR_BUILD)/batch_pair.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libbpf)
 
 all: $(BUILD)/batch-pair
+
+-include $(BATCH_PAIR_BUILD)/batch_pair.bpf.d $(BATCH_PAIR_BUILD)/batch_pair.d
 
 # The simulator's speed and the BPF rules' forced idle against its lower bound
 # (tests/bench/sim-bench), in a release build; BENCH_QUICK=1: shorter runs.

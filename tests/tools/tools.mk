@@ -6,13 +6,15 @@
 #   fake-vmm             a process shaped like a VMM (thread names, optionally a
 #                        real KVM VM and vCPUs), for attacks on enrolment
 #   take-pid             runs a command with a given pid (a reused pid or tid)
-$(BUILD)/core-cookie: tests/tools/core-cookie.c
+$(BUILD)/core-cookie: tests/tools/core-cookie.c tests/tools/tools.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS)
+	$(CC) $(CFLAGS) -MMD -MP $< -o $@ $(LDFLAGS)
 
 # Preloaded into sanitized programs, so built without sanitizers itself.
-$(BUILD)/fake-sched-core.so: tests/tools/fake-sched-core.c
+$(BUILD)/fake-sched-core.so: tests/tools/fake-sched-core.c tests/tools/tools.mk
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -std=gnu11 $(WARN) -D_GNU_SOURCE -fPIC -shared $< -o $@
+	$(CC) -O2 -g -std=gnu11 $(WARN) -D_GNU_SOURCE -MMD -MP -fPIC -shared $< -o $@
 
 all: $(BUILD)/core-cookie $(BUILD)/fake-sched-core.so
+
+-include $(BUILD)/core-cookie.d $(BUILD)/fake-sched-core.d

@@ -1,7 +1,8 @@
 /*
  * Unit tests: where a runnable vCPU is placed (bpf/rules/enqueue.h), whose
  * vCPU the placement sweep moves (bpf/rules/sweep.h) and the vtime floor
- * (bpf/rules/vtime.h), the same functions the BPF scheduler runs.
+ * and charge (bpf/rules/vtime.h) and caps (bpf/rules/cap.h), the same
+ * functions the BPF scheduler runs.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "bpf/rules/cap.h"
 #include "bpf/rules/enqueue.h"
 #include "bpf/rules/sweep.h"
 #include "bpf/rules/vtime.h"
@@ -120,6 +122,27 @@ static void vtime_floor_lifts_only_far_behind(void **state)
 	assert_int_equal(vs_vtime_lift(0, 0, 0, 0), 0);
 }
 
+static void vtime_charge_scales_by_weight(void **state)
+{
+	(void)state;
+	assert_int_equal(vs_vtime_charge(10 * MS, VS_WEIGHT_SCALE), 10 * MS);
+	assert_int_equal(vs_vtime_charge(10 * MS, 2 * VS_WEIGHT_SCALE), 5 * MS);
+	assert_int_equal(vs_vtime_charge(10 * MS, VS_WEIGHT_SCALE / 4), 40 * MS);
+	assert_int_equal(vs_vtime_charge(10 * MS, 0), 10 * MS); /* unset: one core's share */
+	assert_int_equal(vs_vtime_charge(0, 1), 0);
+}
+
+static void cap_counts_the_core_in_question(void **state)
+{
+	(void)state;
+	assert_true(vs_within_cap(100, 0, false)); /* no cap */
+	assert_true(vs_within_cap(1, 2, false));
+	assert_false(vs_within_cap(2, 2, false)); /* one more would be 3 */
+	assert_true(vs_within_cap(2, 2, true));	  /* keeps one of its 2 */
+	assert_false(vs_within_cap(3, 2, true));  /* over: gives it up */
+	assert_true(vs_within_cap(0, 1, false));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +150,8 @@ int main(void)
 	    cmocka_unit_test(fits_owned_or_wholly_free),
 	    cmocka_unit_test(sweep_keeps_a_working_owner),
 	    cmocka_unit_test(vtime_floor_lifts_only_far_behind),
+	    cmocka_unit_test(vtime_charge_scales_by_weight),
+	    cmocka_unit_test(cap_counts_the_core_in_question),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /*
- * Unit tests: the core predicates (bpf/rules/core.h) and whether a thread
- * may be reserved for a VM's vCPU (bpf/rules/reserve.h), the same functions
- * the BPF scheduler runs under the core's lock.
+ * Unit tests: the core predicates (bpf/rules/core.h), whether a thread may
+ * be reserved for a VM's vCPU (bpf/rules/reserve.h) and when a closing core
+ * is empty (bpf/rules/gate.h), the same functions the BPF scheduler runs
+ * under the core's lock.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "bpf/rules/gate.h"
 #include "bpf/rules/reserve.h"
 
 enum { VM_A = 2, VM_B = 5, ENCL = 1, OTHER_ENCL = 3 };
@@ -124,6 +126,35 @@ static void pairing_enclave_and_host_forbid(void **state)
 	assert_int_equal(vs_reserve_decide(&c, 0, VM_A, ENCL, true), VS_RESERVE_NO);
 }
 
+static void gate_close_empty_only_when_nothing_left(void **state)
+{
+	struct vs_core_view c = empty_core();
+	struct vs_gate_close g;
+
+	(void)state;
+	c.owner = VM_A; /* an owner alone does not keep it from moving */
+	c.host[0] = 1;	/* nor does a host task */
+	g = vs_gate_close(&c);
+	assert_true(g.empty);
+	assert_false(g.kick[0] || g.kick[1]);
+	c.running_vm[1] = VM_A;
+	g = vs_gate_close(&c);
+	assert_false(g.empty);
+	assert_false(g.kick[0]);
+	assert_true(g.kick[1]);
+	c = empty_core();
+	c.claims[0] = 1;
+	g = vs_gate_close(&c);
+	assert_false(g.empty);
+	assert_true(g.kick[0]);
+	/* A vCPU still switching out: not empty, nothing to kick. */
+	c = empty_core();
+	c.leaving_vm[0] = VM_B;
+	g = vs_gate_close(&c);
+	assert_false(g.empty);
+	assert_false(g.kick[0] || g.kick[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -131,6 +162,7 @@ int main(void)
 	    cmocka_unit_test(owner_reserves_unless_draining),
 	    cmocka_unit_test(free_core_is_taken_only_when_allowed),
 	    cmocka_unit_test(pairing_enclave_and_host_forbid),
+	    cmocka_unit_test(gate_close_empty_only_when_nothing_left),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
