@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf/rules/vtime.h"
 #include "share.h"
 #include "share_plan.h"
 #include "sim.h"
@@ -371,11 +372,6 @@ void sim_start(struct sim *s, uint32_t cpu, struct sim_vcpu *v)
 	}
 }
 
-static uint32_t vm_weight(const struct sim_vm *vm)
-{
-	return vm->bpf_weight ? vm->bpf_weight : VS_WEIGHT_SCALE;
-}
-
 void sim_set_vtime(struct sim *s, struct sim_vm *vm, uint64_t vtime)
 {
 	if (vtime < vm->vtime)
@@ -402,7 +398,7 @@ struct sim_vcpu *sim_preempt(struct sim *s, uint32_t cpu)
 	ran = s->now - v->started_at;
 	/* vs_stopping: the VM pays for every vCPU-ns, in vtime by its weight. */
 	vm->m.run_ns += ran;
-	sim_set_vtime(s, vm, vm->vtime + ran * VS_WEIGHT_SCALE / vm_weight(vm));
+	sim_set_vtime(s, vm, vm->vtime + vs_vtime_charge(ran, vm->bpf_weight));
 	if (v->work_left != UINT64_MAX)
 		v->work_left -= ran < v->work_left ? ran : v->work_left;
 	if (vm->kind->model == SIM_LOCK && v->idx == 0) {

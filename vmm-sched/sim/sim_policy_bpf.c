@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf/rules/cap.h"
 #include "bpf/rules/dispatch.h"
 #include "bpf/rules/enqueue.h"
 #include "bpf/rules/owed_scan.h"
@@ -32,14 +33,12 @@ static bool on_home(struct sim *s, uint32_t cpu, int32_t vm)
 	       (int)sim_core_of(s, cpu)->node == s->vms[vm].kind->node;
 }
 
-/* vm_within_cap(): caps count owned cores; @owns_this: the core in question is already its. */
+/* vm_within_cap() on vs_within_cap; @owns_this: the core in question is already its. */
 static bool within_cap(struct sim *s, int32_t vm, bool owns_this)
 {
-	unsigned int cap;
-
-	if (!s->caps_in_use || vm < 0 || !(cap = s->vms[vm].kind->cap))
+	if (!s->caps_in_use || vm < 0)
 		return true;
-	return owns_this ? s->vms[vm].owned_cores <= cap : s->vms[vm].owned_cores < cap;
+	return vs_within_cap(s->vms[vm].owned_cores, s->vms[vm].kind->cap, owns_this);
 }
 
 static int32_t queued(struct sim *s, int32_t vm)
