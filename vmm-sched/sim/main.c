@@ -29,6 +29,8 @@ static void usage(FILE *f)
 		"  --policy NAME         bpf: the BPF scheduler's rules (default)\n"
 		"  --check               re-check pairing on every core after every event\n"
 		"  --trace               every dispatch decision on stderr\n"
+		"  --what-if charge-kept charge a kept vCPU's vtime at each refilled slice\n"
+		"                        (not what BPF does today: it charges when a vCPU stops)\n"
 		"Prints one summary line: work, forced idle, its lower bound and their ratio,\n"
 		"the worst wait p99 and fairness error, cross-VM overlaps (must be 0), speed.\n");
 }
@@ -89,6 +91,7 @@ int main(int argc, char **argv)
 	    {"policy", required_argument, NULL, 'p'},
 	    {"check", no_argument, NULL, 'k'},
 	    {"trace", no_argument, NULL, 'T'},
+	    {"what-if", required_argument, NULL, 'W'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -151,6 +154,16 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			p.check_every_event = true;
+			break;
+		case 'W':
+			if (strcmp(optarg, "charge-kept")) {
+				fprintf(stderr,
+					"vmm-sched-sim: --what-if '%s': the only one is "
+					"charge-kept\n",
+					optarg);
+				return 2;
+			}
+			p.charge_kept = true;
 			break;
 		case 'T':
 			p.trace = true;

@@ -37,6 +37,11 @@ struct sim_params {
 	int64_t pair_window_ns;	    /* the agent's --pair-window-ms, SHARE_PAIR_WINDOW_AUTO */
 	bool trace;		    /* every dispatch decision on stderr */
 	bool check_every_event;	    /* re-check pairing on every core after each event */
+	/*
+	 * What-if, not what BPF does today: charge a kept vCPU's vtime at each
+	 * refilled slice (sim_model_charge_kept), not only when it stops.
+	 */
+	bool charge_kept;
 	bool scan_like_bpf; /* scan every VM and CPU as BPF does, not the heaps and masks (tests) */
 	const struct sim_policy_ops *policy;
 };
@@ -55,10 +60,11 @@ struct sim_vcpu {
 	int32_t qnext, qprev;
 	uint64_t runnable_at; /* when it last became runnable (wait is measured from here) */
 	uint64_t started_at;
-	uint64_t slice_end; /* its vCPU slice runs out (checked at ticks) */
-	uint64_t work_left; /* run time until it blocks; UINT64_MAX: never */
-	uint64_t gen;	    /* bumped when it stops: invalidates its BLOCK event */
-	bool active;	    /* ran or woke since the last plan round */
+	uint64_t charged_at; /* its vtime is charged up to here */
+	uint64_t slice_end;  /* its vCPU slice runs out (checked at ticks) */
+	uint64_t work_left;  /* run time until it blocks; UINT64_MAX: never */
+	uint64_t gen;	     /* bumped when it stops: invalidates its BLOCK event */
+	bool active;	     /* ran or woke since the last plan round */
 };
 
 struct sim_vm {
@@ -164,6 +170,8 @@ void sim_set_owner(struct sim *s, struct sim_core *core, int32_t vm);
 void sim_request_sweep(struct sim *s, uint64_t delay);
 /* Makes @cpu reschedule now (scx_bpf_kick_cpu with SCX_KICK_PREEMPT). */
 void sim_kick(struct sim *s, uint32_t cpu);
+/* Charges @v's VM the vtime of its run since it was last charged. */
+void sim_charge(struct sim *s, struct sim_vcpu *v);
 /* Raises @vm's vtime to @vtime (never lowers: counts a regression if asked to). */
 void sim_set_vtime(struct sim *s, struct sim_vm *vm, uint64_t vtime);
 /* Ends @vm's stretch with queued vCPUs and no start at now (the run's end). */

@@ -355,6 +355,7 @@ void sim_start(struct sim *s, uint32_t cpu, struct sim_vcpu *v)
 	v->cpu = (int32_t)cpu;
 	v->last_cpu = (int32_t)cpu;
 	v->started_at = s->now;
+	v->charged_at = s->now;
 	v->slice_end = s->now + s->p.vcpu_slice_ns;
 	v->active = true;
 	sim_hist_add(&vm->m.wait, s->now - v->runnable_at);
@@ -383,6 +384,14 @@ void sim_set_vtime(struct sim *s, struct sim_vm *vm, uint64_t vtime)
 	sim_vmheap_update(&s->pair_by_vtime, (int32_t)(vm - s->vms));
 }
 
+void sim_charge(struct sim *s, struct sim_vcpu *v)
+{
+	struct sim_vm *vm = &s->vms[v->vm];
+
+	sim_set_vtime(s, vm, vm->vtime + vs_vtime_charge(s->now - v->charged_at, vm->bpf_weight));
+	v->charged_at = s->now;
+}
+
 struct sim_vcpu *sim_preempt(struct sim *s, uint32_t cpu)
 {
 	int32_t id = s->cpus[cpu].running;
@@ -398,7 +407,7 @@ struct sim_vcpu *sim_preempt(struct sim *s, uint32_t cpu)
 	ran = s->now - v->started_at;
 	/* vs_stopping: the VM pays for every vCPU-ns, in vtime by its weight. */
 	vm->m.run_ns += ran;
-	sim_set_vtime(s, vm, vm->vtime + vs_vtime_charge(ran, vm->bpf_weight));
+	sim_charge(s, v);
 	if (v->work_left != UINT64_MAX)
 		v->work_left -= ran < v->work_left ? ran : v->work_left;
 	if (vm->kind->model == SIM_LOCK && v->idx == 0) {

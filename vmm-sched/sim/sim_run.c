@@ -48,6 +48,18 @@ static uint64_t work_of(struct sim *s, const struct sim_vm_kind *k)
 	}
 }
 
+/*
+ * What-if (--what-if charge-kept), not what BPF does: a vCPU kept by
+ * dispatch (its slice refilled) runs on without ops.stopping, so today its
+ * VM's vtime is charged only when it stops. This charges it at each refill,
+ * as BPF could from ops.dispatch or ops.tick.
+ */
+static void sim_model_charge_kept(struct sim *s, struct sim_vcpu *prev)
+{
+	if (s->p.charge_kept)
+		sim_charge(s, prev);
+}
+
 /* @cpu must choose again: its vCPU's slice ended, it was kicked, or it blocked. */
 static void reschedule(struct sim *s, uint32_t cpu)
 {
@@ -67,8 +79,10 @@ static void reschedule(struct sim *s, uint32_t cpu)
 			next ? (int)next->vm : -1, next ? (int)next->idx : -1,
 			sim_core_of(s, cpu)->owner);
 	if (d == SIM_KEEP_PREV || (d == SIM_RUN && !next)) {
-		if (prev)
+		if (prev) {
 			prev->slice_end = s->now + s->p.vcpu_slice_ns;
+			sim_model_charge_kept(s, prev);
+		}
 		return;
 	}
 	if (prev)
