@@ -237,6 +237,10 @@ static void workload_file(void **state)
 	/* --vms deals the kinds in turn. */
 	assert_ptr_equal(sim_workload_kind_of(&w, 5, 10), &w.kinds[1]);
 	assert_ptr_equal(sim_workload_kind_of(&w, 5, 0), &w.kinds[2]);
+	/* The example the docs point at stays valid (tests run from the top directory). */
+	assert_int_equal(
+	    sim_workload_load(&w, "vmm-sched/sim/workloads/mixed.ini", err, sizeof(err)), 0);
+	assert_int_equal(sim_workload_count(&w), 13);
 }
 
 static void workload_errors_name_line_and_key(void **state)

@@ -32,12 +32,13 @@ void sim_report_csv(const struct sim *s, FILE *f)
 {
 	uint64_t work = 0, run = 0, spin = 0, owned = 0, planned = 0, changes = 0;
 	double worst_err = 0, ratio = sim_bound_ratio(s);
-	uint64_t p99_max = 0, wait_max = 0;
+	uint64_t p99_max = 0, wait_max = 0, starve_max = 0, first_max = 0;
 	unsigned int i;
 
 	fprintf(f, "vm,kind,model,vcpus,weight,reserve,cap,work_ms,run_ms,spin_ms,wait_p50_us,"
 		   "wait_p99_us,wait_max_us,forced_idle_ms,owned_core_ms,planned_core_ms,"
-		   "fairness_err_pct,owner_changes,max_owned_cores,overlaps,lower_bound_ms,"
+		   "fairness_err_pct,owner_changes,max_owned_cores,overlaps,no_start_max_ms,"
+		   "first_wait_ms,lower_bound_ms,"
 		   "forced_idle_over_bound\n");
 	for (i = 0; i < s->nr_vms; i++) {
 		const struct sim_vm *vm = &s->vms[i];
@@ -46,14 +47,15 @@ void sim_report_csv(const struct sim *s, FILE *f)
 
 		fprintf(f,
 			"%u,%s,%s,%u,%u,%u,%u,%.3f,%.3f,%.3f,%.1f,%.1f,%.1f,%.3f,%.3f,%.3f,%.2f,"
-			"%llu,%u,%u,,\n",
+			"%llu,%u,%u,%.3f,%.3f,,\n",
 			i, vm->kind->name, model_names[vm->kind->model], vm->nr_vcpus,
 			vm->kind->weight, vm->kind->reserve, vm->kind->cap, m->work_ns / NS_MS,
 			m->run_ns / NS_MS, m->spin_ns / NS_MS, sim_hist_pct(&m->wait, 50) / NS_US,
 			sim_hist_pct(&m->wait, 99) / NS_US, m->wait.max / NS_US,
 			m->forced_idle_ns / NS_MS, m->owned_core_ns / NS_MS,
 			m->planned_core_ns / NS_MS, err, (unsigned long long)m->owner_changes,
-			m->max_owned, m->overlaps);
+			m->max_owned, m->overlaps, m->max_starve_ns / NS_MS,
+			m->first_wait_ns / NS_MS);
 		work += m->work_ns;
 		run += m->run_ns;
 		spin += m->spin_ns;
@@ -66,13 +68,19 @@ void sim_report_csv(const struct sim *s, FILE *f)
 			p99_max = sim_hist_pct(&m->wait, 99);
 		if (m->wait.max > wait_max)
 			wait_max = m->wait.max;
+		if (m->max_starve_ns > starve_max)
+			starve_max = m->max_starve_ns;
+		if (m->first_wait_ns > first_max)
+			first_max = m->first_wait_ns;
 	}
 	/* The "all" row: sums, the worst VM's wait and fairness error, the bound. */
-	fprintf(f, "all,,,%u,,,,%.3f,%.3f,%.3f,,%.1f,%.1f,%.3f,%.3f,%.3f,%.2f,%llu,,%llu,%.3f,",
-		s->nr_vcpus, work / NS_MS, run / NS_MS, spin / NS_MS, p99_max / NS_US,
-		wait_max / NS_US, s->t.forced_idle_ns / NS_MS, owned / NS_MS, planned / NS_MS,
-		worst_err, (unsigned long long)changes, (unsigned long long)s->t.overlaps,
-		s->bound.lb_ns / NS_MS);
+	fprintf(
+	    f,
+	    "all,,,%u,,,,%.3f,%.3f,%.3f,,%.1f,%.1f,%.3f,%.3f,%.3f,%.2f,%llu,,%llu,%.3f,%.3f,%.3f,",
+	    s->nr_vcpus, work / NS_MS, run / NS_MS, spin / NS_MS, p99_max / NS_US, wait_max / NS_US,
+	    s->t.forced_idle_ns / NS_MS, owned / NS_MS, planned / NS_MS, worst_err,
+	    (unsigned long long)changes, (unsigned long long)s->t.overlaps, starve_max / NS_MS,
+	    first_max / NS_MS, s->bound.lb_ns / NS_MS);
 	if (ratio >= 0)
 		fprintf(f, "%.3f", ratio);
 	fprintf(f, "\n");
