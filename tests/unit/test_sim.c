@@ -185,6 +185,21 @@ static void busy_vms_share_a_core_only_if_kept_vcpus_are_charged(void **state)
 	}
 }
 
+/*
+ * A burst that comes while a vCPU still works adds to its work: with 3 ms of
+ * work every 2.5 ms, a lone bursty vCPU never blocks after the first burst.
+ */
+static void bursts_add_work_to_a_running_vcpu(void **state)
+{
+	static struct sim s;
+
+	(void)state;
+	run(&s, "[vm b]\nvcpus = 1\nmodel = bursty\ndist = fixed\nrun_us = 3000\nblock_us = 2500\n",
+	    2, 2, 100, 1);
+	assert_int_equal(s.vms[0].m.run_ns, 97500 * 1000);
+	sim_free(&s);
+}
+
 static char *csv_of(const char *text, uint64_t seed)
 {
 	static struct sim s;
@@ -309,6 +324,7 @@ int main(void)
 	    cmocka_unit_test(bound_on_busy_workloads),
 	    cmocka_unit_test(reservation_kept_over_a_run),
 	    cmocka_unit_test(busy_vms_share_a_core_only_if_kept_vcpus_are_charged),
+	    cmocka_unit_test(bursts_add_work_to_a_running_vcpu),
 	    cmocka_unit_test(same_seed_same_csv),
 	    cmocka_unit_test(workload_file),
 	    cmocka_unit_test(workload_errors_name_line_and_key),

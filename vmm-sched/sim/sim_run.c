@@ -25,8 +25,16 @@ static void wake(struct sim *s, struct sim_vcpu *v, uint64_t work)
 	struct sim_vm *vm = &s->vms[v->vm];
 
 	if (v->state != SIM_BLOCKED) {
-		if (v->work_left != UINT64_MAX)
-			v->work_left += work; /* a bursty VM's busy vCPU gets more to do */
+		/* A bursty VM's vCPU still at work gets more to do. */
+		if (v->work_left == UINT64_MAX || work == UINT64_MAX)
+			return;
+		v->work_left += work;
+		if (v->state == SIM_RUNNING) {
+			/* Its block comes later: the pending one is stale. */
+			v->gen++;
+			sim_eventq_post(&s->q, v->started_at + v->work_left, SIM_EV_BLOCK,
+					(uint32_t)(v - s->vcpus), v->gen);
+		}
 		return;
 	}
 	runnable_change(s, vm, 1);
