@@ -19,6 +19,7 @@ deps:
 	bash deploy/install-deps.sh
 
 include vmm-sched/vmm-sched.mk
+include vmm-sched/sim/sim.mk
 include bpf/bpf.mk
 include tests/testvmm/testvmm.mk
 include tests/tests.mk

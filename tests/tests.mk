@@ -11,8 +11,9 @@ $(BUILD)/broken/vmm-schedd: $(BUILD)/vmm-schedd
 	$(MAKE) BUILD=$(BUILD)/broken BPF_EXTRA_CFLAGS=-DVS_TEST_BREAK_PAIRING SANITIZE= \
 		$(BUILD)/broken/vmm-schedd
 
-# Benchmarks: the share plan, the vCPU counter read and the core planner on
-# the host (bench-plan, bench-maps, bench-planner, tests/bench/bench.mk),
+# Benchmarks on the host: the share plan, the vCPU counter read, the core
+# planner and the simulator (bench-plan, bench-maps, bench-planner, bench-sim,
+# tests/bench/bench.mk),
 # then inside the test VM the policy comparison (fair class, batch pairing,
 # vmm-sched, vmm-sched --no-kick in alternating rounds) with its table, CSV and
 # charts in bench-results/<date>/ (tests/bench/run-bench). BENCH_QUICK=1: a
@@ -21,7 +22,7 @@ $(BUILD)/broken/vmm-schedd: $(BUILD)/vmm-schedd
 $(BUILD)/release/vmm-schedd: $(BUILD)/vmm-schedd
 	$(MAKE) BUILD=$(BUILD)/release SANITIZE= $(BUILD)/release/vmm-schedd
 
-bench: bench-plan bench-maps bench-planner all $(BUILD)/release/vmm-schedd
+bench: bench-plan bench-maps bench-planner bench-sim all $(BUILD)/release/vmm-schedd
 	tests/bench/run-bench $(if $(BENCH_QUICK),--quick)
 
 bench-overhead: all $(BUILD)/release/vmm-schedd

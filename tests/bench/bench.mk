@@ -72,3 +72,10 @@ $(BUILD)/batch-pair: $(BATCH_PAIR_BUILD)/batch_pair.o
 all: $(BUILD)/batch-pair
 
 -include $(BATCH_PAIR_BUILD)/batch_pair.bpf.d $(BATCH_PAIR_BUILD)/batch_pair.d
+
+# The simulator's speed and the BPF rules' forced idle against its lower bound
+# (tests/bench/sim-bench), in a release build; BENCH_QUICK=1: shorter runs.
+.PHONY: bench-sim
+bench-sim:
+	$(MAKE) BUILD=$(BUILD)/release SANITIZE= $(BUILD)/release/vmm-sched-sim
+	tests/bench/sim-bench $(BUILD)/release/vmm-sched-sim $(if $(BENCH_QUICK),--quick)
