@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define VS_ABI_VERSION 9
+#define VS_ABI_VERSION 10
 
 /*
  * Pinned state. vmm-schedd pins every map and both links under VS_PIN_DIR
@@ -276,6 +276,12 @@ enum vs_txn_outcome {
 	VS_TXN_NR_OUTCOMES,
 };
 #define VS_TXN_F_GROUP (1U << 0)
+/*
+ * The commit may take the core from the VM that owns or runs it: the core is
+ * handed to this vCPU's VM (the other VM's vCPUs drained off both threads)
+ * instead of the commit being refused with VS_TXN_WRONG_VM.
+ */
+#define VS_TXN_F_TAKE_CORE (1U << 1)
 struct vs_txn {
 	__u32 state;   /* enum vs_txn_state */
 	__u32 outcome; /* enum vs_txn_outcome */
