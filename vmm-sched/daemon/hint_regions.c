@@ -4,9 +4,7 @@
  * lib/pvhint_region.c and mirrors the valid hints into the scheduler's
  * vcpu_hints map. A malformed region turns that VM's hints off (a log line,
  * a counter in status); nothing in it reaches another VM or the agent.
- * The host part of the region (the mark the guest driver binds to, and each
- * vCPU's host-to-guest slot) is written through a second, read-write mapping,
- * only if the file passes pvhint_h2g_refusal().
+ * The host part of the region is hint_host_part.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,18 +15,16 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
-#include <linux/magic.h>
 
 #include "ctl_request.h"
 #include "daemon.h"
+#include "hint_host_part.h"
 #include "hint_regions.h"
 #include "log.h"
-#include "pvhint_h2g.h"
 #include "pvhint_region.h"
 #include "sched_maps.h"
 
@@ -39,11 +35,7 @@ struct vs_hint_vm {
 	struct pvhint_vm rd;
 	enum pvhint_fault state; /* of the last scan */
 	struct pvhint_hint hints[PVHINT_MAX_VCPUS];
-	unsigned char *h2g;	 /* the host part, PVHINT_H2G_MAP_LEN bytes; NULL: not written */
-	const char *h2g_refusal; /* why not, if !h2g */
-	uint32_t h2g_seq[PVHINT_MAX_VCPUS];
-	struct pvhint_h2g_vals h2g_sent[PVHINT_MAX_VCPUS];
-	bool h2g_sent_once[PVHINT_MAX_VCPUS];
+	struct vs_hint_host_part host; /* what the agent writes into the region */
 };
 
 /*
@@ -116,61 +108,6 @@ static void mirror(struct vs_daemon *d, int vm_id, const struct vs_hint_vm *h)
 	}
 }
 
-static bool on_shared_memory_fs(int fd)
-{
-	struct statfs fs;
-
-	return !fstatfs(fd, &fs) && (fs.f_type == TMPFS_MAGIC || fs.f_type == HUGETLBFS_MAGIC);
-}
-
-/*
- * Maps the host part of @fd read-write if the file may be written (see
- * pvhint_h2g_refusal()); reopened through /proc/self/fd so that it is the
- * same file that was checked, not whatever the path names by now.
- */
-static void map_host_part(struct vs_hint_vm *h, int fd, int vmm_pid)
-{
-	struct pvhint_file_facts facts = {0};
-	struct stat st, proc;
-	char self[64];
-	void *map;
-	int wfd;
-
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
-	wfd = open(self, O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	if (wfd < 0) {
-		h->h2g_refusal = "the agent cannot open it for writing";
-		return;
-	}
-	snprintf(self, sizeof(self), "/proc/%d", vmm_pid);
-	if (fstat(wfd, &st) || stat(self, &proc)) {
-		h->h2g_refusal = "cannot stat the file or the VM process";
-		close(wfd);
-		return;
-	}
-	facts = (struct pvhint_file_facts){
-	    .regular = S_ISREG(st.st_mode),
-	    .on_shared_memory_fs = on_shared_memory_fs(wfd),
-	    .links = st.st_nlink,
-	    .size = (uint64_t)st.st_size,
-	    .owner_uid = st.st_uid,
-	    .vmm_uid = proc.st_uid,
-	};
-	h->h2g_refusal = pvhint_h2g_refusal(&facts);
-	if (h->h2g_refusal) {
-		close(wfd);
-		return;
-	}
-	map =
-	    mmap(NULL, PVHINT_H2G_MAP_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, wfd, PVHINT_H2G_OFF);
-	close(wfd);
-	if (map == MAP_FAILED) {
-		h->h2g_refusal = "mmap of the host part failed";
-		return;
-	}
-	h->h2g = map;
-}
-
 int hints_attach(struct vs_daemon *d, int vm_id, const char *path, char *err, size_t errlen)
 {
 	struct vs_hint_vm *h;
@@ -221,9 +158,9 @@ int hints_attach(struct vs_daemon *d, int vm_id, const char *path, char *err, si
 	h->map = map;
 	h->state = PVHINT_NO_GUEST;
 	pvhint_vm_reset(&h->rd);
-	map_host_part(h, fd, d->reg.vms[vm_id].pid);
+	host_part_map(&h->host, fd, d->reg.vms[vm_id].pid);
 	d->hints[vm_id] = h;
-	if (h->h2g) {
+	if (h->host.map) {
 		vs_log("VM '%s': reading guest hints from %s; the host part is stamped for the "
 		       "guest driver",
 		       d->reg.vms[vm_id].name, path);
@@ -231,7 +168,7 @@ int hints_attach(struct vs_daemon *d, int vm_id, const char *path, char *err, si
 		vs_warn("VM '%s': reading guest hints from %s, but not writing its host part: %s; "
 			"a guest driver will not bind this region (a guest daemon or a VMM "
 			"writing hints still works)",
-			d->reg.vms[vm_id].name, path, h->h2g_refusal);
+			d->reg.vms[vm_id].name, path, h->host.refusal);
 	}
 	return 0;
 }
@@ -262,8 +199,7 @@ void hints_detach(struct vs_daemon *d, int vm_id)
 	d->hint_disables_gone += h->rd.disables;
 	mirror(d, vm_id, NULL);
 	munmap((void *)h->map, PVHINT_H2G_OFF);
-	if (h->h2g)
-		munmap(h->h2g, PVHINT_H2G_MAP_LEN);
+	host_part_unmap(&h->host, NULL);
 	close(h->fd);
 	free(h);
 }
@@ -292,36 +228,6 @@ static void log_change(struct vs_daemon *d, int vm_id, struct vs_hint_vm *h, enu
 			       name, h->path, h->rd.fault_vcpu, pvhint_fault_str(f));
 }
 
-/*
- * Stamps the mark and tells each vCPU what the host did to it; a slot is
- * rewritten only when its values change.
- */
-static void publish_host_part(struct vs_daemon *d, int vm_id, struct vs_hint_vm *h, bool counters)
-{
-	int slot;
-
-	pvhint_h2g_stamp(h->h2g, (uint32_t)d->reg.vms[vm_id].nr_vcpus);
-	if (!counters)
-		return;
-	registry_for_each_vcpu(slot, &d->reg)
-	{
-		const struct vs_vcpu_rec *v = &d->reg.vcpus[slot];
-		struct pvhint_h2g_vals vals = {
-		    .preemptions = d->hint_vcpu_stats[slot].preempts,
-		    .disabled = h->rd.disabled,
-		};
-		int i = v->vcpu_index;
-
-		if (v->vm_id != vm_id || i < 0 || i >= (int)PVHINT_MAX_VCPUS)
-			continue;
-		if (h->h2g_sent_once[i] && !memcmp(&vals, &h->h2g_sent[i], sizeof(vals)))
-			continue;
-		pvhint_h2g_publish(h->h2g, (uint32_t)i, &h->h2g_seq[i], &vals);
-		h->h2g_sent[i] = vals;
-		h->h2g_sent_once[i] = true;
-	}
-}
-
 static enum pvhint_fault scan_guarded(struct vs_daemon *d, int vm_id, struct vs_hint_vm *h,
 				      uint64_t now, bool counters)
 {
@@ -331,11 +237,7 @@ static enum pvhint_fault scan_guarded(struct vs_daemon *d, int vm_id, struct vs_
 	if (sigsetjmp(jmp, 1)) {
 		scan_jmp = NULL;
 		memset(h->hints, 0, sizeof(h->hints));
-		if (h->h2g) {
-			munmap(h->h2g, PVHINT_H2G_MAP_LEN);
-			h->h2g = NULL;
-			h->h2g_refusal = "the file was truncated under the agent";
-		}
+		host_part_unmap(&h->host, "the file was truncated under the agent");
 		if (!h->rd.disabled) {
 			h->rd.disabled = true;
 			h->rd.fault = PVHINT_BAD_SIZE;
@@ -349,47 +251,19 @@ static enum pvhint_fault scan_guarded(struct vs_daemon *d, int vm_id, struct vs_
 	enum pvhint_fault f =
 	    pvhint_scan(&h->rd, h->map, PVHINT_H2G_OFF, (uint32_t)d->reg.vms[vm_id].nr_vcpus, now,
 			&lim, h->hints, PVHINT_MAX_VCPUS);
-	if (h->h2g)
-		publish_host_part(d, vm_id, h, counters);
+	host_part_publish(d, vm_id, &h->host, h->rd.disabled, counters);
 	scan_jmp = NULL;
 	return f;
 }
 
-/* One past the highest enrolled vCPU slot. */
-static int vcpu_slots_in_use(const struct vs_registry *reg)
-{
-	int slot, n = 0;
-
-	registry_for_each_vcpu(slot, reg) n = slot + 1;
-	return n;
-}
-
-/*
- * The vCPU counters the host parts tell the guests, in one bpf() call; false
- * (logged once per run of failures) if they cannot be read this tick.
- */
-static bool read_counters_for_host_parts(struct vs_daemon *d)
-{
-	int err, vm_id;
-	bool wanted = false;
-
-	registry_for_each_vm(vm_id, &d->reg) wanted |= d->hints[vm_id] && d->hints[vm_id]->h2g;
-	if (!wanted)
-		return false;
-	err = vs_maps_read_vcpu_stats_batch(d, d->hint_vcpu_stats, vcpu_slots_in_use(&d->reg));
-	if (err && !d->hint_vcpu_stats_failing)
-		vs_warn("cannot read the vCPU counters for the guests' host-to-guest slots (%s): "
-			"the slots keep their last values until a read succeeds",
-			strerror(-err));
-	d->hint_vcpu_stats_failing = err != 0;
-	return !err;
-}
-
 void hints_tick(struct vs_daemon *d)
 {
-	bool counters = read_counters_for_host_parts(d);
 	uint64_t now = now_ns();
+	bool counters, wanted = false;
 	int vm_id;
+
+	registry_for_each_vm(vm_id, &d->reg) wanted |= d->hints[vm_id] && d->hints[vm_id]->host.map;
+	counters = wanted && host_part_read_counters(d);
 
 	registry_for_each_vm(vm_id, &d->reg)
 	{
@@ -429,7 +303,7 @@ struct json_object *hints_status_json(struct vs_daemon *d, int vm_id)
 	add_u64(o, "torn_reads", h->rd.torn_reads);
 	add_u64(o, "scans", h->rd.scans);
 	json_object_object_add(o, "host_part",
-			       json_object_new_string(h->h2g ? "written" : h->h2g_refusal));
+			       json_object_new_string(h->host.map ? "written" : h->host.refusal));
 	return o;
 }
 
