@@ -32,6 +32,7 @@
 #include "planner_txn.h"
 #include "sim.h"
 #include "sim_policy.h"
+#include "txn_outcome.h"
 
 struct agent {
 	struct planner_state st;
@@ -53,7 +54,7 @@ struct agent {
 	/* counts */
 	uint64_t epochs, plans, plan_wall_ns, plan_wall_max_ns;
 	uint64_t outcomes[VS_TXN_NR_OUTCOMES];
-	uint64_t latched_runs, takes, drained, fallback_picks;
+	uint64_t latched_runs, takes, drained;
 };
 
 static uint32_t seq_of(const struct sim_vcpu *v)
@@ -375,6 +376,14 @@ static void commit(struct sim *s, struct agent *a)
 
 			if (failed && x->outcome == VS_TXN_COMPLETE)
 				x->outcome = VS_TXN_GROUP_FAILED;
+			if (s->p.trace)
+				fprintf(stderr,
+					"%llu txn cpu %d vcpu %u/%u (state %d on %d) vm %u flags "
+					"%u -> %s\n",
+					(unsigned long long)s->now, x->cpu, s->vcpus[x->tid - 1].vm,
+					s->vcpus[x->tid - 1].idx, s->vcpus[x->tid - 1].state,
+					s->vcpus[x->tid - 1].cpu, x->vm_id, x->flags,
+					txn_outcome_name(x->outcome));
 			a->outcomes[x->outcome]++;
 			if (x->outcome != VS_TXN_COMPLETE)
 				continue;
@@ -460,7 +469,10 @@ static enum sim_decision agent_dispatch(struct sim *s, uint32_t cpu, struct sim_
 		}
 	}
 	d = sim_bpf_dispatch(s, cpu, prev, next);
-	/* BPF takes its VM's queue head: not one latched on another CPU, if it has others. */
+	/*
+	 * BPF takes its VM's queue head, but a vCPU latched on another CPU waits
+	 * in that CPU's local DSQ: take the next one, or keep prev, or idle.
+	 */
 	if (d == SIM_RUN && *next && latched_elsewhere(s, a, *next, cpu)) {
 		int32_t q = (*next)->qnext;
 
@@ -468,8 +480,10 @@ static enum sim_decision agent_dispatch(struct sim *s, uint32_t cpu, struct sim_
 			q = s->vcpus[q].qnext;
 		if (q != SIM_NONE) {
 			*next = &s->vcpus[q];
-			a->fallback_picks++;
+			return d;
 		}
+		d = prev && prev->vm == (*next)->vm ? SIM_KEEP_PREV : SIM_IDLE;
+		*next = NULL;
 	}
 	return d;
 }
@@ -477,18 +491,17 @@ static enum sim_decision agent_dispatch(struct sim *s, uint32_t cpu, struct sim_
 static void agent_report(const struct sim *s, FILE *f)
 {
 	const struct agent *a = s->policy_data;
+	unsigned int o;
 
-	fprintf(f,
-		" epochs=%llu plans=%llu plan_ns_avg=%llu plan_ns_max=%llu txn_complete=%llu "
-		"txn_stale=%llu txn_refused=%llu latched_runs=%llu takes=%llu drained=%llu",
+	fprintf(f, " epochs=%llu plans=%llu plan_ns_avg=%llu plan_ns_max=%llu",
 		(unsigned long long)a->epochs, (unsigned long long)a->plans,
 		(unsigned long long)(a->plans ? a->plan_wall_ns / a->plans : 0),
-		(unsigned long long)a->plan_wall_max_ns,
-		(unsigned long long)a->outcomes[VS_TXN_COMPLETE],
-		(unsigned long long)a->outcomes[VS_TXN_STALE],
-		(unsigned long long)(a->outcomes[VS_TXN_NOT_RUNNABLE] +
-				     a->outcomes[VS_TXN_WRONG_VM] + a->outcomes[VS_TXN_HOST_BUSY] +
-				     a->outcomes[VS_TXN_GROUP_FAILED]),
+		(unsigned long long)a->plan_wall_max_ns);
+	for (o = VS_TXN_COMPLETE; o < VS_TXN_NR_OUTCOMES; o++)
+		if (a->outcomes[o])
+			fprintf(f, " txn_%s=%llu", txn_outcome_name(o),
+				(unsigned long long)a->outcomes[o]);
+	fprintf(f, " latched_runs=%llu takes=%llu drained=%llu",
 		(unsigned long long)a->latched_runs, (unsigned long long)a->takes,
 		(unsigned long long)a->drained);
 }
