@@ -155,9 +155,8 @@ static bool latched_elsewhere(struct sim *s, struct agent *a, const struct sim_v
 }
 
 /* Latch vCPU @id (@seq) on @cpu, or nothing (SIM_NONE). */
-static void set_latch(struct sim *s, struct agent *a, uint32_t cpu, int32_t id, uint32_t seq)
+static void set_latch(struct agent *a, uint32_t cpu, int32_t id, uint32_t seq)
 {
-	(void)s;
 	a->latch[cpu] = id;
 	a->latch_seq[cpu] = seq;
 	if (id != SIM_NONE)
@@ -338,6 +337,16 @@ static void drain_for(struct sim *s, struct agent *a, struct sim_core *core, int
 	}
 }
 
+/* --trace: each transaction and its outcome. */
+static void trace_txn(const struct sim *s, const struct planner_txn *x)
+{
+	const struct sim_vcpu *v = &s->vcpus[x->tid - 1];
+
+	fprintf(stderr, "%llu txn cpu %d vcpu %u/%u (running on %d) vm %u flags %u -> %s\n",
+		(unsigned long long)s->now, x->cpu, v->vm, v->idx, v->cpu, x->vm_id, x->flags,
+		txn_outcome_name(x->outcome));
+}
+
 /* Commit the built transactions: a core's group both or neither; latch the complete ones. */
 static void commit(struct sim *s, struct agent *a)
 {
@@ -377,13 +386,7 @@ static void commit(struct sim *s, struct agent *a)
 			if (failed && x->outcome == VS_TXN_COMPLETE)
 				x->outcome = VS_TXN_GROUP_FAILED;
 			if (s->p.trace)
-				fprintf(stderr,
-					"%llu txn cpu %d vcpu %u/%u (state %d on %d) vm %u flags "
-					"%u -> %s\n",
-					(unsigned long long)s->now, x->cpu, s->vcpus[x->tid - 1].vm,
-					s->vcpus[x->tid - 1].idx, s->vcpus[x->tid - 1].state,
-					s->vcpus[x->tid - 1].cpu, x->vm_id, x->flags,
-					txn_outcome_name(x->outcome));
+				trace_txn(s, x);
 			a->outcomes[x->outcome]++;
 			if (x->outcome != VS_TXN_COMPLETE)
 				continue;
@@ -396,7 +399,7 @@ static void commit(struct sim *s, struct agent *a)
 				a->latched_runs++;
 				continue;
 			}
-			set_latch(s, a, (uint32_t)x->cpu, (int32_t)(x->tid - 1), x->seqnum);
+			set_latch(a, (uint32_t)x->cpu, (int32_t)(x->tid - 1), x->seqnum);
 			sim_kick(s, (uint32_t)x->cpu);
 		}
 	}
@@ -461,7 +464,7 @@ static enum sim_decision agent_dispatch(struct sim *s, uint32_t cpu, struct sim_
 			sim_set_owner(s, core, vm);
 			a->takes++;
 		}
-		set_latch(s, a, cpu, SIM_NONE, 0);
+		set_latch(a, cpu, SIM_NONE, 0);
 		if (core->owner == vm && (sib == SIM_NONE || sib == vm)) {
 			a->latched_runs++;
 			*next = l;
