@@ -15,28 +15,28 @@
 
 static void usage(FILE *f)
 {
-	fprintf(
-	    f, "usage: vmm-sched-sim [options]\n"
-	       "  --seed N              random seed (default 1); same seed, same output\n"
-	       "  --cpus N              hardware threads (default 16)\n"
-	       "  --threads-per-core N  SMT threads per core (default 2)\n"
-	       "  --nodes N             NUMA nodes, splitting the cores evenly (default 1)\n"
-	       "  --vms N               VMs, dealt from the workload's kinds in turn\n"
-	       "                        (default: the workload's counts; built-in: 8)\n"
-	       "  --secs S              simulated seconds (default 10, fractions allowed)\n"
-	       "  --workload FILE       kinds of VM, INI sections [vm NAME] (docs/simulator.md)\n"
-	       "  --csv FILE            per-VM CSV, with an \"all\" row (- for stdout)\n"
-	       "  --policy NAME         bpf: the BPF scheduler's rules (default); agent: the\n"
-	       "                        agent's core planner commits each epoch, BPF's rules\n"
-	       "                        decide wherever no committed decision is live\n"
-	       "  --epoch-ms N          agent: the planner's epoch (default 10)\n"
-	       "  --agent-delay-us N    agent: from the view to the commit (default 0)\n"
-	       "  --check               re-check pairing on every core after every event\n"
-	       "  --trace               every dispatch decision (and agent transaction) on stderr\n"
-	       "  --what-if charge-kept charge a kept vCPU's vtime at each refilled slice\n"
-	       "                        (not what BPF does today: it charges when a vCPU stops)\n"
-	       "Prints one summary line: work, forced idle, its lower bound and their ratio,\n"
-	       "the worst wait p99 and fairness error, cross-VM overlaps (must be 0), speed.\n");
+	fprintf(f,
+		"usage: vmm-sched-sim [options]\n"
+		"  --seed N              random seed (default 1); same seed, same output\n"
+		"  --cpus N              hardware threads (default 16)\n"
+		"  --threads-per-core N  SMT threads per core (default 2)\n"
+		"  --nodes N             NUMA nodes, splitting the cores evenly (default 1)\n"
+		"  --vms N               VMs, dealt from the workload's kinds in turn\n"
+		"                        (default: the workload's counts; built-in: 8)\n"
+		"  --secs S              simulated seconds (default 10, fractions allowed)\n"
+		"  --workload FILE       kinds of VM, INI sections [vm NAME] (docs/simulator.md)\n"
+		"  --csv FILE            per-VM CSV, with an \"all\" row (- for stdout)\n"
+		"  --policy NAME         bpf: the BPF scheduler's rules (default); agent: the\n"
+		"                        agent's core planner commits each epoch, BPF's rules\n"
+		"                        decide wherever no committed decision is live\n"
+		"  --epoch-ms N          agent: the planner's epoch (default 10)\n"
+		"  --agent-delay-us N    agent: from the view to the commit (default 0)\n"
+		"  --check               re-check pairing on every core after every event\n"
+		"  --trace               every dispatch decision and transaction on stderr\n"
+		"  --what-if charge-kept charge a kept vCPU's vtime at each refilled slice\n"
+		"                        (not what BPF does today: it charges when a vCPU stops)\n"
+		"Prints one summary line: work, forced idle, its lower bound and their ratio,\n"
+		"the worst wait p99 and fairness error, cross-VM overlaps (must be 0), speed.\n");
 }
 
 /* @s as an unsigned integer in [lo, hi]; -1 with a message naming @opt if not. */
