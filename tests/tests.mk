@@ -12,7 +12,7 @@ $(BUILD)/broken/vmm-schedd: $(BUILD)/vmm-schedd
 		$(BUILD)/broken/vmm-schedd
 
 # Benchmarks on the host: the share plan, the vCPU counter read, the core
-# planner and the simulator (bench-plan, bench-maps, bench-planner, bench-sim,
+# planner and the simulator (bench-plan, bench-maps, bench-planner, bench-sim, bench-sim-policies,
 # tests/bench/bench.mk),
 # then inside the test VM the policy comparison (fair class, batch pairing,
 # vmm-sched, vmm-sched --no-kick in alternating rounds) with its table, CSV and
@@ -22,7 +22,7 @@ $(BUILD)/broken/vmm-schedd: $(BUILD)/vmm-schedd
 $(BUILD)/release/vmm-schedd: $(BUILD)/vmm-schedd
 	$(MAKE) BUILD=$(BUILD)/release SANITIZE= $(BUILD)/release/vmm-schedd
 
-bench: bench-plan bench-maps bench-planner bench-sim all $(BUILD)/release/vmm-schedd
+bench: bench-plan bench-maps bench-planner bench-sim bench-sim-policies all $(BUILD)/release/vmm-schedd
 	tests/bench/run-bench $(if $(BENCH_QUICK),--quick)
 
 bench-overhead: all $(BUILD)/release/vmm-schedd

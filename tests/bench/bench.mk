@@ -79,3 +79,11 @@ all: $(BUILD)/batch-pair
 bench-sim:
 	$(MAKE) BUILD=$(BUILD)/release SANITIZE= $(BUILD)/release/vmm-sched-sim
 	tests/bench/sim-bench $(BUILD)/release/vmm-sched-sim $(if $(BENCH_QUICK),--quick)
+
+# The agent's core planner against the BPF rules and the forced-idle bound in
+# the simulator (tests/bench/sim_compare.sh), release build; BENCH_QUICK=1:
+# shorter runs.
+.PHONY: bench-sim-policies
+bench-sim-policies:
+	$(MAKE) BUILD=$(BUILD)/release SANITIZE= $(BUILD)/release/vmm-sched-sim
+	tests/bench/sim_compare.sh $(BUILD)/release/vmm-sched-sim $(if $(BENCH_QUICK),--quick)

@@ -263,6 +263,30 @@ static void test_longest_waiting_vcpus_run(void **state)
 	assert_int_equal(fx_slot(&fx, 0, 1), 10);
 }
 
+/*
+ * A VM given a second core: the vCPU that waits goes there, and the two that
+ * run stay where they run, although the waiting one last ran on one of their
+ * threads (moving a running vCPU would be refused not_runnable).
+ */
+static void test_running_vcpus_keep_their_threads(void **state)
+{
+	fx_init(&fx, 2);
+	fx_vm(&fx, 1, 2000, 3);
+	fx.cores[0].owner = 1;
+	fx.cores[0].running_tid[0] = fx.vcpus[0].tid;
+	fx.cores[0].running_tid[1] = fx.vcpus[1].tid;
+	fx.vcpus[0].last_cpu = 0;
+	fx.vcpus[1].last_cpu = 1;
+	fx.vcpus[2].last_cpu = 0; /* ran there before vCPU 0 */
+	fx.vcpus[2].wait_ns = 3000000;
+	assert_int_equal(fx_plan(&fx), 0);
+	assert_int_equal(fx_owner(&fx, 0), 1);
+	assert_int_equal(fx_owner(&fx, 1), 1);
+	assert_int_equal(fx_slot(&fx, 0, 0), 8);
+	assert_int_equal(fx_slot(&fx, 0, 1), 9);
+	assert_int_equal(fx_slot(&fx, 1, 0), 10);
+}
+
 static void test_host_busy_core_left_to_bpf(void **state)
 {
 	fx_init(&fx, 2);
@@ -399,6 +423,7 @@ int main(void)
 	    cmocka_unit_test(test_free_cores_idle_before_busy),
 	    cmocka_unit_test(test_vcpu_kept_on_its_last_thread),
 	    cmocka_unit_test(test_longest_waiting_vcpus_run),
+	    cmocka_unit_test(test_running_vcpus_keep_their_threads),
 	    cmocka_unit_test(test_host_busy_core_left_to_bpf),
 	    cmocka_unit_test(test_relaxed_host_core_takes_one_vcpu_last),
 	    cmocka_unit_test(test_without_smt_one_vcpu_a_core),

@@ -312,20 +312,33 @@ static void place_vcpus(const struct planner_view *v, struct planner_state *st,
 	const struct planner_vm *m = &v->vms[vm];
 	const uint32_t *order = &st->vcpu_order[m->first_vcpu];
 	uint32_t *cores = &st->vm_cores[st->core_start[vm]];
-	uint32_t n = st->runnable[vm], k, ci = 0, t = 0;
+	uint32_t n = st->runnable[vm], k, ci = 0, t = 0, pass;
 
 	if (n > st->placed[vm] * v->threads_per_core)
 		n = st->placed[vm] * v->threads_per_core;
-	for (k = 0; k < n; k++) {
-		int cpu = preferred_cpu(st, &v->vcpus[order[k]]), ct;
-		struct planner_core_plan *cp;
+	/*
+	 * Those running on their preferred thread keep it first: a waiting vCPU
+	 * that last ran there goes elsewhere (a running one cannot be moved).
+	 */
+	for (pass = 0; pass < 2; pass++) {
+		for (k = 0; k < n; k++) {
+			const struct planner_vcpu *c = &v->vcpus[order[k]];
+			int cpu = preferred_cpu(st, c), ct;
+			struct planner_core_plan *cp;
+			bool runs_there;
 
-		if (cpu < 0 || (ct = st->cpu_core[cpu]) < 0)
-			continue;
-		cp = &plan->cores[ct / PLANNER_THREADS];
-		if (cp->owner == (int)m->id &&
-		    thread_free(v, plan, ct / PLANNER_THREADS, ct % PLANNER_THREADS))
-			cp->vcpu[ct % PLANNER_THREADS] = (int)order[k];
+			if (cpu < 0 || (ct = st->cpu_core[cpu]) < 0)
+				continue;
+			runs_there =
+			    v->cores[ct / PLANNER_THREADS].running_tid[ct % PLANNER_THREADS] ==
+			    c->tid;
+			if (runs_there != !pass)
+				continue;
+			cp = &plan->cores[ct / PLANNER_THREADS];
+			if (cp->owner == (int)m->id &&
+			    thread_free(v, plan, ct / PLANNER_THREADS, ct % PLANNER_THREADS))
+				cp->vcpu[ct % PLANNER_THREADS] = (int)order[k];
+		}
 	}
 	for (k = 0; k < n; k++) {
 		int cpu = preferred_cpu(st, &v->vcpus[order[k]]),

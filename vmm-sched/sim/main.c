@@ -26,9 +26,13 @@ static void usage(FILE *f)
 		"  --secs S              simulated seconds (default 10, fractions allowed)\n"
 		"  --workload FILE       kinds of VM, INI sections [vm NAME] (docs/simulator.md)\n"
 		"  --csv FILE            per-VM CSV, with an \"all\" row (- for stdout)\n"
-		"  --policy NAME         bpf: the BPF scheduler's rules (default)\n"
+		"  --policy NAME         bpf: the BPF scheduler's rules (default); agent: the\n"
+		"                        agent's core planner commits each epoch, BPF's rules\n"
+		"                        decide wherever no committed decision is live\n"
+		"  --epoch-ms N          agent: the planner's epoch (default 10)\n"
+		"  --agent-delay-us N    agent: from the view to the commit (default 0)\n"
 		"  --check               re-check pairing on every core after every event\n"
-		"  --trace               every dispatch decision on stderr\n"
+		"  --trace               every dispatch decision and transaction on stderr\n"
 		"  --what-if charge-kept charge a kept vCPU's vtime at each refilled slice\n"
 		"                        (not what BPF does today: it charges when a vCPU stops)\n"
 		"Prints one summary line: work, forced idle, its lower bound and their ratio,\n"
@@ -90,6 +94,8 @@ int main(int argc, char **argv)
 	    {"csv", required_argument, NULL, 'o'},
 	    {"policy", required_argument, NULL, 'p'},
 	    {"check", no_argument, NULL, 'k'},
+	    {"epoch-ms", required_argument, NULL, 'E'},
+	    {"agent-delay-us", required_argument, NULL, 'D'},
 	    {"trace", no_argument, NULL, 'T'},
 	    {"what-if", required_argument, NULL, 'W'},
 	    {"help", no_argument, NULL, 'h'},
@@ -146,14 +152,23 @@ int main(int argc, char **argv)
 			p.policy = sim_policy_by_name(optarg);
 			if (!p.policy) {
 				fprintf(stderr,
-					"vmm-sched-sim: --policy '%s': the only policy is bpf "
-					"(the agent's planner comes later)\n",
+					"vmm-sched-sim: --policy '%s': must be bpf or agent\n",
 					optarg);
 				return 2;
 			}
 			break;
 		case 'k':
 			p.check_every_event = true;
+			break;
+		case 'E':
+			if (parse_uint("--epoch-ms", optarg, 1, 10000, &n))
+				return 2;
+			p.epoch_ns = n * SIM_MS;
+			break;
+		case 'D':
+			if (parse_uint("--agent-delay-us", optarg, 0, 1000000, &n))
+				return 2;
+			p.agent_delay_ns = n * 1000;
 			break;
 		case 'W':
 			if (strcmp(optarg, "charge-kept")) {

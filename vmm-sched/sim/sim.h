@@ -35,6 +35,8 @@ struct sim_params {
 	uint64_t vcpu_slice_ns;	    /* BPF slice_ns */
 	uint64_t target_latency_ns; /* the agent's --target-latency-ms */
 	int64_t pair_window_ns;	    /* the agent's --pair-window-ms, SHARE_PAIR_WINDOW_AUTO */
+	uint64_t epoch_ns;	    /* policy agent: the planner's epoch (--epoch-ms) */
+	uint64_t agent_delay_ns;    /* policy agent: plan to commit (--agent-delay-us) */
 	bool trace;		    /* every dispatch decision on stderr */
 	bool check_every_event;	    /* re-check pairing on every core after each event */
 	/*

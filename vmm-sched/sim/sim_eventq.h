@@ -18,6 +18,7 @@ enum sim_event_kind {
 	SIM_EV_KICK,  /* a CPU reschedules at once (arg: CPU) */
 	SIM_EV_LOCK,  /* a lock holder takes or drops its lock (arg: vCPU, gen) */
 	SIM_EV_BURST, /* a bursty VM wakes all its vCPUs (arg: VM) */
+	SIM_EV_AGENT, /* the agent policy's epoch (arg 0) or its delayed commit (arg 1) */
 };
 
 struct sim_event {

@@ -52,6 +52,7 @@ void sim_params_default(struct sim_params *p)
 	p->vcpu_slice_ns = 5 * SIM_MS;	    /* bpf/vmm_sched.bpf.c slice_ns */
 	p->target_latency_ns = 20 * SIM_MS; /* vmm-schedd --target-latency-ms */
 	p->pair_window_ns = SHARE_PAIR_WINDOW_AUTO;
+	p->epoch_ns = 10 * SIM_MS;
 	p->policy = &sim_policy_bpf;
 }
 
@@ -75,6 +76,10 @@ static int check_params(const struct sim_params *p, char *err, size_t errlen)
 	if (!p->nodes || cores % p->nodes) {
 		snprintf(err, errlen, "--nodes %u: must be at least 1 and divide the %u cores",
 			 p->nodes, cores);
+		return -1;
+	}
+	if (!p->epoch_ns) {
+		snprintf(err, errlen, "--epoch-ms must be above 0");
 		return -1;
 	}
 	if (!p->duration_ns || !p->tick_ns || !p->plan_ns) {

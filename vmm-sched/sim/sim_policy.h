@@ -13,6 +13,7 @@
 #define VS_SIM_POLICY_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "sim.h"
 
@@ -45,9 +46,21 @@ struct sim_policy_ops {
 	void (*sweep)(struct sim *s);
 	/* The agent's round (every plan_ns), after the share plan set weights. */
 	void (*plan)(struct sim *s);
+	/* SIM_EV_AGENT fired with @arg (a policy posts its own; NULL: none). */
+	void (*agent)(struct sim *s, uint32_t arg);
+	/* Extra fields for the summary line (" key=value..."), or NULL. */
+	void (*report)(const struct sim *s, FILE *f);
 };
 
 extern const struct sim_policy_ops sim_policy_bpf;
+extern const struct sim_policy_ops sim_policy_agent; /* sim_policy_agent.c */
+
+/* The "bpf" policy's hooks, which the agent policy falls back to. */
+void sim_bpf_enqueue(struct sim *s, struct sim_vcpu *v, bool last);
+enum sim_decision sim_bpf_dispatch(struct sim *s, uint32_t cpu, struct sim_vcpu *prev,
+				   struct sim_vcpu **next);
+bool sim_bpf_tick(struct sim *s, uint32_t cpu);
+void sim_bpf_sweep(struct sim *s);
 
 /* The policy called @name, or NULL. */
 const struct sim_policy_ops *sim_policy_by_name(const char *name);

@@ -228,7 +228,7 @@ static bool place_by_scan(struct sim *s, struct sim_vcpu *v, uint32_t prev,
 }
 
 /* ops.enqueue: the vtime floor (vs_vtime_lift), then the passes of vs_enqueue_pass. */
-static void bpf_enqueue(struct sim *s, struct sim_vcpu *v, bool last)
+void sim_bpf_enqueue(struct sim *s, struct sim_vcpu *v, bool last)
 {
 	struct sim_vm *vm = &s->vms[v->vm];
 	int32_t id = (int32_t)v->vm;
@@ -281,8 +281,8 @@ static bool home_core_free(struct sim *s, int32_t vm)
 }
 
 /* ops.dispatch: gather, vs_dispatch_decide on the core's view, apply. */
-static enum sim_decision bpf_dispatch(struct sim *s, uint32_t cpu, struct sim_vcpu *prev,
-				      struct sim_vcpu **next)
+enum sim_decision sim_bpf_dispatch(struct sim *s, uint32_t cpu, struct sim_vcpu *prev,
+				   struct sim_vcpu **next)
 {
 	struct sim_core *core = sim_core_of(s, cpu);
 	struct vs_dispatch_in in = {.prev_vm = prev ? (int32_t)prev->vm : VS_VM_NONE};
@@ -336,7 +336,7 @@ static enum sim_decision bpf_dispatch(struct sim *s, uint32_t cpu, struct sim_vc
 }
 
 /* ops.tick on vs_tick_cut (no guest hints here: a cut is never extended). */
-static bool bpf_tick(struct sim *s, uint32_t cpu)
+bool sim_bpf_tick(struct sim *s, uint32_t cpu)
 {
 	struct sim_vcpu *v = &s->vcpus[s->cpus[cpu].running];
 	struct vs_core_view view = view_of(s, cpu);
@@ -346,7 +346,7 @@ static bool bpf_tick(struct sim *s, uint32_t cpu)
 }
 
 /* sweep_enclave(): each empty idle thread takes a vCPU of vs_sweep_target's VM. */
-static void bpf_sweep(struct sim *s)
+void sim_bpf_sweep(struct sim *s)
 {
 	int32_t best = pick_owed_vm(s, SIM_NONE, SIM_NONE).vm;
 	bool more = false;
@@ -386,15 +386,15 @@ static void bpf_sweep(struct sim *s)
 
 const struct sim_policy_ops sim_policy_bpf = {
     .name = "bpf",
-    .enqueue = bpf_enqueue,
-    .dispatch = bpf_dispatch,
-    .tick = bpf_tick,
-    .sweep = bpf_sweep,
+    .enqueue = sim_bpf_enqueue,
+    .dispatch = sim_bpf_dispatch,
+    .tick = sim_bpf_tick,
+    .sweep = sim_bpf_sweep,
 };
 
 const struct sim_policy_ops *sim_policy_by_name(const char *name)
 {
-	static const struct sim_policy_ops *const all[] = {&sim_policy_bpf};
+	static const struct sim_policy_ops *const all[] = {&sim_policy_bpf, &sim_policy_agent};
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)

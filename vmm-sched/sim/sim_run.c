@@ -178,6 +178,8 @@ static void start_world(struct sim *s)
 	}
 	sim_eventq_post(&s->q, s->p.tick_ns, SIM_EV_TICK, 0, 0);
 	sim_eventq_post(&s->q, 0, SIM_EV_PLAN, 0, 0);
+	if (s->policy->agent)
+		sim_eventq_post(&s->q, s->p.epoch_ns, SIM_EV_AGENT, 0, 0);
 }
 
 static void handle(struct sim *s, const struct sim_event *ev)
@@ -217,6 +219,10 @@ static void handle(struct sim *s, const struct sim_event *ev)
 		v = &s->vcpus[ev->arg];
 		if (v->gen == ev->gen && v->state == SIM_RUNNING)
 			lock_phase(s, v);
+		break;
+	case SIM_EV_AGENT:
+		if (s->policy->agent)
+			s->policy->agent(s, ev->arg);
 		break;
 	case SIM_EV_BURST: {
 		struct sim_vm *vm = &s->vms[ev->arg];
