@@ -51,11 +51,15 @@ HOOK
 	# The guest's TSC rate: its own calibration fails when the test VM is
 	# loaded, and it then hangs before init (tests/guest/tsc-khz).
 	GUEST_TSC_KHZ=$(tests/guest/tsc-khz) || fail "cannot tell the guests their TSC rate"
-	# vmmsched_busy=1 on the kernel command line: spin on the boot CPU, a
-	# minute after init (a guest spinning at once starves another's boot under
-	# the emulator), saying so on the console (wait_busy).
+	# vmmsched_busy=1 on the kernel command line: keep the boot CPU busy, a
+	# minute after init (a guest busy at once starves another's boot under
+	# the emulator), saying so on the console (wait_busy). The work is mostly
+	# in the guest kernel (dd zero-filling 4 MiB buffers): with a user-mode
+	# spin the nested guest oopsed ("ENTRY_TRAMPOLINE stack guard page was
+	# hit", a fault of the emulated nested virtualisation) in each of five runs
+	# soon after it began, and rebooted; with dd once in one run, later.
 	cat >"$TMP/guest.sh" <<'GUEST'
-grep -q vmmsched_busy=1 /proc/cmdline && { sleep 60; echo "vmm-sched-guest: busy"; while :; do :; done; }
+grep -q vmmsched_busy=1 /proc/cmdline && { sleep 60; echo "vmm-sched-guest: busy"; dd if=/dev/zero of=/dev/null bs=4M; }
 sleep 100000
 GUEST
 	tests/guest/make-initramfs -o "$TMP/initrd.gz" --init "$TMP/guest.sh" >/dev/null ||
@@ -96,14 +100,16 @@ dom_pid() { cat "/run/libvirt/qemu/$1.pid" 2>/dev/null; }
 # a guest that printed nothing within 90 s (hung in SeaBIOS, ~1 boot in 15;
 # the kernel prints within 10-40 s here) or did not reach init within 240 s
 # is destroyed and started once more (the first console kept as
-# NAME.console.attempt1); each retry is logged. A name in LV_NO_INIT is only
-# started: a domain whose threads are all the case looks at needs no guest.
+# NAME.console.attempt1); each retry is logged. A name in LV_NO_INIT is started
+# paused: a domain whose threads are all the case looks at needs no guest, and
+# a third nested guest booting at once slows the other two in the emulator.
 declare -A LV_NO_INIT=()
 start_domains() {
 	local name
 	local -A retried=()
 	for name in "$@"; do
-		virsh_ start "$name" >/dev/null || fail "virsh start $name failed: $(tail -n 5 /var/log/libvirt/qemu/$name.log)"
+		virsh_ start ${LV_NO_INIT[$name]:+--paused} "$name" >/dev/null ||
+			fail "virsh start $name failed: $(tail -n 5 /var/log/libvirt/qemu/$name.log)"
 	done
 	for name in "$@"; do
 		[ -z "${LV_NO_INIT[$name]:-}" ] || continue
