@@ -104,17 +104,18 @@ snapshot() { # snapshot POLICY FILE VM...
 }
 
 # measure SCENARIO ROUND POLICY VM...: one measurement into OUT/SCENARIO.ROUND.POLICY.*
-# The checker watches the measured window only, not the policy's start and
-# stop (vCPUs in the fair class meanwhile); started after the scheduler, its
-# sched_switch probe runs second, so overlaps under 100 us (probe order) are
-# left out of its count (cross_vm_short).
+# The checker starts before the policy's scheduler, so that its sched_switch
+# probe runs first at every switch (started after, it misses switches and
+# reports overlaps that did not happen), and counts only the measured window
+# (mark_checker), not the policy's start with vCPUs still in the fair class.
 measure() {
 	local sc=$1 round=$2 policy=$3 vm base
 	shift 3
 	base=$OUT/$sc.$round.$policy
+	start_checker
 	policy_start "$policy" "$@"
 	nap "$WARMUP"
-	start_checker --grace-ns 100000
+	mark_checker
 	for vm in "$@"; do [[ $vm == lat* ]] && mark_latency "$vm"; done
 	snapshot "$policy" "$base.a.json" "$@"
 	sleep "$SECS"
