@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
+/* Over 400 lines: the checker is one self-contained BPF object, kept apart from the scheduler it
+ * judges. */
 /*
  * pair-checker: an independent witness of core scheduling by VM.
  *

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
+/* Over 400 lines: the checker shares no code with the agent, so its loader, options and report are
+ * here. */
 /*
  * pair-checker: loads tests/checker/pair_checker.bpf.c, tells it which threads
  * are vCPUs of which VM (rescanning /proc every 200 ms), and at the end prints

@@ -1,3 +1,4 @@
+/* Over 400 lines: one case per request, field and refusal of one protocol. */
 /*
  * Unit tests: the control request encoder and parser and who may run what
  * (vmm-sched/lib/ctl_request.c, ctl_access.c).

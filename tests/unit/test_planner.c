@@ -1,3 +1,4 @@
+/* Over 400 lines: one hand-built enclave per planner rule. */
 /*
  * Unit tests: the agent's core planner (vmm-sched/lib/planner.c) on
  * hand-built enclaves.

@@ -1,3 +1,4 @@
+/* Over 400 lines: one case per registry operation and limit. */
 /* Unit tests: the VM/vCPU registry (vmm-sched/lib/registry.c). */
 #include <stdarg.h>
 #include <stddef.h>

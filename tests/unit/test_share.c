@@ -1,3 +1,4 @@
+/* Over 400 lines: one case per share rule, plus the randomized checks. */
 /* Unit tests: weighted fair share of enclave cores (vmm-sched/lib/share.c). */
 #include <stdarg.h>
 #include <stddef.h>

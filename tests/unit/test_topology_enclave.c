@@ -1,3 +1,4 @@
+/* Over 400 lines: one case per topology and enclave rule. */
 /* Unit tests: topology and enclave (vmm-sched/lib/topology.c, enclave.c). */
 #include <stdarg.h>
 #include <stddef.h>

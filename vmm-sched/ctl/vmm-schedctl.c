@@ -1,3 +1,4 @@
+/* Over 400 lines: the command table and one small handler per command. */
 /* vmm-schedctl: the operator's view of vmm-schedd (status, top) and enrolment by hand. */
 #include <stdbool.h>
 #include <stdio.h>

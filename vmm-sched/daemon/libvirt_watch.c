@@ -1,3 +1,4 @@
+/* Over 400 lines: the libvirt thread is one state machine (connect, events, backoff, resync). */
 /*
  * The libvirt thread (libvirt.h): connection, events, reconnection with
  * backoff and the resync after it; each domain looked at is turned into one

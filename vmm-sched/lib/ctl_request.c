@@ -1,3 +1,4 @@
+/* Over 400 lines: the one parser and encoder of the control protocol, field by field. */
 #include "ctl_request.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* Over 400 lines: one epoch's plan is one algorithm (view checks are in planner_view.c). */
 /* The agent's core planner: one epoch's plan (see planner.h). */
 #include "planner.h"
 

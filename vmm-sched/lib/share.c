@@ -1,3 +1,4 @@
+/* Over 400 lines: one algorithm, the O(n log n) water-filling and its remainders. */
 #include "share.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* Over 400 lines: one frame of `top`, from the status deltas to the drawn lines. */
 #include "top_view.h"
 
 #include <stdarg.h>

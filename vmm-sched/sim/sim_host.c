@@ -1,3 +1,4 @@
+/* Over 400 lines: the simulated host is one state machine that every policy drives. */
 /*
  * The simulated host: builds CPUs, cores, VMs and vCPUs, and carries out
  * what a policy decides (start, preempt, queue, owner changes), keeping the

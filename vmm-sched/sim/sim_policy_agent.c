@@ -1,3 +1,4 @@
+/* Over 400 lines: the agent policy's view, epoch and latching belong together. */
 /*
  * The agent's core planner in the simulator (policy "agent", issue 14):
  * every epoch the simulated agent builds the planner's view from what the

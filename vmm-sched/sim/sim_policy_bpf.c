@@ -1,3 +1,4 @@
+/* Over 400 lines: one adapter per BPF op, all around the shared rules. */
 /*
  * The BPF scheduler's rules in the simulator (policy "bpf"): ops.enqueue,
  * ops.dispatch, ops.tick and the placement sweep of the BPF scheduler, each
