@@ -46,6 +46,7 @@
 #include "sched/maps.bpf.h"
 #include "sched/lookup.bpf.h"
 #include "sched/messages.bpf.h"
+#include "sched/charge.bpf.h"
 #include "sched/cpu_time.bpf.h"
 #include "sched/claims.bpf.h"
 #include "sched/pick.bpf.h"

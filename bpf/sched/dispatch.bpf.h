@@ -162,8 +162,10 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 		break;
 	case VS_DISPATCH_KEEP_PREV:
 		/* A refilled slice makes the kernel keep prev running after dispatch. */
-		if (prev)
+		if (prev) {
+			charge_running_task(prev, now);
 			prev->scx.slice = vm_slice_ns(prev_vm);
+		}
 		return;
 	case VS_DISPATCH_WAIT_CLAIM:
 		return;

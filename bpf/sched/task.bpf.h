@@ -156,24 +156,15 @@ void BPF_STRUCT_OPS(vs_stopping, struct task_struct *p, bool runnable)
 	struct vs_task *t = vcpu_of(p);
 	struct vs_vcpu_stats *st;
 	struct vs_cpu_stats *cs;
-	struct vs_vm_state *vs;
-	u64 now = bpf_ktime_get_ns(), ran;
+	u64 now = bpf_ktime_get_ns();
 
 	if (!t || t->escaped || !(st = stats_of(t)))
 		return;
-	ran = t->started_at && now > t->started_at ? now - t->started_at : 0;
-	st->run_ns += ran;
+	charge_run(t, st, now);
 	/* The vCPU's CPU: a property change may stop a remote CPU's current task. */
 	cs = cpu_stats_of(scx_bpf_task_cpu(p));
 	if (cs)
 		vs_time_vcpu_stops(cs, now);
-	vs = vm_state_of(t->vm_id);
-	if (vs) {
-		__sync_fetch_and_add(&vs->run_ns, ran);
-		__sync_fetch_and_add(&vs->vtime, vs_vtime_charge(ran, vm_weight(t->vm_id)));
-		vs_hint_window_roll(vs, now);
-		__sync_fetch_and_add(&vs->hint_win_run_ns, ran);
-	}
 	if (t->ext_at)
 		end_extension(t, now);
 	if (runnable) {

@@ -162,6 +162,7 @@ void BPF_STRUCT_OPS(vs_tick, struct task_struct *p)
 
 	if (!t)
 		return;
+	charge_running_task(p, now);
 	if (t->ext_at)
 		end_extension(t, now);
 	core = core_of(bpf_get_smp_processor_id(), &th);

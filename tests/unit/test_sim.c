@@ -148,10 +148,10 @@ static void reservation_kept_over_a_run(void **state)
 
 /*
  * Two VMs of two busy vCPUs on one core. The simulated kernel keeps a vCPU
- * whose slice dispatch refills without ops.stopping, so BPF's vtime charge
- * (at stop) lags and the core changes hands only at the 5 s starvation guard;
- * the what-if charge-kept charges at each refill and they alternate within
- * about a core slice, each with half the core.
+ * whose slice dispatch refills without ops.stopping; BPF charges it as it
+ * runs, so they alternate within about a core slice, each with half the core.
+ * Charged only at stop (the what-if no-charge-kept, the scheduler before the
+ * fix) its vtime lags and the core changes hands only at the 5 s guard.
  */
 static void busy_vms_share_a_core_only_if_kept_vcpus_are_charged(void **state)
 {

@@ -33,8 +33,9 @@ static void usage(FILE *f)
 		"  --agent-delay-us N    agent: from the view to the commit (default 0)\n"
 		"  --check               re-check pairing on every core after every event\n"
 		"  --trace               every dispatch decision and transaction on stderr\n"
-		"  --what-if charge-kept charge a kept vCPU's vtime at each refilled slice\n"
-		"                        (not what BPF does today: it charges when a vCPU stops)\n"
+		"  --what-if no-charge-kept  charge a kept vCPU's vtime only when it stops\n"
+		"                        (the scheduler before 30 Nov 2026; today it charges as it "
+		"runs)\n"
 		"Prints one summary line: work, forced idle, its lower bound and their ratio,\n"
 		"the worst wait p99 and fairness error, cross-VM overlaps (must be 0), speed.\n");
 }
@@ -171,14 +172,14 @@ int main(int argc, char **argv)
 			p.agent_delay_ns = n * 1000;
 			break;
 		case 'W':
-			if (strcmp(optarg, "charge-kept")) {
+			if (strcmp(optarg, "no-charge-kept")) {
 				fprintf(stderr,
 					"vmm-sched-sim: --what-if '%s': the only one is "
-					"charge-kept\n",
+					"no-charge-kept\n",
 					optarg);
 				return 2;
 			}
-			p.charge_kept = true;
+			p.charge_kept = false;
 			break;
 		case 'T':
 			p.trace = true;

@@ -40,8 +40,9 @@ struct sim_params {
 	bool trace;		    /* every dispatch decision on stderr */
 	bool check_every_event;	    /* re-check pairing on every core after each event */
 	/*
-	 * What-if, not what BPF does today: charge a kept vCPU's vtime at each
-	 * refilled slice (sim_model_charge_kept), not only when it stops.
+	 * Charge a kept vCPU's vtime at each refilled slice, as BPF does (at the
+	 * refill and each tick); false is the what-if of the scheduler before
+	 * 30 Nov 2026, which charged only when a vCPU stopped.
 	 */
 	bool charge_kept;
 	bool scan_like_bpf; /* scan every VM and CPU as BPF does, not the heaps and masks (tests) */

@@ -55,6 +55,7 @@ void sim_params_default(struct sim_params *p)
 	p->pair_window_ns = SHARE_PAIR_WINDOW_AUTO;
 	p->epoch_ns = 10 * SIM_MS;
 	p->policy = &sim_policy_bpf;
+	p->charge_kept = true;
 }
 
 static int check_params(const struct sim_params *p, char *err, size_t errlen)

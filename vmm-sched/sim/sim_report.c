@@ -104,7 +104,7 @@ void sim_report_summary(const struct sim *s, FILE *f, double wall_s)
 	fprintf(f,
 		"policy=%s%s seed=%llu cpus=%u tpc=%u vms=%u vcpus=%u secs=%g work_cpu_s=%.3f "
 		"busy=%.1f%% forced_idle_ms=%.3f lower_bound_ms=%.3f ",
-		s->policy->name, s->p.charge_kept ? "+charge-kept" : "",
+		s->policy->name, s->p.charge_kept ? "" : "-no-charge-kept",
 		(unsigned long long)s->p.seed, s->nr_cpus, s->tpc, s->nr_vms, s->nr_vcpus, secs,
 		work / 1e9,
 		s->t.busy_thread_ns * 100.0 / ((double)s->nr_cpus * (double)s->p.duration_ns),

@@ -57,10 +57,10 @@ static uint64_t work_of(struct sim *s, const struct sim_vm_kind *k)
 }
 
 /*
- * What-if (--what-if charge-kept), not what BPF does: a vCPU kept by
- * dispatch (its slice refilled) runs on without ops.stopping, so today its
- * VM's vtime is charged only when it stops. This charges it at each refill,
- * as BPF could from ops.dispatch or ops.tick.
+ * A vCPU kept by dispatch (its slice refilled) runs on without ops.stopping;
+ * BPF charges it at the refill and at each tick (bpf/sched/charge.bpf.h),
+ * here at the refill. --what-if no-charge-kept leaves it uncharged until it
+ * stops, as the scheduler did before.
  */
 static void sim_model_charge_kept(struct sim *s, struct sim_vcpu *prev)
 {
