@@ -121,6 +121,15 @@ static bool vcpu_waiting(s32 vm, u32 tid)
 	return found;
 }
 
+/*
+ * Would one more core put @vm over its cap? Global, so the verifier checks its
+ * loop over the cores once, not at every commit path that inlines it.
+ */
+__noinline int txn_vm_at_cap(s32 vm)
+{
+	return !vm_within_cap(vm, NULL, false);
+}
+
 /* The facts about slot @cpu that need no lock. */
 static void txn_gather(struct txn_member *m, u32 cpu, struct vs_txn *tx)
 {
@@ -149,7 +158,7 @@ static void txn_gather(struct txn_member *m, u32 cpu, struct vs_txn *tx)
 	m->f.queued = !c->cpu1 && vcpu_waiting(m->f.vm, tid);
 	if (tx->flags & VS_TXN_F_TAKE_CORE) {
 		m->f.may_take_core = 1;
-		m->f.at_cap = !vm_within_cap(m->f.vm, NULL, false);
+		m->f.at_cap = txn_vm_at_cap(m->f.vm);
 	}
 }
 
