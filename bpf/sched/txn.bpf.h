@@ -122,11 +122,14 @@ static bool vcpu_waiting(s32 vm, u32 tid)
 }
 
 /*
- * Would one more core put @vm over its cap? Global, so the verifier checks its
- * loop over the cores once, not at every commit path that inlines it.
+ * Would one more core put @vm over its cap (asked only for a TAKE_CORE commit,
+ * @flags)? Global, so the verifier checks its loop over the cores once, not
+ * at every commit path that inlines it.
  */
-__noinline int txn_vm_at_cap(s32 vm)
+__noinline int txn_vm_at_cap(s32 vm, u32 flags)
 {
+	if (!(flags & VS_TXN_F_TAKE_CORE))
+		return 0;
 	return !vm_within_cap(vm, NULL, false);
 }
 
@@ -156,10 +159,9 @@ static void txn_gather(struct txn_member *m, u32 cpu, struct vs_txn *tx)
 	m->enclave = vm_enclave(id->vm_id);
 	m->f.seq_now = st->seqnum;
 	m->f.queued = !c->cpu1 && vcpu_waiting(m->f.vm, tid);
-	if (tx->flags & VS_TXN_F_TAKE_CORE) {
-		m->f.may_take_core = 1;
-		m->f.at_cap = txn_vm_at_cap(m->f.vm);
-	}
+	/* Without branches here: the verifier then walks one state on, not two. */
+	m->f.may_take_core = !!(tx->flags & VS_TXN_F_TAKE_CORE);
+	m->f.at_cap = txn_vm_at_cap(m->f.vm, tx->flags);
 }
 
 /* The facts about thread @th of @core; called with the core locked. */
