@@ -66,6 +66,7 @@ char _license[] SEC("license") = "GPL";
 s32 BPF_STRUCT_OPS(vs_init)
 {
 	struct sweep_timer *st;
+	struct take_timer *tt;
 	u32 vm, cpu, zero = 0;
 	s32 err;
 
@@ -81,6 +82,11 @@ s32 BPF_STRUCT_OPS(vs_init)
 		return -ENOENT;
 	bpf_timer_init(&st->timer, &sweep, CLOCK_MONOTONIC);
 	bpf_timer_set_callback(&st->timer, sweep_timer_fn);
+	tt = bpf_map_lookup_elem(&take_timer, &zero);
+	if (!tt)
+		return -ENOENT;
+	bpf_timer_init(&tt->timer, &take_timer, CLOCK_MONOTONIC);
+	bpf_timer_set_callback(&tt->timer, txn_take_timer_fn);
 	bpf_for(cpu, 0, nr_cpus)
 	{
 		struct ext_timer *et = bpf_map_lookup_elem(&ext_timers, &cpu);

@@ -23,17 +23,45 @@ struct vs_txn_facts {
 	__s32 this_running; /* VM whose vCPU runs on the slot's CPU, or VS_VM_NONE */
 	__s32 sib_running;  /* same for the sibling */
 	__u32 claims;	    /* vCPUs committed to either thread of the core, not yet running */
+	__u8 may_take_core; /* VS_TXN_F_TAKE_CORE: the core may be taken from another VM */
+	__u8 at_cap;	    /* the vCPU's VM owns as many cores as its cap allows */
+};
+
+/* How a completed commit gets its core (vs_txn_decide's *take_core). */
+enum vs_txn_take {
+	VS_TXN_TAKE_NONE, /* the vCPU's VM owns the core already */
+	VS_TXN_TAKE_FREE, /* nothing of another VM is there: hand it over now */
+	/*
+	 * VS_TXN_F_TAKE_CORE: another VM runs or owns it. The core is handed
+	 * over now (the commit's claims keep the old VM from starting there
+	 * again), its threads running the old VM are kicked, and the vCPU
+	 * moves once its sibling no longer runs the old VM.
+	 */
+	VS_TXN_TAKE_BUSY,
 };
 
 /*
- * The outcome of committing one slot; on VS_TXN_COMPLETE, *take_core says the
- * core must first be handed to the vCPU's VM. The order of the checks is the
- * order of the outcomes' precedence: a stale transaction is stale whatever
- * the core looks like now.
+ * Where a commit without VS_TXN_F_TAKE_CORE is refused VS_TXN_WRONG_VM: may
+ * one with it take the core? Not over its VM's cap, and not while vCPUs are
+ * committed there (claims: they would start beside the taker's).
+ */
+static inline __u32 vs_txn_take_or_refuse(const struct vs_txn_facts *f, int *take_core)
+{
+	if (!f->may_take_core || f->at_cap || f->claims)
+		return VS_TXN_WRONG_VM;
+	*take_core = VS_TXN_TAKE_BUSY;
+	return VS_TXN_COMPLETE;
+}
+
+/*
+ * The outcome of committing one slot; on VS_TXN_COMPLETE, *take_core (enum
+ * vs_txn_take) says how the core is handed to the vCPU's VM first. The order
+ * of the checks is the order of the outcomes' precedence: a stale transaction
+ * is stale whatever the core looks like now.
  */
 static inline __u32 vs_txn_decide(const struct vs_txn_facts *f, int *take_core)
 {
-	*take_core = 0;
+	*take_core = VS_TXN_TAKE_NONE;
 	if (!f->in_enclave)
 		return VS_TXN_NOT_IN_ENCLAVE;
 	if (!f->known_vcpu)
@@ -45,16 +73,41 @@ static inline __u32 vs_txn_decide(const struct vs_txn_facts *f, int *take_core)
 	if (f->host_blocks)
 		return VS_TXN_HOST_BUSY;
 	if (f->this_running != VS_VM_NONE && f->this_running != f->vm)
-		return VS_TXN_WRONG_VM;
+		return vs_txn_take_or_refuse(f, take_core);
 	if (f->sib_running != VS_VM_NONE && f->sib_running != f->vm)
-		return VS_TXN_WRONG_VM;
-	if (f->owner == f->vm)
-		return f->draining ? VS_TXN_WRONG_VM : VS_TXN_COMPLETE;
+		return vs_txn_take_or_refuse(f, take_core);
+	if (f->owner == f->vm) {
+		if (!f->draining)
+			return VS_TXN_COMPLETE;
+		/* Taking back a core it is handing over: nothing of another VM runs. */
+		if (!f->may_take_core || f->claims)
+			return VS_TXN_WRONG_VM;
+		*take_core = VS_TXN_TAKE_FREE;
+		return VS_TXN_COMPLETE;
+	}
 	/* Another VM owns the core: it may change hands only with nothing committed. */
-	if (f->claims)
+	if (f->claims || (f->may_take_core && f->at_cap))
 		return VS_TXN_WRONG_VM;
-	*take_core = 1;
+	*take_core = VS_TXN_TAKE_FREE;
 	return VS_TXN_COMPLETE;
+}
+
+/*
+ * A group commit (both threads of a core) from its members' decisions: both
+ * complete, for one VM, or neither does. *take: the stronger of the two takes.
+ * Returns 1 if the group commits; *out0 and *out1 are the slots' outcomes.
+ */
+static inline int vs_txn_decide_group(__u32 o0, int take0, __s32 vm0, __u32 o1, int take1,
+				      __s32 vm1, __u32 *out0, __u32 *out1, int *take)
+{
+	*take = take0 > take1 ? take0 : take1;
+	if (o0 == VS_TXN_COMPLETE && o1 == VS_TXN_COMPLETE && vm0 != vm1)
+		o0 = o1 = VS_TXN_WRONG_VM;
+	*out0 = o0 == VS_TXN_COMPLETE ? (o1 == VS_TXN_COMPLETE ? o0 : VS_TXN_GROUP_FAILED) : o0;
+	*out1 = o1 == VS_TXN_COMPLETE ? (o0 == VS_TXN_COMPLETE ? o1 : VS_TXN_GROUP_FAILED) : o1;
+	if (*out0 != VS_TXN_COMPLETE)
+		*take = VS_TXN_TAKE_NONE;
+	return *out0 == VS_TXN_COMPLETE;
 }
 
 #endif /* VS_RULES_TXN_DECIDE_H */

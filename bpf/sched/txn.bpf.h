@@ -6,6 +6,91 @@
  */
 
 /* Transactions: the agent's explicit placements (see vmm_sched_abi.h). */
+
+/*
+ * A vCPU a VS_TXN_F_TAKE_CORE commit took a core for, waiting (claimed for
+ * its CPU, still on its VM's DSQ) until the sibling no longer runs the old
+ * VM; by CPU, tid 0: none. The take timer moves it (txn_take_timer_fn).
+ */
+struct txn_take {
+	u32 tid;
+	u32 slot;
+	s32 vm;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VS_MAX_CPUS);
+	__type(key, u32);
+	__type(value, struct txn_take);
+} txn_takes_pending SEC(".maps");
+__u64 txn_takes; /* commits that took a core from another VM */
+
+struct take_timer {
+	struct bpf_timer timer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct take_timer);
+} take_timer SEC(".maps");
+
+static void request_take_check(u64 delay_ns)
+{
+	u32 zero = 0;
+	struct take_timer *tt = bpf_map_lookup_elem(&take_timer, &zero);
+
+	if (tt)
+		bpf_timer_start(&tt->timer, delay_ns, 0);
+}
+
+/*
+ * Move each waiting taken vCPU onto its CPU once the sibling runs nothing of
+ * another VM (running or still switching away from it). Runs outside any rq
+ * lock, as a move into another CPU's local DSQ needs.
+ */
+static int txn_take_timer_fn(void *map, int *key, struct take_timer *tt)
+{
+	bool waiting = false;
+	u32 cpu;
+
+	bpf_for(cpu, 0, nr_cpus)
+	{
+		struct txn_take *tk = bpf_map_lookup_elem(&txn_takes_pending, &cpu);
+		struct vs_core_state *core;
+		struct vs_claim *c;
+		bool ready;
+		u32 tid, th;
+		s32 vm;
+
+		if (!tk || !tk->tid)
+			continue;
+		tid = tk->tid;
+		vm = tk->vm;
+		core = core_of(cpu, &th);
+		c = claim_of_slot(tk->slot);
+		if (!core || !c) {
+			tk->tid = 0;
+			continue;
+		}
+		bpf_spin_lock(&core->lock);
+		ready = !sibling_runs_other(core, th, vm);
+		bpf_spin_unlock(&core->lock);
+		if (!ready) {
+			waiting = true;
+			continue;
+		}
+		tk->tid = 0;
+		/* Lost if a dequeue released the claim (and the CPU's claim with it). */
+		if (claim_taken_back(c, cpu))
+			move_vcpu(vm, cpu, SCX_DSQ_LOCAL_ON | cpu, tid, NULL);
+	}
+	if (waiting)
+		request_take_check(100 * 1000);
+	return 0;
+}
+
 struct txn_member {
 	struct vs_txn_facts f;
 	u32 cpu;
@@ -36,6 +121,18 @@ static bool vcpu_waiting(s32 vm, u32 tid)
 	return found;
 }
 
+/*
+ * Would one more core put @vm over its cap (asked only for a TAKE_CORE commit,
+ * @flags)? Global, so the verifier checks its loop over the cores once, not
+ * at every commit path that inlines it.
+ */
+__noinline int txn_vm_at_cap(s32 vm, u32 flags)
+{
+	if (!(flags & VS_TXN_F_TAKE_CORE))
+		return 0;
+	return !vm_within_cap(vm, NULL, false);
+}
+
 /* The facts about slot @cpu that need no lock. */
 static void txn_gather(struct txn_member *m, u32 cpu, struct vs_txn *tx)
 {
@@ -62,6 +159,9 @@ static void txn_gather(struct txn_member *m, u32 cpu, struct vs_txn *tx)
 	m->enclave = vm_enclave(id->vm_id);
 	m->f.seq_now = st->seqnum;
 	m->f.queued = !c->cpu1 && vcpu_waiting(m->f.vm, tid);
+	/* Without branches here: the verifier then walks one state on, not two. */
+	m->f.may_take_core = !!(tx->flags & VS_TXN_F_TAKE_CORE);
+	m->f.at_cap = txn_vm_at_cap(m->f.vm, tx->flags);
 }
 
 /* The facts about thread @th of @core; called with the core locked. */
@@ -72,7 +172,10 @@ static void txn_core_facts(struct txn_member *m, struct vs_core_state *core, u32
 	m->f.owner = core->owner;
 	m->f.draining = core->draining;
 	m->f.this_running = core->running_vm[th & 1];
-	m->f.sib_running = core->running_vm[(th ^ 1) & 1];
+	/* A sibling still switching away from another VM runs it until the switch. */
+	m->f.sib_running = core->leaving_vm[(th ^ 1) & 1] != VS_VM_NONE
+			       ? core->leaving_vm[(th ^ 1) & 1]
+			       : core->running_vm[(th ^ 1) & 1];
 	m->f.claims = core->claims[0] + core->claims[1];
 }
 
@@ -123,6 +226,39 @@ static void txn_abort_group(struct txn_member *a, struct txn_member *b, struct v
 	txn_finish(tx1, a_claim ? VS_TXN_NOT_RUNNABLE : VS_TXN_GROUP_FAILED);
 }
 
+/*
+ * A decided member that took its core from another VM (VS_TXN_TAKE_BUSY; the
+ * core is its VM's, its thread carries the claim): claim its vCPU (unless
+ * @held) and leave it to the take timer, which moves it once the sibling is
+ * off the old VM; kick the threads still running another VM.
+ */
+static u32 txn_take_busy(struct txn_member *m, struct vs_claim *held, struct vs_core_state *core)
+{
+	struct txn_take *tk = bpf_map_lookup_elem(&txn_takes_pending, &m->cpu);
+	s32 sib = m->cpu == (u32)core->cpu[0] ? core->cpu[1] : core->cpu[0];
+
+	if (!tk) {
+		/* Not reachable for an enclave CPU; give the claims back. */
+		if (!held || claim_taken_back(held, m->cpu))
+			drop_claim(m->cpu);
+		return VS_TXN_NOT_RUNNABLE;
+	}
+	if (!held && !claim_member(m)) {
+		drop_claim(m->cpu);
+		return VS_TXN_NOT_RUNNABLE;
+	}
+	tk->slot = m->slot;
+	tk->vm = m->f.vm;
+	tk->tid = m->tid;
+	__sync_fetch_and_add(&txn_takes, 1);
+	if (m->f.this_running != VS_VM_NONE && m->f.this_running != m->f.vm)
+		kick_cpu(m->cpu);
+	if (m->f.sib_running != VS_VM_NONE && m->f.sib_running != m->f.vm)
+		kick_cpu(sib);
+	request_take_check(0);
+	return VS_TXN_COMPLETE;
+}
+
 static u32 txn_commit_single(u32 cpu, struct vs_txn *tx)
 {
 	struct txn_member m = {};
@@ -145,7 +281,11 @@ static u32 txn_commit_single(u32 cpu, struct vs_txn *tx)
 		core->claims[th & 1]++;
 	}
 	bpf_spin_unlock(&core->lock);
-	return m.outcome == VS_TXN_COMPLETE ? txn_move(&m, NULL) : m.outcome;
+	if (m.outcome != VS_TXN_COMPLETE)
+		return m.outcome;
+	if (m.take_core == VS_TXN_TAKE_BUSY)
+		return txn_take_busy(&m, NULL, core);
+	return txn_move(&m, NULL);
 }
 
 /*
@@ -158,6 +298,7 @@ static void txn_commit_group(u32 cpu0, struct vs_txn *tx0, u32 cpu1, struct vs_t
 	struct vs_claim *a_claim, *b_claim;
 	struct vs_core_state *core;
 	u64 now = bpf_ktime_get_ns();
+	int take;
 	u32 th;
 
 	txn_gather(&a, cpu0, tx0);
@@ -173,18 +314,17 @@ static void txn_commit_group(u32 cpu0, struct vs_txn *tx0, u32 cpu1, struct vs_t
 	txn_core_facts(&b, core, th ^ 1);
 	a.outcome = vs_txn_decide(&a.f, &a.take_core);
 	b.outcome = vs_txn_decide(&b.f, &b.take_core);
-	if (a.outcome == VS_TXN_COMPLETE && b.outcome == VS_TXN_COMPLETE && a.f.vm != b.f.vm)
-		a.outcome = b.outcome = VS_TXN_WRONG_VM;
-	if (a.outcome == VS_TXN_COMPLETE && b.outcome == VS_TXN_COMPLETE) {
-		if (a.take_core || b.take_core)
+	if (vs_txn_decide_group(a.outcome, a.take_core, a.f.vm, b.outcome, b.take_core, b.f.vm,
+				&a.outcome, &b.outcome, &take)) {
+		if (take)
 			set_owner(core, a.f.vm, now);
 		core->claims[0]++;
 		core->claims[1]++;
 	}
 	bpf_spin_unlock(&core->lock);
 	if (a.outcome != VS_TXN_COMPLETE || b.outcome != VS_TXN_COMPLETE) {
-		txn_finish(tx0, a.outcome != VS_TXN_COMPLETE ? a.outcome : VS_TXN_GROUP_FAILED);
-		txn_finish(tx1, b.outcome != VS_TXN_COMPLETE ? b.outcome : VS_TXN_GROUP_FAILED);
+		txn_finish(tx0, a.outcome);
+		txn_finish(tx1, b.outcome);
 		return;
 	}
 	/*
@@ -201,8 +341,15 @@ static void txn_commit_group(u32 cpu0, struct vs_txn *tx0, u32 cpu1, struct vs_t
 		txn_abort_group(&a, &b, a_claim, tx0, tx1);
 		return;
 	}
-	a.outcome = txn_move(&a, a_claim);
-	b.outcome = txn_move(&b, b_claim);
+	if (take == VS_TXN_TAKE_BUSY) {
+		/* Both wait for the old VM to leave the core: the take timer moves each. */
+		a.outcome = txn_take_busy(&a, a_claim, core);
+		b.outcome = txn_take_busy(&b, b_claim, core);
+		__sync_fetch_and_sub(&txn_takes, 1); /* one core taken, counted once */
+	} else {
+		a.outcome = txn_move(&a, a_claim);
+		b.outcome = txn_move(&b, b_claim);
+	}
 	if (a.outcome != b.outcome)
 		__sync_fetch_and_add(&txn_group_partial, 1);
 	txn_finish(tx0, a.outcome);
@@ -296,7 +443,7 @@ int vs_commit(struct vs_commit_args *args)
 
 		if (!tx || tx->state != VS_TXN_PENDING)
 			continue;
-		if (tx->flags & ~VS_TXN_F_GROUP) {
+		if (tx->flags & ~(VS_TXN_F_GROUP | VS_TXN_F_TAKE_CORE)) {
 			txn_finish(tx, VS_TXN_BAD_SLOT);
 			committed++;
 			continue;

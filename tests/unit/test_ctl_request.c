@@ -134,6 +134,15 @@ static void test_place(void **state)
 	expect_error("{\"version\":1,\"cmd\":\"place\",\"placements\":[{\"tid\":1,\"cpu\":0,"
 		     "\"seqnum\":-1}]}",
 		     "'seqnum' must be an integer >= 0");
+	assert_false(req.take_core);
+	assert_int_equal(parse("{\"version\":1,\"cmd\":\"place\",\"placements\":[{\"tid\":5,"
+			       "\"cpu\":2}],\"take_core\":true}",
+			       &req),
+			 0);
+	assert_true(req.take_core);
+	expect_error("{\"version\":1,\"cmd\":\"place\",\"placements\":[{\"tid\":5,\"cpu\":2}],"
+		     "\"take_core\":1}",
+		     "'take_core' must be true or false");
 }
 
 static void test_malformed(void **state)
@@ -244,6 +253,7 @@ static void assert_round_trip(const struct vs_ctl_request *in)
 	assert_int_equal(out.share.reserve_cores, in->share.reserve_cores);
 	assert_int_equal(out.share.cap_cores, in->share.cap_cores);
 	assert_int_equal(out.nr_placements, in->nr_placements);
+	assert_int_equal(out.take_core, in->take_core);
 	assert_string_equal(out.enclave, in->enclave);
 	assert_int_equal(out.have_cpus, in->have_cpus);
 	assert_true(cpuset_equal(&out.cpus, &in->cpus));
@@ -365,6 +375,8 @@ static void test_encode_round_trip(void **state)
 	assert_string_equal(line, "{\"version\":1,\"cmd\":\"place\",\"placements\":[{\"tid\":5,"
 				  "\"cpu\":2,\"seqnum\":17},{\"tid\":6,\"cpu\":3}]}\n");
 	free(line);
+	req.take_core = true;
+	assert_round_trip(&req);
 }
 
 /* Random valid requests of every command survive encode and parse. */

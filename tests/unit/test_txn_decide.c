@@ -113,6 +113,117 @@ static void test_takes_free_core_of_other_owner(void **state)
 	expect(&f, VS_TXN_WRONG_VM, 0);
 }
 
+/* VS_TXN_F_TAKE_CORE: where the commit would be wrong_vm, it takes the core instead. */
+static void test_take_core_takes_busy_core(void **state)
+{
+	struct vs_txn_facts f = fine();
+
+	f.may_take_core = 1;
+	f.owner = VM_B;
+	f.this_running = VM_B;
+	f.sib_running = VM_B;
+	expect(&f, VS_TXN_COMPLETE, VS_TXN_TAKE_BUSY);
+	f.this_running = VS_VM_NONE; /* only the sibling runs B */
+	expect(&f, VS_TXN_COMPLETE, VS_TXN_TAKE_BUSY);
+	f.sib_running = VS_VM_NONE; /* B owns it, nothing of it there: taken at once */
+	expect(&f, VS_TXN_COMPLETE, VS_TXN_TAKE_FREE);
+	/* A takes back a core it is handing over. */
+	f = fine();
+	f.may_take_core = 1;
+	f.draining = 1;
+	expect(&f, VS_TXN_COMPLETE, VS_TXN_TAKE_FREE);
+}
+
+static void test_take_core_refused_without_flag(void **state)
+{
+	struct vs_txn_facts f = fine();
+
+	f.owner = VM_B;
+	f.sib_running = VM_B;
+	expect(&f, VS_TXN_WRONG_VM, VS_TXN_TAKE_NONE);
+	f.at_cap = 1; /* the cap alone changes nothing without the flag */
+	f.sib_running = VS_VM_NONE;
+	expect(&f, VS_TXN_COMPLETE, VS_TXN_TAKE_FREE);
+}
+
+static void test_take_core_refused_over_cap_or_with_claims(void **state)
+{
+	struct vs_txn_facts f = fine();
+
+	f.may_take_core = 1;
+	f.at_cap = 1;
+	f.owner = VM_B;
+	f.sib_running = VM_B;
+	expect(&f, VS_TXN_WRONG_VM, VS_TXN_TAKE_NONE);
+	f.sib_running = VS_VM_NONE; /* a free core is over the cap as well */
+	expect(&f, VS_TXN_WRONG_VM, VS_TXN_TAKE_NONE);
+	/* Its own core it keeps whatever its cap. */
+	f.owner = VM_A;
+	expect(&f, VS_TXN_COMPLETE, VS_TXN_TAKE_NONE);
+	/* A vCPU committed there would start beside the taker's. */
+	f = fine();
+	f.may_take_core = 1;
+	f.owner = VM_B;
+	f.this_running = VM_B;
+	f.claims = 1;
+	expect(&f, VS_TXN_WRONG_VM, VS_TXN_TAKE_NONE);
+	/* Every other check still comes first. */
+	f = fine();
+	f.may_take_core = 1;
+	f.sib_running = VM_B;
+	f.seq_now = 42;
+	expect(&f, VS_TXN_STALE, VS_TXN_TAKE_NONE);
+	f.seq_now = 41;
+	f.host_blocks = 1;
+	expect(&f, VS_TXN_HOST_BUSY, VS_TXN_TAKE_NONE);
+	f.host_blocks = 0;
+	f.in_enclave = 0;
+	expect(&f, VS_TXN_NOT_IN_ENCLAVE, VS_TXN_TAKE_NONE);
+}
+
+static void expect_group(const struct vs_txn_facts *a, const struct vs_txn_facts *b,
+			 unsigned int out_a, unsigned int out_b, int take)
+{
+	int ta, tb, t = -1;
+	unsigned int oa = vs_txn_decide(a, &ta), ob = vs_txn_decide(b, &tb), ga, gb;
+	int ok = vs_txn_decide_group(oa, ta, a->vm, ob, tb, b->vm, &ga, &gb, &t);
+
+	if (ga != out_a || gb != out_b)
+		fail_msg("group %s/%s, expected %s/%s", txn_outcome_name(ga), txn_outcome_name(gb),
+			 txn_outcome_name(out_a), txn_outcome_name(out_b));
+	assert_int_equal(ok, out_a == VS_TXN_COMPLETE);
+	assert_int_equal(t, take);
+}
+
+static void test_take_core_group_all_or_nothing(void **state)
+{
+	struct vs_txn_facts a = fine(), b = fine();
+
+	/* B runs both threads; A takes the core for both of its vCPUs. */
+	a.may_take_core = b.may_take_core = 1;
+	a.owner = b.owner = VM_B;
+	a.this_running = b.this_running = VM_B;
+	a.sib_running = b.sib_running = VM_B;
+	expect_group(&a, &b, VS_TXN_COMPLETE, VS_TXN_COMPLETE, VS_TXN_TAKE_BUSY);
+	/* One slot without the flag: neither takes. */
+	b.may_take_core = 0;
+	expect_group(&a, &b, VS_TXN_GROUP_FAILED, VS_TXN_WRONG_VM, VS_TXN_TAKE_NONE);
+	/* One slot stale: neither takes. */
+	b.may_take_core = 1;
+	b.seq_now = 99;
+	expect_group(&a, &b, VS_TXN_GROUP_FAILED, VS_TXN_STALE, VS_TXN_TAKE_NONE);
+	/* Two VMs in one group: neither. */
+	b = a;
+	b.vm = VM_B;
+	b.owner = VM_B;
+	b.this_running = b.sib_running = VM_B;
+	expect_group(&a, &b, VS_TXN_WRONG_VM, VS_TXN_WRONG_VM, VS_TXN_TAKE_NONE);
+	/* Over its cap: neither. */
+	b = a;
+	a.at_cap = b.at_cap = 1;
+	expect_group(&a, &b, VS_TXN_WRONG_VM, VS_TXN_WRONG_VM, VS_TXN_TAKE_NONE);
+}
+
 static void test_outcome_names(void **state)
 {
 	assert_string_equal(txn_outcome_name(VS_TXN_COMPLETE), "complete");
@@ -129,6 +240,10 @@ int main(void)
 	    cmocka_unit_test(test_precedence_of_refusals),
 	    cmocka_unit_test(test_other_vm_on_core_refused),
 	    cmocka_unit_test(test_takes_free_core_of_other_owner),
+	    cmocka_unit_test(test_take_core_takes_busy_core),
+	    cmocka_unit_test(test_take_core_refused_without_flag),
+	    cmocka_unit_test(test_take_core_refused_over_cap_or_with_claims),
+	    cmocka_unit_test(test_take_core_group_all_or_nothing),
 	    cmocka_unit_test(test_outcome_names),
 	};
 

@@ -40,10 +40,11 @@ static void usage(FILE *out)
 		"  set PID [--weight W] [--reserve N] [--cap N]\n"
 		"                           change an enrolled VM's share (--cap 0: no cap)\n"
 		"  release PID              give them back to their previous policy\n"
-		"  place TID CPU [--seqnum S] [--with TID2 CPU2 [--seqnum S2]]\n"
+		"  place TID CPU [--seqnum S] [--with TID2 CPU2 [--seqnum S2]] [--take-core]\n"
 		"                           run vCPU TID on CPU next if its seqnum is still S\n"
 		"                           (default: the agent's latest); --with places a\n"
-		"                           second vCPU on the sibling, both or neither\n"
+		"                           second vCPU on the sibling, both or neither;\n"
+		"                           --take-core: may take the core from another VM\n"
 		"  enclave list             each enclave: CPUs, pairing, slice, VMs\n"
 		"  enclave create NAME [--cpus LIST] [--pairing strict|relaxed] [--slice-us N]\n"
 		"  enclave destroy NAME [--force]   (--force: its VMs go to 'default')\n"
@@ -90,13 +91,18 @@ static int parse_uint(const char *what, const char *s, int *out)
 	return 0;
 }
 
-/* place TID CPU [--seqnum S] [--with TID CPU [--seqnum S]] */
+/* place TID CPU [--seqnum S] [--with TID CPU [--seqnum S]] [--take-core] */
 static int parse_place(int argc, char **argv, struct vs_ctl_request *req)
 {
 	struct vs_ctl_placement *cur = NULL;
 	int i = 0, seq;
 
 	while (i < argc) {
+		if (cur && strcmp(argv[i], "--take-core") == 0) {
+			req->take_core = true;
+			i++;
+			continue;
+		}
 		if (cur && strcmp(argv[i], "--seqnum") == 0 && i + 1 < argc) {
 			if (parse_uint("place: seqnum", argv[i + 1], &seq))
 				return -1;

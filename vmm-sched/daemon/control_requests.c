@@ -29,6 +29,7 @@ static struct json_object *do_place(struct vs_daemon *d, const struct vs_ctl_req
 		pl[i].cpu = req->placements[i].cpu;
 		pl[i].have_seqnum = req->placements[i].have_seqnum;
 		pl[i].seqnum = req->placements[i].seqnum;
+		pl[i].take_core = req->take_core;
 	}
 	if (txn_place(d, pl, n, err, sizeof(err)))
 		return ctl_reply_error("%s", err);

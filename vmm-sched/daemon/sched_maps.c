@@ -304,6 +304,7 @@ void vs_maps_read_counters(struct vs_daemon *d, struct vs_sched_counters *out)
 	out->misplaced_runs = b->misplaced_runs;
 	out->late_adoptions = b->late_adoptions;
 	out->txn_group_partial = b->txn_group_partial;
+	out->txn_takes = b->txn_takes;
 	out->starved_grants = b->starved_grants;
 	out->pair_grants = b->pair_grants;
 	out->kicks = b->kicks;

@@ -55,6 +55,7 @@ const char *vs_maps_kick_mode(struct vs_daemon *d);
 struct vs_sched_counters {
 	uint64_t self_check_overlaps, unclaimed_runs, misplaced_runs, txn_group_partial;
 	uint64_t late_adoptions; /* threads already in SCHED_EXT made vCPUs when listed */
+	uint64_t txn_takes;	 /* commits that took a core from another VM (TAKE_CORE) */
 	uint64_t switch_overlaps, unrecorded_switches;
 	uint64_t starved_grants; /* cores given to a VM none of whose vCPUs ran for 5 s */
 	uint64_t pair_grants;	 /* handovers to a VM with two vCPUs to run, in a near tie */

@@ -84,6 +84,7 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 	add_u64(o, "misplaced_runs", c.misplaced_runs);
 	add_u64(o, "late_adoptions", c.late_adoptions);
 	add_u64(o, "txn_group_partial", c.txn_group_partial);
+	add_u64(o, "txn_takes", c.txn_takes);
 	add_u64(o, "starved_grants", c.starved_grants);
 	add_u64(o, "pair_grants", c.pair_grants);
 	add_u64(o, "kicks", c.kicks);

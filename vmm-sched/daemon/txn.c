@@ -90,7 +90,8 @@ int txn_place(struct vs_daemon *d, struct vs_placement *pl, int n, char *err, si
 
 		s->tid = (uint32_t)pl[i].tid;
 		s->seqnum = pl[i].seqnum;
-		s->flags = n > 1 ? VS_TXN_F_GROUP : 0;
+		s->flags =
+		    (n > 1 ? VS_TXN_F_GROUP : 0) | (pl[i].take_core ? VS_TXN_F_TAKE_CORE : 0);
 		s->outcome = VS_TXN_NONE;
 		s->gen++;
 		__atomic_store_n(&s->state, VS_TXN_PENDING, __ATOMIC_RELEASE);

@@ -13,6 +13,7 @@ struct vs_placement {
 	int cpu;
 	bool have_seqnum; /* else the seqnum the agent last saw */
 	uint32_t seqnum;
+	bool take_core;	  /* VS_TXN_F_TAKE_CORE: may take the core from another VM */
 	uint32_t outcome; /* out: enum vs_txn_outcome */
 };
 /* Maps the transaction slots (d->txn_slots). */

@@ -129,6 +129,8 @@ char *ctl_request_encode(const struct vs_ctl_request *req)
 		break;
 	case VS_CTL_CMD_PLACE:
 		json_object_object_add(o, "placements", placements_json(req));
+		if (req->take_core)
+			json_object_object_add(o, "take_core", json_object_new_boolean(1));
 		break;
 	case VS_CTL_CMD_VM_MOVE:
 		json_object_object_add(o, "pid", json_object_new_int(req->pid));
@@ -215,6 +217,11 @@ static int parse_placements(struct json_object *req, struct vs_ctl_request *out,
 		}
 	}
 	out->nr_placements = n;
+	if (json_object_object_get_ex(req, "take_core", &arr)) {
+		if (!json_object_is_type(arr, json_type_boolean))
+			return err_msg(err, errlen, "'take_core' must be true or false");
+		out->take_core = json_object_get_boolean(arr);
+	}
 	return 0;
 }
 

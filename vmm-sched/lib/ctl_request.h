@@ -49,6 +49,7 @@ struct vs_ctl_request {
 	char hints[VS_CTL_HINTS_PATH_LEN]; /* enroll: the guest hint region's file; "" if none */
 	struct vs_share_settings share;	   /* enroll, set: VS_SHARE_KEEP if not given */
 	int nr_placements;		   /* place */
+	bool take_core;			   /* place: may take the core from another VM */
 	struct vs_ctl_placement placements[VS_CTL_MAX_PLACEMENTS];
 	char domain[VS_CTL_DOMAIN_LEN]; /* notify: a libvirt domain name */
 	/* enroll, vm-move, enclave-*: the enclave's name ("" if not given: the default) */
