@@ -1,17 +1,22 @@
 #!/bin/bash
 # case-seconds: 60
-# A vCPU that runs on is charged as it runs. Two VMs of two busy vCPUs share
-# an enclave of one core (CPUs 0-1): each fills both threads, so when a slice
-# ends dispatch finds nothing else of the owner queued and refills the running
-# vCPU's slice. The kernel then keeps it running without ops.stopping, where
-# run time used to be charged: the owner's vtime stood still, it stayed the VM
-# owed most, and the other VM got the core only from the 5 s starvation guard.
-# Charged at each tick and refill, the core changes hands every core slice.
+# Two VMs of two busy vCPUs share an enclave of one core (CPUs 0-1): each
+# fills both threads, so when a slice ends dispatch finds nothing else of the
+# owner queued and refills the running vCPU's slice, and the kernel keeps it
+# running without ops.stopping. The scheduler charges such a vCPU at each
+# tick and refill (bpf/sched/charge.bpf.h), so its VM's vtime grows and the
+# core changes hands by vtime every core slice.
 #
 # Over WINDOW_SECS (default 15) the independent checker's longest wait of a
-# vCPU to run (gap_max_ns) must stay under 2.5 s (it was the 5 s guard), no
-# core may be granted by the starvation guard, and each VM's share of the
-# charged run time must be within 30-70%.
+# vCPU to run (gap_max_ns) must stay under 2.5 s (the 5 s starvation guard
+# would show), no core may be granted by the starvation guard, and each VM's
+# share of the charged run time must be within 30-70%.
+#
+# The build before the charge passed this case too (longest wait 1.4 s, 17
+# grants each): in the test VM host tasks preempt the vCPUs thousands of times
+# in 15 s, and ops.stopping charged them then. On a quiet enclave nothing
+# does; the simulator, which has no host noise, shows the old rule holding a
+# core to the guard (docs/simulator.md). The case guards the alternation.
 . "$(dirname "$0")/../lib.sh"
 
 WINDOW_SECS=${WINDOW_SECS:-15}
