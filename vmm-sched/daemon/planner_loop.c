@@ -52,7 +52,7 @@ const struct vs_planner_stats *planner_loop_stats(const struct vs_daemon *d)
 
 static bool vcpu_runnable(const struct vs_vcpu_track *t)
 {
-	return t->seen && (t->state == VS_VCPU_RUNNABLE || t->state == VS_VCPU_RUNNING);
+	return vcpu_track_known_runnable(t);
 }
 
 bool planner_loop_wanted(struct vs_daemon *d)
