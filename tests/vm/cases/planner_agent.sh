@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 300
+# case-seconds: 237
 # --placement agent: the agent plans each epoch and commits it as
 # transactions, BPF's rules deciding wherever no commit is live. Four busy
 # VMs (2 vCPUs each) overcommit the 4-core enclave beside a host hog on CPU 7;
