@@ -22,6 +22,8 @@ static const char status_text[] =
     "   \"messages\": 120, \"dropped_messages\": 3, \"resyncs\": 1, \"share_plans\": 50,"
     "   \"share_plan_ns\": 2500000, \"core_slice_us\": 4000, \"demanding_vms\": 2,"
     "   \"txn_outcomes\": {\"complete\": 7, \"stale\": 2}},"
+    " \"planner\": {\"placement\": \"agent\", \"epochs\": 40, \"plan_us\": 1500,"
+    "   \"bpf_threads\": 9, \"outcomes\": {\"complete\": 30, \"wrong_vm\": 4}},"
     " \"enclave\": {\"cpus\": \"0-3\", \"cores\": 2},"
     " \"cpus\": [{\"cpu\": 0, \"core\": 0, \"vcpu_ns\": 3000000000, \"host_ns\": 1,"
     "   \"idle_ns\": 2, \"forced_idle_ns\": 3, \"host_idle_ns\": 4, \"owner_changes\": 11,"
@@ -87,6 +89,10 @@ static void scheduler_and_cpu_counters(void **state)
 	has_line(t, "vmm_sched_transactions_total{outcome=\"complete\"} 7");
 	has_line(t, "vmm_sched_transactions_total{outcome=\"stale\"} 2");
 	has_line(t, "vmm_sched_enclave_cores 2");
+	has_line(t, "vmm_sched_planner_epochs_total 40");
+	has_line(t, "vmm_sched_planner_plan_seconds_total 0.001500000");
+	has_line(t, "vmm_sched_planner_bpf_threads_total 9");
+	has_line(t, "vmm_sched_planner_transactions_total{outcome=\"wrong_vm\"} 4");
 	has_line(t, "vmm_sched_cpu_seconds_total{cpu=\"0\",core=\"0\",mode=\"vcpu\"} 3.000000000");
 	has_line(t, "vmm_sched_cpu_seconds_total{cpu=\"0\",core=\"0\",mode=\"host_idle\"} "
 		    "0.000000004");

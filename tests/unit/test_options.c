@@ -65,6 +65,30 @@ static void file_sets_every_kind(void **state)
 	options_free(&opt);
 }
 
+/* --placement and --epoch-ms: bpf by default, and a bad value is named. */
+static void placement_and_epoch(void **state)
+{
+	struct vs_options opt;
+	char err[256];
+
+	options_init(&opt);
+	assert_false(opt.placement_agent);
+	assert_int_equal(opt.epoch_ms, 10);
+	assert_int_equal(parse_text(&opt, "[agent]\nplacement = agent\nepoch-ms = 4\n"), 0);
+	assert_true(opt.placement_agent);
+	assert_int_equal(opt.epoch_ms, 4);
+	cli(&opt, "placement", "bpf");
+	assert_false(opt.placement_agent);
+	assert_int_equal(options_set(&opt, options_key_by_option("placement"), "ghost", VS_FROM_CLI,
+				     err, sizeof(err)),
+			 -1);
+	assert_string_equal(err, "'ghost' must be bpf or agent");
+	assert_int_equal(options_set(&opt, options_key_by_option("epoch-ms"), "0", VS_FROM_CLI, err,
+				     sizeof(err)),
+			 -1);
+	options_free(&opt);
+}
+
 /* The command line wins, whether the file is read before or after it. */
 static void command_line_overrides_file(void **state)
 {
@@ -173,6 +197,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(file_sets_every_kind),
+	    cmocka_unit_test(placement_and_epoch),
 	    cmocka_unit_test(command_line_overrides_file),
 	    cmocka_unit_test(overridden_value_still_checked),
 	    cmocka_unit_test(max_vms_default_and_range),

@@ -340,6 +340,29 @@ static void test_vcpu_take_active(void **state)
 	assert_false(vcpu_track_take_active(&t));
 }
 
+/* A vCPU that entered SCHED_EXT asleep (VCPU_NEW only) is not known runnable. */
+static void test_vcpu_known_runnable(void **state)
+{
+	struct vs_vcpu_track t;
+
+	vcpu_track_init(&t);
+	assert_false(vcpu_track_known_runnable(&t));
+	apply(&t, vmsg(VS_MSG_VCPU_NEW, 1));
+	assert_false(vcpu_track_known_runnable(&t));
+	apply(&t, vmsg(VS_MSG_VCPU_WAKEUP, 2));
+	assert_true(vcpu_track_known_runnable(&t));
+	apply(&t, msg(VS_MSG_VCPU_ON_CPU, 3, 1, 1));
+	assert_true(vcpu_track_known_runnable(&t));
+	apply(&t, vmsg(VS_MSG_VCPU_PREEMPTED, 4));
+	assert_true(vcpu_track_known_runnable(&t));
+	apply(&t, vmsg(VS_MSG_VCPU_BLOCKED, 5));
+	assert_false(vcpu_track_known_runnable(&t));
+	vcpu_track_resync(&t, 9, VS_MSG_VCPU_NEW, -1);
+	assert_false(vcpu_track_known_runnable(&t));
+	vcpu_track_resync(&t, 10, VS_MSG_VCPU_WAKEUP, -1);
+	assert_true(vcpu_track_known_runnable(&t));
+}
+
 static void test_vcpu_seqnum_wrap(void **state)
 {
 	struct vs_vcpu_track t;
@@ -548,6 +571,7 @@ int main(void)
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_msg_valid),
 	    cmocka_unit_test(test_vcpu_init),
+	    cmocka_unit_test(test_vcpu_known_runnable),
 	    cmocka_unit_test(test_vcpu_transitions),
 	    cmocka_unit_test(test_vcpu_lifecycle_and_cpu),
 	    cmocka_unit_test(test_vcpu_escaped_keeps_state),

@@ -20,6 +20,7 @@ void cli_usage(FILE *out)
 		"                  [--target-latency-ms N] [--smt-pair-window-ms N]\n"
 		"                  [--default-weight N] [--max-vms N] [--max-vcpus-per-vm N]\n"
 		"                  [--metrics-listen ADDR:PORT] [--no-kick]\n"
+		"                  [--placement bpf|agent] [--epoch-ms N]\n"
 		"                  [--libvirt URI|none] [--libvirt-enrol-names GLOB]\n"
 		"       vmm-schedd --unload-pinned [--pin-dir DIR]\n"
 		"       vmm-schedd --check-config [FILE]\n"
@@ -55,6 +56,13 @@ void cli_usage(FILE *out)
 		"                     a VM with two vCPUs to run gets a free core before the\n"
 		"                     VM owed most if its vtime trails by at most N ms\n"
 		"                     (0..1000, default one core slice; 0: vtime alone)\n"
+		"  --placement MODE   bpf (default): the scheduler places every vCPU by its\n"
+		"                     local rules; agent: the agent also plans each epoch\n"
+		"                     which VM owns which core and commits it as\n"
+		"                     transactions, BPF's rules deciding wherever no\n"
+		"                     commit is live (experimental: not shown better yet)\n"
+		"  --epoch-ms N       the agent planner's epoch (1..1000, default 10); no\n"
+		"                     epoch runs while no vCPU is runnable\n"
 		"  --pairing MODE     strict (default): a sibling runs no vCPU while a host task\n"
 		"                     runs on its twin; relaxed: host tasks may share a core\n"
 		"                     with a vCPU (vCPUs of two VMs never do, in either mode)\n"
@@ -188,6 +196,8 @@ int cli_parse_options(struct vs_options *opt, int argc, char **argv)
 	    {"cs-budget-pct", required_argument, NULL, 'B'},
 	    {"libvirt", required_argument, NULL, 'v'},
 	    {"libvirt-enrol-names", required_argument, NULL, 'N'},
+	    {"placement", required_argument, NULL, 'A'},
+	    {"epoch-ms", required_argument, NULL, 'E'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -214,6 +224,8 @@ int cli_parse_options(struct vs_options *opt, int argc, char **argv)
 		case 'B':
 		case 'v':
 		case 'N':
+		case 'A':
+		case 'E':
 			if (set_from_cli(opt, longopts, c, optarg))
 				return -1;
 			break;

@@ -30,6 +30,7 @@ struct bpf_link;
 struct ring_buffer;
 struct vs_hint_vm;
 struct json_object;
+struct vs_planner_loop;
 
 struct vs_msg_counters {
 	uint64_t received, stale, invalid;
@@ -103,10 +104,11 @@ struct vs_daemon {
 	uint32_t hint_flags[VS_MAX_VCPUS];	/* vcpu_hints as last written */
 	/* Each vCPU's counters, read in one batch per hints tick for the host parts. */
 	struct vs_vcpu_stats hint_vcpu_stats[VS_MAX_VCPUS];
-	bool hint_vcpu_stats_failing; /* the last read failed (said once) */
-	uint64_t hint_disables_gone;  /* of VMs released since */
-	struct vs_txn *txn_slots;     /* the mmapped transaction slots (txn.c) */
-	unsigned int loop_ticks;      /* VS_MSG_DRAIN_MS timer ticks so far (event_loop.c) */
+	bool hint_vcpu_stats_failing;	 /* the last read failed (said once) */
+	uint64_t hint_disables_gone;	 /* of VMs released since */
+	struct vs_txn *txn_slots;	 /* the mmapped transaction slots (txn.c) */
+	unsigned int loop_ticks;	 /* VS_MSG_DRAIN_MS timer ticks so far (event_loop.c) */
+	struct vs_planner_loop *planner; /* --placement agent (planner_loop.c), else NULL */
 	bool stop;
 	int exit_status;
 };

@@ -5,7 +5,8 @@
  * timer, and the libvirt thread's message pipe (libvirt_enrol.h), re-armed
  * after each completion. The timer also drives the share
  * plan (every VS_SHARE_TICK_MS), the /proc rescans (every second) and the
- * control connections' deadlines.
+ * control connections' deadlines. With --placement agent a second timer
+ * runs the planner's epochs, armed only while a vCPU is runnable.
  */
 #include <errno.h>
 #include <poll.h>
@@ -27,6 +28,7 @@
 #include "libvirt_enrol.h"
 #include "log.h"
 #include "metrics_server.h"
+#include "planner_loop.h"
 #include "sched_loader.h"
 #include "sched_maps.h"
 #include "sched_messages.h"
@@ -34,7 +36,15 @@
 #include "vm_discovery.h"
 #include "vm_release.h"
 
-enum loop_source { SRC_SIGNAL, SRC_CONTROL, SRC_MESSAGES, SRC_TIMER, SRC_LIBVIRT, SRC_COUNT };
+enum loop_source {
+	SRC_SIGNAL,
+	SRC_CONTROL,
+	SRC_MESSAGES,
+	SRC_TIMER,
+	SRC_LIBVIRT,
+	SRC_EPOCH,
+	SRC_COUNT
+};
 
 static int arm_poll(struct io_uring *ring, int fd, enum loop_source src)
 {
@@ -102,6 +112,33 @@ static void on_timer(struct vs_daemon *d, int tfd)
 	control_on_tick(d);
 }
 
+/* The epoch timer runs while a vCPU is runnable: an idle host sees no epoch wakeups. */
+static void epoch_timer_set(struct vs_daemon *d, int efd, bool on)
+{
+	long ns = (long)d->opt.epoch_ms * 1000000L;
+	struct itimerspec t = {
+	    .it_interval = {ns / 1000000000L, ns % 1000000000L},
+	    .it_value = {ns / 1000000000L, ns % 1000000000L},
+	};
+
+	if (!on)
+		t = (struct itimerspec){0};
+	if (timerfd_settime(efd, 0, &t, NULL))
+		vs_err("cannot set the planner's epoch timer: %s", strerror(errno));
+}
+
+static void on_epoch(struct vs_daemon *d, int efd, bool *armed)
+{
+	uint64_t n;
+
+	if (read(efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		vs_err("epoch timer read failed: %s", strerror(errno));
+	if (!planner_loop_epoch(d)) {
+		epoch_timer_set(d, efd, false);
+		*armed = false;
+	}
+}
+
 int event_loop_run(struct vs_daemon *d)
 {
 	struct itimerspec every_tick = {
@@ -110,6 +147,8 @@ int event_loop_run(struct vs_daemon *d)
 	};
 	struct io_uring ring;
 	int fds[SRC_COUNT];
+	bool epoch_armed = false;
+	char err[200];
 	sigset_t mask;
 	int e;
 
@@ -123,6 +162,18 @@ int event_loop_run(struct vs_daemon *d)
 	fds[SRC_CONTROL] = control_poll_fd(d);
 	fds[SRC_MESSAGES] = vs_msgs_fd(d);
 	fds[SRC_LIBVIRT] = d->lv.msg_fd; /* -1 with --libvirt none: not polled */
+	fds[SRC_EPOCH] = -1;
+	if (d->opt.placement_agent) {
+		if (planner_loop_start(d, err, sizeof(err))) {
+			vs_err("%s", err);
+			return -1;
+		}
+		fds[SRC_EPOCH] = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (fds[SRC_EPOCH] < 0) {
+			vs_err("cannot create the planner's epoch timer: %s", strerror(errno));
+			return -1;
+		}
+	}
 	if (fds[SRC_SIGNAL] < 0 || fds[SRC_TIMER] < 0 ||
 	    timerfd_settime(fds[SRC_TIMER], 0, &every_tick, NULL)) {
 		vs_err("cannot set up signal and timer fds: %s", strerror(errno));
@@ -177,17 +228,28 @@ int event_loop_run(struct vs_daemon *d)
 		case SRC_LIBVIRT:
 			libvirt_on_messages(d);
 			break;
+		case SRC_EPOCH:
+			on_epoch(d, fds[SRC_EPOCH], &epoch_armed);
+			break;
 		case SRC_COUNT:
 			break;
 		}
 		/* A vCPU no enclave CPU may run: out of SCHED_EXT now, not at the rescan. */
 		if (d->escapes_pending)
 			vm_release_escaped(d);
+		if (!epoch_armed && (src == SRC_MESSAGES || src == SRC_TIMER) &&
+		    planner_loop_wanted(d)) {
+			epoch_timer_set(d, fds[SRC_EPOCH], true);
+			epoch_armed = true;
+		}
 		if (src < SRC_COUNT)
 			arm_poll(&ring, fds[src], src);
 	}
 	io_uring_queue_exit(&ring);
 	close(fds[SRC_SIGNAL]);
 	close(fds[SRC_TIMER]);
+	if (fds[SRC_EPOCH] >= 0)
+		close(fds[SRC_EPOCH]);
+	planner_loop_stop(d);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "libvirt_enrol.h"
 #include "numa_home.h"
 #include "sched_maps.h"
+#include "planner_loop.h"
 #include "status_json.h"
 #include "vmm_sched_ctl.h"
 
@@ -332,6 +333,37 @@ struct json_object *enclaves_json(struct vs_daemon *d)
 	return arr;
 }
 
+static struct json_object *planner_json(struct vs_daemon *d)
+{
+	const struct vs_planner_stats *st = planner_loop_stats(d);
+	struct json_object *o = json_object_new_object(), *out;
+
+	add_str(o, "placement", d->opt.placement_agent ? "agent" : "bpf");
+	add_u64(o, "epoch_ms", d->opt.epoch_ms);
+	if (!st)
+		return o;
+	json_object_object_add(o, "take_core", json_object_new_boolean(st->take_core));
+	add_u64(o, "epochs", st->epochs);
+	add_u64(o, "replans", st->replans);
+	add_u64(o, "idle_epochs", st->idle_epochs);
+	add_u64(o, "view_errors", st->view_errors);
+	add_u64(o, "commit_errors", st->commit_errors);
+	add_u64(o, "txns", st->txns);
+	add_u64(o, "latched", st->latched);
+	add_u64(o, "take_core_txns", st->take_core_txns);
+	add_u64(o, "cores_refused", st->cores_refused);
+	add_u64(o, "bpf_threads", st->bpf_threads);
+	add_u64(o, "plan_us", st->plan_ns / 1000);
+	add_u64(o, "plan_max_us", st->plan_max_ns / 1000);
+	add_u64(o, "epoch_us", st->epoch_ns / 1000);
+	add_u64(o, "epoch_max_us", st->epoch_max_ns / 1000);
+	out = json_object_new_object();
+	for (int i = VS_TXN_COMPLETE; i < VS_TXN_NR_OUTCOMES; i++)
+		add_u64(out, txn_outcome_name(i), st->outcomes[i]);
+	json_object_object_add(o, "outcomes", out);
+	return o;
+}
+
 struct json_object *status_to_json(struct vs_daemon *d)
 {
 	struct json_object *o = ctl_reply_ok(), *enc = json_object_new_object();
@@ -357,5 +389,6 @@ struct json_object *status_to_json(struct vs_daemon *d)
 	add_u64(o, "hint_disables", hints_disables_total(d));
 	json_object_object_add(o, "control", control_status_json(d));
 	json_object_object_add(o, "libvirt", libvirt_status_json(d));
+	json_object_object_add(o, "planner", planner_json(d));
 	return o;
 }

@@ -116,3 +116,49 @@ int txn_place(struct vs_daemon *d, struct vs_placement *pl, int n, char *err, si
 	}
 	return 0;
 }
+
+int txn_commit_batch(struct vs_daemon *d, struct vs_txn_req *r, int n, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run);
+	struct vs_commit_args args = {0};
+	int i, e;
+
+	if (!d->txn_slots) {
+		snprintf(err, errlen, "transactions are not available (slots not mapped)");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (r[i].cpu < 0 || r[i].cpu >= VS_MAX_CPUS ||
+		    __atomic_load_n(&d->txn_slots[r[i].cpu].state, __ATOMIC_ACQUIRE) ==
+			VS_TXN_PENDING) {
+			snprintf(err, errlen, "CPU %d: out of range or a transaction pending",
+				 r[i].cpu);
+			return -1;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct vs_txn *s = &d->txn_slots[r[i].cpu];
+
+		s->tid = r[i].tid;
+		s->seqnum = r[i].seqnum;
+		s->flags = r[i].flags;
+		s->outcome = VS_TXN_NONE;
+		s->gen++;
+		__atomic_store_n(&s->state, VS_TXN_PENDING, __ATOMIC_RELEASE);
+	}
+	run.ctx_in = &args;
+	run.ctx_size_in = sizeof(args);
+	e = bpf_prog_test_run_opts(bpf_program__fd(d->skel->progs.vs_commit), &run);
+	for (i = 0; i < n; i++) {
+		struct vs_txn *s = &d->txn_slots[r[i].cpu];
+		bool done = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == VS_TXN_DONE;
+
+		r[i].outcome = done ? s->outcome : VS_TXN_NONE;
+		__atomic_store_n(&s->state, VS_TXN_FREE, __ATOMIC_RELEASE);
+	}
+	if (e) {
+		snprintf(err, errlen, "cannot run the commit program: %s", strerror(-e));
+		return -1;
+	}
+	return 0;
+}

@@ -22,4 +22,16 @@ void txn_close(struct vs_daemon *d);
 /* One placement, or two on the threads of one core (a group: both or neither). */
 int txn_place(struct vs_daemon *d, struct vs_placement *pl, int n, char *err, size_t errlen);
 
+/* One slot of a batch: @flags are vs_txn.flags (the caller pairs VS_TXN_F_GROUP slots). */
+struct vs_txn_req {
+	int cpu;
+	uint32_t tid, seqnum, flags;
+	uint32_t outcome; /* out: enum vs_txn_outcome */
+};
+/*
+ * Fill @n slots (distinct CPUs) and run the commit program once for all of
+ * them. Returns 0 or -1 with err (then outcomes are VS_TXN_NONE or partial).
+ */
+int txn_commit_batch(struct vs_daemon *d, struct vs_txn_req *r, int n, char *err, size_t errlen);
+
 #endif

@@ -204,9 +204,39 @@ static void cpu_metrics(struct json_object *status, struct prom_buf *b)
 	}
 }
 
+/* --placement agent only: the planner's epochs, time and transactions. */
+static void planner_metrics(struct json_object *status, struct prom_buf *b)
+{
+	struct json_object *p = jf_obj(status, "planner"), *out = jf_obj(p, "outcomes");
+
+	if (!json_object_is_type(out, json_type_object))
+		return;
+	prom_family(b, "vmm_sched_planner_epochs_total", "counter",
+		    "Enclave epochs the agent's planner planned.");
+	prom_sample_u64(b, "vmm_sched_planner_epochs_total", NULL, 0, jf_u64(p, "epochs"));
+	prom_family(b, "vmm_sched_planner_plan_seconds_total", "counter",
+		    "Time spent in the planner itself.");
+	prom_sample_ns_as_seconds(b, "vmm_sched_planner_plan_seconds_total", NULL, 0,
+				  jf_u64(p, "plan_us") * 1000);
+	prom_family(b, "vmm_sched_planner_bpf_threads_total", "counter",
+		    "Enclave threads the plans left to the scheduler's own rules, per epoch.");
+	prom_sample_u64(b, "vmm_sched_planner_bpf_threads_total", NULL, 0,
+			jf_u64(p, "bpf_threads"));
+	prom_family(b, "vmm_sched_planner_transactions_total", "counter",
+		    "The planner's transactions by outcome.");
+	json_object_object_foreach(out, outcome, count)
+	{
+		const struct prom_label l = {"outcome", outcome};
+
+		prom_sample_u64(b, "vmm_sched_planner_transactions_total", &l, 1,
+				json_object_get_uint64(count));
+	}
+}
+
 void metrics_render_status(struct json_object *status, struct prom_buf *out)
 {
 	scheduler_metrics(status, out);
+	planner_metrics(status, out);
 	vm_metrics(status, out);
 	cpu_metrics(status, out);
 }

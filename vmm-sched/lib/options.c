@@ -30,6 +30,8 @@ const struct vs_option_key vs_option_keys[] = {
     {"max-vms", "agent", "max-vms", VS_OPT_UINT, 1, VS_MAX_VMS, OFF(max_vms)},
     {"pin-dir", "agent", "pin-dir", VS_OPT_PATH, 0, 200, OFF(pin_dir)},
     {"ring-kb", "agent", "ring-kb", VS_OPT_POW2, 4, 65536, OFF(ring_kb)},
+    {"placement", "agent", "placement", VS_OPT_PLACEMENT, 0, 0, OFF(placement_agent)},
+    {"epoch-ms", "agent", "epoch-ms", VS_OPT_UINT, 1, 1000, OFF(epoch_ms)},
     {"hints-dir", "hints", "dir", VS_OPT_PATH, 0, 200, OFF(hints_dir)},
     {"cs-extension-us", "hints", "cs-extension-us", VS_OPT_UINT, 0, 1000, OFF(cs_extension_us)},
     {"cs-budget-pct", "hints", "cs-budget-pct", VS_OPT_UINT, 0, 20, OFF(cs_budget_pct)},
@@ -52,6 +54,7 @@ void options_init(struct vs_options *opt)
 	opt->ring_kb = 256;
 	opt->slice_us = 5000;
 	opt->target_latency_ms = 20;
+	opt->epoch_ms = 10;
 	opt->pair_window_ms = -1;
 	opt->core_cookie = VS_CORE_COOKIE_CLEAR;
 	opt->default_weight = VS_DEFAULT_WEIGHT;
@@ -167,6 +170,13 @@ static int check_value(const struct vs_option_key *k, const char *value, long *n
 			return -1;
 		}
 		return 0;
+	case VS_OPT_PLACEMENT:
+		if (strcmp(value, "bpf") && strcmp(value, "agent")) {
+			snprintf(err, errlen, "'%s' must be bpf or agent", value);
+			return -1;
+		}
+		*num = !strcmp(value, "agent");
+		return 0;
 	case VS_OPT_PAIRING:
 		if (strcmp(value, "strict") && strcmp(value, "relaxed")) {
 			snprintf(err, errlen, "'%s' must be strict or relaxed", value);
@@ -251,6 +261,7 @@ int options_set(struct vs_options *opt, const struct vs_option_key *k, const cha
 		*(int *)p = (int)num;
 		break;
 	case VS_OPT_PAIRING:
+	case VS_OPT_PLACEMENT:
 		*(bool *)p = num;
 		break;
 	case VS_OPT_COOKIE:

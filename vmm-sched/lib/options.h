@@ -28,6 +28,8 @@ struct vs_options {
 	unsigned int target_latency_ms; /* each demanding VM gets a core within about this */
 	int pair_window_ms;		/* -1: one core slice (SHARE_PAIR_WINDOW_AUTO) */
 	bool relaxed;			/* --pairing relaxed */
+	bool placement_agent;		/* --placement agent: the planner commits each epoch */
+	unsigned int epoch_ms;		/* --epoch-ms: the planner's epoch */
 	bool no_kick; /* --no-kick (command line only): siblings leave at their next tick */
 	enum vs_core_cookie_mode core_cookie;
 	unsigned int default_weight;	    /* of a VM enrolled without one */
@@ -57,16 +59,17 @@ enum vs_option_origin {
 };
 
 enum vs_option_kind {
-	VS_OPT_CPUS,	/* a CPU list, kept as text */
-	VS_OPT_PATH,	/* an absolute path of at most max characters */
-	VS_OPT_UINT,	/* unsigned int in min..max */
-	VS_OPT_INT,	/* int in min..max */
-	VS_OPT_POW2,	/* unsigned int, a power of two in min..max */
-	VS_OPT_PAIRING, /* strict|relaxed -> bool relaxed */
-	VS_OPT_COOKIE,	/* clear|refuse -> enum vs_core_cookie_mode */
-	VS_OPT_GROUP,	/* a group name of at most max characters, kept as text */
-	VS_OPT_LISTEN,	/* ADDR:PORT, kept as text; metrics_addr holds it parsed */
-	VS_OPT_TEXT,	/* min..max printable ASCII characters, no space, kept as text */
+	VS_OPT_CPUS,	  /* a CPU list, kept as text */
+	VS_OPT_PATH,	  /* an absolute path of at most max characters */
+	VS_OPT_UINT,	  /* unsigned int in min..max */
+	VS_OPT_INT,	  /* int in min..max */
+	VS_OPT_POW2,	  /* unsigned int, a power of two in min..max */
+	VS_OPT_PAIRING,	  /* strict|relaxed -> bool relaxed */
+	VS_OPT_PLACEMENT, /* bpf|agent -> bool placement_agent */
+	VS_OPT_COOKIE,	  /* clear|refuse -> enum vs_core_cookie_mode */
+	VS_OPT_GROUP,	  /* a group name of at most max characters, kept as text */
+	VS_OPT_LISTEN,	  /* ADDR:PORT, kept as text; metrics_addr holds it parsed */
+	VS_OPT_TEXT,	  /* min..max printable ASCII characters, no space, kept as text */
 };
 
 /*

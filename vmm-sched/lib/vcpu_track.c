@@ -89,8 +89,10 @@ enum vs_apply_result vcpu_track_apply(struct vs_vcpu_track *t, const struct vs_m
 	t->applied++;
 	if (m->type == VS_MSG_VCPU_ON_CPU)
 		t->cpu = m->cpu;
-	if (m->type != VS_MSG_VCPU_ESCAPED)
+	if (m->type != VS_MSG_VCPU_ESCAPED) {
 		t->state = state_after(m->type);
+		t->last_type = m->type;
+	}
 	return VS_APPLIED;
 }
 
@@ -103,8 +105,15 @@ void vcpu_track_resync(struct vs_vcpu_track *t, uint32_t seqnum, uint32_t last_m
 		       : VS_VCPU_UNKNOWN;
 	if (last_cpu >= 0 && last_cpu < VS_MAX_CPUS)
 		t->cpu = last_cpu;
+	t->last_type = t->state != VS_VCPU_UNKNOWN ? (uint16_t)last_msg : 0;
 	t->resyncs++;
 	t->active = true;
+}
+
+bool vcpu_track_known_runnable(const struct vs_vcpu_track *t)
+{
+	return t->seen && (t->state == VS_VCPU_RUNNING ||
+			   (t->state == VS_VCPU_RUNNABLE && t->last_type != VS_MSG_VCPU_NEW));
 }
 
 bool vcpu_track_take_active(struct vs_vcpu_track *t)

@@ -30,6 +30,7 @@ struct vs_vcpu_track {
 	uint64_t applied, stale, resyncs;
 	/* Woke or got a CPU (or was resynced) since vcpu_track_take_active() last asked. */
 	bool active;
+	uint16_t last_type; /* the latest message's type (VS_MSG_VCPU_*), 0: none */
 };
 
 struct vs_cpu_track {
@@ -60,6 +61,13 @@ void vcpu_track_resync(struct vs_vcpu_track *t, uint32_t seqnum, uint32_t last_m
  * agent's demand comes from this alone (docs/design.md, "One source of demand").
  */
 bool vcpu_track_take_active(struct vs_vcpu_track *t);
+/*
+ * Known to run or want a CPU, by the messages: running, or runnable since a
+ * wakeup or preemption. A vCPU whose latest message is VCPU_NEW entered
+ * SCHED_EXT possibly asleep (a paused VM): not known runnable until it wakes
+ * or runs. The planner's epochs run only while some vCPU is.
+ */
+bool vcpu_track_known_runnable(const struct vs_vcpu_track *t);
 void cpu_track_init(struct vs_cpu_track *c);
 enum vs_apply_result cpu_track_apply(struct vs_cpu_track *c, const struct vs_msg *m);
 /* The same for a CPU: cpu_stats.cpu_seqnum and the vCPU core_state says runs there (0: none). */
