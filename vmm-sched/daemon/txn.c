@@ -52,14 +52,9 @@ static int agent_seqnum(struct vs_daemon *d, int tid, uint32_t *seq)
 
 int txn_place(struct vs_daemon *d, struct vs_placement *pl, int n, char *err, size_t errlen)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, run);
-	struct vs_commit_args args = {0};
-	int i, e;
+	struct vs_txn_req r[VS_THREADS_PER_CORE];
+	int i;
 
-	if (!d->txn_slots) {
-		snprintf(err, errlen, "transactions are not available (slots not mapped)");
-		return -1;
-	}
 	if (n < 1 || n > VS_THREADS_PER_CORE) {
 		snprintf(err, errlen, "a transaction places 1 vCPU, or 2 on one core");
 		return -1;
@@ -78,41 +73,22 @@ int txn_place(struct vs_daemon *d, struct vs_placement *pl, int n, char *err, si
 		}
 		if (!pl[i].have_seqnum && agent_seqnum(d, pl[i].tid, &pl[i].seqnum))
 			pl[i].seqnum = 0; /* unknown or silent vCPU: the commit says which */
-		if (__atomic_load_n(&d->txn_slots[pl[i].cpu].state, __ATOMIC_ACQUIRE) ==
-		    VS_TXN_PENDING) {
-			snprintf(err, errlen, "CPU %d has a transaction pending already",
-				 pl[i].cpu);
+		r[i] = (struct vs_txn_req){
+		    .cpu = pl[i].cpu,
+		    .tid = (uint32_t)pl[i].tid,
+		    .seqnum = pl[i].seqnum,
+		    .flags =
+			(n > 1 ? VS_TXN_F_GROUP : 0) | (pl[i].take_core ? VS_TXN_F_TAKE_CORE : 0),
+		};
+	}
+	if (txn_commit_batch(d, r, n, err, errlen))
+		return -1;
+	for (i = 0; i < n; i++) {
+		pl[i].outcome = r[i].outcome;
+		if (r[i].outcome == VS_TXN_NONE) {
+			snprintf(err, errlen, "the commit left CPU %d's slot undone", pl[i].cpu);
 			return -1;
 		}
-	}
-	for (i = 0; i < n; i++) {
-		struct vs_txn *s = &d->txn_slots[pl[i].cpu];
-
-		s->tid = (uint32_t)pl[i].tid;
-		s->seqnum = pl[i].seqnum;
-		s->flags =
-		    (n > 1 ? VS_TXN_F_GROUP : 0) | (pl[i].take_core ? VS_TXN_F_TAKE_CORE : 0);
-		s->outcome = VS_TXN_NONE;
-		s->gen++;
-		__atomic_store_n(&s->state, VS_TXN_PENDING, __ATOMIC_RELEASE);
-	}
-	run.ctx_in = &args;
-	run.ctx_size_in = sizeof(args);
-	e = bpf_prog_test_run_opts(bpf_program__fd(d->skel->progs.vs_commit), &run);
-	for (i = 0; i < n; i++) {
-		struct vs_txn *s = &d->txn_slots[pl[i].cpu];
-
-		if (!e && __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != VS_TXN_DONE) {
-			snprintf(err, errlen, "the commit left CPU %d's slot undone", pl[i].cpu);
-			e = -EIO;
-		}
-		pl[i].outcome = s->outcome;
-		__atomic_store_n(&s->state, VS_TXN_FREE, __ATOMIC_RELEASE);
-	}
-	if (e) {
-		if (!err[0])
-			snprintf(err, errlen, "cannot run the commit program: %s", strerror(-e));
-		return -1;
 	}
 	return 0;
 }
@@ -131,8 +107,8 @@ int txn_commit_batch(struct vs_daemon *d, struct vs_txn_req *r, int n, char *err
 		if (r[i].cpu < 0 || r[i].cpu >= VS_MAX_CPUS ||
 		    __atomic_load_n(&d->txn_slots[r[i].cpu].state, __ATOMIC_ACQUIRE) ==
 			VS_TXN_PENDING) {
-			snprintf(err, errlen, "CPU %d: out of range or a transaction pending",
-				 r[i].cpu);
+			snprintf(err, errlen,
+				 "CPU %d: out of range or a transaction pending already", r[i].cpu);
 			return -1;
 		}
 	}
