@@ -4,7 +4,8 @@
 #   batch       batch-pair, 20 ms batches per core (tests/bench/batch_pair.bpf.c)
 #   vmm         vmm-schedd, default settings
 #   vmm_nokick  vmm-schedd --no-kick
-# alternating in rounds (fair batch vmm vmm_nokick, fair batch ...) so drift
+#   vmm_agent   vmm-schedd --placement agent (the agent's core planner)
+# alternating in rounds (fair batch vmm vmm_nokick vmm_agent, fair ...) so drift
 # hits all alike, on an enclave of 3 cores (CPUs 2-7) at 1x, 2x and 4x
 # overcommit of its 6 threads with busy, latency (timer wakeups), lock and
 # single-vCPU VMs. Each measurement: policy, 2 s warm-up, pair checker, then
@@ -13,6 +14,7 @@
 #
 #   compare.sh [--quick] [--out DIR]
 # --quick: one round of one scenario (2x), 2 s per policy, for CI.
+# BENCH_POLICIES: a subset of the policies, in order (default: all five).
 . "$(dirname "$0")/../vm/lib.sh"
 trap 'stop_cpu_hogs; cleanup' EXIT
 QUICK=0 OUT=/run/results/bench
@@ -24,7 +26,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 ENCLAVE=2-7
-POLICIES=(fair batch vmm vmm_nokick)
+POLICIES=(${BENCH_POLICIES:-fair batch vmm vmm_nokick vmm_agent})
 if [ "$QUICK" = 1 ]; then
 	SECS=${BENCH_SECS:-2} WARMUP=1 ROUNDS=1 SCENARIOS=(2x)
 else
@@ -66,9 +68,13 @@ policy_start() { # policy_start POLICY VM...
 	case "$policy" in
 	fair) ;;
 	batch) start_batch_pair "$@" ;;
-	vmm | vmm_nokick)
+	vmm | vmm_nokick | vmm_agent)
 		for vm in "$@"; do pids+=(--pid "${VM_PID[$vm]}:$vm"); done
-		start_schedd --cpus "$ENCLAVE" "${pids[@]}" $([ "$policy" = vmm_nokick ] && echo --no-kick)
+		case "$policy" in
+		vmm_nokick) pids+=(--no-kick) ;;
+		vmm_agent) pids+=(--placement agent) ;;
+		esac
+		start_schedd --cpus "$ENCLAVE" "${pids[@]}"
 		# The agent enrols the VMs after it starts, slowly under TCG: measure
 		# only once every vCPU has run under the scheduler.
 		wait_for 180 all_vcpus_ran "$(for vm in "$@"; do vm_tids "$vm"; done | wc -l)" ||
@@ -85,7 +91,7 @@ all_vcpus_ran() { # all_vcpus_ran N: N vCPUs enrolled, each has run under vmm_sc
 policy_stop() {
 	case "$1" in
 	batch) stop_batch_pair; echo "$BATCH_PAIR" ;;
-	vmm | vmm_nokick) stop_schedd ;;
+	vmm | vmm_nokick | vmm_agent) stop_schedd ;;
 	esac
 }
 
@@ -94,7 +100,7 @@ snapshot() { # snapshot POLICY FILE VM...
 	shift 2
 	for vm in "$@"; do args+=("$vm=${VM_LOG[$vm]}"); done
 	case "$policy" in
-	vmm | vmm_nokick)
+	vmm | vmm_nokick | vmm_agent)
 		ctl status --json >"$TMP/status.json" || fail "vmm-schedctl status failed"
 		args+=(--agent-pid "$SCHEDD_PID" --status "$TMP/status.json")
 		;;

@@ -17,9 +17,10 @@ import subprocess
 import sys
 from collections import defaultdict
 
-POLICIES = ["fair", "batch", "vmm", "vmm_nokick"]
+POLICIES = ["fair", "batch", "vmm", "vmm_nokick", "vmm_agent"]
 NAMES = {"fair": "(a) fair class", "batch": "(b) batch pairing", "vmm": "(c) vmm-sched",
-         "vmm_nokick": "(d) vmm-sched --no-kick"}
+         "vmm_nokick": "(d) vmm-sched --no-kick",
+         "vmm_agent": "(e) vmm-sched --placement agent"}
 ENCLAVE_CPUS = 6
 
 
