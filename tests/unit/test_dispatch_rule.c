@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "bpf/rules/dispatch.h"
+#include "tests/lib/core_view_fixture.h"
 
 #define MS 1000000ULL
 
@@ -17,14 +18,7 @@ enum { VM_A = 2, VM_B = 5, ENCL = 1 };
 /* Core of enclave ENCL owned by A since t=0, both threads empty. */
 static struct vs_core_view core_of_a(void)
 {
-	return (struct vs_core_view){
-	    .owner = VM_A,
-	    .enclave = ENCL,
-	    .strict = 1,
-	    .running_vm = {VS_VM_NONE, VS_VM_NONE},
-	    .leaving_vm = {VS_VM_NONE, VS_VM_NONE},
-	    .cpu = {4, 5},
-	};
+	return fixture_core(VM_A, ENCL);
 }
 
 /* Thread 0 dispatches at 5 ms of a 10 ms core slice; A has 2 queued, B is owed most. */

@@ -11,6 +11,7 @@
 
 #include "bpf/rules/owed_scan.h"
 #include "bpf/rules/running.h"
+#include "tests/lib/core_view_fixture.h"
 
 #define MS  1000000ULL
 #define SEC 1000000000ULL
@@ -107,14 +108,7 @@ static void starved_vm_comes_first(void **state)
 
 static struct vs_core_view core(__s32 owner)
 {
-	return (struct vs_core_view){
-	    .owner = owner,
-	    .enclave = ENCL,
-	    .strict = 1,
-	    .running_vm = {VS_VM_NONE, VS_VM_NONE},
-	    .leaving_vm = {VS_VM_NONE, VS_VM_NONE},
-	    .cpu = {4, 5},
-	};
+	return fixture_core(owner, ENCL);
 }
 
 static void running_within_the_rules(void **state)

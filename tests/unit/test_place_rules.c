@@ -14,6 +14,7 @@
 #include "bpf/rules/enqueue.h"
 #include "bpf/rules/sweep.h"
 #include "bpf/rules/vtime.h"
+#include "tests/lib/core_view_fixture.h"
 
 #define MS 1000000ULL
 
@@ -21,14 +22,7 @@ enum { VM_A = 2, VM_B = 5, ENCL = 1 };
 
 static struct vs_core_view empty_core(__s32 owner)
 {
-	return (struct vs_core_view){
-	    .owner = owner,
-	    .enclave = ENCL,
-	    .strict = 1,
-	    .running_vm = {VS_VM_NONE, VS_VM_NONE},
-	    .leaving_vm = {VS_VM_NONE, VS_VM_NONE},
-	    .cpu = {4, 5},
-	};
+	return fixture_core(owner, ENCL);
 }
 
 static void passes_go_home_first_owned_before_free(void **state)

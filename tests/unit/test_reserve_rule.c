@@ -12,20 +12,14 @@
 
 #include "bpf/rules/gate.h"
 #include "bpf/rules/reserve.h"
+#include "tests/lib/core_view_fixture.h"
 
 enum { VM_A = 2, VM_B = 5, ENCL = 1, OTHER_ENCL = 3 };
 
 /* An open, strict, unowned, empty core of enclave ENCL on CPUs 4 and 5. */
 static struct vs_core_view empty_core(void)
 {
-	return (struct vs_core_view){
-	    .owner = VS_VM_NONE,
-	    .enclave = ENCL,
-	    .strict = 1,
-	    .running_vm = {VS_VM_NONE, VS_VM_NONE},
-	    .leaving_vm = {VS_VM_NONE, VS_VM_NONE},
-	    .cpu = {4, 5},
-	};
+	return fixture_core(VS_VM_NONE, ENCL);
 }
 
 static void predicates(void **state)

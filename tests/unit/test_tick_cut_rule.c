@@ -9,20 +9,17 @@
 #include <cmocka.h>
 
 #include "bpf/rules/tick_cut.h"
+#include "tests/lib/core_view_fixture.h"
 
 enum { VM_A = 2, VM_B = 5, ENCL = 1 };
 
 /* A's vCPU runs on thread 0 of A's core; thread 1 idle. */
 static struct vs_core_view running_a(void)
 {
-	return (struct vs_core_view){
-	    .owner = VM_A,
-	    .enclave = ENCL,
-	    .strict = 1,
-	    .running_vm = {VM_A, VS_VM_NONE},
-	    .leaving_vm = {VS_VM_NONE, VS_VM_NONE},
-	    .cpu = {4, 5},
-	};
+	struct vs_core_view c = fixture_core(VM_A, ENCL);
+
+	c.running_vm[0] = VM_A;
+	return c;
 }
 
 static void keeps_running_within_the_rules(void **state)
