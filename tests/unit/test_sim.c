@@ -14,6 +14,7 @@
 
 #include "vmm-sched/sim/sim.h"
 #include "vmm-sched/sim/sim_report.h"
+#include "tests/lib/sim_checks.h"
 
 #define MS SIM_MS
 
@@ -203,17 +204,9 @@ static void bursts_add_work_to_a_running_vcpu(void **state)
 static char *csv_of(const char *text, uint64_t seed)
 {
 	static struct sim s;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
 
 	run(&s, text, 8, 2, 300, seed);
-	f = open_memstream(&buf, &len);
-	assert_non_null(f);
-	sim_report_csv(&s, f);
-	fclose(f);
-	sim_free(&s);
-	return buf;
+	return sim_csv_then_free(&s);
 }
 
 static const char mixed[] = "[vm web]\ncount = 3\nvcpus = 2\nmodel = duty\n"

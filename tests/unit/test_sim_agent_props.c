@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "bpf/rules/owed_scan.h"
+#include "tests/lib/sim_checks.h"
 #include "tests/lib/xorshift.h"
 #include "vmm-sched/sim/sim.h"
 #include "vmm-sched/sim/sim_policy.h"
@@ -90,28 +91,8 @@ static bool broken(const struct sim *s, char *why, size_t len)
 {
 	uint64_t starve = VS_STARVED_NS + 2 * (s->p.vcpu_slice_ns + s->p.tick_ns) + s->p.epoch_ns +
 			  s->p.agent_delay_ns;
-	uint32_t i;
 
-	if (s->t.overlaps || s->t.owner_mismatches || s->t.cap_overshoot_max > 1 ||
-	    s->t.forced_idle_ns < s->bound.lb_ns) {
-		snprintf(
-		    why, len,
-		    "overlaps %llu, owner mismatches %llu, cap overshoot %llu, forced idle "
-		    "%llu < bound %llu",
-		    (unsigned long long)s->t.overlaps, (unsigned long long)s->t.owner_mismatches,
-		    (unsigned long long)s->t.cap_overshoot_max,
-		    (unsigned long long)s->t.forced_idle_ns, (unsigned long long)s->bound.lb_ns);
-		return true;
-	}
-	for (i = 0; i < s->nr_vms; i++) {
-		if (s->vms[i].m.max_starve_ns > starve) {
-			snprintf(why, len, "VM %u started no vCPU for %llu ms (guard %llu ms)", i,
-				 (unsigned long long)s->vms[i].m.max_starve_ns / MS,
-				 (unsigned long long)starve / MS);
-			return true;
-		}
-	}
-	return false;
+	return sim_safety_broken(s, why, len) || sim_starved_past(s, starve, why, len);
 }
 
 static void run_seeds(uint64_t first, uint64_t n, uint64_t ms)
@@ -188,21 +169,14 @@ static char *csv_of_seed(uint64_t seed)
 	static struct sim s;
 	struct sim_workload w;
 	struct sim_params p;
-	char err[256], *buf = NULL;
-	size_t len = 0;
-	FILE *f;
+	char err[256];
 
 	random_world(&p, &w, seed, false);
 	p.duration_ns = 300 * MS;
 	p.check_every_event = false;
 	assert_int_equal(sim_init(&s, &p, &w, err, sizeof(err)), 0);
 	assert_int_equal(sim_run(&s), 0);
-	f = open_memstream(&buf, &len);
-	assert_non_null(f);
-	sim_report_csv(&s, f);
-	fclose(f);
-	sim_free(&s);
-	return buf;
+	return sim_csv_then_free(&s);
 }
 
 static void same_seed_same_csv(void **state)

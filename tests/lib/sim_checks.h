@@ -1,0 +1,58 @@
+/*
+ * What the simulator's tests check after a run: the safety properties, the
+ * longest a VM went without a vCPU start, and the run's CSV (for determinism).
+ * Include after cmocka.h.
+ */
+#ifndef VS_TESTS_SIM_CHECKS_H
+#define VS_TESTS_SIM_CHECKS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "vmm-sched/sim/sim.h"
+#include "vmm-sched/sim/sim_report.h"
+
+/* Overlaps, unowned starts, cap overshoot past one core, forced idle below its bound. */
+static inline bool sim_safety_broken(const struct sim *s, char *why, size_t len)
+{
+	if (!s->t.overlaps && !s->t.owner_mismatches && s->t.cap_overshoot_max <= 1 &&
+	    s->t.forced_idle_ns >= s->bound.lb_ns)
+		return false;
+	snprintf(why, len,
+		 "overlaps %llu, owner mismatches %llu, cap overshoot %llu, forced idle %llu < "
+		 "bound %llu",
+		 (unsigned long long)s->t.overlaps, (unsigned long long)s->t.owner_mismatches,
+		 (unsigned long long)s->t.cap_overshoot_max,
+		 (unsigned long long)s->t.forced_idle_ns, (unsigned long long)s->bound.lb_ns);
+	return true;
+}
+
+/* A VM that went longer than @starve_ns without starting a vCPU. */
+static inline bool sim_starved_past(const struct sim *s, uint64_t starve_ns, char *why, size_t len)
+{
+	for (uint32_t i = 0; i < s->nr_vms; i++) {
+		if (s->vms[i].m.max_starve_ns > starve_ns) {
+			snprintf(why, len, "VM %u started no vCPU for %llu ms (guard %llu ms)", i,
+				 (unsigned long long)s->vms[i].m.max_starve_ns / SIM_MS,
+				 (unsigned long long)starve_ns / SIM_MS);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The run's CSV as a string (the caller frees it); frees the simulation. */
+static inline char *sim_csv_then_free(struct sim *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	sim_report_csv(s, f);
+	fclose(f);
+	sim_free(s);
+	return buf;
+}
+
+#endif
