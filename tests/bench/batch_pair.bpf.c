@@ -7,6 +7,11 @@
  * per VM. When the batch ends, or the owner has nothing left to run, the core
  * goes to the next VM with runnable vCPUs in turn; if the sibling still runs
  * the old owner's vCPU it is preempted and this thread waits (forced idle).
+ *
+ * Forced idle is counted as vmm_sched counts it: a thread that dispatch left
+ * with nothing to run while some vCPU waited, from the moment it is idle
+ * (now, or its later switch to idle) until its next dispatch or switch to a
+ * task, so a host task that runs meanwhile is not counted.
  */
 #include "scx_kfuncs.bpf.h"
 #include "batch_pair.h"
@@ -27,6 +32,14 @@ const volatile __u32 thread_of[BP_MAX_CPUS];
 const volatile __s32 sibling_of[BP_MAX_CPUS];
 
 struct bp_stats stats;
+__u64 forced_idle_ns[BP_MAX_CPUS];
+/*
+ * Per CPU: idle as of its last switch; the open forced-idle window's start
+ * (0: none); a window that opens at the CPU's next switch to idle.
+ */
+static bool cpu_idle_now[BP_MAX_CPUS];
+static u64 forced_since[BP_MAX_CPUS];
+static bool forced_pending[BP_MAX_CPUS];
 int exit_kind;
 char exit_msg[256];
 
@@ -82,6 +95,51 @@ static s32 sibling(s32 cpu)
 	u32 i = (u32)cpu;
 
 	return i < BP_MAX_CPUS ? sibling_of[i] : -1;
+}
+
+/* Close the CPU's open forced-idle window, if any. */
+static void forced_idle_end(s32 cpu, u64 now)
+{
+	u32 i = (u32)cpu;
+	u64 since;
+
+	if (i >= BP_MAX_CPUS)
+		return;
+	since = forced_since[i];
+	forced_since[i] = 0;
+	forced_pending[i] = false;
+	if (since && now > since)
+		__sync_fetch_and_add(&forced_idle_ns[i], now - since);
+}
+
+/* Dispatch left the CPU with nothing while vCPUs waited: forced idle from now or its next idle. */
+static void forced_idle_begin(s32 cpu, u64 now)
+{
+	u32 i = (u32)cpu;
+
+	if (i >= BP_MAX_CPUS)
+		return;
+	if (cpu_idle_now[i])
+		forced_since[i] = now;
+	else
+		forced_pending[i] = true;
+}
+
+/* The CPU switches: to idle opens a pending window, to any task closes it. */
+static void forced_idle_switch(s32 cpu, bool to_idle, u64 now)
+{
+	u32 i = (u32)cpu;
+
+	if (i >= BP_MAX_CPUS)
+		return;
+	cpu_idle_now[i] = to_idle;
+	if (!to_idle) {
+		forced_idle_end(cpu, now);
+		return;
+	}
+	if (forced_pending[i] && !forced_since[i])
+		forced_since[i] = now;
+	forced_pending[i] = false;
 }
 
 s32 BPF_STRUCT_OPS(bp_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
@@ -187,6 +245,7 @@ void BPF_STRUCT_OPS(bp_dispatch, s32 cpu, struct task_struct *prev)
 	}
 	if (prev && (prev->scx.flags & SCX_TASK_QUEUED))
 		prev_vm = vm_of(prev);
+	forced_idle_end(cpu, now);
 
 	bpf_spin_lock(&c->lock);
 	d = decide(c, me, now, queued, prev_vm, &run, &new_batch);
@@ -197,6 +256,8 @@ void BPF_STRUCT_OPS(bp_dispatch, s32 cpu, struct task_struct *prev)
 
 	if (new_batch)
 		__sync_fetch_and_add(&stats.batches, 1);
+	if ((d == RUN_NOTHING || d == PREEMPT_SIBLING) && queued)
+		forced_idle_begin(cpu, now);
 	switch (d) {
 	case RUN_NOTHING:
 		return;
@@ -275,6 +336,8 @@ int BPF_PROG(bp_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		__sync_fetch_and_add(&stats.switch_overlaps, 1);
 	if (sib >= 0 && vm_of(prev) != BP_NO_VM)
 		scx_bpf_kick_cpu(sib, SCX_KICK_IDLE);
+	/* Last, so that the pairing state above changes as early in the switch as before. */
+	forced_idle_switch(cpu, next->pid == 0, bpf_ktime_get_ns());
 	return 0;
 }
 

@@ -2,7 +2,8 @@
  * batch-pair: loads the benchmark's batch-pairing baseline (batch_pair.bpf.c)
  * and moves the vCPU threads ("CPU n/KVM") of the given VMM processes into
  * SCHED_EXT. Runs until SIGTERM or SIGINT, then prints its counters and gives
- * those threads SCHED_OTHER back.
+ * those threads SCHED_OTHER back. With --stats FILE, each SIGUSR1 writes the
+ * per-CPU forced idle so far to FILE (replaced whole, by rename).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -38,9 +39,42 @@ struct sched_attr_min {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: batch-pair [--batch-ms N] PID...\n"
-		   "Gives each core to one VM (VMM process PID) at a time for batches of N ms\n"
-		   "(default 20), FIFO within the VM: the benchmark's batch-pairing baseline.\n");
+	fprintf(
+	    f,
+	    "usage: batch-pair [--batch-ms N] [--stats FILE] PID...\n"
+	    "Gives each core to one VM (VMM process PID) at a time for batches of N ms\n"
+	    "(default 20), FIFO within the VM: the benchmark's batch-pairing baseline.\n"
+	    "--stats FILE: on SIGUSR1, write {\"cpus\": [{\"cpu\": N, \"forced_idle_ns\": NS}]}\n"
+	    "to FILE (through FILE.tmp and a rename).\n");
+}
+
+/* The per-CPU forced idle so far, as JSON, to path (whole or not at all); -errno. */
+static int write_stats(const struct batch_pair_bpf *skel, int nr_cpus, const char *path)
+{
+	char tmp[4096];
+	FILE *f;
+	int err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "{\"cpus\": [");
+	for (int cpu = 0; cpu < nr_cpus; cpu++)
+		fprintf(f, "%s{\"cpu\": %d, \"forced_idle_ns\": %llu}", cpu ? ", " : "", cpu,
+			(unsigned long long)__atomic_load_n(&skel->bss->forced_idle_ns[cpu],
+							    __ATOMIC_RELAXED));
+	fprintf(f, "]}\n");
+	if (ferror(f))
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
 }
 
 /* The lowest CPU of cpu's core and whether cpu has a sibling; -1 if sysfs has no topology. */
@@ -168,6 +202,7 @@ int main(int argc, char **argv)
 	struct batch_pair_bpf *skel;
 	struct bpf_link *link = NULL, *switch_link = NULL;
 	long batch_ms = 20;
+	const char *stats_path = NULL;
 	int vms = 0, vcpus = 0, status = 1, argi = 1, nr_cpus;
 	sigset_t stop;
 
@@ -175,15 +210,24 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (argc > 2 && !strcmp(argv[1], "--batch-ms")) {
-		char *end;
+	while (argi + 1 < argc && !strncmp(argv[argi], "--", 2)) {
+		if (!strcmp(argv[argi], "--batch-ms")) {
+			char *end;
 
-		batch_ms = strtol(argv[2], &end, 10);
-		if (*end || batch_ms < 1 || batch_ms > 10000) {
-			fprintf(stderr, "batch-pair: --batch-ms '%s' is not 1-10000\n", argv[2]);
+			batch_ms = strtol(argv[argi + 1], &end, 10);
+			if (*end || batch_ms < 1 || batch_ms > 10000) {
+				fprintf(stderr, "batch-pair: --batch-ms '%s' is not 1-10000\n",
+					argv[argi + 1]);
+				return 2;
+			}
+		} else if (!strcmp(argv[argi], "--stats")) {
+			stats_path = argv[argi + 1];
+		} else {
+			fprintf(stderr, "batch-pair: unknown option '%s'\n", argv[argi]);
+			usage(stderr);
 			return 2;
 		}
-		argi = 3;
+		argi += 2;
 	}
 	if (argi >= argc) {
 		usage(stderr);
@@ -203,6 +247,7 @@ int main(int argc, char **argv)
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &stop, NULL);
 
 	skel = batch_pair_bpf__open();
@@ -266,17 +311,29 @@ int main(int argc, char **argv)
 			status = 0;
 			break;
 		}
+		if (sig == SIGUSR1 && stats_path) {
+			int err = write_stats(skel, nr_cpus, stats_path);
+
+			if (err)
+				fprintf(stderr, "batch-pair: cannot write the stats to %s: %s\n",
+					stats_path, strerror(-err));
+		}
 		if (__atomic_load_n(&skel->bss->exit_kind, __ATOMIC_ACQUIRE)) {
 			fprintf(stderr, "batch-pair: the kernel stopped the scheduler: %s\n",
 				skel->bss->exit_msg);
 			break;
 		}
 	}
+	unsigned long long forced_ns = 0;
+
+	for (int cpu = 0; cpu < nr_cpus; cpu++)
+		forced_ns += skel->bss->forced_idle_ns[cpu];
 	printf(
 	    "batch-pair batches=%llu drains=%llu extended=%llu overlaps=%llu switch_overlaps=%llu "
-	    "unknown=%llu\n",
+	    "unknown=%llu forced_idle_ms=%llu\n",
 	    skel->bss->stats.batches, skel->bss->stats.drains, skel->bss->stats.extended,
-	    skel->bss->stats.overlaps, skel->bss->stats.switch_overlaps, skel->bss->stats.unknown);
+	    skel->bss->stats.overlaps, skel->bss->stats.switch_overlaps, skel->bss->stats.unknown,
+	    forced_ns / 1000000ULL);
 out:
 	restore_policies();
 	bpf_link__destroy(link);

@@ -104,6 +104,10 @@ snapshot() { # snapshot POLICY FILE VM...
 		ctl status --json >"$TMP/status.json" || fail "vmm-schedctl status failed"
 		args+=(--agent-pid "$SCHEDD_PID" --status "$TMP/status.json")
 		;;
+	batch)
+		batch_pair_stats "$TMP/batch-stats.json"
+		args+=(--forced-idle "$TMP/batch-stats.json")
+		;;
 	esac
 	python3 tests/bench/snapshot.py --cpus "$ENCLAVE" "${args[@]}" >"$file" ||
 		fail "snapshot.py failed"

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """One sample of everything the policy comparison measures, as JSON on stdout.
 
-snapshot.py --cpus LIST [--agent-pid PID] [--status FILE] NAME=LOG...
+snapshot.py --cpus LIST [--agent-pid PID] [--status FILE] [--forced-idle FILE] NAME=LOG...
 
 Per VM (NAME=LOG: a testvmm's output): the latest progress counters summed
 over its vCPUs and its latest "latency vm=NAME vcpu=all" line. Per host: the
 idle time of the CPUs in LIST (/proc/stat), the agent's CPU time, and from a
 vmm-schedctl status --json FILE the scheduler's messages and forced idle of
-those CPUs. Called once at the start and once at the end of a measurement, so
+those CPUs (or, for batch-pair, from its --stats FILE given as --forced-idle).
+Called once at the start and once at the end of a measurement, so
 compare.sh forks one process instead of one per counter.
 """
 import argparse
@@ -76,6 +77,7 @@ def main():
     ap.add_argument("--cpus", required=True)
     ap.add_argument("--agent-pid", type=int)
     ap.add_argument("--status")
+    ap.add_argument("--forced-idle")
     ap.add_argument("vms", nargs="+")
     a = ap.parse_args()
     cpus = cpu_list(a.cpus)
@@ -90,6 +92,10 @@ def main():
         with open(a.status) as f:
             s = json.load(f)
         snap["messages"] = s["scheduler"]["messages"]
+        snap["forced_idle_ns"] = sum(c["forced_idle_ns"] for c in s["cpus"] if c["cpu"] in cpus)
+    if a.forced_idle:
+        with open(a.forced_idle) as f:
+            s = json.load(f)
         snap["forced_idle_ns"] = sum(c["forced_idle_ns"] for c in s["cpus"] if c["cpu"] in cpus)
     print(json.dumps(snap))
 

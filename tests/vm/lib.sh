@@ -261,16 +261,25 @@ run_pairing_scenario() {
 
 # The benchmark's batch-pairing baseline (tests/bench/batch_pair.bpf.c) on the
 # vCPU threads of the named VMs: start_batch_pair [--batch-ms N] VM...;
-# stop_batch_pair sets BATCH_PAIR to its counters line.
+# stop_batch_pair sets BATCH_PAIR to its counters line; batch_pair_stats FILE
+# writes its per-CPU forced idle so far to FILE as JSON.
 BATCH_PAIR_PID=
 start_batch_pair() {
-	local opts=() vm pids=()
-	[ "${1:-}" = --batch-ms ] && { opts=(--batch-ms "$2"); shift 2; }
+	local opts=(--stats "$TMP/batch-pair.stats.json") vm pids=()
+	[ "${1:-}" = --batch-ms ] && { opts+=(--batch-ms "$2"); shift 2; }
 	for vm in "$@"; do pids+=("${VM_PID[$vm]}"); done
 	"$BUILD/batch-pair" "${opts[@]}" "${pids[@]}" >"$TMP/batch-pair.out" 2>"$TMP/batch-pair.err" &
 	BATCH_PAIR_PID=$!
 	wait_for 120 grep -q "^batch-pair: ready" "$TMP/batch-pair.err" ||
 		fail "batch-pair did not start: $(cat "$TMP/batch-pair.err")"
+}
+
+batch_pair_stats() {
+	rm -f "$TMP/batch-pair.stats.json"
+	kill -USR1 "$BATCH_PAIR_PID" || fail "batch-pair is not running"
+	wait_for 10 test -s "$TMP/batch-pair.stats.json" ||
+		fail "batch-pair wrote no stats: $(cat "$TMP/batch-pair.err")"
+	cp "$TMP/batch-pair.stats.json" "$1"
 }
 
 stop_batch_pair() {
