@@ -224,7 +224,7 @@ int main(int argc, char **argv)
 	if (adopt) {
 		vm_adopt_recorded(&d);
 		d.pins_owned = true;
-		for (int vm_id = 0; vm_id < VS_MAX_VMS; vm_id++)
+		for (int vm_id = 0; vm_id < d.reg.vm_ids; vm_id++)
 			if (d.reg.vms[vm_id].used &&
 			    hints_attach_default(&d, vm_id, NULL, err, sizeof(err)))
 				vs_err("%s", err);

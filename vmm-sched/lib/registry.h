@@ -60,9 +60,18 @@ struct vs_registry {
 	struct vs_vcpu_rec vcpus[VS_MAX_VCPUS]; /* index = slot */
 	int nr_vms;
 	int nr_vcpus;
+	/* VM ids and vCPU slots in use are below these: the BPF maps' sizes. */
+	int vm_ids;
+	int vcpu_slots;
 };
 
+/* Empty, with every id and slot up to VS_MAX_VMS and VS_MAX_VCPUS usable. */
 void registry_init(struct vs_registry *reg);
+/*
+ * Use only VM ids below @vm_ids and vCPU slots below @vcpu_slots (the maps
+ * the scheduler was loaded with; each clamped to 1..its ceiling).
+ */
+void registry_set_limits(struct vs_registry *reg, unsigned int vm_ids, unsigned int vcpu_slots);
 /*
  * May one more VM be enrolled under --max-vms @max_vms? 0, or -1 with err
  * naming the limit and the setting.
@@ -98,10 +107,10 @@ int registry_set_share(struct vs_vm_rec *vm, const struct vs_share_settings *s,
 void registry_remove_vcpu(struct vs_registry *reg, int slot);
 
 #define registry_for_each_vcpu(slot, reg)                                                          \
-	for ((slot) = 0; (slot) < VS_MAX_VCPUS; (slot)++)                                          \
+	for ((slot) = 0; (slot) < (reg)->vcpu_slots; (slot)++)                                     \
 		if ((reg)->vcpus[(slot)].used)
 #define registry_for_each_vm(id, reg)                                                              \
-	for ((id) = 0; (id) < VS_MAX_VMS; (id)++)                                                  \
+	for ((id) = 0; (id) < (reg)->vm_ids; (id)++)                                               \
 		if ((reg)->vms[(id)].used)
 
 #endif
