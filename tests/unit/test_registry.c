@@ -19,7 +19,7 @@ static void assert_err_has(const char *needle)
 		fail_msg("error '%s' does not contain '%s'", err, needle);
 }
 
-/* The registry is large (about 1100 records): keep it off the stack. */
+/* At the ceilings: VS_MAX_VMS ids and VS_MAX_VCPUS slots. */
 static int setup(void **state)
 {
 	struct vs_registry *reg = malloc(sizeof(*reg));
@@ -27,13 +27,17 @@ static int setup(void **state)
 	if (!reg)
 		return -1;
 	memset(reg, 0xa5, sizeof(*reg)); /* registry_init must not rely on zeroed memory */
-	registry_init(reg);
+	if (registry_init(reg, VS_MAX_VMS, VS_MAX_VCPUS)) {
+		free(reg);
+		return -1;
+	}
 	*state = reg;
 	return 0;
 }
 
 static int teardown(void **state)
 {
+	registry_free(*state);
 	free(*state);
 	return 0;
 }
@@ -306,7 +310,8 @@ static void test_limits_from_settings(void **state)
 	struct vs_registry *reg = *state;
 	int a, b;
 
-	registry_set_limits(reg, 2, 3);
+	registry_free(reg);
+	assert_int_equal(registry_init(reg, 2, 3), 0);
 	a = add_vm(reg, 1000, "a");
 	b = add_vm(reg, 2000, "b");
 	assert_int_equal(registry_add_vm(reg, 3000, "c", err, sizeof(err)), -1);
@@ -322,7 +327,8 @@ static void test_limits_from_settings(void **state)
 	/* A slot freed is used again; out-of-range limits are clamped to 1..ceiling. */
 	registry_remove_vcpu(reg, 1);
 	assert_int_equal(add_vcpu(reg, a, 13, 1), 1);
-	registry_set_limits(reg, 0, VS_MAX_VCPUS + 1);
+	registry_free(reg);
+	assert_int_equal(registry_init(reg, 0, VS_MAX_VCPUS + 1), 0);
 	assert_int_equal(reg->vm_ids, 1);
 	assert_int_equal(reg->vcpu_slots, VS_MAX_VCPUS);
 }

@@ -12,6 +12,7 @@
 #include "sched_loader.h"
 #include "sched_maps.h"
 #include "sched_messages.h"
+#include "slot_tables.h"
 #include "vmm_sched.skel.h"
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -125,20 +126,21 @@ static int possible_cpus(struct vs_daemon *d, char *err, size_t errlen)
 }
 
 /*
- * An adopted scheduler keeps the sizes it was loaded with: the agent enrols up
- * to them, whatever --max-vms and --max-vcpus say now.
+ * The agent's tables as large as the maps: an adopted scheduler keeps the
+ * sizes it was loaded with, whatever --max-vms and --max-vcpus say now.
  */
-static void adopt_limits(struct vs_daemon *d)
+static int match_tables(struct vs_daemon *d, bool adopt, char *err, size_t errlen)
 {
 	unsigned int vms = bpf_map__max_entries(d->skel->maps.vm_ctx);
 	unsigned int vcpus = bpf_map__max_entries(d->skel->maps.vcpu_stats);
 
-	if (vms != d->opt.max_vms || vcpus != d->opt.max_vcpus)
+	if (adopt && (vms != d->opt.max_vms || vcpus != d->opt.max_vcpus))
 		vs_log("the pinned scheduler was loaded for %u VMs and %u vCPUs, not --max-vms %u "
-		       "--max-vcpus %u: those limits are kept until it is unloaded",
+		       "--max-vcpus %u: its limits are kept until it is unloaded",
 		       vms, vcpus, d->opt.max_vms, d->opt.max_vcpus);
-	d->opt.max_vms = vms;
-	d->opt.max_vcpus = vcpus;
+	if ((unsigned int)d->reg.vm_ids == vms && (unsigned int)d->reg.vcpu_slots == vcpus)
+		return 0;
+	return slot_tables_size(d, vms, vcpus, err, errlen);
 }
 
 int vs_sched_load(struct vs_daemon *d, bool adopt, char *err, size_t errlen)
@@ -192,9 +194,8 @@ int vs_sched_load(struct vs_daemon *d, bool adopt, char *err, size_t errlen)
 		return -1;
 	}
 	skel->bss->kick_disabled = d->opt.no_kick;
-	if (adopt)
-		adopt_limits(d);
-	registry_set_limits(&d->reg, d->opt.max_vms, d->opt.max_vcpus);
+	if (match_tables(d, adopt, err, errlen))
+		return -1;
 	if (adopt)
 		return 0;
 	if (write_enclaves(d, err, errlen) || write_cpu_ctx(d, err, errlen))

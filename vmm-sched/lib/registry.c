@@ -1,26 +1,35 @@
 #include "registry.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vm_name.h"
-
-void registry_init(struct vs_registry *reg)
-{
-	memset(reg, 0, sizeof(*reg));
-	reg->vm_ids = VS_MAX_VMS;
-	reg->vcpu_slots = VS_MAX_VCPUS;
-}
 
 static int clamp_limit(unsigned int v, int ceiling)
 {
 	return v < 1 ? 1 : v > (unsigned int)ceiling ? ceiling : (int)v;
 }
 
-void registry_set_limits(struct vs_registry *reg, unsigned int vm_ids, unsigned int vcpu_slots)
+int registry_init(struct vs_registry *reg, unsigned int vm_ids, unsigned int vcpu_slots)
 {
+	memset(reg, 0, sizeof(*reg));
 	reg->vm_ids = clamp_limit(vm_ids, VS_MAX_VMS);
 	reg->vcpu_slots = clamp_limit(vcpu_slots, VS_MAX_VCPUS);
+	reg->vms = calloc((size_t)reg->vm_ids, sizeof(*reg->vms));
+	reg->vcpus = calloc((size_t)reg->vcpu_slots, sizeof(*reg->vcpus));
+	if (!reg->vms || !reg->vcpus) {
+		registry_free(reg);
+		return -1;
+	}
+	return 0;
+}
+
+void registry_free(struct vs_registry *reg)
+{
+	free(reg->vms);
+	free(reg->vcpus);
+	memset(reg, 0, sizeof(*reg));
 }
 
 int registry_find_vm_by_pid(const struct vs_registry *reg, int pid)

@@ -55,23 +55,22 @@ struct vs_share_settings {
 };
 #define VS_SHARE_KEEP (-1)
 
+/* Sized by the settings (the BPF maps' sizes), not by the ABI's ceilings. */
 struct vs_registry {
-	struct vs_vm_rec vms[VS_MAX_VMS];
-	struct vs_vcpu_rec vcpus[VS_MAX_VCPUS]; /* index = slot */
+	struct vs_vm_rec *vms;	   /* vm_ids entries, index = VM id */
+	struct vs_vcpu_rec *vcpus; /* vcpu_slots entries, index = slot */
 	int nr_vms;
 	int nr_vcpus;
-	/* VM ids and vCPU slots in use are below these: the BPF maps' sizes. */
 	int vm_ids;
 	int vcpu_slots;
 };
 
-/* Empty, with every id and slot up to VS_MAX_VMS and VS_MAX_VCPUS usable. */
-void registry_init(struct vs_registry *reg);
 /*
- * Use only VM ids below @vm_ids and vCPU slots below @vcpu_slots (the maps
- * the scheduler was loaded with; each clamped to 1..its ceiling).
+ * Empty, for VM ids below @vm_ids and vCPU slots below @vcpu_slots (each
+ * clamped to 1..VS_MAX_VMS or VS_MAX_VCPUS). 0, or -1 if out of memory.
  */
-void registry_set_limits(struct vs_registry *reg, unsigned int vm_ids, unsigned int vcpu_slots);
+int registry_init(struct vs_registry *reg, unsigned int vm_ids, unsigned int vcpu_slots);
+void registry_free(struct vs_registry *reg);
 /*
  * May one more VM be enrolled under --max-vms @max_vms? 0, or -1 with err
  * naming the limit and the setting.
