@@ -125,12 +125,14 @@ fleet_two_sizes() {
 	local small=$1 large=$2 busy=$3 secs=$4
 	fleet_start busy "$busy" busy
 	fleet_start idle $((large - busy)) duty --run-us 200 --block-us 2000000
+	note "$large test VMs started (${SECONDS} s)"
 	sysctl -qw kernel.bpf_stats_enabled=1 || fail "cannot turn on BPF run-time statistics"
 	fleet_enroll "${FLEET[@]:0:small}"
 	FLEET_COST_SMALL=$TMP/cost.$small FLEET_COST_LARGE=$TMP/cost.$large
 	sleep 2
 	fleet_bpf_cost "$secs" "$FLEET_COST_SMALL"
 	fleet_enroll "${FLEET[@]:small}"
+	note "$large enrolled (${SECONDS} s)"
 	sleep 2
 	fleet_bpf_cost "$secs" "$FLEET_COST_LARGE"
 	note "BPF cost per call, $busy busy VMs among $small and $large enrolled, ${secs} s each:"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # case-seconds: 600
 # case-vm-mem: 6G
+# case-timeout: 2400
 # A fleet: FLEET_VMS (512) one-vCPU test VMs enrolled at once, 4 busy and the
 # rest mostly halted: all make progress, status lists them all, one more is
 # refused at --max-vms with the error naming the limit and the setting and
@@ -18,6 +19,7 @@ have_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
 
 start_schedd --cpus 0-7 --max-vms "$n"
 fleet_two_sizes 16 "$n" 4 5
+note "$n VMs started and enrolled, measured at 16 and $n (${SECONDS} s)"
 note "one testvmm: $(grep -E '^(VmRSS|RssAnon)' "/proc/${VM_PID[idle0]}/status" | tr -s ' \t\n' ' ')"
 note "test VM memory: $(free -m | sed -n 's/^Mem: *\([0-9]*\) *\([0-9]*\).*/\2 of \1 MB used/p')"
 
@@ -25,6 +27,7 @@ note "test VM memory: $(free -m | sed -n 's/^Mem: *\([0-9]*\) *\([0-9]*\).*/\2 o
 [ "$(json_get 'len(set(v["name"] for v in s["vms"]))')" = "$n" ] || fail "status does not list $n distinct VM names"
 fleet_expect_policy 7 "all $n enrolled" "${FLEET[@]}"
 fleet_progress 10 "${FLEET[@]}"
+note "all listed, in SCHED_EXT, made progress (${SECONDS} s)"
 
 # One more: refused, naming the limit and the setting; the fleet undisturbed.
 fleet_start extra 1 busy
@@ -39,8 +42,10 @@ fleet_expect_policy 0 "the refused VM" extra0
 fleet_expect_policy 7 "after the refusal" "${FLEET[@]:0:n}"
 fleet_progress 6 "${FLEET[@]:0:n}"
 
+note "the refusal checked (${SECONDS} s)"
 fleet_release "${FLEET[@]:0:n}"
 [ "$(vm_count)" = 0 ] || fail "status lists $(vm_count) VMs after releasing all"
 fleet_expect_policy 0 "all released" "${FLEET[@]:0:n}"
 stop_schedd
 fleet_stop "${FLEET[@]}"
+note "released and stopped (${SECONDS} s)"
