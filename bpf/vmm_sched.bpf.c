@@ -71,7 +71,7 @@ s32 BPF_STRUCT_OPS(vs_init)
 	s32 err;
 
 	kick_supported = bpf_ksym_exists(scx_bpf_kick_cpu);
-	bpf_for(vm, 0, VS_MAX_VMS)
+	bpf_for(vm, 0, vs_max_vms)
 	{
 		err = scx_bpf_create_dsq(VS_DSQ_VM(vm), -1);
 		if (err)

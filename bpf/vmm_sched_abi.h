@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define VS_ABI_VERSION 10
+#define VS_ABI_VERSION 11
 
 /*
  * Pinned state. vmm-schedd pins every map and both links under VS_PIN_DIR
@@ -28,9 +28,15 @@ struct vs_abi_stamp {
 	__u32 abi_version; /* VS_ABI_VERSION of the agent that loaded the scheduler */
 };
 
-#define VS_MAX_CPUS  256
-#define VS_MAX_VMS   64
-#define VS_MAX_VCPUS 1024 /* vCPU slots, over all VMs */
+/*
+ * Ceilings (powers of two: BPF masks indices with them). The maps are sized
+ * at load from the host's possible CPUs and the agent's --max-vms and
+ * --max-vcpus, which the scheduler also gets as rodata (vs_max_vms,
+ * vs_max_vcpus); a restarted agent takes the sizes of the pinned maps.
+ */
+#define VS_MAX_CPUS  1024
+#define VS_MAX_VMS   4096
+#define VS_MAX_VCPUS 16384 /* vCPU slots, over all VMs */
 #define VS_VM_NONE   (-1)
 /* Enclaves: id 0 is the default one (--cpus); the agent creates the others live. */
 #define VS_MAX_ENCLAVES	   8
@@ -42,9 +48,9 @@ struct vs_abi_stamp {
 
 /* vcpu_map: key __u32 tid -> struct vs_vcpu_id, written by the agent at enrolment. */
 struct vs_vcpu_id {
-	__u32 vm_id;	  /* < VS_MAX_VMS */
+	__u32 vm_id;	  /* < vs_max_vms */
 	__u32 vcpu_index; /* the guest's vCPU number */
-	__u32 slot;	  /* < VS_MAX_VCPUS: index into vcpu_stats */
+	__u32 slot;	  /* < vs_max_vcpus: index into vcpu_stats */
 	__u32 flags;
 };
 

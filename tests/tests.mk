@@ -13,7 +13,7 @@ $(BUILD)/broken/vmm-schedd: $(BUILD)/vmm-schedd
 
 # Benchmarks on the host: the share plan, the vCPU counter read, the core
 # planner and the simulator (bench-plan, bench-maps, bench-planner, bench-sim, bench-sim-policies,
-# tests/bench/bench.mk),
+# tests/bench/bench.mk), the BPF cost per call at 16 and 512 test VMs (bench-dispatch),
 # then inside the test VM the policy comparison (fair class, batch pairing,
 # vmm-sched, vmm-sched --no-kick in alternating rounds) with its table, CSV and
 # charts in bench-results/<date>/ (tests/bench/run-bench). BENCH_QUICK=1: a
@@ -22,7 +22,8 @@ $(BUILD)/broken/vmm-schedd: $(BUILD)/vmm-schedd
 $(BUILD)/release/vmm-schedd: $(BUILD)/vmm-schedd
 	$(MAKE) BUILD=$(BUILD)/release SANITIZE= $(BUILD)/release/vmm-schedd
 
-bench: bench-plan bench-maps bench-planner bench-sim bench-sim-policies all $(BUILD)/release/vmm-schedd
+bench: bench-plan bench-maps bench-planner bench-sim bench-sim-policies bench-dispatch all \
+		$(BUILD)/release/vmm-schedd
 	tests/bench/run-bench $(if $(BENCH_QUICK),--quick)
 
 bench-overhead: all $(BUILD)/release/vmm-schedd

@@ -96,6 +96,7 @@ static void end_drain(struct vs_core_state *core, u64 now)
 static void set_owner(struct vs_core_state *core, s32 vm, u64 now)
 {
 	end_drain(core, now);
+	count_owner_change(core->owner, vm);
 	core->owner = vm;
 	core->owner_since = now;
 	core->draining = 0;
@@ -189,7 +190,7 @@ static bool move_vcpu(s32 vm, s32 cpu, u64 dsq_id, u32 tid, struct vs_claim *hel
 	struct task_struct *p;
 	bool moved = false, cpu_claimed = true, tried = false;
 
-	if (vm < 0 || vm >= VS_MAX_VMS)
+	if (vm < 0 || vm >= vs_max_vms)
 		goto out;
 	bpf_iter_scx_dsq_new(&it, VS_DSQ_VM(vm), 0);
 	while ((p = bpf_iter_scx_dsq_next(&it))) {

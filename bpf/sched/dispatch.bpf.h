@@ -24,7 +24,7 @@ __noinline u64 take_directed_yield(s32 cpu)
 		return 0;
 	directed_tid[cpu & (VS_MAX_CPUS - 1)] = 0;
 	id = bpf_map_lookup_elem(&vcpu_map, &tid);
-	if (!id || id->vm_id >= VS_MAX_VMS || !vcpu_waiting(id->vm_id, tid))
+	if (!id || id->vm_id >= vs_max_vms || !vcpu_waiting(id->vm_id, tid))
 		return 0;
 	return ((u64)id->vm_id << 32) | tid;
 }
@@ -73,7 +73,6 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	bool owner_changed, wake_sibling;
 	s32 drain_cpu = -1;
 	struct owed_pick pick = {.vm = VS_VM_NONE};
-	struct owned_cores oc;
 	u64 directed;
 	u64 *floor;
 	u32 enclave;
@@ -98,15 +97,14 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	/* An owner that moved to another enclave has no work here. */
 	in.owner_has_work = (in.owner_queued > 0 || (owner >= 0 && owner == prev_vm)) &&
 			    vm_enclave(owner) == enclave;
-	count_owned_cores(&oc);
-	pick_owed_vm(prev_vm, owner, enclave, &oc, &pick);
+	pick_owed_vm(prev_vm, owner, enclave, &pick);
 	in.best = pick.vm;
 	in.nr_best = pick.nr_queued;
 	bvs = vm_state_of(in.best);
 	/* prev runs off its home node while a home core is free: let it move there. */
 	in.prev_goes_home = prev_vm >= 0 && !cpu_on_home(cpu, prev_vm) && home_core_free(prev_vm);
 	/* An owner above its cap (lowered, or not yet known when it took cores) gives cores up. */
-	in.owner_over_cap = caps_in_use && owner >= 0 && !vm_within_cap(owner, &oc, true);
+	in.owner_over_cap = caps_in_use && owner >= 0 && !vm_within_cap(owner, true);
 	in.core_slice = enclave_core_slice_ns(enclave);
 
 	bpf_spin_lock(&core->lock);

@@ -121,7 +121,7 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 			vs->vtime = lifted;
 	}
 
-	may_take_core = vm_within_cap(vm, NULL, false);
+	may_take_core = vm_within_cap(vm, false);
 	prev_home = cpu_on_home(prev, vm);
 	if (prev_home && place_on_idle_cpu(p, t, prev, vm, may_take_core, enq_flags))
 		return;

@@ -88,7 +88,7 @@ static struct vs_vm_state *vm_state_of(s32 vm)
 {
 	u32 key = vm;
 
-	if (vm < 0 || vm >= VS_MAX_VMS)
+	if (vm < 0 || vm >= vs_max_vms)
 		return NULL;
 	return bpf_map_lookup_elem(&vm_state, &key);
 }
@@ -104,7 +104,7 @@ static struct vs_vm_ctx *vm_ctx_of(s32 vm)
 {
 	u32 key = vm;
 
-	if (vm < 0 || vm >= VS_MAX_VMS)
+	if (vm < 0 || vm >= vs_max_vms)
 		return NULL;
 	return bpf_map_lookup_elem(&vm_ctx, &key);
 }
@@ -172,65 +172,35 @@ static bool cpu_on_home(s32 cpu, s32 vm)
 	return !c || !v || v->home_node < 0 || c->node < 0 || c->node == v->home_node;
 }
 
-/*
- * Cores each VM owns, read without the cores' locks: caps are a policy limit,
- * not a safety rule, so two cores changing hands at once may overshoot a cap
- * by a core until the next handover.
- */
-struct owned_cores {
-	u8 n[VS_MAX_VMS];
-};
-
-/*
- * All zero while no VM has a cap: nothing reads the counts then, and a cap
- * that arrives between this and vm_within_cap() finds zeros, not stale stack.
- */
-static void count_owned_cores(struct owned_cores *oc)
+/* Keeps vm_owned_cores as a core goes from VM @from to VM @to; core locked. */
+static void count_owner_change(s32 from, s32 to)
 {
-	u32 cpu;
-
-	__builtin_memset(oc, 0, sizeof(*oc));
-	if (!caps_in_use)
+	if (from == to)
 		return;
-	bpf_for(cpu, 0, nr_cpus)
-	{
-		struct vs_cpu_ctx *c = cpu_ctx_of(cpu);
-		struct vs_core_state *core;
-		u32 th;
-		s32 owner;
-
-		if (!c || c->core_id != cpu || !(core = core_of(cpu, &th)))
-			continue;
-		owner = core->owner;
-		if (owner >= 0 && owner < VS_MAX_VMS && oc->n[owner & (VS_MAX_VMS - 1)] < 255)
-			oc->n[owner & (VS_MAX_VMS - 1)]++;
-	}
+	if (from >= 0 && from < VS_MAX_VMS)
+		__sync_fetch_and_sub(&vm_owned_cores[from & (VS_MAX_VMS - 1)], 1);
+	if (to >= 0 && to < VS_MAX_VMS)
+		__sync_fetch_and_add(&vm_owned_cores[to & (VS_MAX_VMS - 1)], 1);
 }
 
 /*
  * Is @vm within its cap with one more core, or (@owns_this) with the core in
- * question, which it owns already? @oc: from count_owned_cores, or NULL to
- * count now.
+ * question, which it owns already?
  */
-static bool vm_within_cap(s32 vm, struct owned_cores *oc, bool owns_this)
+static bool vm_within_cap(s32 vm, bool owns_this)
 {
 	struct vs_vm_ctx *v = vm_ctx_of(vm);
-	struct owned_cores mine;
-	u32 n;
+	s32 n;
 
 	if (!caps_in_use || !v || !v->cap_cores)
 		return true;
-	if (!oc) {
-		count_owned_cores(&mine);
-		oc = &mine;
-	}
-	n = oc->n[vm & (VS_MAX_VMS - 1)];
-	return vs_within_cap(n, v->cap_cores, owns_this);
+	n = vm_owned_cores[vm & (VS_MAX_VMS - 1)];
+	return vs_within_cap(n > 0 ? (u32)n : 0, v->cap_cores, owns_this);
 }
 
 static s32 vm_queued(s32 vm)
 {
-	if (vm < 0 || vm >= VS_MAX_VMS)
+	if (vm < 0 || vm >= vs_max_vms)
 		return 0;
 	return scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm));
 }

@@ -14,6 +14,9 @@
 const volatile __u32 abi_version = VS_ABI_VERSION;
 const volatile __u64 slice_ns = 5000000;
 const volatile __u32 nr_cpus = 1;
+/* The sizes of the VM and vCPU maps, set by the agent at load (<= VS_MAX_VMS, VS_MAX_VCPUS). */
+const volatile __u32 vs_max_vms = VS_MAX_VMS;
+const volatile __u32 vs_max_vcpus = VS_MAX_VCPUS;
 const volatile __u32 pairing_mode = VS_PAIRING_STRICT;
 
 struct vs_exit_info exit_info;
@@ -54,6 +57,13 @@ __u64 cs_ext_ns = VS_CS_EXT_DEFAULT_NS;		/* slice extension for a critical secti
 __u32 cs_budget_pct = VS_CS_BUDGET_DEFAULT_PCT; /* of a VM's vCPU time, per 1 s window */
 /* yield_to() targets by CPU, taken by that CPU's next dispatch: tid, 0 if none. */
 __u32 directed_tid[VS_MAX_CPUS];
+/*
+ * Cores each VM owns (core_state.owner), kept by set_core_owner() under the
+ * core's lock so that a cap check costs the same at 1 or 4,096 VMs. Read
+ * without the locks: caps are a policy limit, so two cores changing hands at
+ * once may overshoot a cap by a core until the next handover.
+ */
+__s32 vm_owned_cores[VS_MAX_VMS];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

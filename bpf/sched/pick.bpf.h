@@ -8,8 +8,8 @@
 /*
  * The runnable VM of @enclave owed a core most (vs_owed_scan, bpf/rules/owed_scan.h):
  * the candidates are the VMs with queued vCPUs (or whose vCPU @prev_vm is
- * still runnable on this CPU) that are under their cap (@oc: the caller's
- * count_owned_cores()), counting this core if they own it (@this_owner).
+ * still runnable on this CPU) that are under their cap (vm_owned_cores),
+ * counting this core if they own it (@this_owner).
  */
 struct owed_pick {
 	s32 vm;	       /* VS_VM_NONE: nobody is owed a core */
@@ -23,18 +23,17 @@ struct owed_pick {
  * (checked as part of dispatch, it took dispatch past the 1M-instruction
  * limit).
  */
-__noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owned_cores *oc,
-			    struct owed_pick *out)
+__noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owed_pick *out)
 {
 	struct vs_owed_choice chosen;
 	struct vs_owed_scan scan;
 	u64 now = bpf_ktime_get_ns();
 	u32 vm;
 
-	if (!oc || !out)
+	if (!out)
 		return 0;
 	vs_owed_scan_init(&scan);
-	bpf_for(vm, 0, VS_MAX_VMS)
+	bpf_for(vm, 0, vs_max_vms)
 	{
 		struct vs_vm_state *vs;
 		s32 queued = scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm));
@@ -43,7 +42,7 @@ __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct own
 			continue;
 		if (vm_enclave(vm) != enclave)
 			continue;
-		if (caps_in_use && !vm_within_cap(vm, oc, (s32)vm == this_owner))
+		if (caps_in_use && !vm_within_cap(vm, (s32)vm == this_owner))
 			continue;
 		vs = vm_state_of(vm);
 		if (!vs)

@@ -58,13 +58,11 @@ static bool thread_empty(struct vs_core_state *core, u32 th)
 static __noinline int sweep_enclave(u32 enclave)
 {
 	struct owed_pick pick = {.vm = VS_VM_NONE};
-	struct owned_cores oc;
 	bool more = false;
 	s32 best;
 	u32 i;
 
-	count_owned_cores(&oc);
-	pick_owed_vm(VS_VM_NONE, VS_VM_NONE, enclave, &oc, &pick);
+	pick_owed_vm(VS_VM_NONE, VS_VM_NONE, enclave, &pick);
 	best = pick.vm;
 	if (best < 0)
 		return 0;
@@ -84,7 +82,7 @@ static __noinline int sweep_enclave(u32 enclave)
 		owner.draining = core->draining;
 		owner.queued = vm_queued(owner.vm);
 		owner.serves = cpu_serves_vm(cpu, owner.vm);
-		owner.within_cap = vm_within_cap(owner.vm, &oc, true);
+		owner.within_cap = vm_within_cap(owner.vm, true);
 		vm = vs_sweep_target(&owner, best, &take);
 		if (home_pass != cpu_on_home(cpu, vm))
 			continue;
@@ -97,8 +95,7 @@ static __noinline int sweep_enclave(u32 enclave)
 			more = true;
 			/* A free core taken: the next one goes to whoever is owed then. */
 			if (take) {
-				count_owned_cores(&oc);
-				pick_owed_vm(VS_VM_NONE, VS_VM_NONE, enclave, &oc, &pick);
+				pick_owed_vm(VS_VM_NONE, VS_VM_NONE, enclave, &pick);
 				best = pick.vm;
 			}
 			if (best < 0)

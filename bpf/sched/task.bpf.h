@@ -211,7 +211,7 @@ static void vcpu_attach(struct task_struct *p, struct vs_task *t)
 	u32 tid = p->pid;
 
 	id = bpf_map_lookup_elem(&vcpu_map, &tid);
-	if (!id || id->vm_id >= VS_MAX_VMS || id->slot >= VS_MAX_VCPUS) {
+	if (!id || id->vm_id >= vs_max_vms || id->slot >= vs_max_vcpus) {
 		t->is_vcpu = false;
 		return;
 	}

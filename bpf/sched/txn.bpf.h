@@ -108,7 +108,7 @@ static bool vcpu_waiting(s32 vm, u32 tid)
 	struct task_struct *p;
 	bool found = false;
 
-	if (vm < 0 || vm >= VS_MAX_VMS)
+	if (vm < 0 || vm >= vs_max_vms)
 		return false;
 	bpf_iter_scx_dsq_new(&it, VS_DSQ_VM(vm), 0);
 	while ((p = bpf_iter_scx_dsq_next(&it))) {
@@ -130,7 +130,7 @@ __noinline int txn_vm_at_cap(s32 vm, u32 flags)
 {
 	if (!(flags & VS_TXN_F_TAKE_CORE))
 		return 0;
-	return !vm_within_cap(vm, NULL, false);
+	return !vm_within_cap(vm, false);
 }
 
 /* The facts about slot @cpu that need no lock. */
@@ -146,7 +146,7 @@ static void txn_gather(struct txn_member *m, u32 cpu, struct vs_txn *tx)
 	m->f.seq_txn = tx->seqnum;
 	m->f.vm = VS_VM_NONE;
 	id = bpf_map_lookup_elem(&vcpu_map, &tid);
-	if (!id || id->vm_id >= VS_MAX_VMS)
+	if (!id || id->vm_id >= vs_max_vms)
 		return;
 	slot = id->slot;
 	m->slot = slot;
@@ -398,6 +398,7 @@ int vs_core_gate(struct vs_core_gate_args *args)
 	if (args->open) {
 		core->enclave = enclave;
 		core->strict = strict;
+		count_owner_change(core->owner, VS_VM_NONE);
 		core->owner = VS_VM_NONE;
 		core->owner_since = now;
 		core->draining = 0;
@@ -409,6 +410,11 @@ int vs_core_gate(struct vs_core_gate_args *args)
 		core_view_read(core, &view);
 		gate = vs_gate_close(&view);
 		args->empty = gate.empty;
+		/* Empty, it may be moved or rewritten by the agent: it counts for no VM now. */
+		if (gate.empty) {
+			count_owner_change(core->owner, VS_VM_NONE);
+			core->owner = VS_VM_NONE;
+		}
 		if (gate.kick[0])
 			kick0 = core->cpu[0];
 		if (gate.kick[1])

@@ -51,3 +51,12 @@ $(BUILD)/testvmm: $(TESTVMM_OBJS)
 all: $(BUILD)/testvmm
 
 -include $(TESTVMM_OBJS:.o=.d) $(GUEST_OBJS:.o=.d)
+
+# The fleet tests (tests/vm/fleet.sh) run hundreds of testvmm at once: a build
+# without sanitizers too, a tenth of the memory each.
+ifneq ($(SANITIZE),)
+$(BUILD)/release/testvmm: $(BUILD)/testvmm
+	$(MAKE) BUILD=$(BUILD)/release SANITIZE= $(BUILD)/release/testvmm
+
+all: $(BUILD)/release/testvmm
+endif

@@ -157,7 +157,7 @@ static void test_parse_single_and_ranges(void **state)
 	assert_int_equal(cpuset_count(&s), 1);
 	assert_true(cpuset_has(&s, 7));
 
-	s = parse_ok("0-255");
+	s = parse_ok("0-1023");
 	assert_int_equal(cpuset_count(&s), VS_MAX_CPUS);
 
 	/* Unordered and overlapping pieces are a union. */
@@ -180,13 +180,13 @@ static void test_parse_sysfs_newline(void **state)
 
 static void test_parse_max_cpu(void **state)
 {
-	struct vs_cpuset s = parse_ok("255");
+	struct vs_cpuset s = parse_ok("1023");
 
 	assert_int_equal(cpuset_count(&s), 1);
-	assert_true(cpuset_has(&s, 255));
+	assert_true(cpuset_has(&s, 1023));
 
-	parse_bad("256", "256");
-	parse_bad("250-256", "256");
+	parse_bad("1024", "1024");
+	parse_bad("1020-1024", "1024");
 	parse_bad("99999", "99999");
 	parse_bad("99999999999999999999999", NULL); /* overflows long */
 }

@@ -134,14 +134,14 @@ static void expect_error(const char *text, int errors, const char *needle)
 	options_free(&opt);
 }
 
-/* --max-vms defaults to the compile-time VS_MAX_VMS and is refused above it. */
+/* --max-vms defaults to VS_DEFAULT_MAX_VMS and is refused above the ceiling VS_MAX_VMS. */
 static void max_vms_default_and_range(void **state)
 {
 	struct vs_options opt;
 	char err[256], want[64], value[16];
 
 	options_init(&opt);
-	assert_int_equal(opt.max_vms, VS_MAX_VMS);
+	assert_int_equal(opt.max_vms, VS_DEFAULT_MAX_VMS);
 	cli(&opt, "max-vms", "2");
 	assert_int_equal(opt.max_vms, 2);
 	snprintf(want, sizeof(want), "'%d' must be 1..%d", VS_MAX_VMS + 1, VS_MAX_VMS);
@@ -156,6 +156,28 @@ static void max_vms_default_and_range(void **state)
 	options_init(&opt);
 	assert_int_equal(parse_text(&opt, "[agent]\nmax-vms = 3\n"), 0);
 	assert_int_equal(opt.max_vms, 3);
+	options_free(&opt);
+}
+
+/* --max-vcpus (max-vcpus in [agent]) defaults to VS_DEFAULT_MAX_VCPUS, 1..VS_MAX_VCPUS. */
+static void max_vcpus_default_and_range(void **state)
+{
+	struct vs_options opt;
+	char err[256];
+
+	options_init(&opt);
+	assert_int_equal(opt.max_vcpus, VS_DEFAULT_MAX_VCPUS);
+	cli(&opt, "max-vcpus", "16384");
+	assert_int_equal(opt.max_vcpus, VS_MAX_VCPUS);
+	assert_int_equal(options_set(&opt, options_key_by_option("max-vcpus"), "16385", VS_FROM_CLI,
+				     err, sizeof(err)),
+			 -1);
+	if (!strstr(err, "'16385' must be 1..16384"))
+		fail_msg("unexpected error '%s'", err);
+	options_free(&opt);
+	options_init(&opt);
+	assert_int_equal(parse_text(&opt, "[agent]\nmax-vcpus = 5\n"), 0);
+	assert_int_equal(opt.max_vcpus, 5);
 	options_free(&opt);
 }
 
@@ -201,6 +223,7 @@ int main(void)
 	    cmocka_unit_test(command_line_overrides_file),
 	    cmocka_unit_test(overridden_value_still_checked),
 	    cmocka_unit_test(max_vms_default_and_range),
+	    cmocka_unit_test(max_vcpus_default_and_range),
 	    cmocka_unit_test(errors_name_file_line_key_and_allowed),
 	    cmocka_unit_test(every_key_has_a_known_section),
 	};

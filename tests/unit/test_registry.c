@@ -19,7 +19,7 @@ static void assert_err_has(const char *needle)
 		fail_msg("error '%s' does not contain '%s'", err, needle);
 }
 
-/* The registry is large (about 1100 records): keep it off the stack. */
+/* At the ceilings: VS_MAX_VMS ids and VS_MAX_VCPUS slots. */
 static int setup(void **state)
 {
 	struct vs_registry *reg = malloc(sizeof(*reg));
@@ -27,13 +27,17 @@ static int setup(void **state)
 	if (!reg)
 		return -1;
 	memset(reg, 0xa5, sizeof(*reg)); /* registry_init must not rely on zeroed memory */
-	registry_init(reg);
+	if (registry_init(reg, VS_MAX_VMS, VS_MAX_VCPUS)) {
+		free(reg);
+		return -1;
+	}
 	*state = reg;
 	return 0;
 }
 
 static int teardown(void **state)
 {
+	registry_free(*state);
 	free(*state);
 	return 0;
 }
@@ -188,7 +192,7 @@ static void test_vm_table_full(void **state)
 	memset(err, 0, sizeof(err));
 	assert_int_equal(registry_add_vm(reg, 99999, "one-too-many", err, sizeof(err)), -1);
 	assert_err_has("too many VMs");
-	assert_err_has("64");
+	assert_err_has("4096");
 	assert_int_equal(reg->nr_vms, VS_MAX_VMS);
 	assert_int_equal(registry_find_vm_by_pid(reg, 99999), -1);
 
@@ -300,6 +304,35 @@ static void test_vcpu_bad_input(void **state)
 	assert_counters_consistent(reg);
 }
 
+/* The limits the maps were sized with: ids and slots past them are never used. */
+static void test_limits_from_settings(void **state)
+{
+	struct vs_registry *reg = *state;
+	int a, b;
+
+	registry_free(reg);
+	assert_int_equal(registry_init(reg, 2, 3), 0);
+	a = add_vm(reg, 1000, "a");
+	b = add_vm(reg, 2000, "b");
+	assert_int_equal(registry_add_vm(reg, 3000, "c", err, sizeof(err)), -1);
+	assert_err_has("too many VMs (at most 2)");
+	assert_int_equal(registry_adopt_vm(reg, 2, 3000, "c", err, sizeof(err)), -1);
+	assert_int_equal(add_vcpu(reg, a, 10, 0), 0);
+	assert_int_equal(add_vcpu(reg, b, 11, 0), 1);
+	assert_int_equal(add_vcpu(reg, b, 12, 1), 2);
+	assert_int_equal(registry_add_vcpu(reg, a, 13, 1, NULL, err, sizeof(err)), -1);
+	assert_err_has("vCPU limit reached: 3 of 3 vCPU slots in use (--max-vcpus / max-vcpus in "
+		       "vmm-sched.conf)");
+	assert_int_equal(registry_adopt_vcpu(reg, 3, a, 13, 1, NULL, err, sizeof(err)), -1);
+	/* A slot freed is used again; out-of-range limits are clamped to 1..ceiling. */
+	registry_remove_vcpu(reg, 1);
+	assert_int_equal(add_vcpu(reg, a, 13, 1), 1);
+	registry_free(reg);
+	assert_int_equal(registry_init(reg, 0, VS_MAX_VCPUS + 1), 0);
+	assert_int_equal(reg->vm_ids, 1);
+	assert_int_equal(reg->vcpu_slots, VS_MAX_VCPUS);
+}
+
 static void test_vcpu_table_full(void **state)
 {
 	struct vs_registry *reg = *state;
@@ -313,8 +346,8 @@ static void test_vcpu_table_full(void **state)
 
 	memset(err, 0, sizeof(err));
 	assert_int_equal(registry_add_vcpu(reg, vm_a, 99999, 0, NULL, err, sizeof(err)), -1);
-	assert_err_has("too many vCPUs");
-	assert_err_has("1024");
+	assert_err_has("vCPU limit reached: 16384 of 16384 vCPU slots in use (--max-vcpus");
+	assert_err_has("16384");
 	assert_int_equal(reg->nr_vcpus, VS_MAX_VCPUS);
 	assert_int_equal(reg->vms[vm_a].nr_vcpus, VS_MAX_VCPUS / 2);
 	assert_int_equal(registry_find_vcpu_by_tid(reg, 99999), -1);
@@ -397,7 +430,7 @@ static void test_remove_vm_with_full_vcpu_table(void **state)
 	assert_counters_consistent(reg);
 	/* Room for 1000 more now. */
 	for (int i = 0; i < 1000; i++)
-		add_vcpu(reg, b, 20000 + i, 100 + i);
+		add_vcpu(reg, b, 40000 + i, 100 + i);
 	assert_int_equal(reg->nr_vcpus, VS_MAX_VCPUS);
 	assert_counters_consistent(reg);
 }
@@ -530,6 +563,7 @@ int main(void)
 	    T(test_remove_vm),
 	    T(test_add_find_vcpu),
 	    T(test_vcpu_bad_input),
+	    T(test_limits_from_settings),
 	    T(test_vcpu_table_full),
 	    T(test_remove_vcpu),
 	    T(test_remove_vm_frees_its_vcpus),

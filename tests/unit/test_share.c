@@ -281,10 +281,10 @@ static void test_invalid_inputs(void **state)
 	in[4] = vm(100, 5, 3, 1000);
 	compute_bad(in, 5, 4, "VM 4: cap 3 cores is below its reservation of 5 cores");
 	in[4] = vm(100, 0, 0, 1000);
-	compute_bad(in, VS_MAX_VMS + 1, 4, "65 VMs: the count must be 0..64");
+	compute_bad(in, VS_MAX_VMS + 1, 4, "4097 VMs: the count must be 0..4096");
 	compute_bad(in, -1, 4, "-1 VMs");
 	compute_bad(in, 5, 0, "the enclave has 0 cores");
-	compute_bad(in, 5, VS_MAX_CPUS + 1, "the enclave has 257 cores");
+	compute_bad(in, 5, VS_MAX_CPUS + 1, "the enclave has 1025 cores");
 }
 
 static void test_boundary_inputs_accepted(void **state)
@@ -303,13 +303,18 @@ static void test_boundary_inputs_accepted(void **state)
 	assert_int_equal(out[2].share_mcores, VS_MAX_CPUS * 1000 - 3000);
 	assert_false(res.reservations_overcommitted);
 
-	/* VS_MAX_VMS VMs are fine; a one-core enclave split 64 ways. */
+	/* A one-core enclave split 64 ways. */
 	for (i = 0; i < VS_MAX_VMS; i++)
 		in[i] = vm(10, 0, 0, BUSY);
+	res = compute_ok(in, out, 64, 1);
+	assert_int_equal(res.total_mcores_given, 1000);
+	for (i = 0; i < 64; i++) /* 1000 / 64 = 15.625: 40 get 16, 24 get 15 */
+		assert_int_equal(out[i].share_mcores, i < 40 ? 16 : 15);
+	/* VS_MAX_VMS VMs are fine: 1000 / 4096 = 0.244, the first 1000 get 1. */
 	res = compute_ok(in, out, VS_MAX_VMS, 1);
 	assert_int_equal(res.total_mcores_given, 1000);
-	for (i = 0; i < VS_MAX_VMS; i++) /* 1000 / 64 = 15.625: 40 get 16, 24 get 15 */
-		assert_int_equal(out[i].share_mcores, i < 40 ? 16 : 15);
+	for (i = 0; i < VS_MAX_VMS; i++)
+		assert_int_equal(out[i].share_mcores, i < 1000 ? 1 : 0);
 }
 
 static void test_null_err_and_res_allowed(void **state)

@@ -80,13 +80,14 @@ static void test_registry_cleans_names(void **state)
 	char err[128];
 	int id;
 
-	registry_init(&reg);
+	assert_int_equal(registry_init(&reg, 8, 8), 0);
 	id = registry_add_vm(&reg, 42, "evil\n\x1b[2Jname", err, sizeof(err));
 	assert_true(id >= 0);
 	assert_string_equal(reg.vms[id].name, "evil___2Jname");
 	id = registry_adopt_vm(&reg, 5, 43, "rec\rord", err, sizeof(err));
 	assert_int_equal(id, 5);
 	assert_string_equal(reg.vms[5].name, "rec_ord");
+	registry_free(&reg);
 }
 
 static void test_escape_control_chars(void **state)

@@ -20,7 +20,10 @@ fail() {
 		ctl status >&2 2>&1
 	fi
 	[ -s "$SCHEDD_LOG" ] && { echo "--- vmm-schedd log (last lines):" >&2; tail -n 15 "$SCHEDD_LOG" >&2; }
+	local shown=0
 	for name in "${!VM_LOG[@]}"; do
+		# A fleet of hundreds: a few are enough, the rest are in $TMP.
+		[ $((shown++)) -lt 8 ] || { echo "--- and $((${#VM_LOG[@]} - 8)) more testvmm logs" >&2; break; }
 		echo "--- testvmm $name (last lines):" >&2
 		tail -n 4 "${VM_LOG[$name]}" >&2
 		tail -n 4 "$TMP/vm-$name.err" >&2

@@ -18,7 +18,8 @@ void cli_usage(FILE *out)
 		"                  [--slice-us N] [--pairing strict|relaxed]\n"
 		"                  [--core-cookie clear|refuse] [--pin-dir DIR] [--ring-kb N]\n"
 		"                  [--target-latency-ms N] [--smt-pair-window-ms N]\n"
-		"                  [--default-weight N] [--max-vms N] [--max-vcpus-per-vm N]\n"
+		"                  [--default-weight N] [--max-vms N] [--max-vcpus N]\n"
+		"                  [--max-vcpus-per-vm N]\n"
 		"                  [--metrics-listen ADDR:PORT] [--no-kick]\n"
 		"                  [--placement bpf|agent] [--epoch-ms N]\n"
 		"                  [--libvirt URI|none] [--libvirt-enrol-names GLOB]\n"
@@ -68,6 +69,9 @@ void cli_usage(FILE *out)
 		"                     with a vCPU (vCPUs of two VMs never do, in either mode)\n"
 		"  --max-vms N        VMs enrolled at once (1..%d, default %d); one more is\n"
 		"                     refused until one is released\n"
+		"  --max-vcpus N      vCPU threads enrolled at once over all VMs (1..%d,\n"
+		"                     default %d). These two size the scheduler's maps at\n"
+		"                     load; a restarted agent keeps the pinned sizes\n"
 		"  --max-vcpus-per-vm N\n"
 		"                     vCPU threads one VM may have enrolled (1..%d, default\n"
 		"                     %d); a VM never gets more than the KVM vCPUs it created\n"
@@ -107,8 +111,9 @@ void cli_usage(FILE *out)
 		"\n"
 		"SIGTERM or SIGINT: every enrolled thread gets its previous policy and\n"
 		"affinity back and the scheduler is unloaded. SIGKILL leaves it running.\n",
-		VS_CONFIG_DEFAULT, VS_CTL_DEFAULT_SOCKET, VS_MAX_VMS, VS_MAX_VMS, VS_MAX_VCPUS,
-		VS_MAX_VCPUS, VS_PIN_DIR_DEFAULT, VS_LIBVIRT_URI_DEFAULT);
+		VS_CONFIG_DEFAULT, VS_CTL_DEFAULT_SOCKET, VS_MAX_VMS, VS_DEFAULT_MAX_VMS,
+		VS_MAX_VCPUS, VS_DEFAULT_MAX_VCPUS, VS_MAX_VCPUS, VS_MAX_VCPUS, VS_PIN_DIR_DEFAULT,
+		VS_LIBVIRT_URI_DEFAULT);
 }
 
 static int parse_pid_arg(struct vs_options *opt, char *arg)
@@ -186,6 +191,7 @@ int cli_parse_options(struct vs_options *opt, int argc, char **argv)
 	    {"smt-pair-window-ms", required_argument, NULL, 'W'},
 	    {"max-vcpus-per-vm", required_argument, NULL, 'V'},
 	    {"max-vms", required_argument, NULL, 'M'},
+	    {"max-vcpus", required_argument, NULL, 'I'},
 	    {"metrics-listen", required_argument, NULL, 'L'},
 	    {"default-weight", required_argument, NULL, 'D'},
 	    {"unload-pinned", no_argument, NULL, 'U'},
@@ -218,6 +224,7 @@ int cli_parse_options(struct vs_options *opt, int argc, char **argv)
 		case 'G':
 		case 'V':
 		case 'M':
+		case 'I':
 		case 'L':
 		case 'H':
 		case 'X':

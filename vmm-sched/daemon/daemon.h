@@ -82,7 +82,7 @@ struct vs_daemon {
 	struct vs_topology topo;
 	struct vs_enclave_set enclaves;
 	struct vs_registry reg;
-	struct vs_vcpu_track vcpu_track[VS_MAX_VCPUS];
+	struct vs_vcpu_track *vcpu_track; /* by slot, reg.vcpu_slots entries (slot_tables.c) */
 	struct vs_cpu_track cpu_track[VS_MAX_CPUS];
 	struct vs_msg_counters msgs;
 	struct vs_share_state share;
@@ -101,9 +101,9 @@ struct vs_daemon {
 	bool escapes_pending;			/* a vCPU's affinity left the enclave */
 	struct vs_ratelimit vm_log[VS_MAX_VMS]; /* repeated lines about each VM */
 	struct vs_hint_vm *hints[VS_MAX_VMS];	/* guest hint regions (hint_regions.c) */
-	uint32_t hint_flags[VS_MAX_VCPUS];	/* vcpu_hints as last written */
+	uint32_t *hint_flags;			/* vcpu_hints as last written, by slot */
 	/* Each vCPU's counters, read in one batch per hints tick for the host parts. */
-	struct vs_vcpu_stats hint_vcpu_stats[VS_MAX_VCPUS];
+	struct vs_vcpu_stats *hint_vcpu_stats;
 	bool hint_vcpu_stats_failing;	 /* the last read failed (said once) */
 	uint64_t hint_disables_gone;	 /* of VMs released since */
 	struct vs_txn *txn_slots;	 /* the mmapped transaction slots (txn.c) */

@@ -312,7 +312,7 @@ uint64_t hints_disables_total(struct vs_daemon *d)
 	uint64_t n = 0;
 	int vm_id;
 
-	for (vm_id = 0; vm_id < VS_MAX_VMS; vm_id++)
+	for (vm_id = 0; vm_id < d->reg.vm_ids; vm_id++)
 		if (d->hints[vm_id])
 			n += d->hints[vm_id]->rd.disables;
 	return n + d->hint_disables_gone;
@@ -320,7 +320,7 @@ uint64_t hints_disables_total(struct vs_daemon *d)
 
 void hints_clear_all(struct vs_daemon *d)
 {
-	for (int slot = 0; slot < VS_MAX_VCPUS; slot++)
+	for (int slot = 0; slot < d->reg.vcpu_slots; slot++)
 		if (!vs_err_if(vs_maps_write_hint(d, slot, 0), "cannot write vcpu_hints[%d]", slot))
 			d->hint_flags[slot] = 0;
 }

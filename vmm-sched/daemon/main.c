@@ -22,6 +22,7 @@
 #include "metrics_server.h"
 #include "pinned_state.h"
 #include "sched_loader.h"
+#include "slot_tables.h"
 #include "sched_maps.h"
 #include "txn.h"
 #include "vm_adopt.h"
@@ -69,7 +70,8 @@ static int restore_recorded_and_unload(struct vs_daemon *d, char *err, size_t er
 	vm_adopt_recorded(d);
 	vm_release_all(d);
 	vs_sched_detach(d);
-	registry_init(&d->reg);
+	if (slot_tables_size(d, d->opt.max_vms, d->opt.max_vcpus, err, errlen))
+		return -1;
 	return pinned_state_unload(d->opt.pin_dir, err, errlen);
 }
 
@@ -185,7 +187,10 @@ int main(int argc, char **argv)
 	options_init(&d.opt);
 	if (cli_parse_options(&d.opt, argc, argv))
 		return 2;
-	registry_init(&d.reg);
+	if (slot_tables_size(&d, d.opt.max_vms, d.opt.max_vcpus, err, sizeof(err))) {
+		vs_err("%s", err);
+		return 1;
+	}
 	for (int cpu = 0; cpu < VS_MAX_CPUS; cpu++)
 		cpu_track_init(&d.cpu_track[cpu]);
 	if (d.opt.unload_pinned)
@@ -224,7 +229,7 @@ int main(int argc, char **argv)
 	if (adopt) {
 		vm_adopt_recorded(&d);
 		d.pins_owned = true;
-		for (int vm_id = 0; vm_id < VS_MAX_VMS; vm_id++)
+		for (int vm_id = 0; vm_id < d.reg.vm_ids; vm_id++)
 			if (d.reg.vms[vm_id].used &&
 			    hints_attach_default(&d, vm_id, NULL, err, sizeof(err)))
 				vs_err("%s", err);

@@ -159,7 +159,7 @@ int pinned_state_lock(struct vs_daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
-static int adopt_ring_size(struct bpf_map *map, const char *path, char *err, size_t errlen)
+static int adopt_pinned_size(struct bpf_map *map, const char *path, char *err, size_t errlen)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -167,7 +167,7 @@ static int adopt_ring_size(struct bpf_map *map, const char *path, char *err, siz
 
 	if (fd < 0 || bpf_map_get_info_by_fd(fd, &info, &len) ||
 	    bpf_map__set_max_entries(map, info.max_entries)) {
-		snprintf(err, errlen, "cannot read the size of pinned ring buffer %s: %s", path,
+		snprintf(err, errlen, "cannot read the size of pinned map %s: %s", path,
 			 strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -195,9 +195,12 @@ int pinned_maps_prepare(struct vs_daemon *d, bool adopt, char *err, size_t errle
 			    d->opt.pin_dir, bpf_map__name(map), d->opt.pin_dir);
 			return -1;
 		}
-		/* The ring's size is the pinned one, whatever --ring-kb says now. */
-		if (adopt && bpf_map__type(map) == BPF_MAP_TYPE_RINGBUF &&
-		    adopt_ring_size(map, path, err, errlen))
+		/*
+		 * Each map's size is the pinned one, whatever --ring-kb, --max-vms
+		 * or --max-vcpus say now.
+		 */
+		if (adopt && !bpf_map__is_internal(map) &&
+		    adopt_pinned_size(map, path, err, errlen))
 			return -1;
 		if (bpf_map__set_pin_path(map, path)) {
 			snprintf(err, errlen, "cannot set the pin path of map %s", path);

@@ -127,7 +127,7 @@ static struct planner_state *enclave_state(struct vs_planner_loop *p, int id)
 /* VM ids whose VM left (or was replaced): forget what the plans carried for them. */
 static void forget_gone_vms(struct vs_daemon *d, struct vs_planner_loop *p)
 {
-	for (int id = 0; id < VS_MAX_VMS; id++) {
+	for (int id = 0; id < d->reg.vm_ids; id++) {
 		int pid = d->reg.vms[id].used ? d->reg.vms[id].pid : 0;
 
 		if (pid == p->vm_pid[id])

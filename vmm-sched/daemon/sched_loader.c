@@ -12,6 +12,7 @@
 #include "sched_loader.h"
 #include "sched_maps.h"
 #include "sched_messages.h"
+#include "slot_tables.h"
 #include "vmm_sched.skel.h"
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -82,6 +83,66 @@ static int write_enclaves(struct vs_daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* The maps by what indexes them: CPU ids, VM ids, vCPU slots. */
+static void size_maps(struct vmm_sched *skel, unsigned int cpus, unsigned int vms,
+		      unsigned int vcpus)
+{
+	struct bpf_map *by_cpu[] = {skel->maps.cpu_ctx,		 skel->maps.cpu_stats,
+				    skel->maps.core_state,	 skel->maps.txns,
+				    skel->maps.cpu_idle,	 skel->maps.ext_timers,
+				    skel->maps.txn_takes_pending};
+	struct bpf_map *by_vm[] = {skel->maps.vm_ctx, skel->maps.vm_state, skel->maps.agent_vms};
+	struct bpf_map *by_vcpu[] = {skel->maps.vcpu_map, skel->maps.vcpu_stats,
+				     skel->maps.agent_vcpus, skel->maps.vcpu_hints,
+				     skel->maps.vcpu_claim};
+	size_t i;
+
+	for (i = 0; i < sizeof(by_cpu) / sizeof(by_cpu[0]); i++)
+		bpf_map__set_max_entries(by_cpu[i], cpus);
+	for (i = 0; i < sizeof(by_vm) / sizeof(by_vm[0]); i++)
+		bpf_map__set_max_entries(by_vm[i], vms);
+	for (i = 0; i < sizeof(by_vcpu) / sizeof(by_vcpu[0]); i++)
+		bpf_map__set_max_entries(by_vcpu[i], vcpus);
+	skel->rodata->vs_max_vms = vms;
+	skel->rodata->vs_max_vcpus = vcpus;
+}
+
+/* CPU ids the kernel may use (possible CPUs), at most VS_MAX_CPUS. */
+static int possible_cpus(struct vs_daemon *d, char *err, size_t errlen)
+{
+	int n = libbpf_num_possible_cpus();
+
+	if (n <= 0) {
+		snprintf(err, errlen, "cannot read the possible CPUs: %s", strerror(-n));
+		return -1;
+	}
+	if (n > VS_MAX_CPUS) {
+		vs_log("the host has %d possible CPUs: CPUs from %d on are never scheduled (the "
+		       "ceiling is VS_MAX_CPUS %d)",
+		       n, VS_MAX_CPUS, VS_MAX_CPUS);
+		n = VS_MAX_CPUS;
+	}
+	return n < d->topo.nr_cpus ? d->topo.nr_cpus : n;
+}
+
+/*
+ * The agent's tables as large as the maps: an adopted scheduler keeps the
+ * sizes it was loaded with, whatever --max-vms and --max-vcpus say now.
+ */
+static int match_tables(struct vs_daemon *d, bool adopt, char *err, size_t errlen)
+{
+	unsigned int vms = bpf_map__max_entries(d->skel->maps.vm_ctx);
+	unsigned int vcpus = bpf_map__max_entries(d->skel->maps.vcpu_stats);
+
+	if (adopt && (vms != d->opt.max_vms || vcpus != d->opt.max_vcpus))
+		vs_log("the pinned scheduler was loaded for %u VMs and %u vCPUs, not --max-vms %u "
+		       "--max-vcpus %u: its limits are kept until it is unloaded",
+		       vms, vcpus, d->opt.max_vms, d->opt.max_vcpus);
+	if ((unsigned int)d->reg.vm_ids == vms && (unsigned int)d->reg.vcpu_slots == vcpus)
+		return 0;
+	return slot_tables_size(d, vms, vcpus, err, errlen);
+}
+
 int vs_sched_load(struct vs_daemon *d, bool adopt, char *err, size_t errlen)
 {
 	struct vmm_sched *skel;
@@ -102,6 +163,11 @@ int vs_sched_load(struct vs_daemon *d, bool adopt, char *err, size_t errlen)
 	if (adopt) {
 		prepare_adoption(skel);
 	} else {
+		int cpus = possible_cpus(d, err, errlen);
+
+		if (cpus < 0)
+			return -1;
+		size_maps(skel, (unsigned int)cpus, d->opt.max_vms, d->opt.max_vcpus);
 		bpf_map__set_max_entries(skel->maps.messages, d->opt.ring_kb * 1024);
 		skel->rodata->slice_ns = (uint64_t)d->opt.slice_us * 1000;
 		skel->rodata->nr_cpus = (uint32_t)d->topo.nr_cpus;
@@ -128,6 +194,8 @@ int vs_sched_load(struct vs_daemon *d, bool adopt, char *err, size_t errlen)
 		return -1;
 	}
 	skel->bss->kick_disabled = d->opt.no_kick;
+	if (match_tables(d, adopt, err, errlen))
+		return -1;
 	if (adopt)
 		return 0;
 	if (write_enclaves(d, err, errlen) || write_cpu_ctx(d, err, errlen))

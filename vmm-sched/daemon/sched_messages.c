@@ -35,7 +35,7 @@ static int handle_message(void *ctx, void *data, size_t len)
 	if (d->msgs.poll_ns > m->timestamp + VS_MSG_LATE_NS)
 		d->msgs.late++;
 	/* A released vCPU's late message names a slot no longer (or no longer its) in use. */
-	slot = m->slot < VS_MAX_VCPUS && d->reg.vcpus[m->slot].used &&
+	slot = m->slot < (uint32_t)d->reg.vcpu_slots && d->reg.vcpus[m->slot].used &&
 		       d->reg.vcpus[m->slot].tid == (int)m->tid
 		   ? (int)m->slot
 		   : -1;

@@ -80,7 +80,7 @@ void share_tick(struct vs_daemon *d)
 		if (vm >= 0 && vm < VS_MAX_VMS && vcpu_track_take_active(&d->vcpu_track[slot]))
 			in[vm].active_vcpus++;
 	}
-	for (vm_id = 0; vm_id < VS_MAX_VMS; vm_id++)
+	for (vm_id = 0; vm_id < d->reg.vm_ids; vm_id++)
 		d->share.active_vcpus[vm_id] = in[vm_id].active_vcpus;
 	for (id = 0; id < VS_MAX_ENCLAVES; id++) {
 		if (!d->enclaves.e[id].used || !d->enclaves.e[id].enc.nr_cores)

@@ -17,11 +17,20 @@
 #include "txn.h"
 #include "vmm_sched.skel.h"
 
-#define TXN_MAP_SIZE (VS_MAX_CPUS * sizeof(struct vs_txn))
+/* The slots mapped: one per CPU id the scheduler was sized for. */
+static int txn_cpus(struct vs_daemon *d)
+{
+	return (int)bpf_map__max_entries(d->skel->maps.txns);
+}
+
+static size_t txn_map_size(struct vs_daemon *d)
+{
+	return (size_t)txn_cpus(d) * sizeof(struct vs_txn);
+}
 
 int txn_open(struct vs_daemon *d, char *err, size_t errlen)
 {
-	void *p = mmap(NULL, TXN_MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+	void *p = mmap(NULL, txn_map_size(d), PROT_READ | PROT_WRITE, MAP_SHARED,
 		       bpf_map__fd(d->skel->maps.txns), 0);
 
 	if (p == MAP_FAILED) {
@@ -35,7 +44,7 @@ int txn_open(struct vs_daemon *d, char *err, size_t errlen)
 void txn_close(struct vs_daemon *d)
 {
 	if (d->txn_slots)
-		munmap(d->txn_slots, TXN_MAP_SIZE);
+		munmap(d->txn_slots, txn_map_size(d));
 	d->txn_slots = NULL;
 }
 
@@ -62,9 +71,9 @@ int txn_place(struct vs_daemon *d, struct vs_placement *pl, int n, char *err, si
 	/* Catch up on messages first: the seqnums the agent commits against are its latest. */
 	vs_msgs_poll(d);
 	for (i = 0; i < n; i++) {
-		if (pl[i].cpu < 0 || pl[i].cpu >= VS_MAX_CPUS) {
+		if (pl[i].cpu < 0 || pl[i].cpu >= txn_cpus(d)) {
 			snprintf(err, errlen, "CPU %d is out of range 0..%d", pl[i].cpu,
-				 VS_MAX_CPUS - 1);
+				 txn_cpus(d) - 1);
 			return -1;
 		}
 		if (i && pl[i].cpu == pl[0].cpu) {
@@ -104,7 +113,7 @@ int txn_commit_batch(struct vs_daemon *d, struct vs_txn_req *r, int n, char *err
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		if (r[i].cpu < 0 || r[i].cpu >= VS_MAX_CPUS ||
+		if (r[i].cpu < 0 || r[i].cpu >= txn_cpus(d) ||
 		    __atomic_load_n(&d->txn_slots[r[i].cpu].state, __ATOMIC_ACQUIRE) ==
 			VS_TXN_PENDING) {
 			snprintf(err, errlen,

@@ -48,7 +48,7 @@ static int adopt_vcpu(struct vs_daemon *d, int slot, const struct vs_agent_vcpu 
 		vs_err("pinned record of vCPU slot %d is corrupt (%s): not adopted", slot, err);
 		return -1;
 	}
-	if (r->vm_id >= VS_MAX_VMS || !d->reg.vms[r->vm_id].used)
+	if (r->vm_id >= (uint32_t)d->reg.vm_ids || !d->reg.vms[r->vm_id].used)
 		return -1; /* its VM was not adopted: said above */
 	if (thread_start_time(d->reg.vms[r->vm_id].pid, r->tid) != r->start_time) {
 		vs_log("vCPU %u of VM '%s' (thread %d) exited while no agent ran; forgetting it",
@@ -80,7 +80,7 @@ void vm_adopt_recorded(struct vs_daemon *d)
 	struct vs_agent_vcpu cr;
 	int vm_id, slot;
 
-	for (vm_id = 0; vm_id < VS_MAX_VMS; vm_id++) {
+	for (vm_id = 0; vm_id < d->reg.vm_ids; vm_id++) {
 		if (vs_records_read_vm(d, vm_id, &vr) || !vr.used)
 			continue;
 		if (adopt_vm(d, vm_id, &vr)) {
@@ -90,7 +90,7 @@ void vm_adopt_recorded(struct vs_daemon *d)
 				  "cannot clear the record of VM id %d", vm_id);
 		}
 	}
-	for (slot = 0; slot < VS_MAX_VCPUS; slot++) {
+	for (slot = 0; slot < d->reg.vcpu_slots; slot++) {
 		if (vs_records_read_vcpu(d, slot, &cr) || !cr.used)
 			continue;
 		if (adopt_vcpu(d, slot, &cr)) {

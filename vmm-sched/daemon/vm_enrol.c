@@ -87,7 +87,7 @@ int vm_enroll(struct vs_daemon *d, int pid, const char *name, const struct vs_sh
 	char comm[32], vmname[VS_VM_NAME_LEN];
 	int vm_id, n;
 
-	if (registry_check_vm_limit(&d->reg, d->opt.max_vms, err, errlen))
+	if (registry_check_vm_limit(&d->reg, (unsigned int)d->reg.vm_ids, err, errlen))
 		return -1;
 	if (vm_check_enrollable(pid, err, errlen))
 		return -1;

@@ -146,7 +146,7 @@ int vm_release(struct vs_daemon *d, int vm_id)
 {
 	int slot;
 
-	if (vm_id < 0 || vm_id >= VS_MAX_VMS || !d->reg.vms[vm_id].used)
+	if (vm_id < 0 || vm_id >= d->reg.vm_ids || !d->reg.vms[vm_id].used)
 		return -1;
 	registry_for_each_vcpu(slot, &d->reg)
 	{

@@ -28,6 +28,7 @@ const struct vs_option_key vs_option_keys[] = {
     {"max-vcpus-per-vm", "agent", "max-vcpus-per-vm", VS_OPT_UINT, 1, VS_MAX_VCPUS,
      OFF(max_vcpus_per_vm)},
     {"max-vms", "agent", "max-vms", VS_OPT_UINT, 1, VS_MAX_VMS, OFF(max_vms)},
+    {"max-vcpus", "agent", "max-vcpus", VS_OPT_UINT, 1, VS_MAX_VCPUS, OFF(max_vcpus)},
     {"pin-dir", "agent", "pin-dir", VS_OPT_PATH, 0, 200, OFF(pin_dir)},
     {"ring-kb", "agent", "ring-kb", VS_OPT_POW2, 4, 65536, OFF(ring_kb)},
     {"placement", "agent", "placement", VS_OPT_PLACEMENT, 0, 0, OFF(placement_agent)},
@@ -59,7 +60,8 @@ void options_init(struct vs_options *opt)
 	opt->core_cookie = VS_CORE_COOKIE_CLEAR;
 	opt->default_weight = VS_DEFAULT_WEIGHT;
 	opt->max_vcpus_per_vm = VS_MAX_VCPUS;
-	opt->max_vms = VS_MAX_VMS;
+	opt->max_vms = VS_DEFAULT_MAX_VMS;
+	opt->max_vcpus = VS_DEFAULT_MAX_VCPUS;
 	opt->cs_extension_us = 50;
 	opt->cs_budget_pct = 3;
 	opt->libvirt_uri = VS_LIBVIRT_URI_DEFAULT;

@@ -17,6 +17,9 @@
 #define VS_CONFIG_DEFAULT      "/etc/vmm-sched/vmm-sched.conf"
 #define VS_LIBVIRT_URI_DEFAULT "qemu:///system"
 #define VS_OPT_MAX_KEYS	       32
+/* Defaults of --max-vms and --max-vcpus, which size the scheduler's maps. */
+#define VS_DEFAULT_MAX_VMS   256
+#define VS_DEFAULT_MAX_VCPUS 2048
 
 struct vs_options {
 	const char *cpus;
@@ -36,6 +39,7 @@ struct vs_options {
 	const char *control_group;	    /* --control-group: may change things, like root */
 	unsigned int max_vcpus_per_vm;	    /* vCPU threads one VM may have enrolled */
 	unsigned int max_vms;		    /* VMs enrolled at once, at most VS_MAX_VMS */
+	unsigned int max_vcpus;		    /* vCPUs enrolled at once, at most VS_MAX_VCPUS */
 	const char *metrics_listen;	    /* --metrics-listen ADDR:PORT, NULL: off */
 	const char *hints_dir;		    /* a VM named N reads guest hints from DIR/N */
 	unsigned int cs_extension_us;	    /* slice extension for a guest critical section */

@@ -1,12 +1,34 @@
 #include "registry.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vm_name.h"
 
-void registry_init(struct vs_registry *reg)
+static int clamp_limit(unsigned int v, int ceiling)
 {
+	return v < 1 ? 1 : v > (unsigned int)ceiling ? ceiling : (int)v;
+}
+
+int registry_init(struct vs_registry *reg, unsigned int vm_ids, unsigned int vcpu_slots)
+{
+	memset(reg, 0, sizeof(*reg));
+	reg->vm_ids = clamp_limit(vm_ids, VS_MAX_VMS);
+	reg->vcpu_slots = clamp_limit(vcpu_slots, VS_MAX_VCPUS);
+	reg->vms = calloc((size_t)reg->vm_ids, sizeof(*reg->vms));
+	reg->vcpus = calloc((size_t)reg->vcpu_slots, sizeof(*reg->vcpus));
+	if (!reg->vms || !reg->vcpus) {
+		registry_free(reg);
+		return -1;
+	}
+	return 0;
+}
+
+void registry_free(struct vs_registry *reg)
+{
+	free(reg->vms);
+	free(reg->vcpus);
 	memset(reg, 0, sizeof(*reg));
 }
 
@@ -81,20 +103,20 @@ int registry_add_vm(struct vs_registry *reg, int pid, const char *name, char *er
 
 	if (check_new_vm(reg, pid, err, errlen))
 		return -1;
-	for (id = 0; id < VS_MAX_VMS; id++) {
+	for (id = 0; id < reg->vm_ids; id++) {
 		if (!reg->vms[id].used) {
 			fill_vm(reg, id, pid, name);
 			return id;
 		}
 	}
-	snprintf(err, errlen, "too many VMs (at most %d)", VS_MAX_VMS);
+	snprintf(err, errlen, "too many VMs (at most %d)", reg->vm_ids);
 	return -1;
 }
 
 int registry_adopt_vm(struct vs_registry *reg, int vm_id, int pid, const char *name, char *err,
 		      size_t errlen)
 {
-	if (vm_id < 0 || vm_id >= VS_MAX_VMS || reg->vms[vm_id].used) {
+	if (vm_id < 0 || vm_id >= reg->vm_ids || reg->vms[vm_id].used) {
 		snprintf(err, errlen, "VM id %d is out of range or taken", vm_id);
 		return -1;
 	}
@@ -108,7 +130,7 @@ void registry_remove_vm(struct vs_registry *reg, int vm_id)
 {
 	int slot;
 
-	if (vm_id < 0 || vm_id >= VS_MAX_VMS || !reg->vms[vm_id].used)
+	if (vm_id < 0 || vm_id >= reg->vm_ids || !reg->vms[vm_id].used)
 		return;
 	registry_for_each_vcpu(slot, reg)
 	{
@@ -134,7 +156,7 @@ int registry_find_vcpu_by_tid(const struct vs_registry *reg, int tid)
 static int check_new_vcpu(const struct vs_registry *reg, int vm_id, int tid, int vcpu_index,
 			  char *err, size_t errlen)
 {
-	if (vm_id < 0 || vm_id >= VS_MAX_VMS || !reg->vms[vm_id].used) {
+	if (vm_id < 0 || vm_id >= reg->vm_ids || !reg->vms[vm_id].used) {
 		snprintf(err, errlen, "unknown VM id %d", vm_id);
 		return -1;
 	}
@@ -172,20 +194,23 @@ int registry_add_vcpu(struct vs_registry *reg, int vm_id, int tid, int vcpu_inde
 
 	if (check_new_vcpu(reg, vm_id, tid, vcpu_index, err, errlen))
 		return -1;
-	for (slot = 0; slot < VS_MAX_VCPUS; slot++) {
+	for (slot = 0; slot < reg->vcpu_slots; slot++) {
 		if (!reg->vcpus[slot].used) {
 			fill_vcpu(reg, slot, vm_id, tid, vcpu_index, saved);
 			return slot;
 		}
 	}
-	snprintf(err, errlen, "too many vCPUs (at most %d)", VS_MAX_VCPUS);
+	snprintf(err, errlen,
+		 "vCPU limit reached: %d of %d vCPU slots in use (--max-vcpus / max-vcpus in "
+		 "vmm-sched.conf); release a VM or raise the limit",
+		 reg->nr_vcpus, reg->vcpu_slots);
 	return -1;
 }
 
 int registry_adopt_vcpu(struct vs_registry *reg, int slot, int vm_id, int tid, int vcpu_index,
 			const struct vs_saved_sched *saved, char *err, size_t errlen)
 {
-	if (slot < 0 || slot >= VS_MAX_VCPUS || reg->vcpus[slot].used) {
+	if (slot < 0 || slot >= reg->vcpu_slots || reg->vcpus[slot].used) {
 		snprintf(err, errlen, "vCPU slot %d is out of range or taken", slot);
 		return -1;
 	}
@@ -199,7 +224,7 @@ void registry_remove_vcpu(struct vs_registry *reg, int slot)
 {
 	struct vs_vcpu_rec *v;
 
-	if (slot < 0 || slot >= VS_MAX_VCPUS || !reg->vcpus[slot].used)
+	if (slot < 0 || slot >= reg->vcpu_slots || !reg->vcpus[slot].used)
 		return;
 	v = &reg->vcpus[slot];
 	reg->vms[v->vm_id].nr_vcpus--;

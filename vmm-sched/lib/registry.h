@@ -55,14 +55,22 @@ struct vs_share_settings {
 };
 #define VS_SHARE_KEEP (-1)
 
+/* Sized by the settings (the BPF maps' sizes), not by the ABI's ceilings. */
 struct vs_registry {
-	struct vs_vm_rec vms[VS_MAX_VMS];
-	struct vs_vcpu_rec vcpus[VS_MAX_VCPUS]; /* index = slot */
+	struct vs_vm_rec *vms;	   /* vm_ids entries, index = VM id */
+	struct vs_vcpu_rec *vcpus; /* vcpu_slots entries, index = slot */
 	int nr_vms;
 	int nr_vcpus;
+	int vm_ids;
+	int vcpu_slots;
 };
 
-void registry_init(struct vs_registry *reg);
+/*
+ * Empty, for VM ids below @vm_ids and vCPU slots below @vcpu_slots (each
+ * clamped to 1..VS_MAX_VMS or VS_MAX_VCPUS). 0, or -1 if out of memory.
+ */
+int registry_init(struct vs_registry *reg, unsigned int vm_ids, unsigned int vcpu_slots);
+void registry_free(struct vs_registry *reg);
 /*
  * May one more VM be enrolled under --max-vms @max_vms? 0, or -1 with err
  * naming the limit and the setting.
@@ -98,10 +106,10 @@ int registry_set_share(struct vs_vm_rec *vm, const struct vs_share_settings *s,
 void registry_remove_vcpu(struct vs_registry *reg, int slot);
 
 #define registry_for_each_vcpu(slot, reg)                                                          \
-	for ((slot) = 0; (slot) < VS_MAX_VCPUS; (slot)++)                                          \
+	for ((slot) = 0; (slot) < (reg)->vcpu_slots; (slot)++)                                     \
 		if ((reg)->vcpus[(slot)].used)
 #define registry_for_each_vm(id, reg)                                                              \
-	for ((id) = 0; (id) < VS_MAX_VMS; (id)++)                                                  \
+	for ((id) = 0; (id) < (reg)->vm_ids; (id)++)                                               \
 		if ((reg)->vms[(id)].used)
 
 #endif
