@@ -53,6 +53,7 @@ static struct json_object *take_wait_json(const struct vs_sched_counters *c)
 	struct json_object *o = json_object_new_object(), *h = json_object_new_object();
 
 	add_u64(o, "count", c->take_waits);
+	add_u64(o, "sum_us", c->take_wait_ns / 1000);
 	add_u64(o, "mean_us", c->take_waits ? c->take_wait_ns / c->take_waits / 1000 : 0);
 	add_u64(o, "max_us", c->take_wait_max_ns / 1000);
 	for (int i = 0; i < VS_TAKE_WAIT_BUCKETS; i++)
@@ -361,6 +362,9 @@ static struct json_object *planner_json(struct vs_daemon *d)
 	if (!st)
 		return o;
 	json_object_object_add(o, "take_core", json_object_new_boolean(st->take_core));
+	add_u64(o, "epoch_now_ms", st->backoff.epoch_ms);
+	add_u64(o, "backoffs", st->backoff.lengthened);
+	add_u64(o, "backoff_resets", st->backoff.resets);
 	add_u64(o, "epochs", st->epochs);
 	add_u64(o, "replans", st->replans);
 	add_u64(o, "idle_epochs", st->idle_epochs);
