@@ -49,7 +49,7 @@ __u64 late_adoptions;	   /* tasks already in SCHED_EXT made vCPUs when vcpu_map 
 __u64 misplaced_runs;	   /* vCPUs that ran elsewhere than the CPU they were committed to */
 __u64 txn_outcomes[VS_TXN_NR_OUTCOMES]; /* committed transactions by outcome */
 __u64 txn_group_partial;		/* group members lost between the decision and the move */
-/* vCPUs preempted on a core another VM took meanwhile: requeued, not held there */
+/* vCPUs preempted on a core whose owner changed meanwhile (a take): requeued, not held */
 __u64 preempt_holds_refused;
 /* Core takes: from the commit to the vCPU running there (bpf/rules/take_wait.h). */
 __u64 take_started[VS_MAX_VCPUS]; /* by vCPU slot; 0: no take pending */
