@@ -27,23 +27,6 @@ struct vs_txn_facts {
 	__u8 at_cap;	    /* the vCPU's VM owns as many cores as its cap allows */
 };
 
-/*
- * The sibling as a commit for a vCPU of @vm sees it (vs_txn_facts.sib_running),
- * from the core's running_vm and leaving_vm of that thread: a VM other than
- * @vm that it runs or is still switching away from, else what it runs. A
- * sibling switching from @vm to another VM (ops.running recorded the other
- * VM, the switch has not happened yet) counts as the other VM: it is about to
- * start it, and its claim has already ended.
- */
-static inline __s32 vs_txn_sib_running(__s32 running, __s32 leaving, __s32 vm)
-{
-	if (running != VS_VM_NONE && running != vm)
-		return running;
-	if (leaving != VS_VM_NONE && leaving != vm)
-		return leaving;
-	return running;
-}
-
 /* How a completed commit gets its core (vs_txn_decide's *take_core). */
 enum vs_txn_take {
 	VS_TXN_TAKE_NONE, /* the vCPU's VM owns the core already */

@@ -173,9 +173,10 @@ static void txn_core_facts(struct txn_member *m, struct vs_core_state *core, u32
 	m->f.owner = core->owner;
 	m->f.draining = core->draining;
 	m->f.this_running = core->running_vm[th & 1];
-	/* Another VM the sibling runs, is switching away from, or is switching to. */
-	m->f.sib_running = vs_txn_sib_running(core->running_vm[(th ^ 1) & 1],
-					      core->leaving_vm[(th ^ 1) & 1], m->f.vm);
+	/* A sibling still switching away from another VM runs it until the switch. */
+	m->f.sib_running = core->leaving_vm[(th ^ 1) & 1] != VS_VM_NONE
+			       ? core->leaving_vm[(th ^ 1) & 1]
+			       : core->running_vm[(th ^ 1) & 1];
 	m->f.claims = core->claims[0] + core->claims[1];
 }
 

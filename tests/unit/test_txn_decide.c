@@ -224,30 +224,6 @@ static void test_take_core_group_all_or_nothing(void **state)
 	expect_group(&a, &b, VS_TXN_WRONG_VM, VS_TXN_WRONG_VM, VS_TXN_TAKE_NONE);
 }
 
-/*
- * The sibling has just been handed to VM_B by its own dispatch while it still
- * runs VM_A's vCPU: ops.running recorded VM_B (running_vm), VM_A is leaving,
- * and the claim of VM_B's vCPU has ended. A commit for VM_A must see VM_B
- * there; seeing VM_A (the leaving VM) it took the core as free and started
- * VM_A's vCPU beside VM_B's.
- */
-static void test_sibling_switching_to_another_vm_counts_as_it(void **state)
-{
-	struct vs_txn_facts f = fine();
-
-	(void)state;
-	assert_int_equal(vs_txn_sib_running(VM_B, VM_A, VM_A), VM_B);
-	assert_int_equal(vs_txn_sib_running(VS_VM_NONE, VM_B, VM_A), VM_B); /* leaving B */
-	assert_int_equal(vs_txn_sib_running(VM_A, VM_B, VM_A), VM_B);	    /* from B to A */
-	assert_int_equal(vs_txn_sib_running(VM_A, VS_VM_NONE, VM_A), VM_A);
-	assert_int_equal(vs_txn_sib_running(VS_VM_NONE, VM_A, VM_A), VS_VM_NONE);
-	f.owner = VM_B;
-	f.sib_running = vs_txn_sib_running(VM_B, VM_A, VM_A);
-	expect(&f, VS_TXN_WRONG_VM, VS_TXN_TAKE_NONE);
-	f.may_take_core = 1; /* taken, but only once the sibling is off VM_B */
-	expect(&f, VS_TXN_COMPLETE, VS_TXN_TAKE_BUSY);
-}
-
 static void test_outcome_names(void **state)
 {
 	assert_string_equal(txn_outcome_name(VS_TXN_COMPLETE), "complete");
@@ -268,7 +244,6 @@ int main(void)
 	    cmocka_unit_test(test_take_core_refused_without_flag),
 	    cmocka_unit_test(test_take_core_refused_over_cap_or_with_claims),
 	    cmocka_unit_test(test_take_core_group_all_or_nothing),
-	    cmocka_unit_test(test_sibling_switching_to_another_vm_counts_as_it),
 	    cmocka_unit_test(test_outcome_names),
 	};
 
