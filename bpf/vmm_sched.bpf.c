@@ -39,6 +39,7 @@
 #include "rules/reserve.h"
 #include "rules/running.h"
 #include "rules/sweep.h"
+#include "rules/take_wait.h"
 #include "rules/tick_cut.h"
 #include "rules/txn_decide.h"
 #include "rules/vtime.h"

@@ -34,24 +34,29 @@ VS_RULE struct vs_switch_effect vs_switch_effect(bool to_host, bool was_host, __
 enum vs_preempted {
 	/* strict: requeue through ops.enqueue, the thread marked as running a host task */
 	VS_PREEMPTED_REQUEUE_HOST,
-	/* the core left the vCPU's enclave: requeue through ops.enqueue */
+	/* the core left the vCPU's enclave or VM: requeue through ops.enqueue */
 	VS_PREEMPTED_REQUEUE,
 	/* relaxed: it keeps a claim on the thread and starts there again */
 	VS_PREEMPTED_HOLD,
 };
 
 /*
- * A vCPU preempted with slice left would start again on this thread, without
- * any check, once the host task leaves. In relaxed mode it may (the core
- * stays its VM's meanwhile); in strict mode the sibling may run a host task
- * by then, so it goes back through enqueue. @open: the core still serves the
- * vCPU's enclave.
+ * A vCPU of @vm (of @enclave) preempted with slice left would start again on
+ * this thread, without any check, once the host task leaves. In relaxed mode
+ * it may while the core is still its VM's: its claim then keeps the core so
+ * (no handover or take while claims are held). Decided under the core's lock:
+ * a core taken by another VM (a VS_TXN_F_TAKE_CORE commit, which changes the
+ * owner while this vCPU still runs) must not be held, or it would start
+ * beside the taker's vCPUs. In strict mode the sibling may run a host task by
+ * then, so it goes back through enqueue.
  */
-VS_RULE enum vs_preempted vs_preempted_hold(__u32 strict, bool open)
+VS_RULE enum vs_preempted vs_preempted_hold(const struct vs_core_view *c, __s32 vm, __u32 enclave)
 {
-	if (strict)
+	if (c->strict)
 		return VS_PREEMPTED_REQUEUE_HOST;
-	return open ? VS_PREEMPTED_HOLD : VS_PREEMPTED_REQUEUE;
+	if (!vs_view_open_to(c, enclave) || c->owner != vm)
+		return VS_PREEMPTED_REQUEUE;
+	return VS_PREEMPTED_HOLD;
 }
 
 #endif /* VS_RULES_HOST_BLOCK_H */

@@ -52,6 +52,12 @@ __u64 late_adoptions;	   /* tasks already in SCHED_EXT made vCPUs when vcpu_map 
 __u64 misplaced_runs;	   /* vCPUs that ran elsewhere than the CPU they were committed to */
 __u64 txn_outcomes[VS_TXN_NR_OUTCOMES]; /* committed transactions by outcome */
 __u64 txn_group_partial;		/* group members lost between the decision and the move */
+/* vCPUs preempted on a core whose owner changed meanwhile (a take): requeued, not held */
+__u64 preempt_holds_refused;
+/* Core takes: from the commit to the vCPU running there (bpf/rules/take_wait.h). */
+__u64 take_started[VS_MAX_VCPUS]; /* by vCPU slot; 0: no take pending */
+__u64 take_waits, take_wait_ns, take_wait_max_ns;
+__u64 take_wait_hist[VS_TAKE_WAIT_BUCKETS];
 /* Guest hints (bpf/rules/hints.h): set by the agent before load. */
 __u64 cs_ext_ns = VS_CS_EXT_DEFAULT_NS;		/* slice extension for a critical section */
 __u32 cs_budget_pct = VS_CS_BUDGET_DEFAULT_PCT; /* of a VM's vCPU time, per 1 s window */

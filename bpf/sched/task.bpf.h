@@ -26,6 +26,33 @@ void BPF_STRUCT_OPS(vs_runnable, struct task_struct *p, u64 enq_flags)
  * next tick). So is one that starts beside a host task in strict mode: it was
  * committed to this thread before the host task started on the sibling.
  */
+/*
+ * The vCPU in @slot runs: if a core take committed it, count how long it
+ * waited, provided it runs on the CPU it was committed to (@on_taken_cpu).
+ */
+static void end_take_wait(u32 slot, bool on_taken_cpu, u64 now)
+{
+	u64 at, ns;
+	u32 b;
+
+	if (slot >= VS_MAX_VCPUS)
+		return;
+	at = take_started[slot & (VS_MAX_VCPUS - 1)];
+	if (!at)
+		return;
+	take_started[slot & (VS_MAX_VCPUS - 1)] = 0;
+	if (!on_taken_cpu || now < at)
+		return;
+	ns = now - at;
+	__sync_fetch_and_add(&take_waits, 1);
+	__sync_fetch_and_add(&take_wait_ns, ns);
+	b = vs_take_wait_bucket(ns);
+	if (b < VS_TAKE_WAIT_BUCKETS)
+		__sync_fetch_and_add(&take_wait_hist[b], 1);
+	if (ns > take_wait_max_ns)
+		take_wait_max_ns = ns;
+}
+
 void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 {
 	struct vs_task *t = vcpu_of(p);
@@ -72,6 +99,7 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 		bpf_spin_unlock(&core->lock);
 	}
 	claimed = release_claim(t->slot);
+	end_take_wait(t->slot, claimed == (s32)cpu, now);
 	if (claimed < 0)
 		__sync_fetch_and_add(&unclaimed_runs, 1);
 	else if (claimed != (s32)cpu)
@@ -126,28 +154,32 @@ static void hold_preempted(struct task_struct *p, struct vs_task *t)
 {
 	struct vs_claim *c = claim_of_slot(t->slot);
 	struct vs_core_state *core;
-	u32 cpu = scx_bpf_task_cpu(p), th;
+	struct vs_core_view view;
+	enum vs_preempted hold;
+	u32 cpu = scx_bpf_task_cpu(p), th, enclave;
 
 	if (!c || !p->scx.slice || (p->flags & PF_EXITING))
 		return;
 	core = core_of(cpu, &th);
 	if (!core)
 		return;
-	switch (vs_preempted_hold(core->strict, core_open_to(core, vm_enclave(t->vm_id)))) {
-	case VS_PREEMPTED_REQUEUE_HOST:
-		core->host[th & 1] = 1;
-		p->scx.slice = 0;
-		return;
-	case VS_PREEMPTED_REQUEUE:
-		p->scx.slice = 0;
-		return;
-	case VS_PREEMPTED_HOLD:
-		break;
-	}
+	enclave = vm_enclave(t->vm_id);
 	release_claim(t->slot);
+	/* Under the lock: a take changes the owner there, and sees the claim taken here. */
 	bpf_spin_lock(&core->lock);
-	core->claims[th & 1]++;
+	core_view_read(core, &view);
+	hold = vs_preempted_hold(&view, t->vm_id, enclave);
+	if (hold == VS_PREEMPTED_REQUEUE_HOST)
+		core->host[th & 1] = 1;
+	else if (hold == VS_PREEMPTED_HOLD)
+		core->claims[th & 1]++;
 	bpf_spin_unlock(&core->lock);
+	if (hold != VS_PREEMPTED_HOLD) {
+		p->scx.slice = 0;
+		if (hold == VS_PREEMPTED_REQUEUE && view.owner != t->vm_id)
+			__sync_fetch_and_add(&preempt_holds_refused, 1);
+		return;
+	}
 	c->cpu1 = cpu + 1;
 }
 

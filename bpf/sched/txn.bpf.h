@@ -83,8 +83,9 @@ static int txn_take_timer_fn(void *map, int *key, struct take_timer *tt)
 		}
 		tk->tid = 0;
 		/* Lost if a dequeue released the claim (and the CPU's claim with it). */
-		if (claim_taken_back(c, cpu))
-			move_vcpu(vm, cpu, SCX_DSQ_LOCAL_ON | cpu, tid, NULL);
+		if (!claim_taken_back(c, cpu) ||
+		    !move_vcpu(vm, cpu, SCX_DSQ_LOCAL_ON | cpu, tid, NULL))
+			take_started[tk->slot & (VS_MAX_VCPUS - 1)] = 0;
 	}
 	if (waiting)
 		request_take_check(100 * 1000);
@@ -247,6 +248,7 @@ static u32 txn_take_busy(struct txn_member *m, struct vs_claim *held, struct vs_
 		drop_claim(m->cpu);
 		return VS_TXN_NOT_RUNNABLE;
 	}
+	take_started[m->slot & (VS_MAX_VCPUS - 1)] = bpf_ktime_get_ns();
 	tk->slot = m->slot;
 	tk->vm = m->f.vm;
 	tk->tid = m->tid;

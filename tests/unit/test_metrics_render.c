@@ -4,6 +4,7 @@
  * (each family's samples right after its HELP and TYPE, no family twice).
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,8 +22,11 @@ static const char status_text[] =
     " \"scheduler\": {\"abi_version\": 9, \"pairing\": \"strict\", \"core_cookie\": \"clear\","
     "   \"messages\": 120, \"dropped_messages\": 3, \"resyncs\": 1, \"share_plans\": 50,"
     "   \"share_plan_ns\": 2500000, \"core_slice_us\": 4000, \"demanding_vms\": 2,"
-    "   \"txn_outcomes\": {\"complete\": 7, \"stale\": 2}},"
+    "   \"txn_outcomes\": {\"complete\": 7, \"stale\": 2},"
+    "   \"take_wait\": {\"count\": 6, \"sum_us\": 2500, \"hist\": {\"lt_10us\": 1,"
+    "     \"lt_100us\": 2, \"lt_1ms\": 2, \"lt_10ms\": 1, \"ge_10ms\": 0}}},"
     " \"planner\": {\"placement\": \"agent\", \"epochs\": 40, \"plan_us\": 1500,"
+    "   \"epoch_now_ms\": 40, \"backoffs\": 3,"
     "   \"bpf_threads\": 9, \"outcomes\": {\"complete\": 30, \"wrong_vm\": 4}},"
     " \"enclave\": {\"cpus\": \"0-3\", \"cores\": 2},"
     " \"cpus\": [{\"cpu\": 0, \"core\": 0, \"vcpu_ns\": 3000000000, \"host_ns\": 1,"
@@ -92,6 +96,13 @@ static void scheduler_and_cpu_counters(void **state)
 	has_line(t, "vmm_sched_planner_epochs_total 40");
 	has_line(t, "vmm_sched_planner_plan_seconds_total 0.001500000");
 	has_line(t, "vmm_sched_planner_bpf_threads_total 9");
+	has_line(t, "vmm_sched_planner_epoch_seconds 0.040000000");
+	has_line(t, "vmm_sched_planner_backoffs_total 3");
+	has_line(t, "vmm_sched_core_take_wait_seconds_bucket{le=\"0.0001\"} 3");
+	has_line(t, "vmm_sched_core_take_wait_seconds_bucket{le=\"0.01\"} 6");
+	has_line(t, "vmm_sched_core_take_wait_seconds_bucket{le=\"+Inf\"} 6");
+	has_line(t, "vmm_sched_core_take_wait_seconds_sum 0.002500000");
+	has_line(t, "vmm_sched_core_take_wait_seconds_count 6");
 	has_line(t, "vmm_sched_planner_transactions_total{outcome=\"wrong_vm\"} 4");
 	has_line(t, "vmm_sched_cpu_seconds_total{cpu=\"0\",core=\"0\",mode=\"vcpu\"} 3.000000000");
 	has_line(t, "vmm_sched_cpu_seconds_total{cpu=\"0\",core=\"0\",mode=\"host_idle\"} "
@@ -107,6 +118,7 @@ static void families_grouped_once(void **state)
 {
 	char *t = render(), *save = NULL, family[128] = "", seen[8192] = " ";
 	int samples = 0;
+	bool histogram = false;
 
 	for (char *line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char name[128], key[140];
@@ -121,10 +133,17 @@ static void families_grouped_once(void **state)
 		}
 		if (sscanf(line, "# TYPE %127s", name) == 1) {
 			assert_string_equal(name, family);
-			assert_true(strstr(line, " counter") || strstr(line, " gauge"));
+			histogram = strstr(line, " histogram") != NULL;
+			assert_true(strstr(line, " counter") || strstr(line, " gauge") ||
+				    histogram);
 			continue;
 		}
 		assert_true(sscanf(line, "%127[^{ ]", name) == 1);
+		if (histogram && !strncmp(name, family, strlen(family)) &&
+		    (!strcmp(name + strlen(family), "_bucket") ||
+		     !strcmp(name + strlen(family), "_sum") ||
+		     !strcmp(name + strlen(family), "_count")))
+			name[strlen(family)] = '\0';
 		if (strcmp(name, family))
 			fail_msg("sample '%s' is outside its family (under %s)", line, family);
 		samples++;

@@ -112,31 +112,35 @@ static void on_timer(struct vs_daemon *d, int tfd)
 	control_on_tick(d);
 }
 
-/* The epoch timer runs while a vCPU is runnable: an idle host sees no epoch wakeups. */
-static void epoch_timer_set(struct vs_daemon *d, int efd, bool on)
+/*
+ * The epoch timer runs while a vCPU is runnable (an idle host sees no epoch
+ * wakeups), every @ms (the planner's back-off may lengthen it); 0: off.
+ */
+static void epoch_timer_set(int efd, uint32_t ms)
 {
-	long ns = (long)d->opt.epoch_ms * 1000000L;
+	long ns = (long)ms * 1000000L;
 	struct itimerspec t = {
 	    .it_interval = {ns / 1000000000L, ns % 1000000000L},
 	    .it_value = {ns / 1000000000L, ns % 1000000000L},
 	};
 
-	if (!on)
-		t = (struct itimerspec){0};
 	if (timerfd_settime(efd, 0, &t, NULL))
 		vs_err("cannot set the planner's epoch timer: %s", strerror(errno));
 }
 
-static void on_epoch(struct vs_daemon *d, int efd, bool *armed)
+/* Runs an epoch; *armed_ms: the timer's period, 0 once stopped. */
+static void on_epoch(struct vs_daemon *d, int efd, uint32_t *armed_ms)
 {
 	uint64_t n;
+	uint32_t ms = 0;
 
 	if (read(efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		vs_err("epoch timer read failed: %s", strerror(errno));
-	if (!planner_loop_epoch(d)) {
-		epoch_timer_set(d, efd, false);
-		*armed = false;
-	}
+	if (planner_loop_epoch(d))
+		ms = planner_loop_epoch_ms(d);
+	if (ms != *armed_ms)
+		epoch_timer_set(efd, ms);
+	*armed_ms = ms;
 }
 
 int event_loop_run(struct vs_daemon *d)
@@ -147,7 +151,7 @@ int event_loop_run(struct vs_daemon *d)
 	};
 	struct io_uring ring;
 	int fds[SRC_COUNT];
-	bool epoch_armed = false;
+	uint32_t epoch_armed_ms = 0;
 	char err[200];
 	sigset_t mask;
 	int e;
@@ -229,7 +233,7 @@ int event_loop_run(struct vs_daemon *d)
 			libvirt_on_messages(d);
 			break;
 		case SRC_EPOCH:
-			on_epoch(d, fds[SRC_EPOCH], &epoch_armed);
+			on_epoch(d, fds[SRC_EPOCH], &epoch_armed_ms);
 			break;
 		case SRC_COUNT:
 			break;
@@ -237,10 +241,15 @@ int event_loop_run(struct vs_daemon *d)
 		/* A vCPU no enclave CPU may run: out of SCHED_EXT now, not at the rescan. */
 		if (d->escapes_pending)
 			vm_release_escaped(d);
-		if (!epoch_armed && (src == SRC_MESSAGES || src == SRC_TIMER) &&
+		if (!epoch_armed_ms && (src == SRC_MESSAGES || src == SRC_TIMER) &&
 		    planner_loop_wanted(d)) {
-			epoch_timer_set(d, fds[SRC_EPOCH], true);
-			epoch_armed = true;
+			epoch_armed_ms = planner_loop_epoch_ms(d);
+			epoch_timer_set(fds[SRC_EPOCH], epoch_armed_ms);
+		} else if (epoch_armed_ms && src == SRC_MESSAGES &&
+			   planner_loop_runnable_changed(d)) {
+			/* Backed off, and the runnable vCPUs changed: the base epoch again. */
+			epoch_armed_ms = planner_loop_epoch_ms(d);
+			epoch_timer_set(fds[SRC_EPOCH], epoch_armed_ms);
 		}
 		if (src < SRC_COUNT)
 			arm_poll(&ring, fds[src], src);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "bpf/vmm_sched_abi.h"
+#include "planner_backoff.h"
 
 struct vs_daemon;
 
@@ -31,6 +32,7 @@ struct vs_planner_stats {
 	uint64_t bpf_threads;	       /* enclave threads per epoch the plan left to BPF's rules */
 	uint64_t plan_ns, plan_max_ns; /* planner_plan_epoch() alone */
 	uint64_t epoch_ns, epoch_max_ns; /* a whole epoch: view, plans, commits */
+	struct planner_backoff backoff;	 /* the epoch now, and how often it changed */
 };
 
 /* Allocates the planner's memory and probes TAKE_CORE; 0, or -1 with err. */
@@ -40,6 +42,13 @@ void planner_loop_stop(struct vs_daemon *d);
 bool planner_loop_wanted(struct vs_daemon *d);
 /* One epoch for every enclave; false if nothing was runnable. */
 bool planner_loop_epoch(struct vs_daemon *d);
+/* The epoch the timer should run at now (ms), backed off or not. */
+uint32_t planner_loop_epoch_ms(const struct vs_daemon *d);
+/*
+ * New messages while the epoch is backed off: true if the runnable vCPUs
+ * changed, which brings the base epoch back (re-arm the timer).
+ */
+bool planner_loop_runnable_changed(struct vs_daemon *d);
 /* NULL unless --placement agent. */
 const struct vs_planner_stats *planner_loop_stats(const struct vs_daemon *d);
 

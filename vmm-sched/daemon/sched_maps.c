@@ -314,4 +314,10 @@ void vs_maps_read_counters(struct vs_daemon *d, struct vs_sched_counters *out)
 	out->drain_max_ns = b->drain_max_ns;
 	for (int i = 0; i < VS_TXN_NR_OUTCOMES; i++)
 		out->txn_outcomes[i] = b->txn_outcomes[i];
+	out->preempt_holds_refused = b->preempt_holds_refused;
+	out->take_waits = b->take_waits;
+	out->take_wait_ns = b->take_wait_ns;
+	out->take_wait_max_ns = b->take_wait_max_ns;
+	for (int i = 0; i < VS_TAKE_WAIT_BUCKETS; i++)
+		out->take_wait_hist[i] = b->take_wait_hist[i];
 }

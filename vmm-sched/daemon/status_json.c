@@ -45,6 +45,23 @@ static const char *sched_ext_state(char *buf, size_t len)
 	return buf;
 }
 
+/* Core takes: how long each waited for the old VM to leave, in decade buckets. */
+static struct json_object *take_wait_json(const struct vs_sched_counters *c)
+{
+	static const char *const bucket[VS_TAKE_WAIT_BUCKETS] = {"lt_10us", "lt_100us", "lt_1ms",
+								 "lt_10ms", "ge_10ms"};
+	struct json_object *o = json_object_new_object(), *h = json_object_new_object();
+
+	add_u64(o, "count", c->take_waits);
+	add_u64(o, "sum_us", c->take_wait_ns / 1000);
+	add_u64(o, "mean_us", c->take_waits ? c->take_wait_ns / c->take_waits / 1000 : 0);
+	add_u64(o, "max_us", c->take_wait_max_ns / 1000);
+	for (int i = 0; i < VS_TAKE_WAIT_BUCKETS; i++)
+		add_u64(h, bucket[i], c->take_wait_hist[i]);
+	json_object_object_add(o, "hist", h);
+	return o;
+}
+
 static struct json_object *scheduler_json(struct vs_daemon *d)
 {
 	struct json_object *o = json_object_new_object(), *txn;
@@ -86,6 +103,8 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 	add_u64(o, "late_adoptions", c.late_adoptions);
 	add_u64(o, "txn_group_partial", c.txn_group_partial);
 	add_u64(o, "txn_takes", c.txn_takes);
+	add_u64(o, "preempt_holds_refused", c.preempt_holds_refused);
+	json_object_object_add(o, "take_wait", take_wait_json(&c));
 	add_u64(o, "starved_grants", c.starved_grants);
 	add_u64(o, "pair_grants", c.pair_grants);
 	add_u64(o, "kicks", c.kicks);
@@ -343,6 +362,9 @@ static struct json_object *planner_json(struct vs_daemon *d)
 	if (!st)
 		return o;
 	json_object_object_add(o, "take_core", json_object_new_boolean(st->take_core));
+	add_u64(o, "epoch_now_ms", st->backoff.epoch_ms);
+	add_u64(o, "backoffs", st->backoff.lengthened);
+	add_u64(o, "backoff_resets", st->backoff.resets);
 	add_u64(o, "epochs", st->epochs);
 	add_u64(o, "replans", st->replans);
 	add_u64(o, "idle_epochs", st->idle_epochs);

@@ -40,6 +40,31 @@ static const struct scalar agent_counters[] = {
      "Cores given to a VM none of whose vCPUs ran for 5 s."},
 };
 
+/* Core takes' waits (scheduler.take_wait) as a histogram: cumulative buckets. */
+static void take_wait_metrics(struct json_object *sched, struct prom_buf *b)
+{
+	static const char *const key[] = {"lt_10us", "lt_100us", "lt_1ms", "lt_10ms"};
+	static const char *const le[] = {"1e-05", "0.0001", "0.001", "0.01"};
+	struct json_object *tw = jf_obj(sched, "take_wait"), *h = jf_obj(tw, "hist");
+	struct prom_label l = {"le", "+Inf"};
+	uint64_t cum = 0;
+
+	if (!json_object_is_type(h, json_type_object))
+		return;
+	prom_family(b, "vmm_sched_core_take_wait_seconds", "histogram",
+		    "Core takes (VS_TXN_F_TAKE_CORE): from the commit to the vCPU running there.");
+	for (size_t i = 0; i < sizeof(key) / sizeof(key[0]); i++) {
+		const struct prom_label bl = {"le", le[i]};
+
+		cum += jf_u64(h, key[i]);
+		prom_sample_u64(b, "vmm_sched_core_take_wait_seconds_bucket", &bl, 1, cum);
+	}
+	prom_sample_u64(b, "vmm_sched_core_take_wait_seconds_bucket", &l, 1, jf_u64(tw, "count"));
+	prom_sample_ns_as_seconds(b, "vmm_sched_core_take_wait_seconds_sum", NULL, 0,
+				  jf_u64(tw, "sum_us") * 1000);
+	prom_sample_u64(b, "vmm_sched_core_take_wait_seconds_count", NULL, 0, jf_u64(tw, "count"));
+}
+
 static void scheduler_metrics(struct json_object *status, struct prom_buf *b)
 {
 	struct json_object *sched = jf_obj(status, "scheduler"),
@@ -86,6 +111,7 @@ static void scheduler_metrics(struct json_object *status, struct prom_buf *b)
 	prom_family(b, "vmm_sched_enclave_cores", "gauge", "Whole cores in the enclave.");
 	prom_sample_u64(b, "vmm_sched_enclave_cores", NULL, 0,
 			jf_u64(jf_obj(status, "enclave"), "cores"));
+	take_wait_metrics(sched, b);
 }
 
 /* Per VM: the labels vm and pid, then the value. */
@@ -218,6 +244,14 @@ static void planner_metrics(struct json_object *status, struct prom_buf *b)
 		    "Time spent in the planner itself.");
 	prom_sample_ns_as_seconds(b, "vmm_sched_planner_plan_seconds_total", NULL, 0,
 				  jf_u64(p, "plan_us") * 1000);
+	prom_family(
+	    b, "vmm_sched_planner_epoch_seconds", "gauge",
+	    "The planner's epoch now: the base, or longer while its commits change little.");
+	prom_sample_ns_as_seconds(b, "vmm_sched_planner_epoch_seconds", NULL, 0,
+				  jf_u64(p, "epoch_now_ms") * 1000000);
+	prom_family(b, "vmm_sched_planner_backoffs_total", "counter",
+		    "Epochs after which the planner lengthened the next one.");
+	prom_sample_u64(b, "vmm_sched_planner_backoffs_total", NULL, 0, jf_u64(p, "backoffs"));
 	prom_family(b, "vmm_sched_planner_bpf_threads_total", "counter",
 		    "Enclave threads the plans left to the scheduler's own rules, per epoch.");
 	prom_sample_u64(b, "vmm_sched_planner_bpf_threads_total", NULL, 0,

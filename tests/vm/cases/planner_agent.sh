@@ -43,7 +43,8 @@ all_progress() {
 	done
 }
 
-start_checker --grace-ns 0
+# --verbose: each cross-VM interval is logged with its core, tids and time.
+start_checker --grace-ns 0 --verbose
 start_schedd --cpus 0-7 --placement agent --epoch-ms 10
 [ "$(planner "['placement']")" = agent ] || fail "status does not say placement agent"
 grep -q "placement agent: planning every 10 ms" "$SCHEDD_LOG" || fail "no planner start line: $(tail -n 5 "$SCHEDD_LOG")"
@@ -86,6 +87,7 @@ all_progress "after the churn"
 
 summary=$(json_get '" ".join("%s=%s" % (k, v) for k, v in s["planner"].items() if k != "outcomes") + " outcomes: " + " ".join("%s=%s" % kv for kv in s["planner"]["outcomes"].items() if kv[1])')
 note "planner: $summary"
+note "scheduler: $(json_get '" ".join("%s=%s" % (k, s["scheduler"].get(k)) for k in ("self_check_overlaps", "switch_overlaps", "txn_takes", "preempt_holds_refused"))') take_wait: $(json_get 's["scheduler"].get("take_wait")')"
 [ "$(planner "['epochs']")" -gt 0 ] || fail "no epoch planned: $summary"
 [ "$(planner "['outcomes']['complete']")" -gt 0 ] || fail "no planner transaction completed: $summary"
 [ "$(planner "['view_errors']")" = 0 ] || fail "the planner refused views: $(grep planner: "$SCHEDD_LOG")"
@@ -102,5 +104,5 @@ all_progress "after the planning agent was killed"
 
 stop_checker
 [ "$(field cross_vm_overlaps)" = 0 ] && [ "$(field cross_vm_short)" = 0 ] ||
-	fail "cross-VM sibling overlaps with the planner on and after it died: $RESULT"
+	fail "cross-VM sibling overlaps with the planner on and after it died: $RESULT $(grep 'pair-checker: overlap' "$CHECKER_ERR")"
 stop_cpu_hogs

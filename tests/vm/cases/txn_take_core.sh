@@ -63,7 +63,8 @@ for try in $(seq 1 30); do
 	fi
 done
 note "with --take-core: $(for o in "${!seen_take[@]}"; do printf '%s=%s ' "$o" "${seen_take[$o]}"; done)" \
-	"takes=$(sched_counter txn_takes) last_cpu=$(last_cpu_of "$b0")"
+	"takes=$(sched_counter txn_takes) last_cpu=$(last_cpu_of "$b0")" \
+	"take_wait=$(json_get 's["scheduler"]["take_wait"]')"
 [ "$takes" -ge 1 ] || fail "no --take-core commit took the core from a in 30 tries"
 
 # Both VMs keep running afterwards.
