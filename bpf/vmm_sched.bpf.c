@@ -41,6 +41,7 @@
 #include "rules/sweep.h"
 #include "rules/tick_cut.h"
 #include "rules/txn_decide.h"
+#include "rules/vm_bits.h"
 #include "rules/vtime.h"
 
 #include "sched/maps.bpf.h"
