@@ -42,6 +42,7 @@
 #include "rules/take_wait.h"
 #include "rules/tick_cut.h"
 #include "rules/txn_decide.h"
+#include "rules/vm_bits.h"
 #include "rules/vtime.h"
 
 #include "sched/maps.bpf.h"

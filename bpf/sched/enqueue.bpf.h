@@ -101,6 +101,7 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 	 * CPU, which wakes that CPU: usually this one, a moment later.
 	 */
 	if (enq_flags & SCX_ENQ_LAST) {
+		mark_vm_queued(vm);
 		vs_dsq_insert(p, VS_DSQ_VM(vm), vm_slice_ns(vm), enq_flags);
 		request_sweep(0);
 		return;
@@ -154,6 +155,7 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 				return;
 		}
 	}
+	mark_vm_queued(vm);
 	vs_dsq_insert(p, VS_DSQ_VM(vm), vm_slice_ns(vm), enq_flags);
 	request_sweep(50 * 1000);
 }

@@ -198,6 +198,46 @@ static bool vm_within_cap(s32 vm, bool owns_this)
 	return vs_within_cap(n > 0 ? (u32)n : 0, v->cap_cores, owns_this);
 }
 
+static void set_vm_bits(u32 vm)
+{
+	u32 w = vs_vm_word(vm);
+
+	__sync_fetch_and_or(&queued_vms[w], vs_vm_bit(vm));
+	__sync_fetch_and_or(&queued_words, 1ULL << w);
+}
+
+/* A vCPU of @vm goes into its queue: the VM is a candidate of pick_owed_vm from now on. */
+static void mark_vm_queued(s32 vm)
+{
+	if (vm < 0 || vm >= vs_max_vms)
+		return;
+	__sync_lock_test_and_set(&vm_enqueued_at[vm & (VS_MAX_VMS - 1)], bpf_ktime_get_ns());
+	set_vm_bits(vm);
+}
+
+/*
+ * Clears @vm's bit, its queue seen empty and its last insert at @seen_at.
+ * Every step is an atomic (a full barrier), so an insert racing with this is
+ * never lost: if its mark came before the clear, the stamp has moved on and
+ * the bit is set again; if after, the mark sets it. The same for the summary.
+ */
+static void clear_vm_queued(u32 vm, u64 seen_at)
+{
+	u32 w = vs_vm_word(vm);
+	u64 old;
+
+	old = __sync_fetch_and_and(&queued_vms[w], ~vs_vm_bit(vm));
+	if (*(volatile u64 *)&vm_enqueued_at[vm & (VS_MAX_VMS - 1)] != seen_at) {
+		set_vm_bits(vm);
+		return;
+	}
+	if (old & ~vs_vm_bit(vm))
+		return;
+	__sync_fetch_and_and(&queued_words, ~(1ULL << w));
+	if (*(volatile u64 *)&queued_vms[w])
+		__sync_fetch_and_or(&queued_words, 1ULL << w);
+}
+
 static s32 vm_queued(s32 vm)
 {
 	if (vm < 0 || vm >= vs_max_vms)

@@ -70,6 +70,10 @@ __u32 directed_tid[VS_MAX_CPUS];
  * once may overshoot a cap by a core until the next handover.
  */
 __s32 vm_owned_cores[VS_MAX_VMS];
+/* The VMs that may have queued vCPUs, a bitmap (bpf/rules/vm_bits.h), and its summary word. */
+__u64 queued_vms[VS_VM_WORDS];
+__u64 queued_words;
+__u64 vm_enqueued_at[VS_MAX_VMS]; /* when a vCPU of the VM last went into its queue */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -19,37 +19,79 @@ struct owed_pick {
 };
 
 /*
+ * Offers @vm to @scan if it has vCPUs to run here; clears its bit if it has
+ * none. Global, so the verifier checks it once for any VM id rather than once
+ * per id the bitmap loop could produce.
+ */
+__noinline int offer_vm(struct vs_owed_scan *scan, u32 vm, s32 prev_vm, s32 this_owner, u32 enclave)
+{
+	u64 now = bpf_ktime_get_ns(), at;
+	struct vs_vm_state *vs;
+	s32 queued;
+
+	if (!scan || vm >= vs_max_vms)
+		return 0;
+	queued = scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm));
+	if (queued <= 0 && (s32)vm != prev_vm) {
+		at = vm_enqueued_at[vm & (VS_MAX_VMS - 1)];
+		if (vs_vm_bit_stale(queued, false, at, now))
+			clear_vm_queued(vm, at);
+		return 0;
+	}
+	if (vm_enclave(vm) != enclave)
+		return 0;
+	if (caps_in_use && !vm_within_cap(vm, (s32)vm == this_owner))
+		return 0;
+	vs = vm_state_of(vm);
+	if (!vs)
+		return 0;
+	vs_owed_scan_add(scan, vm, queued, (s32)vm == prev_vm, vs->vtime, vs->last_run_ns, now);
+	return 0;
+}
+
+/*
  * Global, so the verifier checks it once rather than at every call site
  * (checked as part of dispatch, it took dispatch past the 1M-instruction
- * limit).
+ * limit). Visits only the VMs of the queued bitmap (bpf/rules/vm_bits.h),
+ * then @prev_vm if the bitmap did not list it.
  */
 __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owed_pick *out)
 {
 	struct vs_owed_choice chosen;
 	struct vs_owed_scan scan;
-	u64 now = bpf_ktime_get_ns();
-	u32 vm;
+	u64 words;
+	bool prev_seen = false;
+	u32 i, j;
 
 	if (!out)
 		return 0;
 	vs_owed_scan_init(&scan);
-	bpf_for(vm, 0, vs_max_vms)
+	words = *(volatile u64 *)&queued_words;
+	bpf_for(i, 0, VS_VM_WORDS)
 	{
-		struct vs_vm_state *vs;
-		s32 queued = scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm));
+		u64 bits;
+		u32 w;
 
-		if (queued <= 0 && (s32)vm != prev_vm)
-			continue;
-		if (vm_enclave(vm) != enclave)
-			continue;
-		if (caps_in_use && !vm_within_cap(vm, (s32)vm == this_owner))
-			continue;
-		vs = vm_state_of(vm);
-		if (!vs)
-			continue;
-		vs_owed_scan_add(&scan, vm, queued, (s32)vm == prev_vm, vs->vtime, vs->last_run_ns,
-				 now);
+		if (!words)
+			break;
+		w = vs_ctz64(words) & (VS_VM_WORDS - 1);
+		words &= words - 1;
+		bits = *(volatile u64 *)&queued_vms[w];
+		bpf_for(j, 0, 64)
+		{
+			u32 vm;
+
+			if (!bits)
+				break;
+			vm = w * 64 + (vs_ctz64(bits) & 63);
+			bits &= bits - 1;
+			if ((s32)vm == prev_vm)
+				prev_seen = true;
+			offer_vm(&scan, vm, prev_vm, this_owner, enclave);
+		}
 	}
+	if (prev_vm >= 0 && !prev_seen)
+		offer_vm(&scan, (u32)prev_vm, prev_vm, this_owner, enclave);
 	chosen = vs_owed_scan_choose(&scan, enclave_pair_window_ns(enclave));
 	out->vm = chosen.vm;
 	out->nr_queued = chosen.nr_queued;
