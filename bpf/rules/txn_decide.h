@@ -22,6 +22,12 @@ struct vs_txn_facts {
 	__u32 draining;	    /* the owner is handing the core over */
 	__s32 this_running; /* VM whose vCPU runs on the slot's CPU, or VS_VM_NONE */
 	__s32 sib_running;  /* same for the sibling */
+	/*
+	 * VM the sibling is switching away from (ops.running recorded its next
+	 * VM, the switch has not happened), or VS_VM_NONE: until the switch it
+	 * still runs that VM, and what it switches to is already sib_running.
+	 */
+	__s32 sib_leaving;
 	__u32 claims;	    /* vCPUs committed to either thread of the core, not yet running */
 	__u8 may_take_core; /* VS_TXN_F_TAKE_CORE: the core may be taken from another VM */
 	__u8 at_cap;	    /* the vCPU's VM owns as many cores as its cap allows */
@@ -75,6 +81,8 @@ static inline __u32 vs_txn_decide(const struct vs_txn_facts *f, int *take_core)
 	if (f->this_running != VS_VM_NONE && f->this_running != f->vm)
 		return vs_txn_take_or_refuse(f, take_core);
 	if (f->sib_running != VS_VM_NONE && f->sib_running != f->vm)
+		return vs_txn_take_or_refuse(f, take_core);
+	if (f->sib_leaving != VS_VM_NONE && f->sib_leaving != f->vm)
 		return vs_txn_take_or_refuse(f, take_core);
 	if (f->owner == f->vm) {
 		if (!f->draining)

@@ -173,10 +173,13 @@ static void txn_core_facts(struct txn_member *m, struct vs_core_state *core, u32
 	m->f.owner = core->owner;
 	m->f.draining = core->draining;
 	m->f.this_running = core->running_vm[th & 1];
-	/* A sibling still switching away from another VM runs it until the switch. */
-	m->f.sib_running = core->leaving_vm[(th ^ 1) & 1] != VS_VM_NONE
-			       ? core->leaving_vm[(th ^ 1) & 1]
-			       : core->running_vm[(th ^ 1) & 1];
+	/*
+	 * Both: a sibling switching from another VM to this one runs the other
+	 * until the switch, and one switching from this VM to another has
+	 * already recorded the other (its claim has ended).
+	 */
+	m->f.sib_running = core->running_vm[(th ^ 1) & 1];
+	m->f.sib_leaving = core->leaving_vm[(th ^ 1) & 1];
 	m->f.claims = core->claims[0] + core->claims[1];
 }
 
@@ -255,7 +258,8 @@ static u32 txn_take_busy(struct txn_member *m, struct vs_claim *held, struct vs_
 	__sync_fetch_and_add(&txn_takes, 1);
 	if (m->f.this_running != VS_VM_NONE && m->f.this_running != m->f.vm)
 		kick_cpu(m->cpu);
-	if (m->f.sib_running != VS_VM_NONE && m->f.sib_running != m->f.vm)
+	if ((m->f.sib_running != VS_VM_NONE && m->f.sib_running != m->f.vm) ||
+	    (m->f.sib_leaving != VS_VM_NONE && m->f.sib_leaving != m->f.vm))
 		kick_cpu(sib);
 	request_take_check(0);
 	return VS_TXN_COMPLETE;
@@ -270,7 +274,7 @@ static u32 txn_commit_single(u32 cpu, struct vs_txn *tx)
 
 	txn_gather(&m, cpu, tx);
 	m.f.owner = VS_VM_NONE;
-	m.f.this_running = m.f.sib_running = VS_VM_NONE;
+	m.f.this_running = m.f.sib_running = m.f.sib_leaving = VS_VM_NONE;
 	core = core_of(cpu, &th);
 	if (!core)
 		return vs_txn_decide(&m.f, &m.take_core);

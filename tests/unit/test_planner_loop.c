@@ -98,6 +98,7 @@ static void decide_core(struct planner_txn *x, unsigned int n)
 		    .seq_now = fx.vcpus[x[i].vcpu].seqnum,
 		    .vm = (int)x[i].vm_id,
 		    .owner = core->owner,
+		    .sib_leaving = VS_VM_NONE,
 		};
 
 		for (t = 0; t < fx.view.threads_per_core; t++) {

@@ -188,6 +188,7 @@ static struct vs_txn_facts random_facts(int32_t vm)
 	    .draining = below(4) == 0,
 	    .this_running = vms[below(3)],
 	    .sib_running = vms[below(3)],
+	    .sib_leaving = vms[below(3)],
 	    .claims = (uint32_t)below(2),
 	};
 
@@ -237,6 +238,7 @@ static void transactions_all_or_nothing(void **state)
 				    a.queued && !a.host_blocks);
 			assert_true(a.this_running == VS_VM_NONE || a.this_running == a.vm);
 			assert_true(a.sib_running == VS_VM_NONE || a.sib_running == a.vm);
+			assert_true(a.sib_leaving == VS_VM_NONE || a.sib_leaving == a.vm);
 			assert_true(t ? a.owner != a.vm && !a.claims
 				      : a.owner == a.vm && !a.draining);
 		} else {

@@ -26,6 +26,7 @@ static struct vs_txn_facts fine(void)
 	    .owner = VM_A,
 	    .this_running = VS_VM_NONE,
 	    .sib_running = VS_VM_NONE,
+	    .sib_leaving = VS_VM_NONE,
 	};
 
 	return f;
@@ -224,6 +225,34 @@ static void test_take_core_group_all_or_nothing(void **state)
 	expect_group(&a, &b, VS_TXN_WRONG_VM, VS_TXN_WRONG_VM, VS_TXN_TAKE_NONE);
 }
 
+/*
+ * The sibling's own dispatch has just handed it to VM_B while it still runs
+ * VM_A's vCPU: ops.running recorded VM_B, VM_A is leaving, and the claim of
+ * VM_B's vCPU has ended. The scheduler used to pass only the leaving VM
+ * (VM_A) as sib_running, so a commit for VM_A found the core free and
+ * started beside VM_B's vCPU. Both are facts now, and either refuses.
+ */
+static void test_sibling_switching_to_another_vm_refuses(void **state)
+{
+	struct vs_txn_facts f = fine();
+
+	(void)state;
+	f.owner = VM_B;
+	f.sib_running = VM_B;
+	f.sib_leaving = VM_A;
+	expect(&f, VS_TXN_WRONG_VM, VS_TXN_TAKE_NONE);
+	f.may_take_core = 1; /* taken, and its vCPU waits until the sibling is off VM_B */
+	expect(&f, VS_TXN_COMPLETE, VS_TXN_TAKE_BUSY);
+	/* The other way: switching from VM_B to VM_A still runs VM_B until the switch. */
+	f = fine();
+	f.sib_running = VM_A;
+	f.sib_leaving = VM_B;
+	expect(&f, VS_TXN_WRONG_VM, VS_TXN_TAKE_NONE);
+	/* Switching within VM_A: nothing of another VM there. */
+	f.sib_leaving = VM_A;
+	expect(&f, VS_TXN_COMPLETE, VS_TXN_TAKE_NONE);
+}
+
 static void test_outcome_names(void **state)
 {
 	assert_string_equal(txn_outcome_name(VS_TXN_COMPLETE), "complete");
@@ -244,6 +273,7 @@ int main(void)
 	    cmocka_unit_test(test_take_core_refused_without_flag),
 	    cmocka_unit_test(test_take_core_refused_over_cap_or_with_claims),
 	    cmocka_unit_test(test_take_core_group_all_or_nothing),
+	    cmocka_unit_test(test_sibling_switching_to_another_vm_refuses),
 	    cmocka_unit_test(test_outcome_names),
 	};
 

@@ -306,6 +306,7 @@ static uint32_t decide(struct sim *s, struct agent *a, const struct planner_txn 
 	    .sib_running =
 		s->tpc > 1 ? running_for(s, core->first_cpu + (th ^ 1), (int32_t)v->vm, may_take)
 			   : VS_VM_NONE,
+	    .sib_leaving = VS_VM_NONE, /* the simulator's switches are instant */
 	    .claims = claims_of(s, a, core),
 	};
 
