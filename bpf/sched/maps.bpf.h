@@ -54,6 +54,8 @@ __u64 cs_ext_ns = VS_CS_EXT_DEFAULT_NS;		/* slice extension for a critical secti
 __u32 cs_budget_pct = VS_CS_BUDGET_DEFAULT_PCT; /* of a VM's vCPU time, per 1 s window */
 /* yield_to() targets by CPU, taken by that CPU's next dispatch: tid, 0 if none. */
 __u32 directed_tid[VS_MAX_CPUS];
+/* By vCPU slot: it entered its VM's queue guest-idle (vs_hint_idle_defers). */
+__u8 idle_queued[VS_MAX_VCPUS];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
