@@ -104,7 +104,7 @@ static inline bool vs_hint_may_take_core(bool may_take_core, bool defers)
  * share is untouched, only the order within the VM changes.
  */
 struct vs_idle_pick {
-	__u32 seen;  /* vCPUs looked at */
+	bool seen;   /* a vCPU was looked at (a flag: a count would stop the verifier pruning) */
 	__u32 tid;   /* the one to run: 0 for the queue's first */
 	bool passed; /* a guest-idle vCPU was passed over for it */
 };
@@ -112,10 +112,12 @@ struct vs_idle_pick {
 /* Looks at the next queued vCPU (@tid, put off as idle: @deferred); true when done. */
 static inline bool vs_idle_pick_add(struct vs_idle_pick *ip, __u32 tid, bool deferred)
 {
-	ip->seen++;
+	bool first = !ip->seen;
+
+	ip->seen = true;
 	if (deferred)
 		return false;
-	if (ip->seen > 1) {
+	if (!first) {
 		ip->tid = tid;
 		ip->passed = true;
 	}
