@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 60
+# case-seconds: 50
 # Directed yield, end to end through KVM. VM y (testvmm --payload yield, 3
 # vCPUs) works 500 us, then makes the KVM_HC_SCHED_YIELD hypercall naming the
 # next vCPU's APIC ID; KVM calls yield_to() on that vCPU's thread when it was

@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 23
+# case-seconds: 30
 # Guest hints read correctly. The test VMM plays a guest hint driver (testvmm
 # --hints, mode benign): vCPU 0 idle, vCPU 1 in a critical section through
 # thread slot 5, vCPU 2 busy outside one. The agent must show exactly that per
