@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 60
+# case-seconds: 45
 # Idle hints hand core time on within the VM. VM h (5 busy vCPUs, testvmm
 # --hints benign: vCPU 0 says it is idle in the guest, 1 is in a critical
 # section, 2-4 say nothing) and VM o (2 busy vCPUs, no hints, same weight)
@@ -8,6 +8,9 @@
 # h's queue: idle_deferrals counted), and h, which hands that time to its own
 # vCPUs, takes no more than its half of the core (+10%): a guest that says
 # "idle" never gains over another VM.
+# Measured: the idle vCPU at 0.54 and 0.51 of the busy mean; at 0.69 with
+# the tick hand-on alone (before idle_deferrals), which the 3/4 bound also
+# lets through: the queue order is judged by idle_deferrals.
 . "$(dirname "$0")/../lib.sh"
 
 WINDOW_SECS=${WINDOW_SECS:-20}
