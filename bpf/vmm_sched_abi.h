@@ -66,6 +66,9 @@ struct vs_vcpu_stats {
 	__u32 seqnum; /* per-vCPU message sequence number */
 	__u32 tid;
 	__u32 last_msg; /* type of the latest message about it, sent or dropped */
+	/* Guest hints (bpf/rules/hints.h), told back to the guest in its host-to-guest slot: */
+	__u64 cs_extensions;  /* slices extended for a critical section */
+	__u64 cs_extended_ns; /* time run on them past the slice's end */
 } __attribute__((aligned(64)));
 
 /*
@@ -185,7 +188,10 @@ struct vs_vm_state {
 	__u64 cs_extensions;   /* slices extended for a critical section */
 	__u64 cs_extended_ns;  /* time run on them past the slice's end */
 	__u64 idle_handoffs;   /* guest-idle vCPUs cut for a queued vCPU of the same VM */
-	__u64 directed_yields; /* yield_to() a vCPU of the same VM, run next on that CPU */
+	__u64 directed_yields; /* yield_to() a waiting vCPU of the same VM: accepted */
+	__u64 directed_runs;   /* ... and that vCPU was the one run next on that CPU */
+	__u64 yields_ignored;  /* yield_to() another VM's vCPU, or one not waiting: nothing done */
+	__u64 idle_deferrals;  /* a vCPU with work run before a guest-idle one queued ahead of it */
 };
 
 /*

@@ -77,6 +77,54 @@ static inline bool vs_hint_hand_on(__u32 hint, __s32 vm_queued)
 }
 
 /*
+ * Is a vCPU entering its VM's queue with @hint guest-idle work to put off?
+ * Only when it comes back still runnable (its slice ended, it was preempted):
+ * a vCPU woken from HLT has an interrupt to handle, and its idle hint is the
+ * one it went to sleep with.
+ */
+static inline bool vs_hint_idle_defers(__u32 hint, bool wakeup)
+{
+	return (hint & VS_HINT_IDLE) && !wakeup;
+}
+
+/*
+ * May a vCPU entering its VM's queue take a free core? Not one that is idle
+ * in the guest (@defers): it runs on cores its VM holds already, or waits to
+ * be granted one like any other; a free core stays for a VM with work.
+ */
+static inline bool vs_hint_may_take_core(bool may_take_core, bool defers)
+{
+	return may_take_core && !defers;
+}
+
+/*
+ * Which waiting vCPU of a VM runs next: the first in its queue, unless that
+ * one was put off as guest-idle (vs_hint_idle_defers) and a vCPU with work
+ * waits behind it. Fed the queue in order until it says it is done; the VM's
+ * share is untouched, only the order within the VM changes.
+ */
+struct vs_idle_pick {
+	bool seen;   /* a vCPU was looked at (a flag: a count would stop the verifier pruning) */
+	__u32 tid;   /* the one to run: 0 for the queue's first */
+	bool passed; /* a guest-idle vCPU was passed over for it */
+};
+
+/* Looks at the next queued vCPU (@tid, put off as idle: @deferred); true when done. */
+static inline bool vs_idle_pick_add(struct vs_idle_pick *ip, __u32 tid, bool deferred)
+{
+	bool first = !ip->seen;
+
+	ip->seen = true;
+	if (deferred)
+		return false;
+	if (!first) {
+		ip->tid = tid;
+		ip->passed = true;
+	}
+	return true;
+}
+
+/*
  * Directed yield (ops.yield, KVM's yield_to on a pause-loop exit or a PV
  * spinlock kick): run @to next on the yielding CPU if it is a vCPU of the
  * same VM waiting for a CPU. Another VM's vCPU would break pairing and share;

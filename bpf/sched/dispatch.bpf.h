@@ -30,6 +30,39 @@ __noinline u64 take_directed_yield(s32 cpu)
 }
 
 /*
+ * The vCPU of @vm's queue that @cpu should run rather than the first: one
+ * with work behind a guest-idle one (vs_idle_pick); 0 for the first. Global,
+ * so the verifier checks its loop apart from dispatch.
+ */
+__noinline u32 pick_past_idle(s32 vm, s32 cpu)
+{
+	struct vs_idle_pick ip = {};
+	struct bpf_iter_scx_dsq it;
+	struct task_struct *p;
+	struct vs_vm_state *vs;
+
+	if (vm < 0 || vm >= VS_MAX_VMS || cpu < 0 || cpu >= VS_MAX_CPUS)
+		return 0;
+	bpf_iter_scx_dsq_new(&it, VS_DSQ_VM(vm), 0);
+	while ((p = bpf_iter_scx_dsq_next(&it))) {
+		u32 tid = p->pid;
+		struct vs_vcpu_id *id;
+
+		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			continue;
+		id = bpf_map_lookup_elem(&vcpu_map, &tid);
+		if (!id)
+			continue;
+		if (vs_idle_pick_add(&ip, tid, idle_queued[id->slot & (VS_MAX_VCPUS - 1)]))
+			break;
+	}
+	bpf_iter_scx_dsq_destroy(&it);
+	if (ip.passed && (vs = vm_state_of(vm)))
+		__sync_fetch_and_add(&vs->idle_deferrals, 1);
+	return ip.tid;
+}
+
+/*
  * Is a whole core on @vm's home node free (both threads idle, nothing on its
  * way)? Unlocked, a hint: the placement that follows decides under the lock.
  */
@@ -65,7 +98,7 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	struct vs_core_state *core;
 	struct vs_core_view view;
 	struct vs_task *pt;
-	struct vs_vm_state *bvs;
+	struct vs_vm_state *bvs, *tvs;
 	struct vs_cpu_stats *cs;
 	u32 th, decision;
 	s32 owner, target, prev_vm = VS_VM_NONE;
@@ -74,6 +107,7 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	s32 drain_cpu = -1;
 	struct owed_pick pick = {.vm = VS_VM_NONE};
 	u64 directed;
+	u32 run_tid;
 	u64 *floor;
 	u32 enclave;
 
@@ -145,10 +179,16 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	}
 	switch (decision) {
 	case VS_DISPATCH_RUN:
-		/* The vCPU a yield_to() here asked for, if it is of this VM. */
-		if (move_vcpu(target, cpu, SCX_DSQ_LOCAL,
-			      directed && (s32)(directed >> 32) == target ? (u32)directed : 0,
-			      NULL)) {
+		/*
+		 * The vCPU a yield_to() here asked for, if it is of this VM; else
+		 * one with work before a guest-idle one.
+		 */
+		run_tid = directed && (s32)(directed >> 32) == target ? (u32)directed : 0;
+		if (!run_tid && vm_queued(target) > 1)
+			run_tid = pick_past_idle(target, cpu);
+		if (move_vcpu(target, cpu, SCX_DSQ_LOCAL, run_tid, NULL)) {
+			if (run_tid && run_tid == (u32)directed && (tvs = vm_state_of(target)))
+				__sync_fetch_and_add(&tvs->directed_runs, 1);
 			if (wake_sibling && vm_queued(target) > 0)
 				request_sweep(0);
 			return;

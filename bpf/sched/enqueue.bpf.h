@@ -71,7 +71,7 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct vs_task *t = vcpu_of_adopting(p);
 	struct vs_vm_state *vs;
-	bool may_take_core, prev_home;
+	bool may_take_core, prev_home, idle;
 	s32 prev, vm;
 	u32 i, pass, enclave;
 	u64 vtime, lifted, *floor;
@@ -122,7 +122,10 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 			vs->vtime = lifted;
 	}
 
-	may_take_core = vm_within_cap(vm, false);
+	/* Guest-idle and still runnable: behind its VM's vCPUs with work, no free core. */
+	idle = vs_hint_idle_defers(hint_of(t), enq_flags & SCX_ENQ_WAKEUP);
+	idle_queued[t->slot & (VS_MAX_VCPUS - 1)] = idle;
+	may_take_core = vs_hint_may_take_core(vm_within_cap(vm, false), idle);
 	prev_home = cpu_on_home(prev, vm);
 	if (prev_home && place_on_idle_cpu(p, t, prev, vm, may_take_core, enq_flags))
 		return;

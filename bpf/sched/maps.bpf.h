@@ -74,6 +74,8 @@ __s32 vm_owned_cores[VS_MAX_VMS];
 __u64 queued_vms[VS_VM_WORDS];
 __u64 queued_words;
 __u64 vm_enqueued_at[VS_MAX_VMS]; /* when a vCPU of the VM last went into its queue */
+/* By vCPU slot: it entered its VM's queue guest-idle (vs_hint_idle_defers). */
+__u8 idle_queued[VS_MAX_VCPUS];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

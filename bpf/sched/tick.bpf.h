@@ -119,6 +119,7 @@ static bool extend_slice(struct task_struct *p, struct vs_task *t, u32 hint, enu
 			 u64 now)
 {
 	struct vs_vm_state *vs = vm_state_of(t->vm_id);
+	struct vs_vcpu_stats *st;
 
 	if (!vs)
 		return false;
@@ -131,6 +132,8 @@ static bool extend_slice(struct task_struct *p, struct vs_task *t, u32 hint, enu
 	end_extension_at_timer(bpf_get_smp_processor_id(), p->pid);
 	p->scx.slice = cs_ext_ns; /* the kernel checks it at the next tick */
 	__sync_fetch_and_add(&vs->cs_extensions, 1);
+	if ((st = stats_of(t)))
+		__sync_fetch_and_add(&st->cs_extensions, 1);
 	return true;
 }
 
@@ -142,8 +145,11 @@ static void end_extension(struct vs_task *t, u64 now)
 {
 	struct vs_vm_state *vs = vm_state_of(t->vm_id);
 	u64 ext = now > t->ext_at ? now - t->ext_at : 0;
+	struct vs_vcpu_stats *st;
 
 	t->ext_at = 0;
+	if ((st = stats_of(t)))
+		__sync_fetch_and_add(&st->cs_extended_ns, ext);
 	if (!vs)
 		return;
 	__sync_fetch_and_add(&vs->hint_win_ext_ns, ext);
@@ -206,8 +212,11 @@ bool BPF_STRUCT_OPS(vs_yield, struct task_struct *from, struct task_struct *to)
 	t = vcpu_of(to);
 	if (!f || !t || f->escaped || t->escaped ||
 	    !vs_yield_directed(true, f->vm_id, true, t->vm_id,
-			       (to->scx.flags & SCX_TASK_QUEUED) != 0, to->on_cpu != 0))
+			       (to->scx.flags & SCX_TASK_QUEUED) != 0, to->on_cpu != 0)) {
+		if (f && (vs = vm_state_of(f->vm_id)))
+			__sync_fetch_and_add(&vs->yields_ignored, 1);
 		return false;
+	}
 	if (cpu < 0 || cpu >= VS_MAX_CPUS)
 		return false;
 	directed_tid[cpu & (VS_MAX_CPUS - 1)] = to->pid;

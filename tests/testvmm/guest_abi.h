@@ -40,6 +40,7 @@ enum guest_payload {
 	PAYLOAD_BUSY = 1,
 	PAYLOAD_DUTY = 2,
 	PAYLOAD_LOCK = 3,
+	PAYLOAD_YIELD = 4,
 };
 
 enum guest_fault_kind {
@@ -51,8 +52,8 @@ enum guest_fault_kind {
 
 /* Written by the VMM before the first KVM_RUN; read-only for the guest. */
 struct guest_config {
-	uint32_t payload; /* enum guest_payload */
-	uint32_t reserved;
+	uint32_t payload;  /* enum guest_payload */
+	uint32_t nr_vcpus; /* of the VM (yield) */
 	uint64_t run_us;
 	uint64_t block_us;
 	uint64_t hold_us;
@@ -72,7 +73,7 @@ struct vcpu_slot {
 	uint64_t timer_irqs;   /* LAPIC timer interrupts taken (duty) */
 	uint64_t apic_khz;     /* calibrated LAPIC timer ticks per ms at divide-by-1 (duty) */
 	uint64_t work_sink;    /* keeps the work units' result alive */
-	uint64_t reserved0;
+	uint64_t yields;       /* KVM_HC_SCHED_YIELD hypercalls made (yield) */
 
 	struct guest_config config;
 	uint64_t fault_vector;

@@ -38,9 +38,10 @@ static void print_progress(const char *name, struct vcpu *vcpus, int n)
 		const struct vcpu_slot *s = vcpus[i].slot;
 
 		printf("progress vm=%s vcpu=%d tid=%d units=%" PRIu64 " halts=%" PRIu64
-		       " spin_cycles=%" PRIu64 " acq=%" PRIu64 "\n",
+		       " spin_cycles=%" PRIu64 " acq=%" PRIu64 " yields=%" PRIu64 "\n",
 		       name, i, (int)vcpus[i].tid, read_counter(&s->units), read_counter(&s->halts),
-		       read_counter(&s->spin_cycles), read_counter(&s->acquisitions));
+		       read_counter(&s->spin_cycles), read_counter(&s->acquisitions),
+		       read_counter(&s->yields));
 	}
 }
 
@@ -111,6 +112,7 @@ static void configure_guest(const struct options *opts, struct vcpu *vcpus, uint
 	for (int i = 0; i < opts->vcpus; i++) {
 		vcpus[i].slot->config = (struct guest_config){
 		    .payload = opts->payload,
+		    .nr_vcpus = (uint32_t)opts->vcpus,
 		    .run_us = opts->run_us,
 		    .block_us = opts->block_us,
 		    .hold_us = opts->hold_us,

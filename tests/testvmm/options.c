@@ -13,7 +13,7 @@
 #define MAX_BLOCK_US 4000000ULL
 
 static const char usage_text[] =
-    "usage: testvmm --name NAME --vcpus N --payload busy|duty|lock [--run-us X]\n"
+    "usage: testvmm --name NAME --vcpus N --payload busy|duty|lock|yield [--run-us X]\n"
     "               [--block-us Y] [--hold-us H] [--interval-ms M] [--duration-s S]\n"
     "               [--start-paused] [--hints FILE [--hints-mode MODE]]\n"
     "\n"
@@ -21,6 +21,7 @@ static const char usage_text[] =
     "  busy  every vCPU counts work units forever\n"
     "  duty  run X us (default 1000), then HLT for Y us (default 1000), repeat\n"
     "  lock  all vCPUs contend on one spinlock and hold it for H us (default 50)\n"
+    "  yield run X us, then a directed yield (KVM_HC_SCHED_YIELD) to the next vCPU\n"
     "Prints \"vcpu\" and \"ready\" lines once the threads exist, a \"progress\" line per\n"
     "vCPU every M ms (default 500), and stops after S s (default 0: never) or on\n"
     "SIGTERM/SIGINT with a final progress round and \"exit vm=NAME status=ok\".\n"
@@ -89,7 +90,10 @@ static int parse_payload(const char *s, enum guest_payload *out)
 	static const struct {
 		const char *name;
 		enum guest_payload payload;
-	} payloads[] = {{"busy", PAYLOAD_BUSY}, {"duty", PAYLOAD_DUTY}, {"lock", PAYLOAD_LOCK}};
+	} payloads[] = {{"busy", PAYLOAD_BUSY},
+			{"duty", PAYLOAD_DUTY},
+			{"lock", PAYLOAD_LOCK},
+			{"yield", PAYLOAD_YIELD}};
 
 	for (size_t i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++) {
 		if (!strcmp(s, payloads[i].name)) {
@@ -144,7 +148,7 @@ enum options_result options_parse(struct options *opts, int argc, char **argv)
 			break;
 		case OPT_PAYLOAD:
 			if (parse_payload(optarg, &opts->payload))
-				return bad(flag, "expected busy, duty or lock", optarg);
+				return bad(flag, "expected busy, duty, lock or yield", optarg);
 			break;
 		case OPT_RUN_US:
 			if (parse_u64(optarg, 0, MAX_US, &opts->run_us))

@@ -109,6 +109,56 @@ static void idle_hands_on_within_the_vm(void **state)
 	assert_false(vs_hint_hand_on(0, 2));
 }
 
+static void idle_defers_only_a_vcpu_still_runnable(void **state)
+{
+	assert_true(vs_hint_idle_defers(VS_HINT_IDLE, false));
+	assert_true(vs_hint_idle_defers(VS_HINT_IDLE | VS_HINT_CS, false));
+	/* Woken from HLT: it has an interrupt to take, whatever it said before sleeping. */
+	assert_false(vs_hint_idle_defers(VS_HINT_IDLE, true));
+	assert_false(vs_hint_idle_defers(VS_HINT_CS, false));
+	assert_false(vs_hint_idle_defers(0, false));
+	/* A guest-idle vCPU takes no free core; the cap still holds for the others. */
+	assert_false(vs_hint_may_take_core(true, true));
+	assert_true(vs_hint_may_take_core(true, false));
+	assert_false(vs_hint_may_take_core(false, false));
+}
+
+/* Feeds a queue of @n vCPUs (tids 1..n, @idle[i]: put off as guest-idle) to vs_idle_pick. */
+static struct vs_idle_pick pick_of(const bool *idle, int n)
+{
+	struct vs_idle_pick ip = {0};
+
+	for (int i = 0; i < n; i++) {
+		if (vs_idle_pick_add(&ip, (uint32_t)i + 1, idle[i]))
+			break;
+	}
+	return ip;
+}
+
+static void work_runs_before_a_guest_idle_vcpu(void **state)
+{
+	const bool idle_first[] = {true, false, false}, idle_two[] = {true, true, false},
+		   busy_first[] = {false, true}, all_idle[] = {true, true, true};
+	struct vs_idle_pick ip;
+
+	ip = pick_of(idle_first, 3);
+	assert_int_equal(ip.tid, 2);
+	assert_true(ip.passed);
+	ip = pick_of(idle_two, 3);
+	assert_int_equal(ip.tid, 3);
+	assert_true(ip.passed);
+	/* The queue's order otherwise: the first. */
+	ip = pick_of(busy_first, 2);
+	assert_int_equal(ip.tid, 0);
+	assert_false(ip.passed);
+	/* A guest that says every vCPU is idle is not starved: its first runs. */
+	ip = pick_of(all_idle, 3);
+	assert_int_equal(ip.tid, 0);
+	assert_false(ip.passed);
+	ip = pick_of(NULL, 0);
+	assert_int_equal(ip.tid, 0);
+}
+
 static void directed_yield_stays_in_the_vm(void **state)
 {
 	assert_true(vs_yield_directed(true, 3, true, 3, true, false));
@@ -128,6 +178,8 @@ int main(void)
 	    cmocka_unit_test(window_rolls_each_second),
 	    cmocka_unit_test(lying_guest_stays_within_budget),
 	    cmocka_unit_test(idle_hands_on_within_the_vm),
+	    cmocka_unit_test(idle_defers_only_a_vcpu_still_runnable),
+	    cmocka_unit_test(work_runs_before_a_guest_idle_vcpu),
 	    cmocka_unit_test(directed_yield_stays_in_the_vm),
 	};
 

@@ -35,6 +35,8 @@ static const char status_text[] =
     "  {\"cpu\": 1, \"core\": 0}],"
     " \"vms\": [{\"id\": 0, \"name\": \"a\\\"b\\nc\\\\\", \"pid\": 1234, \"run_ns\": 1500000000,"
     "   \"forced_idle_ns\": 250000000, \"core_grants\": 8, \"share_mcores\": 1500,"
+    "   \"directed_yields\": 12, \"directed_runs\": 10, \"yields_ignored\": 3,"
+    "   \"idle_deferrals\": 4,"
     "   \"vcpus\": [{\"wait_ns\": 100}, {\"wait_ns\": 1000000000}]},"
     "  {\"id\": 1, \"name\": \"idle\", \"pid\": 99, \"run_ns\": 0, \"vcpus\": []}]}";
 
@@ -71,6 +73,10 @@ static void vm_counters_with_escaped_name(void **state)
 		 "vmm_sched_vm_wait_seconds_total{vm=\"a\\\"b\\nc\\\\\",pid=\"1234\"} 1.000000100");
 	has_line(t, "vmm_sched_vm_forced_idle_seconds_total{vm=\"idle\",pid=\"99\"} 0.000000000");
 	has_line(t, "vmm_sched_vm_core_grants_total{vm=\"a\\\"b\\nc\\\\\",pid=\"1234\"} 8");
+	has_line(t, "vmm_sched_vm_directed_yields_total{vm=\"a\\\"b\\nc\\\\\",pid=\"1234\"} 12");
+	has_line(t, "vmm_sched_vm_directed_runs_total{vm=\"a\\\"b\\nc\\\\\",pid=\"1234\"} 10");
+	has_line(t, "vmm_sched_vm_yields_ignored_total{vm=\"a\\\"b\\nc\\\\\",pid=\"1234\"} 3");
+	has_line(t, "vmm_sched_vm_idle_deferrals_total{vm=\"idle\",pid=\"99\"} 0");
 	has_line(t, "vmm_sched_vm_planned_share_cores{vm=\"a\\\"b\\nc\\\\\",pid=\"1234\"} 1.500");
 	has_line(t, "vmm_sched_vm_vcpus{vm=\"a\\\"b\\nc\\\\\",pid=\"1234\"} 2");
 	has_line(t, "# TYPE vmm_sched_vm_run_seconds_total counter");

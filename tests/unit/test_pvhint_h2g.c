@@ -130,6 +130,54 @@ static void test_publish_beyond_the_slots_writes_nothing(void **state)
 	assert_int_equal(seq, 0);
 }
 
+static void test_vals_carry_the_vcpus_counts(void **state)
+{
+	struct pvhint_h2g_counts c = {.preempts = 9, .cs_extensions = 3, .cs_extended_ns = 150000};
+	struct pvhint_h2g_vals v = pvhint_h2g_vals_of(&c, NULL, 0);
+
+	(void)state;
+	assert_int_equal(v.preemptions, 9);
+	assert_int_equal(v.extensions, 3);
+	assert_int_equal(v.extended_ns, 150000);
+	assert_int_equal(v.disabled, 0);
+	/* Extended since nothing was told: yield when the section ends. */
+	assert_int_equal(v.flags, PVHINT_H2G_YIELD_ON_EXIT);
+}
+
+static void test_yield_flag_only_while_extensions_grow(void **state)
+{
+	struct pvhint_h2g_counts c = {.preempts = 1, .cs_extensions = 3, .cs_extended_ns = 150000};
+	struct pvhint_h2g_vals last = pvhint_h2g_vals_of(&c, NULL, 0), v;
+
+	(void)state;
+	/* No extension since the last write: the flag goes. */
+	c.preempts = 2;
+	v = pvhint_h2g_vals_of(&c, &last, 0);
+	assert_int_equal(v.flags, 0);
+	assert_int_equal(v.extensions, 3);
+	/* A new one: it comes back. */
+	last = v;
+	c.cs_extensions = 4;
+	c.cs_extended_ns = 200000;
+	v = pvhint_h2g_vals_of(&c, &last, 0);
+	assert_int_equal(v.flags, PVHINT_H2G_YIELD_ON_EXIT);
+	assert_int_equal(v.extended_ns, 200000);
+	/* Never extended: never asked to yield. */
+	c = (struct pvhint_h2g_counts){.preempts = 5};
+	assert_int_equal(pvhint_h2g_vals_of(&c, NULL, 0).flags, 0);
+}
+
+static void test_disabled_vm_is_never_asked_to_yield(void **state)
+{
+	struct pvhint_h2g_counts c = {.cs_extensions = 3};
+	struct pvhint_h2g_vals v = pvhint_h2g_vals_of(&c, NULL, 1);
+
+	(void)state;
+	assert_int_equal(v.disabled, 1);
+	assert_int_equal(v.flags, 0);
+	assert_int_equal(v.extensions, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +187,9 @@ int main(void)
 	    cmocka_unit_test(test_publish_fills_one_slot_with_an_even_seq),
 	    cmocka_unit_test(test_publish_ignores_what_the_guest_wrote_to_seq),
 	    cmocka_unit_test(test_publish_beyond_the_slots_writes_nothing),
+	    cmocka_unit_test(test_vals_carry_the_vcpus_counts),
+	    cmocka_unit_test(test_yield_flag_only_while_extensions_grow),
+	    cmocka_unit_test(test_disabled_vm_is_never_asked_to_yield),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

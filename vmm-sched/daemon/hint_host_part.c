@@ -96,14 +96,19 @@ void host_part_publish(struct vs_daemon *d, int vm_id, struct vs_hint_host_part 
 	registry_for_each_vcpu(slot, &d->reg)
 	{
 		const struct vs_vcpu_rec *v = &d->reg.vcpus[slot];
-		struct pvhint_h2g_vals vals = {
-		    .preemptions = d->hint_vcpu_stats[slot].preempts,
-		    .disabled = disabled,
+		const struct vs_vcpu_stats *st = &d->hint_vcpu_stats[slot];
+		struct pvhint_h2g_counts counts = {
+		    .preempts = st->preempts,
+		    .cs_extensions = st->cs_extensions,
+		    .cs_extended_ns = st->cs_extended_ns,
 		};
+		struct pvhint_h2g_vals vals;
 		int i = v->vcpu_index;
 
 		if (v->vm_id != vm_id || i < 0 || i >= (int)PVHINT_MAX_VCPUS)
 			continue;
+		vals =
+		    pvhint_h2g_vals_of(&counts, hp->sent_once[i] ? &hp->sent[i] : NULL, disabled);
 		if (hp->sent_once[i] && !memcmp(&vals, &hp->sent[i], sizeof(vals)))
 			continue;
 		pvhint_h2g_publish(hp->map, (uint32_t)i, &hp->seq[i], &vals);

@@ -233,6 +233,8 @@ static struct json_object *vcpu_json(struct vs_daemon *d, int slot)
 	add_u64(o, "wakeups", st.wakeups);
 	add_u64(o, "preempts", st.preempts);
 	add_u64(o, "migrations", st.migrations);
+	add_u64(o, "cs_extensions", st.cs_extensions);
+	add_u64(o, "cs_extended_ns", st.cs_extended_ns);
 	add_u64(o, "last_cpu", st.last_cpu);
 	add_u64(o, "seqnum", st.seqnum);
 	/* The agent's view: trails seqnum by the messages not yet read. */
@@ -301,6 +303,9 @@ static struct json_object *vms_json(struct vs_daemon *d)
 		add_u64(o, "cs_extended_ns", vs.cs_extended_ns);
 		add_u64(o, "idle_handoffs", vs.idle_handoffs);
 		add_u64(o, "directed_yields", vs.directed_yields);
+		add_u64(o, "directed_runs", vs.directed_runs);
+		add_u64(o, "yields_ignored", vs.yields_ignored);
+		add_u64(o, "idle_deferrals", vs.idle_deferrals);
 		struct json_object *hints = hints_status_json(d, vm_id);
 
 		if (hints)

@@ -115,7 +115,18 @@ static void scheduler_metrics(struct json_object *status, struct prom_buf *b)
 }
 
 /* Per VM: the labels vm and pid, then the value. */
-enum vm_value { VM_RUN_NS, VM_WAIT_NS, VM_FORCED_IDLE_NS, VM_CORE_GRANTS, VM_SHARE, VM_VCPUS };
+enum vm_value {
+	VM_RUN_NS,
+	VM_WAIT_NS,
+	VM_FORCED_IDLE_NS,
+	VM_CORE_GRANTS,
+	VM_SHARE,
+	VM_VCPUS,
+	VM_DIRECTED_YIELDS,
+	VM_DIRECTED_RUNS,
+	VM_YIELDS_IGNORED,
+	VM_IDLE_DEFERRALS,
+};
 static const struct {
 	const char *metric, *type, *help;
 } vm_families[] = {
@@ -130,6 +141,14 @@ static const struct {
     [VM_SHARE] = {"vmm_sched_vm_planned_share_cores", "gauge",
 		  "The VM's share of the enclave in the last plan, in cores."},
     [VM_VCPUS] = {"vmm_sched_vm_vcpus", "gauge", "Enrolled vCPU threads of the VM."},
+    [VM_DIRECTED_YIELDS] = {"vmm_sched_vm_directed_yields_total", "counter",
+			    "yield_to() calls of the VM's vCPUs naming a waiting vCPU of the VM."},
+    [VM_DIRECTED_RUNS] = {"vmm_sched_vm_directed_runs_total", "counter",
+			  "Of those, the named vCPU ran next on the yielding CPU."},
+    [VM_YIELDS_IGNORED] = {"vmm_sched_vm_yields_ignored_total", "counter",
+			   "yield_to() calls naming another VM's vCPU or one not waiting."},
+    [VM_IDLE_DEFERRALS] = {"vmm_sched_vm_idle_deferrals_total", "counter",
+			   "Times a vCPU with work ran before a guest-idle vCPU queued ahead."},
 };
 
 static uint64_t vm_wait_ns(struct json_object *vm)
@@ -171,6 +190,18 @@ static void vm_metrics(struct json_object *status, struct prom_buf *b)
 				break;
 			case VM_VCPUS:
 				prom_sample_u64(b, metric, l, 2, jf_len(jf_obj(vm, "vcpus")));
+				break;
+			case VM_DIRECTED_YIELDS:
+				prom_sample_u64(b, metric, l, 2, jf_u64(vm, "directed_yields"));
+				break;
+			case VM_DIRECTED_RUNS:
+				prom_sample_u64(b, metric, l, 2, jf_u64(vm, "directed_runs"));
+				break;
+			case VM_YIELDS_IGNORED:
+				prom_sample_u64(b, metric, l, 2, jf_u64(vm, "yields_ignored"));
+				break;
+			case VM_IDLE_DEFERRALS:
+				prom_sample_u64(b, metric, l, 2, jf_u64(vm, "idle_deferrals"));
 				break;
 			}
 		}

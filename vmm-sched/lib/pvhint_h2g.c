@@ -45,6 +45,21 @@ void pvhint_h2g_stamp(void *h2g, uint32_t nr_vcpus)
 			 PVHINT_HOST_MAGIC, __ATOMIC_RELEASE);
 }
 
+struct pvhint_h2g_vals pvhint_h2g_vals_of(const struct pvhint_h2g_counts *c,
+					  const struct pvhint_h2g_vals *last, uint64_t disabled)
+{
+	struct pvhint_h2g_vals v = {
+	    .preemptions = c->preempts,
+	    .extensions = c->cs_extensions,
+	    .extended_ns = c->cs_extended_ns,
+	    .disabled = disabled,
+	};
+
+	if (!disabled && c->cs_extensions > (last ? last->extensions : 0))
+		v.flags |= PVHINT_H2G_YIELD_ON_EXIT;
+	return v;
+}
+
 void pvhint_h2g_publish(void *h2g, uint32_t vcpu, uint32_t *seq, const struct pvhint_h2g_vals *v)
 {
 	unsigned char *s;

@@ -49,6 +49,22 @@ struct pvhint_h2g_vals {
 	uint64_t disabled;
 };
 
+/* What the scheduler counted for one vCPU (its vcpu_stats), read in one batch. */
+struct pvhint_h2g_counts {
+	uint64_t preempts;
+	uint64_t cs_extensions;
+	uint64_t cs_extended_ns;
+};
+
+/*
+ * What to tell a vCPU now, from the scheduler's counts @c and what it was
+ * told last (@last, NULL before the first write). PVHINT_H2G_YIELD_ON_EXIT
+ * while it got extensions since the last counts (the agent reads them in
+ * batches: "lately", not "right now"); never while its VM's hints are off.
+ */
+struct pvhint_h2g_vals pvhint_h2g_vals_of(const struct pvhint_h2g_counts *c,
+					  const struct pvhint_h2g_vals *last, uint64_t disabled);
+
 /*
  * Writes vCPU @vcpu's slot under its seqcount. The guest can write that
  * memory too, so the count is the agent's own (@seq, kept by the caller),

@@ -2,6 +2,7 @@
 #ifndef TESTVMM_GUEST_CPU_H
 #define TESTVMM_GUEST_CPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../guest_abi.h"
@@ -36,6 +37,26 @@ static inline void wrmsr(uint32_t msr, uint64_t val)
 static inline void outl(uint16_t port, uint32_t val)
 {
 	asm volatile("outl %0, %1" : : "a"(val), "Nd"(port) : "memory");
+}
+
+static inline void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
+{
+	asm volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
+}
+
+/*
+ * KVM hypercall @nr with one argument: VMCALL on Intel, VMMCALL on AMD (KVM
+ * would patch the other one in after a #UD, rewriting the payload's code).
+ */
+static inline uint64_t kvm_hypercall1(bool amd, uint64_t nr, uint64_t a0)
+{
+	uint64_t ret;
+
+	if (amd)
+		asm volatile("vmmcall" : "=a"(ret) : "a"(nr), "b"(a0) : "memory");
+	else
+		asm volatile("vmcall" : "=a"(ret) : "a"(nr), "b"(a0) : "memory");
+	return ret;
 }
 
 static inline void cpu_relax(void)

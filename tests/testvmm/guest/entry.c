@@ -17,6 +17,8 @@ __attribute__((section(".text.entry"), noreturn, used)) void guest_entry(uint64_
 		payload_duty(slot);
 	case PAYLOAD_LOCK:
 		payload_lock(slot, &shared->lock);
+	case PAYLOAD_YIELD:
+		payload_yield(slot, index);
 	}
 	guest_panic(FAULT_BAD_PAYLOAD, 0, 0, slot->config.payload);
 }

@@ -35,5 +35,6 @@ __attribute__((noreturn)) void payload_busy(volatile struct vcpu_slot *slot);
 __attribute__((noreturn)) void payload_duty(volatile struct vcpu_slot *slot);
 __attribute__((noreturn)) void payload_lock(volatile struct vcpu_slot *slot,
 					    volatile uint32_t *lock);
+__attribute__((noreturn)) void payload_yield(volatile struct vcpu_slot *slot, uint64_t index);
 
 #endif

@@ -1,4 +1,7 @@
-/* The three workloads a vCPU can run: busy, duty (run/HLT cycles) and lock (contended spinlock). */
+/*
+ * The workloads a vCPU can run: busy, duty (run/HLT cycles), lock (contended
+ * spinlock) and yield (work, then a directed yield to the next vCPU).
+ */
 #include "cpu.h"
 #include "guest.h"
 
@@ -92,6 +95,32 @@ static void spin_lock(volatile struct vcpu_slot *slot, volatile uint32_t *lock)
 static void spin_unlock(volatile uint32_t *lock)
 {
 	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+}
+
+/* KVM_HC_SCHED_YIELD (linux/kvm_para.h): yield_to() the vCPU with APIC ID a0. */
+#define KVM_HC_SCHED_YIELD  11
+#define CPUID_EBX_AUTHENTIC 0x68747541 /* "Auth" of AuthenticAMD */
+#define CPUID_EBX_HYGON	    0x6f677948 /* "Hygo" of HygonGenuine */
+
+/*
+ * Work run_us, then ask KVM to yield this vCPU's CPU to the next vCPU (APIC ID
+ * = vCPU index under KVM's in-kernel LAPIC), as a PV spinlock waiter does for
+ * a preempted lock holder. KVM calls yield_to() only when that vCPU was
+ * preempted while runnable, which is what the scheduler's ops.yield sees.
+ */
+void payload_yield(volatile struct vcpu_slot *slot, uint64_t index)
+{
+	uint64_t run_cycles = us_to_tsc(slot, slot->config.run_us);
+	uint32_t n = slot->config.nr_vcpus ? slot->config.nr_vcpus : 1, a, b, c, d;
+	bool amd;
+
+	cpuid(0, &a, &b, &c, &d);
+	amd = b == CPUID_EBX_AUTHENTIC || b == CPUID_EBX_HYGON;
+	for (;;) {
+		work_for(slot, rdtsc(), run_cycles);
+		kvm_hypercall1(amd, KVM_HC_SCHED_YIELD, (index + 1) % n);
+		slot->yields++;
+	}
 }
 
 void payload_lock(volatile struct vcpu_slot *slot, volatile uint32_t *lock)

@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 23
+# case-seconds: 30
 # Guest hints read correctly. The test VMM plays a guest hint driver (testvmm
 # --hints, mode benign): vCPU 0 idle, vCPU 1 in a critical section through
 # thread slot 5, vCPU 2 busy outside one. The agent must show exactly that per
@@ -74,6 +74,18 @@ preempted() {
 	return 1
 }
 wait_for 30 preempted || fail "no host-to-guest slot shows preemptions: $(od -An -tu4 -j $H2G_OFF -N192 "$TMP/hints-hb")"
+# vCPU 1's critical sections were extended: its slot says how often and how long.
+extended() {
+	local seq ext
+	seq=$(region_u32 $((H2G_OFF + 64)))
+	ext=$(region_u32 $((H2G_OFF + 64 + 16)))
+	[ $((seq % 2)) = 0 ] && [ "$ext" -gt 0 ] && [ "$(region_u32 $((H2G_OFF + 64 + 24)))" -gt 0 ]
+}
+wait_for 30 extended || fail "vCPU 1's host-to-guest slot shows no extensions: $(od -An -tu4 -j $((H2G_OFF + 64)) -N32 "$TMP/hints-hb")"
+[ "$(region_u32 $((H2G_OFF + 16)))" = 0 ] && [ "$(region_u32 $((H2G_OFF + 128 + 16)))" = 0 ] ||
+	fail "vCPUs 0 and 2, never in a critical section, show extensions"
+note "vCPU 1 slot: seq flags preempt extensions extended_ns: $(od -An -tu4 -j $((H2G_OFF + 64)) -N28 "$TMP/hints-hb")"
+note "per-vCPU extensions in status: $(json_get '[(v["index"], v["cs_extensions"]) for v in s["vms"][0]["vcpus"]]')"
 note "host part: mark $(od -An -tx4 -j $HOST_MARK_OFF -N16 "$TMP/hints-hb"), slot words $(od -An -tu4 -j $H2G_OFF -N16 "$TMP/hints-hb")"
 [ "$(sched_ext_state)" = enabled ] || fail "sched_ext state is '$(sched_ext_state)'"
 
