@@ -85,6 +85,7 @@ enum vs_rescan_cause {
 	VS_RESCAN_SAFETY,   /* every VM: the safety period (--safety-rescan-s) passed */
 	VS_RESCAN_POLL,	    /* every VM: a second passed (poll mode) */
 	VS_RESCAN_HELD,	    /* a VM with threads held out for a reason no event tells of */
+	VS_RESCAN_START,    /* every adopted VM: threads may have come while no agent ran */
 	VS_RESCAN_NR_CAUSES
 };
 struct vs_discovery {

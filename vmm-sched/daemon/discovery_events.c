@@ -43,22 +43,39 @@ static void use_polling(struct vs_daemon *d, const char *why)
 	       why);
 }
 
+static void count(struct vs_daemon *d, enum vs_rescan_cause cause, int vms, uint64_t t0)
+{
+	d->disc.rescans[cause] += (uint64_t)vms;
+	d->disc.rescan_ns += monotonic_ns() - t0;
+	d->disc.last_cause = cause;
+}
+
 void discovery_start(struct vs_daemon *d)
 {
 	char err[256], why[350];
+	uint64_t now = monotonic_ns();
 
 	d->disc.fd = -1;
+	d->disc.full_ns = now;
 	if (d->opt.discovery_poll) {
 		use_polling(d, "discovery = poll was set (--discovery poll)");
-		return;
+	} else {
+		d->disc.fd = proc_connector_open(err, sizeof(err));
+		if (d->disc.fd < 0) {
+			snprintf(why, sizeof(why),
+				 "the kernel's process events are not available: %s", err);
+			use_polling(d, why);
+		}
 	}
-	d->disc.fd = proc_connector_open(err, sizeof(err));
-	if (d->disc.fd < 0) {
-		snprintf(why, sizeof(why), "the kernel's process events are not available: %s",
-			 err);
-		use_polling(d, why);
-		return;
+	/* Adopted VMs, listened to from now on: what changed before is in /proc. */
+	if (d->reg.nr_vms) {
+		int vms = d->reg.nr_vms;
+
+		vm_rescan_all(d);
+		count(d, VS_RESCAN_START, vms, now);
 	}
+	if (d->disc.fd < 0)
+		return;
 	vs_log("vCPU thread discovery: process events (proc connector); a VM is rescanned from "
 	       "/proc after events about its threads, every VM every %u s (--safety-rescan-s) "
 	       "and after lost events",
@@ -104,13 +121,6 @@ void discovery_on_events(struct vs_daemon *d)
 		d->disc.fd = -1;
 		use_polling(d, why);
 	}
-}
-
-static void count(struct vs_daemon *d, enum vs_rescan_cause cause, int vms, uint64_t t0)
-{
-	d->disc.rescans[cause] += (uint64_t)vms;
-	d->disc.rescan_ns += monotonic_ns() - t0;
-	d->disc.last_cause = cause;
 }
 
 void discovery_on_tick(struct vs_daemon *d)
