@@ -87,3 +87,21 @@ bench-sim:
 bench-sim-policies:
 	$(MAKE) BUILD=$(BUILD)/release SANITIZE= $(BUILD)/release/vmm-sched-sim
 	tests/bench/sim_compare.sh $(BUILD)/release/vmm-sched-sim $(if $(BENCH_QUICK),--quick)
+
+# `make bench-discovery`: the agent's /proc rescan per VM (its own vm_rescan() on
+# processes shaped like idle qemus) and its cost per process event (needs root, /dev/kvm).
+DISCOVERY_BENCH := $(BUILD)/tests/bench/discovery-bench
+
+$(DISCOVERY_BENCH): tests/bench/discovery_bench.c $(filter-out %/main.o,$(DAEMON_OBJS)) $(LIBVS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(XML_CFLAGS) -MMD -MP -Ivmm-sched/lib -Ivmm-sched/daemon -Ivmm-sched/include \
+		-Iguest-agent/include $< $(filter %.o,$^) -o $@ $(LDFLAGS) $(LIBVS) $(DAEMON_LIBS)
+
+all: $(DISCOVERY_BENCH)
+
+.PHONY: bench-discovery
+bench-discovery:
+	$(MAKE) BUILD=$(BUILD)/release SANITIZE= $(BUILD)/release/tests/bench/discovery-bench
+	$(BUILD)/release/tests/bench/discovery-bench
+
+-include $(DISCOVERY_BENCH).d
