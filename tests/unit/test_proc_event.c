@@ -70,6 +70,37 @@ static void test_fork_exit_comm(void **state)
 	assert_int_equal(ev.kind, VS_PROC_EV_COMM);
 	assert_int_equal(ev.tid, 106);
 	assert_int_equal(ev.tgid, 100);
+	assert_string_equal(ev.comm, "CPU 1/KVM");
+	/* A name without its NUL (the kernel pads; a bad message may not) stays terminated. */
+	memset(d.pe.event_data.comm.comm, 'x', sizeof(d.pe.event_data.comm.comm));
+	assert_int_equal(decode(&d, sizeof(d), 0, &ev, err), 0);
+	assert_int_equal(strlen(ev.comm), 15);
+}
+
+/* Which events about an enrolled VMM's threads call for its rescan. */
+static void test_wants_rescan(void **state)
+{
+	struct vs_proc_event ev = {.kind = VS_PROC_EV_COMM, .tid = 106, .tgid = 100};
+
+	strcpy(ev.comm, "CPU 1/KVM");
+	assert_true(proc_event_wants_rescan(&ev, NULL, false));
+	strcpy(ev.comm, "vcpu3");
+	assert_true(proc_event_wants_rescan(&ev, NULL, false));
+	/* qemu's I/O workers come and go all the time: no rescan. */
+	strcpy(ev.comm, "worker");
+	assert_false(proc_event_wants_rescan(&ev, NULL, false));
+	ev.kind = VS_PROC_EV_FORK;
+	assert_false(proc_event_wants_rescan(&ev, "qemu-system-x86", false));
+	assert_false(proc_event_wants_rescan(&ev, NULL, false)); /* already gone */
+	/* A thread created by a vCPU thread inherits its vCPU-like name. */
+	assert_true(proc_event_wants_rescan(&ev, "CPU 0/KVM", false));
+	ev.kind = VS_PROC_EV_EXIT;
+	assert_false(proc_event_wants_rescan(&ev, NULL, false));
+	assert_true(proc_event_wants_rescan(&ev, NULL, true));
+	ev.tid = 100; /* the VMM's main thread */
+	assert_true(proc_event_wants_rescan(&ev, NULL, false));
+	ev.kind = VS_PROC_EV_OTHER;
+	assert_false(proc_event_wants_rescan(&ev, "CPU 0/KVM", true));
 }
 
 static void test_ack_and_others(void **state)
@@ -175,6 +206,7 @@ int main(void)
 	    cmocka_unit_test(test_not_from_kernel),
 	    cmocka_unit_test(test_short_and_inconsistent),
 	    cmocka_unit_test(test_wrong_kind_of_message),
+	    cmocka_unit_test(test_wants_rescan),
 	};
 
 	return cmocka_run_group_tests_name("proc_event", tests, NULL, NULL);

@@ -94,6 +94,7 @@ struct vs_discovery {
 	bool events_lost;		       /* a full rescan is due: the socket overflowed */
 	uint64_t full_ns;		       /* CLOCK_MONOTONIC of the latest full rescan */
 	uint64_t events, invalid;	       /* decoded and refused event messages */
+	uint64_t vm_events;		       /* events that called for a VM's rescan */
 	uint64_t overflows;		       /* times events were lost */
 	uint64_t rescans[VS_RESCAN_NR_CAUSES]; /* VM rescans (one per VM) by cause */
 	uint64_t rescan_ns;		       /* agent time they took */

@@ -10,6 +10,7 @@
 #include "discovery_events.h"
 #include "log.h"
 #include "proc_connector.h"
+#include "vcpu_threads.h"
 #include "vm_discovery.h"
 
 static uint64_t monotonic_ns(void)
@@ -92,9 +93,19 @@ static void on_event(void *ctx, const struct vs_proc_event *ev)
 {
 	struct vs_daemon *d = ctx;
 	int vm_id = registry_find_vm_by_pid(&d->reg, ev->tgid);
+	char comm[64];
+	bool named = false, enrolled = false;
 
-	if (vm_id >= 0)
-		rescan_debounce_event(&d->disc.vm[vm_id], monotonic_ns());
+	if (vm_id < 0)
+		return;
+	if (ev->kind == VS_PROC_EV_FORK)
+		named = !process_comm(ev->tid, comm, sizeof(comm));
+	if (ev->kind == VS_PROC_EV_EXIT)
+		enrolled = registry_find_vcpu_by_tid(&d->reg, ev->tid) >= 0;
+	if (!proc_event_wants_rescan(ev, named ? comm : NULL, enrolled))
+		return;
+	d->disc.vm_events++;
+	rescan_debounce_event(&d->disc.vm[vm_id], monotonic_ns());
 }
 
 void discovery_on_events(struct vs_daemon *d)
@@ -183,6 +194,7 @@ struct json_object *discovery_status_json(struct vs_daemon *d)
 		put_str(o, "poll_reason", d->disc.poll_reason);
 	put_u64(o, "safety_rescan_s", d->opt.safety_rescan_s);
 	put_u64(o, "events", d->disc.events);
+	put_u64(o, "vm_events", d->disc.vm_events);
 	put_u64(o, "invalid_events", d->disc.invalid);
 	put_u64(o, "overflows", d->disc.overflows);
 	for (int c = 0; c < VS_RESCAN_NR_CAUSES; c++) {

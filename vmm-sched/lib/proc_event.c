@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "proc_event.h"
+#include "vcpu_name.h"
 
 /* Bytes of struct proc_event up to and including the union member @member. */
 #define EVENT_BYTES(member)                                                                        \
@@ -117,11 +118,27 @@ int proc_event_decode(const void *buf, size_t len, uint32_t sender_port, struct 
 		return ids(ev, VS_PROC_EV_EXIT, pe.event_data.exit.process_pid,
 			   pe.event_data.exit.process_tgid, err, errlen);
 	case PROC_EVENT_COMM:
+		memcpy(ev->comm, pe.event_data.comm.comm, sizeof(ev->comm) - 1);
 		return ids(ev, VS_PROC_EV_COMM, pe.event_data.comm.process_pid,
 			   pe.event_data.comm.process_tgid, err, errlen);
 	default:
 		ev->kind = VS_PROC_EV_ACK;
 		ev->ack_err = pe.event_data.ack.err;
 		return 0;
+	}
+}
+
+bool proc_event_wants_rescan(const struct vs_proc_event *ev, const char *fork_comm,
+			     bool tid_enrolled)
+{
+	switch (ev->kind) {
+	case VS_PROC_EV_COMM:
+		return vcpu_index_from_thread_name(ev->comm) >= 0;
+	case VS_PROC_EV_FORK:
+		return fork_comm && vcpu_index_from_thread_name(fork_comm) >= 0;
+	case VS_PROC_EV_EXIT:
+		return tid_enrolled || ev->tid == ev->tgid;
+	default:
+		return false;
 	}
 }

@@ -6,6 +6,7 @@
 #ifndef VS_PROC_EVENT_H
 #define VS_PROC_EVENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,7 @@ struct vs_proc_event {
 	int tid;  /* the thread the event is about (the child of a fork) */
 	int tgid; /* its process */
 	uint32_t ack_err;
+	char comm[16]; /* VS_PROC_EV_COMM: the new name, NUL-terminated */
 };
 
 /*
@@ -32,5 +34,16 @@ struct vs_proc_event {
  */
 int proc_event_decode(const void *buf, size_t len, uint32_t sender_port, struct vs_proc_event *ev,
 		      char *err, size_t errlen);
+
+/*
+ * Does @ev, about a thread of an enrolled VMM, call for a rescan of that VM?
+ * A new name that reads like a vCPU's (qemu names its vCPU threads after
+ * creating them); a new thread whose name, read from /proc, already reads
+ * like one (@fork_comm, inherited from its creator; NULL if unread); the
+ * exit of an enrolled vCPU thread (@tid_enrolled) or of the VMM's main
+ * thread. Not the I/O worker threads a busy qemu creates and ends all the time.
+ */
+bool proc_event_wants_rescan(const struct vs_proc_event *ev, const char *fork_comm,
+			     bool tid_enrolled);
 
 #endif
