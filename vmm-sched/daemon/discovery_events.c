@@ -23,12 +23,13 @@ static uint64_t monotonic_ns(void)
 
 static const char *const cause_names[VS_RESCAN_NR_CAUSES] = {
     [VS_RESCAN_EVENTS] = "events", [VS_RESCAN_OVERFLOW] = "overflow", [VS_RESCAN_SAFETY] = "safety",
-    [VS_RESCAN_POLL] = "poll",	   [VS_RESCAN_HELD] = "held",
+    [VS_RESCAN_POLL] = "poll",	   [VS_RESCAN_HELD] = "held",	      [VS_RESCAN_START] = "start",
 };
 
 const char *discovery_cause_name(int cause)
 {
-	return cause >= 0 && cause < VS_RESCAN_NR_CAUSES ? cause_names[cause] : "?";
+	return cause >= 0 && cause < VS_RESCAN_NR_CAUSES && cause_names[cause] ? cause_names[cause]
+									       : "?";
 }
 
 const char *discovery_mode_name(const struct vs_daemon *d)
