@@ -22,8 +22,8 @@ $(BUILD)/broken/vmm-schedd: $(BUILD)/vmm-schedd
 $(BUILD)/release/vmm-schedd: $(BUILD)/vmm-schedd
 	$(MAKE) BUILD=$(BUILD)/release SANITIZE= $(BUILD)/release/vmm-schedd
 
-bench: bench-plan bench-maps bench-planner bench-sim bench-sim-policies bench-dispatch all \
-		$(BUILD)/release/vmm-schedd
+bench: bench-plan bench-maps bench-discovery bench-planner bench-sim bench-sim-policies \
+		bench-dispatch all $(BUILD)/release/vmm-schedd
 	tests/bench/run-bench $(if $(BENCH_QUICK),--quick)
 
 bench-overhead: all $(BUILD)/release/vmm-schedd

@@ -94,3 +94,21 @@ bench-sim-policies:
 .PHONY: bench-dispatch
 bench-dispatch: all $(BUILD)/release/vmm-schedd
 	tests/vm/run --mem 6G --timeout 2400 -- tests/bench/dispatch_cost.sh $(if $(BENCH_QUICK),--quick)
+
+# `make bench-discovery`: the agent's /proc rescan per VM (its own vm_rescan() on
+# processes shaped like idle qemus) and its cost per process event (needs root, /dev/kvm).
+DISCOVERY_BENCH := $(BUILD)/tests/bench/discovery-bench
+
+$(DISCOVERY_BENCH): tests/bench/discovery_bench.c $(filter-out %/main.o,$(DAEMON_OBJS)) $(LIBVS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(XML_CFLAGS) -MMD -MP -Ivmm-sched/lib -Ivmm-sched/daemon -Ivmm-sched/include \
+		-Iguest-agent/include $< $(filter %.o,$^) -o $@ $(LDFLAGS) $(LIBVS) $(DAEMON_LIBS)
+
+all: $(DISCOVERY_BENCH)
+
+.PHONY: bench-discovery
+bench-discovery:
+	$(MAKE) BUILD=$(BUILD)/release SANITIZE= $(BUILD)/release/tests/bench/discovery-bench
+	$(BUILD)/release/tests/bench/discovery-bench
+
+-include $(DISCOVERY_BENCH).d

@@ -28,6 +28,8 @@ static const char status_text[] =
     " \"planner\": {\"placement\": \"agent\", \"epochs\": 40, \"plan_us\": 1500,"
     "   \"epoch_now_ms\": 40, \"backoffs\": 3,"
     "   \"bpf_threads\": 9, \"outcomes\": {\"complete\": 30, \"wrong_vm\": 4}},"
+    " \"discovery\": {\"mode\": \"events\", \"events\": 77, \"overflows\": 1,"
+    "   \"rescans\": {\"events\": 12, \"overflow\": 2, \"safety\": 4}, \"rescan_ns\": 1500000},"
     " \"enclave\": {\"cpus\": \"0-3\", \"cores\": 2},"
     " \"cpus\": [{\"cpu\": 0, \"core\": 0, \"vcpu_ns\": 3000000000, \"host_ns\": 1,"
     "   \"idle_ns\": 2, \"forced_idle_ns\": 3, \"host_idle_ns\": 4, \"owner_changes\": 11,"
@@ -119,6 +121,20 @@ static void scheduler_and_cpu_counters(void **state)
 	free(t);
 }
 
+static void discovery_counters(void **state)
+{
+	char *t = render();
+
+	has_line(t, "vmm_sched_discovery_info{mode=\"events\"} 1");
+	has_line(t, "vmm_sched_discovery_events_total 77");
+	has_line(t, "vmm_sched_discovery_overflows_total 1");
+	has_line(t, "vmm_sched_discovery_rescans_total{cause=\"events\"} 12");
+	has_line(t, "vmm_sched_discovery_rescans_total{cause=\"overflow\"} 2");
+	has_line(t, "vmm_sched_discovery_rescans_total{cause=\"safety\"} 4");
+	has_line(t, "vmm_sched_discovery_rescan_seconds_total 0.001500000");
+	free(t);
+}
+
 /* Every sample follows its own family's HELP and TYPE; no family appears twice. */
 static void families_grouped_once(void **state)
 {
@@ -163,6 +179,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(vm_counters_with_escaped_name),
 	    cmocka_unit_test(scheduler_and_cpu_counters),
+	    cmocka_unit_test(discovery_counters),
 	    cmocka_unit_test(families_grouped_once),
 	};
 

@@ -89,6 +89,31 @@ static void placement_and_epoch(void **state)
 	options_free(&opt);
 }
 
+/* --discovery and --safety-rescan-s: events every 30 s by default, bad values named. */
+static void discovery_and_safety_rescan(void **state)
+{
+	struct vs_options opt;
+	char err[256];
+
+	options_init(&opt);
+	assert_false(opt.discovery_poll);
+	assert_int_equal(opt.safety_rescan_s, 30);
+	assert_int_equal(parse_text(&opt, "[agent]\ndiscovery = poll\nsafety-rescan-s = 5\n"), 0);
+	assert_true(opt.discovery_poll);
+	assert_int_equal(opt.safety_rescan_s, 5);
+	cli(&opt, "discovery", "events");
+	assert_false(opt.discovery_poll);
+	assert_int_equal(options_set(&opt, options_key_by_option("discovery"), "netlink",
+				     VS_FROM_CLI, err, sizeof(err)),
+			 -1);
+	assert_string_equal(err, "'netlink' must be events or poll");
+	assert_int_equal(options_set(&opt, options_key_by_option("safety-rescan-s"), "0",
+				     VS_FROM_CLI, err, sizeof(err)),
+			 -1);
+	assert_string_equal(err, "'0' must be 1..3600");
+	options_free(&opt);
+}
+
 /* The command line wins, whether the file is read before or after it. */
 static void command_line_overrides_file(void **state)
 {
@@ -220,6 +245,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(file_sets_every_kind),
 	    cmocka_unit_test(placement_and_epoch),
+	    cmocka_unit_test(discovery_and_safety_rescan),
 	    cmocka_unit_test(command_line_overrides_file),
 	    cmocka_unit_test(overridden_value_still_checked),
 	    cmocka_unit_test(max_vms_default_and_range),

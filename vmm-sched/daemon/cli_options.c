@@ -22,6 +22,7 @@ void cli_usage(FILE *out)
 		"                  [--max-vcpus-per-vm N]\n"
 		"                  [--metrics-listen ADDR:PORT] [--no-kick]\n"
 		"                  [--placement bpf|agent] [--epoch-ms N]\n"
+		"                  [--discovery events|poll] [--safety-rescan-s N]\n"
 		"                  [--libvirt URI|none] [--libvirt-enrol-names GLOB]\n"
 		"       vmm-schedd --unload-pinned [--pin-dir DIR]\n"
 		"       vmm-schedd --check-config [FILE]\n"
@@ -65,6 +66,15 @@ void cli_usage(FILE *out)
 		"  --epoch-ms N       the agent planner's epoch (1..1000, default 10), up to\n"
 		"                     16x longer while its commits are mostly refused; no\n"
 		"                     epoch runs while no vCPU is runnable\n"
+		"  --discovery MODE   events (default): new and exited vCPU threads are found\n"
+		"                     when the kernel's process events (the proc connector)\n"
+		"                     tell of them, each VM rescanned from /proc after\n"
+		"                     events about its threads; poll: every VM is rescanned\n"
+		"                     every second. Without the proc connector the agent\n"
+		"                     polls and says so in its log and status\n"
+		"  --safety-rescan-s N\n"
+		"                     with events, every VM is also rescanned every N s\n"
+		"                     (1..3600, default 30), and at once if events were lost\n"
 		"  --pairing MODE     strict (default): a sibling runs no vCPU while a host task\n"
 		"                     runs on its twin; relaxed: host tasks may share a core\n"
 		"                     with a vCPU (vCPUs of two VMs never do, in either mode)\n"
@@ -205,6 +215,8 @@ int cli_parse_options(struct vs_options *opt, int argc, char **argv)
 	    {"libvirt-enrol-names", required_argument, NULL, 'N'},
 	    {"placement", required_argument, NULL, 'A'},
 	    {"epoch-ms", required_argument, NULL, 'E'},
+	    {"discovery", required_argument, NULL, 'Y'},
+	    {"safety-rescan-s", required_argument, NULL, 'Z'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -234,6 +246,8 @@ int cli_parse_options(struct vs_options *opt, int argc, char **argv)
 		case 'N':
 		case 'A':
 		case 'E':
+		case 'Y':
+		case 'Z':
 			if (set_from_cli(opt, longopts, c, optarg))
 				return -1;
 			break;

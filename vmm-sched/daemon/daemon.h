@@ -17,6 +17,7 @@
 #include "listen_addr.h"
 #include "options.h"
 #include "registry.h"
+#include "rescan_debounce.h"
 #include "share_plan.h"
 #include "topology.h"
 #include "txn_outcome.h"
@@ -77,6 +78,32 @@ struct vs_metrics_server {
 	struct MHD_Response *current; /* under lock; NULL until the first publish */
 };
 
+/* When VMs are rescanned for vCPU threads (discovery_events.c, vm_discovery.c). */
+enum vs_rescan_cause {
+	VS_RESCAN_EVENTS,   /* process events about the VM's threads */
+	VS_RESCAN_OVERFLOW, /* every VM: events were lost */
+	VS_RESCAN_SAFETY,   /* every VM: the safety period (--safety-rescan-s) passed */
+	VS_RESCAN_POLL,	    /* every VM: a second passed (poll mode) */
+	VS_RESCAN_HELD,	    /* a VM with threads held out for a reason no event tells of */
+	VS_RESCAN_START,    /* every adopted VM: threads may have come while no agent ran */
+	VS_RESCAN_NR_CAUSES
+};
+struct vs_discovery {
+	int fd;				       /* the proc connector; -1: poll mode */
+	char poll_reason[400];		       /* why the agent polls, for the log and status */
+	bool events_lost;		       /* a full rescan is due: the socket overflowed */
+	uint64_t full_ns;		       /* CLOCK_MONOTONIC of the latest full rescan */
+	uint64_t events, invalid;	       /* decoded and refused event messages */
+	uint64_t vm_events;		       /* events that called for a VM's rescan */
+	uint64_t overflows;		       /* times events were lost */
+	uint64_t rescans[VS_RESCAN_NR_CAUSES]; /* VM rescans (one per VM) by cause */
+	uint64_t rescan_ns;		       /* agent time they took */
+	enum vs_rescan_cause last_cause;
+	struct vs_rescan_debounce vm[VS_MAX_VMS];
+	/* Threads named like vCPUs left out by their affinity or the VM's KVM vCPU files. */
+	uint16_t held[VS_MAX_VMS];
+};
+
 struct vs_daemon {
 	struct vs_options opt;
 	struct vs_topology topo;
@@ -99,6 +126,7 @@ struct vs_daemon {
 	struct vs_metrics_server metrics;
 	struct vs_libvirt lv;			/* libvirt_enrol.h */
 	bool escapes_pending;			/* a vCPU's affinity left the enclave */
+	struct vs_discovery disc;		/* vm_discovery.c, discovery_events.c */
 	struct vs_ratelimit vm_log[VS_MAX_VMS]; /* repeated lines about each VM */
 	struct vs_hint_vm *hints[VS_MAX_VMS];	/* guest hint regions (hint_regions.c) */
 	uint32_t *hint_flags;			/* vcpu_hints as last written, by slot */

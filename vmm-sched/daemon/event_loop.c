@@ -2,11 +2,11 @@
  * The agent's event loop on io_uring (liburing): one-shot polls on the signal
  * fd, the control server's epoll fd (its socket and connections: none of
  * them ever blocks the loop), the message ring buffer and a VS_MSG_DRAIN_MS
- * timer, and the libvirt thread's message pipe (libvirt_enrol.h), re-armed
- * after each completion. The timer also drives the share
- * plan (every VS_SHARE_TICK_MS), the /proc rescans (every second) and the
- * control connections' deadlines. With --placement agent a second timer
- * runs the planner's epochs, armed only while a vCPU is runnable.
+ * timer, the libvirt thread's message pipe (libvirt_enrol.h) and the kernel's
+ * process events (discovery_events.h), re-armed after each completion. The
+ * timer also drives the share plan (every VS_SHARE_TICK_MS), the /proc
+ * rescans that are due and the control connections' deadlines. With --placement agent a second
+ * timer runs the planner's epochs, armed only while a vCPU is runnable.
  */
 #include <errno.h>
 #include <poll.h>
@@ -23,6 +23,7 @@
 #include "control_server.h"
 #include "control_socket.h"
 #include "daemon.h"
+#include "discovery_events.h"
 #include "event_loop.h"
 #include "hint_regions.h"
 #include "libvirt_enrol.h"
@@ -43,6 +44,7 @@ enum loop_source {
 	SRC_TIMER,
 	SRC_LIBVIRT,
 	SRC_EPOCH,
+	SRC_PROC_EVENTS,
 	SRC_COUNT
 };
 
@@ -57,9 +59,7 @@ static int arm_poll(struct io_uring *ring, int fd, enum loop_source src)
 	return 0;
 }
 
-#define SHARE_EVERY_TICKS (VS_SHARE_TICK_MS / VS_MSG_DRAIN_MS)
-/* /proc rescans for new and exited vCPU threads: once a second. */
-#define RESCAN_EVERY_TICKS  (1000 / VS_MSG_DRAIN_MS)
+#define SHARE_EVERY_TICKS   (VS_SHARE_TICK_MS / VS_MSG_DRAIN_MS)
 #define METRICS_EVERY_TICKS (VS_METRICS_PUBLISH_MS / VS_MSG_DRAIN_MS)
 
 static uint64_t monotonic_ns(void)
@@ -105,8 +105,7 @@ static void on_timer(struct vs_daemon *d, int tfd)
 	hints_tick(d);
 	if (++d->loop_ticks % SHARE_EVERY_TICKS == 0)
 		timed_share_tick(d);
-	if (d->loop_ticks % RESCAN_EVERY_TICKS == 0)
-		vm_rescan_all(d);
+	discovery_on_tick(d);
 	if (d->loop_ticks % METRICS_EVERY_TICKS == 0)
 		metrics_publish(d);
 	control_on_tick(d);
@@ -167,6 +166,7 @@ int event_loop_run(struct vs_daemon *d)
 	fds[SRC_MESSAGES] = vs_msgs_fd(d);
 	fds[SRC_LIBVIRT] = d->lv.msg_fd; /* -1 with --libvirt none: not polled */
 	fds[SRC_EPOCH] = -1;
+	fds[SRC_PROC_EVENTS] = discovery_fd(d); /* -1 in poll mode */
 	if (d->opt.placement_agent) {
 		if (planner_loop_start(d, err, sizeof(err))) {
 			vs_err("%s", err);
@@ -235,6 +235,10 @@ int event_loop_run(struct vs_daemon *d)
 		case SRC_EPOCH:
 			on_epoch(d, fds[SRC_EPOCH], &epoch_armed_ms);
 			break;
+		case SRC_PROC_EVENTS:
+			discovery_on_events(d);
+			fds[SRC_PROC_EVENTS] = discovery_fd(d); /* -1 if it failed: polling */
+			break;
 		case SRC_COUNT:
 			break;
 		}
@@ -251,7 +255,7 @@ int event_loop_run(struct vs_daemon *d)
 			epoch_armed_ms = planner_loop_epoch_ms(d);
 			epoch_timer_set(fds[SRC_EPOCH], epoch_armed_ms);
 		}
-		if (src < SRC_COUNT)
+		if (src < SRC_COUNT && fds[src] >= 0)
 			arm_poll(&ring, fds[src], src);
 	}
 	io_uring_queue_exit(&ring);

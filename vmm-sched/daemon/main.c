@@ -12,6 +12,7 @@
 #include "control_server.h"
 #include "control_socket.h"
 #include "daemon.h"
+#include "discovery_events.h"
 #include "event_loop.h"
 #include "hint_regions.h"
 #include "host_check_kfuncs.h"
@@ -169,6 +170,7 @@ int main(int argc, char **argv)
 	static struct vs_daemon d = {.ctl_fd = -1,
 				     .pin_lock_fd = -1,
 				     .lv = {.msg_fd = -1},
+				     .disc = {.fd = -1},
 				     .metrics = {.lock = PTHREAD_MUTEX_INITIALIZER}};
 	bool ours_running;
 	char err[1024];
@@ -244,6 +246,8 @@ int main(int argc, char **argv)
 		       "next tick, not at once");
 	else if (d.opt.no_kick)
 		vs_log("--no-kick: a sibling leaves a guest at its next tick, not at once");
+	/* Before enrolling: a thread created meanwhile is not missed. */
+	discovery_start(&d);
 	for (int i = 0; i < d.opt.nr_pids; i++) {
 		if (registry_find_vm_by_pid(&d.reg, d.opt.pids[i]) >= 0)
 			continue; /* adopted */
@@ -270,6 +274,7 @@ int main(int argc, char **argv)
 	if (!d.stop && event_loop_run(&d))
 		d.exit_status = 1;
 	libvirt_stop(&d);
+	discovery_stop(&d);
 	metrics_close(&d);
 	vm_release_all(&d);
 	control_close(&d);

@@ -9,6 +9,7 @@
 #include "control_server.h"
 #include "ctl_reply.h"
 #include "daemon.h"
+#include "discovery_events.h"
 #include "hint_regions.h"
 #include "libvirt_enrol.h"
 #include "numa_home.h"
@@ -417,5 +418,6 @@ struct json_object *status_to_json(struct vs_daemon *d)
 	json_object_object_add(o, "control", control_status_json(d));
 	json_object_object_add(o, "libvirt", libvirt_status_json(d));
 	json_object_object_add(o, "planner", planner_json(d));
+	json_object_object_add(o, "discovery", discovery_status_json(d));
 	return o;
 }

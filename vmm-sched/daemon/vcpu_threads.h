@@ -28,6 +28,8 @@ int thread_affinity(int tid, struct vs_cpuset *out);
  * only while its start time is the one recorded: ids are reused.
  */
 uint64_t process_start_time(int pid);
+/* Field 3 of /proc/PID/stat (R, S, Z...), 0 if there is no such process. */
+char process_state(int pid);
 uint64_t thread_start_time(int pid, int tid);
 
 #endif

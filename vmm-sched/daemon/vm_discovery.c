@@ -1,4 +1,7 @@
-/* Process discovery: a VMM's vCPU threads found in /proc, rescanned every second. */
+/*
+ * Process discovery: a VMM's vCPU threads found in /proc, and exited threads and
+ * VMs noticed. When each VM is rescanned is discovery_events.c's decision.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -72,6 +75,7 @@ int vm_enroll_new_threads(struct vs_daemon *d, int vm_id, bool first, char *err,
 	char path[64], comm[64], refused_comm[64] = "";
 	struct vs_kvm_evidence ev;
 	int pid = vm->pid, n = 0, limit, refused = 0, refused_tid = 0;
+	int held = 0;
 	struct vs_cpuset aff;
 	struct dirent *de;
 	DIR *dir;
@@ -100,14 +104,19 @@ int vm_enroll_new_threads(struct vs_daemon *d, int vm_id, bool first, char *err,
 		if (index < 0)
 			continue;
 		if (vm->nr_vcpus >= limit) {
+			/* qemu names a vCPU thread before it creates its KVM vCPU. */
+			if (limit < (int)d->opt.max_vcpus_per_vm)
+				held++;
 			if (!refused++) {
 				refused_tid = tid;
 				snprintf(refused_comm, sizeof(refused_comm), "%s", comm);
 			}
 			continue;
 		}
-		if (!first && (thread_affinity(tid, &aff) || !vm_may_run_in_enclave(d, &aff)))
+		if (!first && (thread_affinity(tid, &aff) || !vm_may_run_in_enclave(d, &aff))) {
+			held++;
 			continue; /* said when it left the enclave */
+		}
 		if (vm_enroll_thread(d, vm_id, tid, index, err, errlen) < 0) {
 			closedir(dir);
 			return -1;
@@ -122,6 +131,7 @@ int vm_enroll_new_threads(struct vs_daemon *d, int vm_id, bool first, char *err,
 		n++;
 	}
 	closedir(dir);
+	d->disc.held[vm_id] = (uint16_t)(held < UINT16_MAX ? held : UINT16_MAX);
 	if (refused)
 		say_over_limit(d, vm_id, &ev, refused, refused_tid, refused_comm);
 	return n;
@@ -164,33 +174,65 @@ int vm_check_enrollable(int pid, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A process whose threads have all exited, its leader a zombie its parent
+ * has not reaped yet: gone for the agent (no event follows the reaping).
+ */
+static bool process_is_zombie(int pid)
+{
+	char path[64];
+	struct dirent *de;
+	int tasks = 0;
+	DIR *dir;
+
+	char state = process_state(pid);
+
+	if (state != 'Z' && state != 'X')
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return true;
+	while ((de = readdir(dir)))
+		tasks += atoi(de->d_name) > 0;
+	closedir(dir);
+	return tasks <= 1;
+}
+
+int vm_rescan(struct vs_daemon *d, int vm_id)
+{
+	struct vs_vm_rec *vm = &d->reg.vms[vm_id];
+	uint64_t start_time = process_start_time(vm->pid);
+	char err[512];
+	int slot;
+
+	/* A pid taken by another process is not the VM: its threads are left alone. */
+	if (start_time != vm->start_time || process_is_zombie(vm->pid)) {
+		vs_log("VM '%s' (pid %d) exited%s; forgetting it", vm->name, vm->pid,
+		       start_time != vm->start_time && start_time
+			   ? " and its pid was reused by another process"
+			   : "");
+		vm_forget(d, vm_id);
+		d->disc.held[vm_id] = 0;
+		return -1;
+	}
+	registry_for_each_vcpu(slot, &d->reg)
+	{
+		struct vs_vcpu_rec *v = &d->reg.vcpus[slot];
+
+		if (v->vm_id == vm_id && !vm_same_thread(d, v))
+			vm_forget_vcpu(d, slot);
+	}
+	if (vm_enroll_new_threads(d, vm_id, false, err, sizeof(err)) < 0)
+		vs_err_limited(&d->vm_log[vm_id], "VM '%s': %s", vm->name, err);
+	return 0;
+}
+
 void vm_rescan_all(struct vs_daemon *d)
 {
-	char err[512];
-	int vm_id, slot;
+	int vm_id;
 
-	registry_for_each_vm(vm_id, &d->reg)
-	{
-		struct vs_vm_rec *vm = &d->reg.vms[vm_id];
-		uint64_t start_time = process_start_time(vm->pid);
-
-		/* A pid taken by another process is not the VM: its threads are left alone. */
-		if (start_time != vm->start_time) {
-			vs_log("VM '%s' (pid %d) exited%s; forgetting it", vm->name, vm->pid,
-			       start_time ? " and its pid was reused by another process" : "");
-			vm_forget(d, vm_id);
-			continue;
-		}
-		registry_for_each_vcpu(slot, &d->reg)
-		{
-			struct vs_vcpu_rec *v = &d->reg.vcpus[slot];
-
-			if (v->vm_id == vm_id && !vm_same_thread(d, v))
-				vm_forget_vcpu(d, slot);
-		}
-		if (vm_enroll_new_threads(d, vm_id, false, err, sizeof(err)) < 0)
-			vs_err_limited(&d->vm_log[vm_id], "VM '%s': %s", vm->name, err);
-	}
+	registry_for_each_vm(vm_id, &d->reg) vm_rescan(d, vm_id);
 	/* Messages tell of an escape at once; this is the backstop. */
 	vm_release_escaped(d);
 }

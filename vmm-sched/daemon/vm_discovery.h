@@ -17,7 +17,13 @@ int vm_check_enrollable(int pid, char *err, size_t errlen);
  * enclave CPU is left alone: a vcpupin or a cpuset moved it away.
  */
 int vm_enroll_new_threads(struct vs_daemon *d, int vm_id, bool first, char *err, size_t errlen);
-/* Picks up new vCPU threads and forgets exited ones and VMs. */
+/*
+ * Rescans one VM from /proc: forgets it if it exited (its pid gone, reused,
+ * or a zombie with no thread left), forgets its exited vCPU threads and
+ * enrols new ones. Returns 0, or -1 if the VM was forgotten.
+ */
+int vm_rescan(struct vs_daemon *d, int vm_id);
+/* The same for every VM, then the backstop for vCPUs that left the enclave. */
 void vm_rescan_all(struct vs_daemon *d);
 
 #endif

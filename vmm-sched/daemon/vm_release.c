@@ -122,6 +122,9 @@ static void release_escaped(struct vs_daemon *d, int slot, const struct vs_cpuse
 		       "SCHED_EXT, back to policy %d on those CPUs, and is scheduled as a vCPU "
 		       "again once its affinity includes an enclave CPU",
 		       d->reg.vms[v->vm_id].name, v->vcpu_index, v->tid, list, v->saved.policy);
+	/* Held out by its affinity, which no process event tells of: polled until it is back. */
+	if (d->disc.held[v->vm_id] < UINT16_MAX)
+		d->disc.held[v->vm_id]++;
 	vm_forget_vcpu(d, slot);
 }
 

@@ -298,10 +298,44 @@ static void planner_metrics(struct json_object *status, struct prom_buf *b)
 	}
 }
 
+/* How vCPU threads are found: process events or polling, and the rescans by cause. */
+static void discovery_metrics(struct json_object *status, struct prom_buf *b)
+{
+	struct json_object *disc = jf_obj(status, "discovery"), *rescans = jf_obj(disc, "rescans");
+	const struct prom_label mode = {"mode", get_str(disc, "mode")};
+
+	if (!json_object_is_type(rescans, json_type_object))
+		return;
+	prom_family(b, "vmm_sched_discovery_info", "gauge",
+		    "How vCPU threads are found: mode events (process events) or poll; always 1.");
+	prom_sample_u64(b, "vmm_sched_discovery_info", &mode, 1, 1);
+	prom_family(b, "vmm_sched_discovery_events_total", "counter",
+		    "Process events (fork, exit, comm) the agent read.");
+	prom_sample_u64(b, "vmm_sched_discovery_events_total", NULL, 0, jf_u64(disc, "events"));
+	prom_family(b, "vmm_sched_discovery_overflows_total", "counter",
+		    "Times process events were lost (each followed by a rescan of every VM).");
+	prom_sample_u64(b, "vmm_sched_discovery_overflows_total", NULL, 0,
+			jf_u64(disc, "overflows"));
+	prom_family(b, "vmm_sched_discovery_rescans_total", "counter",
+		    "VM rescans of /proc by cause: events, overflow, safety, poll, held, start.");
+	json_object_object_foreach(rescans, cause, count)
+	{
+		const struct prom_label l = {"cause", cause};
+
+		prom_sample_u64(b, "vmm_sched_discovery_rescans_total", &l, 1,
+				json_object_get_uint64(count));
+	}
+	prom_family(b, "vmm_sched_discovery_rescan_seconds_total", "counter",
+		    "Time the agent spent rescanning VMs' threads in /proc.");
+	prom_sample_ns_as_seconds(b, "vmm_sched_discovery_rescan_seconds_total", NULL, 0,
+				  jf_u64(disc, "rescan_ns"));
+}
+
 void metrics_render_status(struct json_object *status, struct prom_buf *out)
 {
 	scheduler_metrics(status, out);
 	planner_metrics(status, out);
+	discovery_metrics(status, out);
 	vm_metrics(status, out);
 	cpu_metrics(status, out);
 }

@@ -33,6 +33,8 @@ const struct vs_option_key vs_option_keys[] = {
     {"ring-kb", "agent", "ring-kb", VS_OPT_POW2, 4, 65536, OFF(ring_kb)},
     {"placement", "agent", "placement", VS_OPT_PLACEMENT, 0, 0, OFF(placement_agent)},
     {"epoch-ms", "agent", "epoch-ms", VS_OPT_UINT, 1, 1000, OFF(epoch_ms)},
+    {"discovery", "agent", "discovery", VS_OPT_DISCOVERY, 0, 0, OFF(discovery_poll)},
+    {"safety-rescan-s", "agent", "safety-rescan-s", VS_OPT_UINT, 1, 3600, OFF(safety_rescan_s)},
     {"hints-dir", "hints", "dir", VS_OPT_PATH, 0, 200, OFF(hints_dir)},
     {"cs-extension-us", "hints", "cs-extension-us", VS_OPT_UINT, 0, 1000, OFF(cs_extension_us)},
     {"cs-budget-pct", "hints", "cs-budget-pct", VS_OPT_UINT, 0, 20, OFF(cs_budget_pct)},
@@ -56,6 +58,7 @@ void options_init(struct vs_options *opt)
 	opt->slice_us = 5000;
 	opt->target_latency_ms = 20;
 	opt->epoch_ms = 10;
+	opt->safety_rescan_s = 30;
 	opt->pair_window_ms = -1;
 	opt->core_cookie = VS_CORE_COOKIE_CLEAR;
 	opt->default_weight = VS_DEFAULT_WEIGHT;
@@ -179,6 +182,13 @@ static int check_value(const struct vs_option_key *k, const char *value, long *n
 		}
 		*num = !strcmp(value, "agent");
 		return 0;
+	case VS_OPT_DISCOVERY:
+		if (strcmp(value, "events") && strcmp(value, "poll")) {
+			snprintf(err, errlen, "'%s' must be events or poll", value);
+			return -1;
+		}
+		*num = !strcmp(value, "poll");
+		return 0;
 	case VS_OPT_PAIRING:
 		if (strcmp(value, "strict") && strcmp(value, "relaxed")) {
 			snprintf(err, errlen, "'%s' must be strict or relaxed", value);
@@ -264,6 +274,7 @@ int options_set(struct vs_options *opt, const struct vs_option_key *k, const cha
 		break;
 	case VS_OPT_PAIRING:
 	case VS_OPT_PLACEMENT:
+	case VS_OPT_DISCOVERY:
 		*(bool *)p = num;
 		break;
 	case VS_OPT_COOKIE:

@@ -33,6 +33,8 @@ struct vs_options {
 	bool relaxed;			/* --pairing relaxed */
 	bool placement_agent;		/* --placement agent: the planner commits each epoch */
 	unsigned int epoch_ms;		/* --epoch-ms: the planner's epoch */
+	bool discovery_poll;		/* --discovery poll: rescan /proc every second */
+	unsigned int safety_rescan_s;	/* --safety-rescan-s: full rescans with events */
 	bool no_kick; /* --no-kick (command line only): siblings leave at their next tick */
 	enum vs_core_cookie_mode core_cookie;
 	unsigned int default_weight;	    /* of a VM enrolled without one */
@@ -70,6 +72,7 @@ enum vs_option_kind {
 	VS_OPT_POW2,	  /* unsigned int, a power of two in min..max */
 	VS_OPT_PAIRING,	  /* strict|relaxed -> bool relaxed */
 	VS_OPT_PLACEMENT, /* bpf|agent -> bool placement_agent */
+	VS_OPT_DISCOVERY, /* events|poll -> bool discovery_poll */
 	VS_OPT_COOKIE,	  /* clear|refuse -> enum vs_core_cookie_mode */
 	VS_OPT_GROUP,	  /* a group name of at most max characters, kept as text */
 	VS_OPT_LISTEN,	  /* ADDR:PORT, kept as text; metrics_addr holds it parsed */
