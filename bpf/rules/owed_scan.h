@@ -13,20 +13,40 @@
 #include "owed_pick.h"
 
 /*
- * A VM with queued vCPUs none of which ran for this long is owed a core
- * before any vtime: a tiny weight against a big one may make it wait for
- * longer than the kernel's watchdog (30 s), which would take the scheduler
- * down. Well above ordinary waits (up to ~1.5 s in the TCG test VM, where a
- * 1 s guard skewed weights 1:2:4 by 40%).
+ * A VM that has waited this long (vs_waiting_since: queued vCPUs and no
+ * start) is owed a core before any vtime: a tiny weight against a big one
+ * may make it wait for longer than the kernel's watchdog (30 s), which would
+ * take the scheduler down. Well above ordinary waits (up to ~1.5 s in the
+ * TCG test VM, where a 1 s guard skewed weights 1:2:4 by 40%).
  */
 #define VS_STARVED_NS 5000000000ULL
+
+/*
+ * What a VM's queued_since becomes when a vCPU of it is queued at @now: the
+ * first queueing since its last run (@last_run_ns) is kept, an older one is
+ * replaced.
+ */
+VS_RULE __u64 vs_queued_stamp(__u64 queued_since, __u64 last_run_ns, __u64 now)
+{
+	return queued_since > last_run_ns ? queued_since : now;
+}
+
+/*
+ * Since when a VM with queued vCPUs has waited for a start: its last run, or
+ * its first queueing since then if later (a VM that never ran, or that comes
+ * back from idle, waits from its queueing, not from its last run).
+ */
+VS_RULE __u64 vs_waiting_since(__u64 last_run_ns, __u64 queued_since)
+{
+	return queued_since > last_run_ns ? queued_since : last_run_ns;
+}
 
 struct vs_owed_scan {
 	struct vs_owed best, pair;
 	__u32 nr_best, nr_pair; /* their queued vCPUs */
-	__s32 starved;		/* the VM that last ran longest ago past VS_STARVED_NS */
+	__s32 starved;		/* the VM waiting longest, past VS_STARVED_NS */
 	__u32 nr_starved;
-	__u64 oldest; /* its last run */
+	__u64 oldest; /* since when it waits */
 };
 
 struct vs_owed_choice {
@@ -49,18 +69,19 @@ VS_RULE void vs_owed_scan_init(struct vs_owed_scan *s)
 /*
  * Offer @vm: @queued vCPUs wait on its queue; @is_prev: its vCPU leaving
  * this CPU is still runnable (one more to run); @vtime, @last_run_ns (0:
- * never ran) from its vm_state; @now the clock.
+ * never ran) and @queued_since (vs_queued_stamp; 0: never queued) from its
+ * vm_state; @now the clock.
  */
 VS_RULE void vs_owed_scan_add(struct vs_owed_scan *s, __s32 vm, __s32 queued, bool is_prev,
-			      __u64 vtime, __u64 last_run_ns, __u64 now)
+			      __u64 vtime, __u64 last_run_ns, __u64 queued_since, __u64 now)
 {
+	__u64 since = vs_waiting_since(last_run_ns, queued_since);
 	__s32 runnable;
 
 	if (queued < 0)
 		queued = 0;
-	if (queued > 0 && last_run_ns && now > last_run_ns + VS_STARVED_NS &&
-	    last_run_ns < s->oldest) {
-		s->oldest = last_run_ns;
+	if (queued > 0 && since && now > since + VS_STARVED_NS && since < s->oldest) {
+		s->oldest = since;
 		s->starved = vm;
 		s->nr_starved = queued;
 	}

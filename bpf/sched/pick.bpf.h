@@ -49,7 +49,7 @@ __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct own
 		if (!vs)
 			continue;
 		vs_owed_scan_add(&scan, vm, queued, (s32)vm == prev_vm, vs->vtime, vs->last_run_ns,
-				 now);
+				 vs->queued_since, now);
 	}
 	chosen = vs_owed_scan_choose(&scan, enclave_pair_window_ns(enclave));
 	out->vm = chosen.vm;

@@ -7,10 +7,10 @@
  *   - caps are never exceeded by more than the documented overshoot (one
  *     core, bpf/sched/pick.bpf.h: owned cores are counted without locks);
  *   - forced idle is never below its lower bound (the bound is sound);
- *   - no VM that has run waits past the starvation guard (VS_STARVED_NS)
- *     plus two vCPU slices and ticks for one of its vCPUs to start (the
- *     guard keys on the VM's last run: a VM none of whose vCPUs ever ran is
- *     not covered, see docs/simulator.md);
+ *   - no VM waits past the starvation guard (VS_STARVED_NS) plus two vCPU
+ *     slices and ticks for one of its vCPUs to start, before its first run
+ *     as well as after, and the guard hands cores only to VMs that waited
+ *     past it (it counts from the wait, vs_waiting_since, not the last run);
  * that the simulator's heaps and core masks decide exactly as BPF's scans of
  * every VM and CPU do (same CSV either way), and vs_txn_decide over random facts: a
  * transaction commits all or nothing.
@@ -95,6 +95,11 @@ static bool broken(const struct sim *s, char *why, size_t len)
 	 * waits one more. */
 	uint64_t starve = VS_STARVED_NS + 2 * (s->p.vcpu_slice_ns + s->p.tick_ns);
 
+	if (s->t.starved_early) {
+		snprintf(why, len, "%llu starvation grants to VMs that waited less than the guard",
+			 (unsigned long long)s->t.starved_early);
+		return true;
+	}
 	if (s->t.vtime_regressions) {
 		snprintf(why, len, "vtime regressions %llu",
 			 (unsigned long long)s->t.vtime_regressions);

@@ -98,7 +98,7 @@ static struct vs_owed_choice pick_by_scan(struct sim *s, int32_t prev_vm, int32_
 			if (s->caps_in_use && !within_cap(s, vm, vm == this_owner))
 				continue;
 			vs_owed_scan_add(&scan, vm, (int32_t)vs->queued, vm == prev_vm, vs->vtime,
-					 vs->last_run_ns, s->now);
+					 vs->last_run_ns, vs->queued_since, s->now);
 		}
 	}
 	return vs_owed_scan_choose(&scan, s->pair_window_ns);
@@ -112,7 +112,7 @@ static int cmp_vm(const void *a, const void *b)
 /*
  * pick_owed_vm() without a scan: the scan's result depends only on the VM
  * with the lowest (vtime, id), the lowest among those with two vCPUs to run,
- * the one that ran longest ago, and prev's VM, so only these (kept in heaps)
+ * the one waiting longest (vs_waiting_since), and prev's VM, so only these (kept in heaps)
  * are offered, still in id order. Caps filter candidates: then it scans.
  */
 static struct vs_owed_choice pick_owed_vm(struct sim *s, int32_t prev_vm, int32_t this_owner)
@@ -125,7 +125,7 @@ static struct vs_owed_choice pick_owed_vm(struct sim *s, int32_t prev_vm, int32_
 		return pick_by_scan(s, prev_vm, this_owner);
 	cand[n++] = sim_vmheap_top(&s->by_vtime);
 	cand[n++] = sim_vmheap_top(&s->pair_by_vtime);
-	cand[n++] = sim_vmheap_top(&s->by_last_run);
+	cand[n++] = sim_vmheap_top(&s->by_waiting);
 	cand[n++] = prev_vm;
 	qsort(cand, n, sizeof(cand[0]), cmp_vm);
 	vs_owed_scan_init(&scan);
@@ -136,7 +136,7 @@ static struct vs_owed_choice pick_owed_vm(struct sim *s, int32_t prev_vm, int32_
 			continue;
 		vs = &s->vms[cand[i]];
 		vs_owed_scan_add(&scan, cand[i], (int32_t)vs->queued, cand[i] == prev_vm, vs->vtime,
-				 vs->last_run_ns, s->now);
+				 vs->last_run_ns, vs->queued_since, s->now);
 	}
 	return vs_owed_scan_choose(&scan, s->pair_window_ns);
 }
@@ -319,6 +319,10 @@ enum sim_decision sim_bpf_dispatch(struct sim *s, uint32_t cpu, struct sim_vcpu 
 		sim_kick(s, core->first_cpu + (in.th ^ 1));
 	if (out.granted)
 		s->vtime_floor = s->vms[in.best].vtime;
+	if (out.granted && pick.starved) {
+		s->t.starved_grants++;
+		s->t.starved_early += s->now - s->vms[in.best].m.waiting_since < VS_STARVED_NS;
+	}
 	switch (out.decision) {
 	case VS_DISPATCH_RUN:
 		*next = sim_queue_first(s, out.target);
