@@ -199,7 +199,9 @@ struct vs_vcpu_hint {
  * vm_ctx[vm_id]: written by the agent. weight is the agent's share plan for
  * the VM in hundredths of a core (vmm-sched/lib/share_plan.h); 0 means
  * VS_WEIGHT_SCALE. cap_cores: the VM takes no further core while it owns
- * this many (0: no cap). home_node: where its memory is, -1 if unknown.
+ * this many (0: no cap). reserve_cores: cores it gets within a core slice
+ * of wanting them (0: none; bpf/rules/reserve.h). home_node: where its
+ * memory is, -1 if unknown.
  */
 #define VS_VM_ACTIVE (1U << 0)
 struct vs_vm_ctx {
@@ -208,7 +210,7 @@ struct vs_vm_ctx {
 	__u32 cap_cores;
 	__s32 home_node;
 	__u32 enclave; /* its vCPUs run only on this enclave's CPUs */
-	__u32 pad;
+	__u32 reserve_cores;
 };
 
 /* Pairing modes (enclave_ctx.pairing; rodata `pairing_mode` until the agent set one). */

@@ -3,8 +3,11 @@
  * The VM owed a core most, as a fold over the candidates (pick_owed_vm):
  * the caller offers each VM of the enclave that has vCPUs to run and is
  * under its cap; the scan keeps the lowest vtime, the lowest vtime among VMs
- * with two vCPUs to run (vs_owed_pick's pair) and the VM starved longest.
- * A starved VM comes first; else vs_owed_pick decides.
+ * with two vCPUs to run (vs_owed_pick's pair), the lowest among VMs short of
+ * their reservation (vs_reserve_short) and the VM starved longest.
+ * A starved VM comes first (the guard must hold even if reservations
+ * overcommit the enclave), then one short of its reservation; else
+ * vs_owed_pick decides.
  */
 #ifndef VS_RULES_OWED_SCAN_H
 #define VS_RULES_OWED_SCAN_H
@@ -42,9 +45,9 @@ VS_RULE __u64 vs_waiting_since(__u64 last_run_ns, __u64 queued_since)
 }
 
 struct vs_owed_scan {
-	struct vs_owed best, pair;
-	__u32 nr_best, nr_pair; /* their queued vCPUs */
-	__s32 starved;		/* the VM waiting longest, past VS_STARVED_NS */
+	struct vs_owed best, pair, reserved;
+	__u32 nr_best, nr_pair, nr_reserved; /* their queued vCPUs */
+	__s32 starved;			     /* the VM waiting longest, past VS_STARVED_NS */
 	__u32 nr_starved;
 	__u64 oldest; /* since when it waits */
 };
@@ -53,6 +56,7 @@ struct vs_owed_choice {
 	__s32 vm;	 /* VS_VM_NONE: nobody is owed a core */
 	__u32 nr_queued; /* its queued vCPUs */
 	bool starved;	 /* chosen because it starved */
+	bool reserved;	 /* chosen because it is short of its reservation */
 	bool for_pair;	 /* chosen over the VM owed most, for its two vCPUs */
 };
 
@@ -61,6 +65,7 @@ VS_RULE void vs_owed_scan_init(struct vs_owed_scan *s)
 	*s = (struct vs_owed_scan){
 	    .best = {VS_VM_NONE, (__u64)-1},
 	    .pair = {VS_VM_NONE, (__u64)-1},
+	    .reserved = {VS_VM_NONE, (__u64)-1},
 	    .starved = VS_VM_NONE,
 	    .oldest = (__u64)-1,
 	};
@@ -70,10 +75,11 @@ VS_RULE void vs_owed_scan_init(struct vs_owed_scan *s)
  * Offer @vm: @queued vCPUs wait on its queue; @is_prev: its vCPU leaving
  * this CPU is still runnable (one more to run); @vtime, @last_run_ns (0:
  * never ran) and @queued_since (vs_queued_stamp; 0: never queued) from its
- * vm_state; @now the clock.
+ * vm_state; @now the clock; @short_of_reserve: vs_reserve_short.
  */
 VS_RULE void vs_owed_scan_add(struct vs_owed_scan *s, __s32 vm, __s32 queued, bool is_prev,
-			      __u64 vtime, __u64 last_run_ns, __u64 queued_since, __u64 now)
+			      __u64 vtime, __u64 last_run_ns, __u64 queued_since, __u64 now,
+			      bool short_of_reserve)
 {
 	__u64 since = vs_waiting_since(last_run_ns, queued_since);
 	__s32 runnable;
@@ -84,6 +90,10 @@ VS_RULE void vs_owed_scan_add(struct vs_owed_scan *s, __s32 vm, __s32 queued, bo
 		s->oldest = since;
 		s->starved = vm;
 		s->nr_starved = queued;
+	}
+	if (short_of_reserve && queued > 0 && vtime < s->reserved.vtime) {
+		s->reserved = (struct vs_owed){vm, vtime};
+		s->nr_reserved = queued;
 	}
 	if (vtime < s->best.vtime) {
 		s->best = (struct vs_owed){vm, vtime};
@@ -105,6 +115,12 @@ VS_RULE struct vs_owed_choice vs_owed_scan_choose(const struct vs_owed_scan *s, 
 		c.vm = s->starved;
 		c.nr_queued = s->nr_starved;
 		c.starved = true;
+		return c;
+	}
+	if (s->reserved.vm >= 0) {
+		c.vm = s->reserved.vm;
+		c.nr_queued = s->nr_reserved;
+		c.reserved = true;
 		return c;
 	}
 	c.vm = vs_owed_pick(&s->best, &s->pair, pair_window);

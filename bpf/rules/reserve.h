@@ -32,4 +32,22 @@ VS_RULE enum vs_reserve vs_reserve_decide(const struct vs_core_view *c, __u32 th
 	return VS_RESERVE_NO;
 }
 
+/*
+ * A VM's reservation (vm_ctx.reserve_cores, 0: none) is a number of cores it
+ * gets within one core slice of wanting them. Short of it: it has vCPUs
+ * queued and owns fewer cores than it reserves (@owned counted as for caps).
+ * The VM owed a core picks it before any vtime (vs_owed_scan), and an owner
+ * within its reservation keeps its core (vs_dispatch_decide).
+ */
+VS_RULE bool vs_reserve_short(__u32 owned, __u32 reserve_cores, __s32 queued)
+{
+	return queued > 0 && owned < reserve_cores;
+}
+
+/* Does an owner of @owned cores, the one in question among them, hold only what it reserves? */
+VS_RULE bool vs_reserve_holds(__u32 owned, __u32 reserve_cores)
+{
+	return reserve_cores && owned <= reserve_cores;
+}
+
 #endif /* VS_RULES_RESERVE_H */

@@ -182,15 +182,16 @@ struct owned_cores {
 };
 
 /*
- * All zero while no VM has a cap: nothing reads the counts then, and a cap
- * that arrives between this and vm_within_cap() finds zeros, not stale stack.
+ * All zero while no VM has a cap or a reservation: nothing reads the counts
+ * then, and one that arrives between this and vm_within_cap() finds zeros,
+ * not stale stack.
  */
 static void count_owned_cores(struct owned_cores *oc)
 {
 	u32 cpu;
 
 	__builtin_memset(oc, 0, sizeof(*oc));
-	if (!caps_in_use)
+	if (!caps_in_use && !reserves_in_use)
 		return;
 	bpf_for(cpu, 0, nr_cpus)
 	{
@@ -226,6 +227,26 @@ static bool vm_within_cap(s32 vm, struct owned_cores *oc, bool owns_this)
 	}
 	n = oc->n[vm & (VS_MAX_VMS - 1)];
 	return vs_within_cap(n, v->cap_cores, owns_this);
+}
+
+/* vs_reserve_short for @vm with @queued vCPUs on its queue; @oc: from count_owned_cores. */
+static bool vm_reserve_short(s32 vm, struct owned_cores *oc, s32 queued)
+{
+	struct vs_vm_ctx *v = vm_ctx_of(vm);
+
+	if (!reserves_in_use || !v || !oc)
+		return false;
+	return vs_reserve_short(oc->n[vm & (VS_MAX_VMS - 1)], v->reserve_cores, queued);
+}
+
+/* vs_reserve_holds for the owner @vm of the core in question. */
+static bool vm_reserve_holds(s32 vm, struct owned_cores *oc)
+{
+	struct vs_vm_ctx *v = vm_ctx_of(vm);
+
+	if (!reserves_in_use || !v || !oc)
+		return false;
+	return vs_reserve_holds(oc->n[vm & (VS_MAX_VMS - 1)], v->reserve_cores);
 }
 
 static s32 vm_queued(s32 vm)

@@ -120,6 +120,22 @@ static void pairing_enclave_and_host_forbid(void **state)
 	assert_int_equal(vs_reserve_decide(&c, 0, VM_A, ENCL, true), VS_RESERVE_NO);
 }
 
+/* Short of a reservation: vCPUs queued and fewer cores than reserved; holds: no more than reserved.
+ */
+static void reservation_short_and_holds(void **state)
+{
+	(void)state;
+	assert_true(vs_reserve_short(0, 2, 1));
+	assert_true(vs_reserve_short(1, 2, 3));
+	assert_false(vs_reserve_short(2, 2, 3)); /* it has them */
+	assert_false(vs_reserve_short(0, 2, 0)); /* nothing waits */
+	assert_false(vs_reserve_short(0, 0, 4)); /* no reservation */
+	assert_true(vs_reserve_holds(1, 2));
+	assert_true(vs_reserve_holds(2, 2));
+	assert_false(vs_reserve_holds(3, 2)); /* beyond it: vtime decides */
+	assert_false(vs_reserve_holds(0, 0));
+}
+
 static void gate_close_empty_only_when_nothing_left(void **state)
 {
 	struct vs_core_view c = empty_core();
@@ -157,6 +173,7 @@ int main(void)
 	    cmocka_unit_test(free_core_is_taken_only_when_allowed),
 	    cmocka_unit_test(pairing_enclave_and_host_forbid),
 	    cmocka_unit_test(gate_close_empty_only_when_nothing_left),
+	    cmocka_unit_test(reservation_short_and_holds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

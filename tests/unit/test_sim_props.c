@@ -6,6 +6,9 @@
  *   - a VM's vtime never goes down;
  *   - caps are never exceeded by more than the documented overshoot (one
  *     core, bpf/sched/pick.bpf.h: owned cores are counted without locks);
+ *   - reservations are honoured within one slice: no vCPU of a VM whose
+ *     vCPUs fit its reservation waits longer than a core slice plus the
+ *     drain allowance (docs/simulator.md, "Reservations");
  *   - forced idle is never below its lower bound (the bound is sound);
  *   - no VM waits past the starvation guard (VS_STARVED_NS) plus two vCPU
  *     slices and ticks for one of its vCPUs to start, before its first run
@@ -88,6 +91,29 @@ static void random_world(struct sim_params *p, struct sim_workload *w, uint64_t 
 	}
 }
 
+/*
+ * A vCPU of a VM whose vCPUs fit its reservation that waited longer than the
+ * longest core slice plus the drain allowance: the vCPU slice and a tick of
+ * the owner whose core it takes (that owner leaves at its next slice end).
+ */
+static bool reservation_late(const struct sim *s, char *why, size_t len)
+{
+	uint64_t bound = s->t.core_slice_max + s->p.vcpu_slice_ns + s->p.tick_ns;
+
+	for (uint32_t i = 0; i < s->nr_vms; i++) {
+		const struct sim_vm *vm = &s->vms[i];
+
+		if (!vm->kind->reserve || vm->nr_vcpus > vm->kind->reserve * s->tpc ||
+		    vm->m.wait.max <= bound)
+			continue;
+		snprintf(why, len, "VM %u reserving %u cores waited %llu us (bound %llu us)", i,
+			 vm->kind->reserve, (unsigned long long)vm->m.wait.max / 1000,
+			 (unsigned long long)bound / 1000);
+		return true;
+	}
+	return false;
+}
+
 /* The first property @s breaks, in @why; false if none. */
 static bool broken(const struct sim *s, char *why, size_t len)
 {
@@ -105,7 +131,8 @@ static bool broken(const struct sim *s, char *why, size_t len)
 			 (unsigned long long)s->t.vtime_regressions);
 		return true;
 	}
-	return sim_safety_broken(s, why, len) || sim_starved_past(s, starve, why, len);
+	return sim_safety_broken(s, why, len) || sim_starved_past(s, starve, why, len) ||
+	       reservation_late(s, why, len);
 }
 
 static void run_seeds(uint64_t first, uint64_t n, uint64_t ms)

@@ -126,7 +126,7 @@ struct sim {
 	struct sim_vmheap by_vtime, pair_by_vtime, by_waiting;
 	/* The agent's plan as BPF sees it */
 	uint64_t core_slice_ns, pair_window_ns;
-	bool caps_in_use;
+	bool caps_in_use, reserves_in_use;
 	uint64_t vtime_floor;
 	/* sweep timer (one bpf_timer: a new start replaces the pending one) */
 	uint64_t sweep_gen;

@@ -42,6 +42,14 @@ static bool within_cap(struct sim *s, int32_t vm, bool owns_this)
 	return vs_within_cap(s->vms[vm].owned_cores, s->vms[vm].kind->cap, owns_this);
 }
 
+/* vm_reserve_short(): @vm, with vCPUs queued, owns fewer cores than it reserves. */
+static bool reserve_short(struct sim *s, int32_t vm)
+{
+	return s->reserves_in_use &&
+	       vs_reserve_short(s->vms[vm].owned_cores, s->vms[vm].kind->reserve,
+				(int32_t)s->vms[vm].queued);
+}
+
 static int32_t queued(struct sim *s, int32_t vm)
 {
 	return vm < 0 ? 0 : (int32_t)s->vms[vm].queued;
@@ -98,7 +106,8 @@ static struct vs_owed_choice pick_by_scan(struct sim *s, int32_t prev_vm, int32_
 			if (s->caps_in_use && !within_cap(s, vm, vm == this_owner))
 				continue;
 			vs_owed_scan_add(&scan, vm, (int32_t)vs->queued, vm == prev_vm, vs->vtime,
-					 vs->last_run_ns, vs->queued_since, s->now);
+					 vs->last_run_ns, vs->queued_since, s->now,
+					 reserve_short(s, vm));
 		}
 	}
 	return vs_owed_scan_choose(&scan, s->pair_window_ns);
@@ -113,7 +122,8 @@ static int cmp_vm(const void *a, const void *b)
  * pick_owed_vm() without a scan: the scan's result depends only on the VM
  * with the lowest (vtime, id), the lowest among those with two vCPUs to run,
  * the one waiting longest (vs_waiting_since), and prev's VM, so only these (kept in heaps)
- * are offered, still in id order. Caps filter candidates: then it scans.
+ * are offered, still in id order. Caps filter candidates and reservations
+ * add some: then it scans.
  */
 static struct vs_owed_choice pick_owed_vm(struct sim *s, int32_t prev_vm, int32_t this_owner)
 {
@@ -121,7 +131,7 @@ static struct vs_owed_choice pick_owed_vm(struct sim *s, int32_t prev_vm, int32_
 	struct vs_owed_scan scan;
 	uint32_t n = 0, i;
 
-	if (s->caps_in_use || s->p.scan_like_bpf)
+	if (s->caps_in_use || s->reserves_in_use || s->p.scan_like_bpf)
 		return pick_by_scan(s, prev_vm, this_owner);
 	cand[n++] = sim_vmheap_top(&s->by_vtime);
 	cand[n++] = sim_vmheap_top(&s->pair_by_vtime);
@@ -136,7 +146,7 @@ static struct vs_owed_choice pick_owed_vm(struct sim *s, int32_t prev_vm, int32_
 			continue;
 		vs = &s->vms[cand[i]];
 		vs_owed_scan_add(&scan, cand[i], (int32_t)vs->queued, cand[i] == prev_vm, vs->vtime,
-				 vs->last_run_ns, vs->queued_since, s->now);
+				 vs->last_run_ns, vs->queued_since, s->now, false);
 	}
 	return vs_owed_scan_choose(&scan, s->pair_window_ns);
 }
@@ -302,9 +312,13 @@ enum sim_decision sim_bpf_dispatch(struct sim *s, uint32_t cpu, struct sim_vcpu 
 	pick = pick_owed_vm(s, in.prev_vm, owner);
 	in.best = pick.vm;
 	in.nr_best = pick.nr_queued;
+	in.best_starved = pick.starved;
 	in.prev_goes_home =
 	    in.prev_vm >= 0 && !on_home(s, cpu, in.prev_vm) && home_core_free(s, in.prev_vm);
 	in.owner_over_cap = s->caps_in_use && owner >= 0 && !within_cap(s, owner, true);
+	in.owner_reserved =
+	    s->reserves_in_use && owner >= 0 &&
+	    vs_reserve_holds(s->vms[owner].owned_cores, s->vms[owner].kind->reserve);
 	in.core_slice = s->core_slice_ns;
 
 	view = view_of(s, cpu);
