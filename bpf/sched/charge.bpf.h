@@ -6,9 +6,23 @@
  * it running, with neither ops.stopping nor ops.running), so ops.tick and the
  * refill charge it as it goes. Otherwise its VM's vtime lags, the VM stays the
  * one owed most and keeps its core until the starvation guard hands it over.
+ *
+ * The VM pays for core time (vs_core_ns): half the run while the sibling
+ * thread runs a vCPU of the same VM, all of it otherwise, as the sibling is
+ * found at the charge (each tick and stop; read without the core's lock).
  */
 
-static void charge_run(struct vs_task *t, struct vs_vcpu_stats *st, u64 now)
+/* Does the sibling of @cpu run a vCPU of @vm? */
+static bool sibling_runs_vm(s32 cpu, s32 vm)
+{
+	struct vs_core_state *core;
+	u32 th;
+
+	core = core_of(cpu, &th);
+	return core && core->running_vm[(th ^ 1) & 1] == vm;
+}
+
+static void charge_run(struct vs_task *t, struct vs_vcpu_stats *st, s32 cpu, u64 now)
 {
 	struct vs_vm_state *vs;
 	u64 ran;
@@ -22,7 +36,9 @@ static void charge_run(struct vs_task *t, struct vs_vcpu_stats *st, u64 now)
 	if (!vs)
 		return;
 	__sync_fetch_and_add(&vs->run_ns, ran);
-	__sync_fetch_and_add(&vs->vtime, vs_vtime_charge(ran, vm_weight(t->vm_id)));
+	__sync_fetch_and_add(
+	    &vs->vtime,
+	    vs_vtime_charge(vs_core_ns(ran, sibling_runs_vm(cpu, t->vm_id)), vm_weight(t->vm_id)));
 	vs_hint_window_roll(vs, now);
 	__sync_fetch_and_add(&vs->hint_win_run_ns, ran);
 }
@@ -34,5 +50,5 @@ static void charge_running_task(struct task_struct *p, u64 now)
 	struct vs_vcpu_stats *st;
 
 	if (t && !t->escaped && (st = stats_of(t)))
-		charge_run(t, st, now);
+		charge_run(t, st, scx_bpf_task_cpu(p), now);
 }

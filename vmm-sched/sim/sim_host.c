@@ -340,6 +340,8 @@ static void thread_busy(struct sim *s, struct sim_core *core, int delta)
 		s->empty_cores[core_index(s, core) / 64] &= ~(1ULL << (core_index(s, core) % 64));
 }
 
+static void charge_core(struct sim *s, uint32_t cpu);
+
 void sim_start(struct sim *s, uint32_t cpu, struct sim_vcpu *v)
 {
 	struct sim_core *core = sim_core_of(s, cpu);
@@ -347,6 +349,7 @@ void sim_start(struct sim *s, uint32_t cpu, struct sim_vcpu *v)
 	int32_t id = (int32_t)(v - s->vcpus);
 	uint32_t th;
 
+	charge_core(s, cpu);
 	for (th = 0; th < s->tpc; th++) {
 		int32_t other = sim_running_vm(s, core->first_cpu + th);
 
@@ -399,9 +402,32 @@ void sim_set_vtime(struct sim *s, struct sim_vm *vm, uint64_t vtime)
 void sim_charge(struct sim *s, struct sim_vcpu *v)
 {
 	struct sim_vm *vm = &s->vms[v->vm];
+	uint32_t cpu = (uint32_t)v->cpu;
+	bool paired =
+	    s->tpc > 1 && v->cpu != SIM_NONE &&
+	    sim_running_vm(s, sim_sibling(s, cpu, s->cpus[cpu].thread ^ 1)) == (int32_t)v->vm;
 
-	sim_set_vtime(s, vm, vm->vtime + vs_vtime_charge(s->now - v->charged_at, vm->bpf_weight));
+	sim_set_vtime(s, vm,
+		      vm->vtime + vs_vtime_charge(vs_core_ns(s->now - v->charged_at, paired),
+						  vm->bpf_weight));
 	v->charged_at = s->now;
+}
+
+/*
+ * Charges what runs on @cpu's core up to now, before a start or a stop there
+ * changes whether its vCPUs run paired (BPF samples that at each tick).
+ */
+static void charge_core(struct sim *s, uint32_t cpu)
+{
+	struct sim_core *core = sim_core_of(s, cpu);
+	uint32_t th;
+
+	for (th = 0; th < s->tpc; th++) {
+		int32_t id = s->cpus[core->first_cpu + th].running;
+
+		if (id != SIM_NONE && s->p.charge_kept)
+			sim_charge(s, &s->vcpus[id]);
+	}
 }
 
 struct sim_vcpu *sim_preempt(struct sim *s, uint32_t cpu)
@@ -413,11 +439,12 @@ struct sim_vcpu *sim_preempt(struct sim *s, uint32_t cpu)
 
 	if (id == SIM_NONE)
 		return NULL;
+	charge_core(s, cpu);
 	v = &s->vcpus[id];
 	vm = &s->vms[v->vm];
 	vm_account(s, vm);
 	ran = s->now - v->started_at;
-	/* vs_stopping: the VM pays for every vCPU-ns, in vtime by its weight. */
+	/* vs_stopping: the VM pays for its core time (vs_core_ns), in vtime by its weight. */
 	vm->m.run_ns += ran;
 	sim_charge(s, v);
 	if (v->work_left != UINT64_MAX)
