@@ -5,8 +5,7 @@
  * vCPUs and its turn (core_slice) lasts or it is still the most owed VM;
  * otherwise the core goes to the most owed VM once the sibling no longer runs
  * the old owner (until then the owner drains and this thread idles, counted
- * as forced idle). An owner within its reservation keeps the core while it
- * has work, unless a starved VM waits. An owner over its cap gives it up.
+ * as forced idle). An owner over its cap gives the core up.
  */
 #ifndef VS_RULES_DISPATCH_H
 #define VS_RULES_DISPATCH_H
@@ -30,10 +29,8 @@ struct vs_dispatch_in {
 	__s32 owner_queued;  /* owner_seen's queued vCPUs */
 	bool owner_has_work; /* owner_seen has queued vCPUs here or is prev's VM */
 	bool owner_over_cap; /* owner_seen owns more cores than its cap */
-	bool owner_reserved; /* owner_seen owns no more cores than it reserves (vs_reserve_holds) */
 	__s32 best;	     /* the VM owed a core most (pick_owed_vm), or VS_VM_NONE */
 	__u32 nr_best;	     /* its queued vCPUs */
-	bool best_starved;   /* best was picked by the starvation guard */
 	__s32 prev_vm;	     /* VM of the vCPU leaving this CPU still runnable, or VS_VM_NONE */
 	bool prev_goes_home; /* prev runs off its home node while a home core is free */
 	__u64 now;
@@ -71,10 +68,10 @@ VS_RULE void vs_dispatch_decide(const struct vs_core_view *c, const struct vs_di
 	} else if (c->claims[th & 1]) {
 		out->decision = VS_DISPATCH_WAIT_CLAIM;
 	} else if (owner >= 0 && in->owner_has_work && !in->owner_over_cap &&
-		   (owner == in->best || (in->owner_reserved && !in->best_starved) ||
+		   (owner == in->best ||
 		    (!c->draining && in->now - c->owner_since < in->core_slice))) {
 		target = owner;
-		if (owner == in->best || (in->owner_reserved && !in->best_starved)) {
+		if (owner == in->best) {
 			out->clear_draining = true;
 			draining = 0;
 		}

@@ -4,16 +4,18 @@
  * the caller offers each VM of the enclave that has vCPUs to run and is
  * under its cap; the scan keeps the lowest vtime, the lowest vtime among VMs
  * with two vCPUs to run (vs_owed_pick's pair), the lowest among VMs short of
- * their reservation (vs_reserve_short) and the VM starved longest.
- * A starved VM comes first (the guard must hold even if reservations
- * overcommit the enclave), then one short of its reservation; else
- * vs_owed_pick decides.
+ * their reservation, the core's owner if it holds no more than it reserves
+ * (vs_reserve_claim) and the VM starved longest. A starved VM comes first
+ * (the guard must hold even if reservations overcommit the enclave), then
+ * the owner keeping its reserved core, then a VM short of its reservation;
+ * else vs_owed_pick decides.
  */
 #ifndef VS_RULES_OWED_SCAN_H
 #define VS_RULES_OWED_SCAN_H
 
 #include "core.h"
 #include "owed_pick.h"
+#include "reserve.h"
 
 /*
  * A VM that has waited this long (vs_waiting_since: queued vCPUs and no
@@ -47,7 +49,9 @@ VS_RULE __u64 vs_waiting_since(__u64 last_run_ns, __u64 queued_since)
 struct vs_owed_scan {
 	struct vs_owed best, pair, reserved;
 	__u32 nr_best, nr_pair, nr_reserved; /* their queued vCPUs */
-	__s32 starved;			     /* the VM waiting longest, past VS_STARVED_NS */
+	__s32 keeper; /* the core's owner holding its reservation, with work */
+	__u32 nr_keeper;
+	__s32 starved; /* the VM waiting longest, past VS_STARVED_NS */
 	__u32 nr_starved;
 	__u64 oldest; /* since when it waits */
 };
@@ -56,7 +60,7 @@ struct vs_owed_choice {
 	__s32 vm;	 /* VS_VM_NONE: nobody is owed a core */
 	__u32 nr_queued; /* its queued vCPUs */
 	bool starved;	 /* chosen because it starved */
-	bool reserved;	 /* chosen because it is short of its reservation */
+	bool reserved;	 /* chosen for its reservation (keeps the core, or is short) */
 	bool for_pair;	 /* chosen over the VM owed most, for its two vCPUs */
 };
 
@@ -67,6 +71,7 @@ VS_RULE void vs_owed_scan_init(struct vs_owed_scan *s)
 	    .pair = {VS_VM_NONE, (__u64)-1},
 	    .reserved = {VS_VM_NONE, (__u64)-1},
 	    .starved = VS_VM_NONE,
+	    .keeper = VS_VM_NONE,
 	    .oldest = (__u64)-1,
 	};
 }
@@ -75,11 +80,11 @@ VS_RULE void vs_owed_scan_init(struct vs_owed_scan *s)
  * Offer @vm: @queued vCPUs wait on its queue; @is_prev: its vCPU leaving
  * this CPU is still runnable (one more to run); @vtime, @last_run_ns (0:
  * never ran) and @queued_since (vs_queued_stamp; 0: never queued) from its
- * vm_state; @now the clock; @short_of_reserve: vs_reserve_short.
+ * vm_state; @now the clock; @claim: vs_reserve_claim.
  */
 VS_RULE void vs_owed_scan_add(struct vs_owed_scan *s, __s32 vm, __s32 queued, bool is_prev,
 			      __u64 vtime, __u64 last_run_ns, __u64 queued_since, __u64 now,
-			      bool short_of_reserve)
+			      enum vs_reserve_claim claim)
 {
 	__u64 since = vs_waiting_since(last_run_ns, queued_since);
 	__s32 runnable;
@@ -91,7 +96,11 @@ VS_RULE void vs_owed_scan_add(struct vs_owed_scan *s, __s32 vm, __s32 queued, bo
 		s->starved = vm;
 		s->nr_starved = queued;
 	}
-	if (short_of_reserve && queued > 0 && vtime < s->reserved.vtime) {
+	if (claim == VS_RES_HOLDS && queued + is_prev > 0) {
+		s->keeper = vm;
+		s->nr_keeper = queued;
+	}
+	if (claim == VS_RES_SHORT && queued > 0 && vtime < s->reserved.vtime) {
 		s->reserved = (struct vs_owed){vm, vtime};
 		s->nr_reserved = queued;
 	}
@@ -115,6 +124,12 @@ VS_RULE struct vs_owed_choice vs_owed_scan_choose(const struct vs_owed_scan *s, 
 		c.vm = s->starved;
 		c.nr_queued = s->nr_starved;
 		c.starved = true;
+		return c;
+	}
+	if (s->keeper >= 0) {
+		c.vm = s->keeper;
+		c.nr_queued = s->nr_keeper;
+		c.reserved = true;
 		return c;
 	}
 	if (s->reserved.vm >= 0) {

@@ -34,20 +34,27 @@ VS_RULE enum vs_reserve vs_reserve_decide(const struct vs_core_view *c, __u32 th
 
 /*
  * A VM's reservation (vm_ctx.reserve_cores, 0: none) is a number of cores it
- * gets within one core slice of wanting them. Short of it: it has vCPUs
- * queued and owns fewer cores than it reserves (@owned counted as for caps).
- * The VM owed a core picks it before any vtime (vs_owed_scan), and an owner
- * within its reservation keeps its core (vs_dispatch_decide).
+ * gets within one core slice of wanting them. As the VM owed a core
+ * (vs_owed_scan) it is, before any vtime:
  */
-VS_RULE bool vs_reserve_short(__u32 owned, __u32 reserve_cores, __s32 queued)
-{
-	return queued > 0 && owned < reserve_cores;
-}
+enum vs_reserve_claim {
+	VS_RES_NONE,  /* no reservation, or it has more than it reserves */
+	VS_RES_SHORT, /* vCPUs queued, fewer cores than it reserves: owed one */
+	VS_RES_HOLDS, /* owns the core in question and no more than it reserves: keeps it */
+};
 
-/* Does an owner of @owned cores, the one in question among them, hold only what it reserves? */
-VS_RULE bool vs_reserve_holds(__u32 owned, __u32 reserve_cores)
+/*
+ * @owned: its cores (counted as for caps); @queued: its vCPUs on its queue;
+ * @owns_this: the core in question is its.
+ */
+VS_RULE enum vs_reserve_claim vs_reserve_claim(__u32 owned, __u32 reserve_cores, __s32 queued,
+					       bool owns_this)
 {
-	return reserve_cores && owned <= reserve_cores;
+	if (!reserve_cores)
+		return VS_RES_NONE;
+	if (owns_this)
+		return owned <= reserve_cores ? VS_RES_HOLDS : VS_RES_NONE;
+	return queued > 0 && owned < reserve_cores ? VS_RES_SHORT : VS_RES_NONE;
 }
 
 #endif /* VS_RULES_RESERVE_H */

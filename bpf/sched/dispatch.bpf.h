@@ -102,13 +102,11 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	pick_owed_vm(prev_vm, owner, enclave, &oc, &pick);
 	in.best = pick.vm;
 	in.nr_best = pick.nr_queued;
-	in.best_starved = pick.starved;
 	bvs = vm_state_of(in.best);
 	/* prev runs off its home node while a home core is free: let it move there. */
 	in.prev_goes_home = prev_vm >= 0 && !cpu_on_home(cpu, prev_vm) && home_core_free(prev_vm);
 	/* An owner above its cap (lowered, or not yet known when it took cores) gives cores up. */
 	in.owner_over_cap = caps_in_use && owner >= 0 && !vm_within_cap(owner, &oc, true);
-	in.owner_reserved = owner >= 0 && vm_reserve_holds(owner, &oc);
 	in.core_slice = enclave_core_slice_ns(enclave);
 
 	bpf_spin_lock(&core->lock);
@@ -165,7 +163,7 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	case VS_DISPATCH_KEEP_PREV:
 		/* A refilled slice makes the kernel keep prev running after dispatch. */
 		if (prev) {
-			charge_running_task(prev, now);
+			charge_running_task(prev, now, false);
 			prev->scx.slice = vm_slice_ns(prev_vm);
 		}
 		return;

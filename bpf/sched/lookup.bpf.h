@@ -229,24 +229,18 @@ static bool vm_within_cap(s32 vm, struct owned_cores *oc, bool owns_this)
 	return vs_within_cap(n, v->cap_cores, owns_this);
 }
 
-/* vs_reserve_short for @vm with @queued vCPUs on its queue; @oc: from count_owned_cores. */
-static bool vm_reserve_short(s32 vm, struct owned_cores *oc, s32 queued)
+/*
+ * vs_reserve_claim for @vm with @queued vCPUs on its queue; @owns_this: the
+ * core in question is its; @oc: from count_owned_cores.
+ */
+static enum vs_reserve_claim vm_reserve_claim(s32 vm, struct owned_cores *oc, s32 queued,
+					      bool owns_this)
 {
 	struct vs_vm_ctx *v = vm_ctx_of(vm);
 
 	if (!reserves_in_use || !v || !oc)
-		return false;
-	return vs_reserve_short(oc->n[vm & (VS_MAX_VMS - 1)], v->reserve_cores, queued);
-}
-
-/* vs_reserve_holds for the owner @vm of the core in question. */
-static bool vm_reserve_holds(s32 vm, struct owned_cores *oc)
-{
-	struct vs_vm_ctx *v = vm_ctx_of(vm);
-
-	if (!reserves_in_use || !v || !oc)
-		return false;
-	return vs_reserve_holds(oc->n[vm & (VS_MAX_VMS - 1)], v->reserve_cores);
+		return VS_RES_NONE;
+	return vs_reserve_claim(oc->n[vm & (VS_MAX_VMS - 1)], v->reserve_cores, queued, owns_this);
 }
 
 static s32 vm_queued(s32 vm)

@@ -15,7 +15,7 @@ struct owed_pick {
 	s32 vm;	       /* VS_VM_NONE: nobody is owed a core */
 	u32 nr_queued; /* its queued vCPUs */
 	bool starved;  /* chosen because it starved */
-	bool reserved; /* chosen because it is short of its reservation */
+	bool reserved; /* chosen for its reservation (keeps the core, or is short) */
 	bool for_pair; /* chosen over the VM owed most, for its two vCPUs */
 };
 
@@ -50,7 +50,8 @@ __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct own
 		if (!vs)
 			continue;
 		vs_owed_scan_add(&scan, vm, queued, (s32)vm == prev_vm, vs->vtime, vs->last_run_ns,
-				 vs->queued_since, now, vm_reserve_short(vm, oc, queued));
+				 vs->queued_since, now,
+				 vm_reserve_claim(vm, oc, queued, (s32)vm == this_owner));
 	}
 	chosen = vs_owed_scan_choose(&scan, enclave_pair_window_ns(enclave));
 	out->vm = chosen.vm;

@@ -160,7 +160,7 @@ void BPF_STRUCT_OPS(vs_stopping, struct task_struct *p, bool runnable)
 
 	if (!t || t->escaped || !(st = stats_of(t)))
 		return;
-	charge_run(t, st, scx_bpf_task_cpu(p), now);
+	charge_run(t, st, sibling_runs_vm(scx_bpf_task_cpu(p), t->vm_id), now);
 	/* The vCPU's CPU: a property change may stop a remote CPU's current task. */
 	cs = cpu_stats_of(scx_bpf_task_cpu(p));
 	if (cs)

@@ -162,10 +162,10 @@ void BPF_STRUCT_OPS(vs_tick, struct task_struct *p)
 
 	if (!t)
 		return;
-	charge_running_task(p, now);
+	core = core_of(bpf_get_smp_processor_id(), &th);
+	charge_running_task(p, now, core && core->running_vm[(th ^ 1) & 1] == t->vm_id);
 	if (t->ext_at)
 		end_extension(t, now);
-	core = core_of(bpf_get_smp_processor_id(), &th);
 	if (!core)
 		return;
 	core_view_read(core, &view); /* unlocked: a late check, claims keep pairing safe */

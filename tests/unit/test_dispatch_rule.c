@@ -64,37 +64,6 @@ static void owner_keeps_its_turn(void **state)
 	assert_false(o.wake_sibling);
 }
 
-/*
- * An owner within its reservation keeps the core past its turn while it has
- * work, and its drain is called off; not against a starved VM, nor without
- * work.
- */
-static void reserved_owner_keeps_its_core(void **state)
-{
-	struct vs_core_view c = core_of_a();
-	struct vs_dispatch_in in = input();
-	struct vs_dispatch_out o;
-
-	(void)state;
-	in.now = 30 * MS; /* the turn has ended */
-	in.owner_reserved = true;
-	c.draining = 1;
-	o = decide(&c, &in);
-	assert_int_equal(o.decision, VS_DISPATCH_RUN);
-	assert_int_equal(o.target, VM_A);
-	assert_false(o.set_owner);
-	assert_true(o.clear_draining);
-	in.best_starved = true;
-	o = decide(&c, &in);
-	assert_int_equal(o.target, VM_B);
-	assert_true(o.granted);
-	in.best_starved = false;
-	in.owner_has_work = false;
-	in.owner_queued = 0;
-	o = decide(&c, &in);
-	assert_int_equal(o.target, VM_B);
-}
-
 static void turn_over_core_goes_to_the_owed(void **state)
 {
 	struct vs_core_view c = core_of_a();
@@ -233,7 +202,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(owner_keeps_its_turn),
 	    cmocka_unit_test(turn_over_core_goes_to_the_owed),
-	    cmocka_unit_test(reserved_owner_keeps_its_core),
 	    cmocka_unit_test(draining_owner_is_not_kept_unless_owed_most),
 	    cmocka_unit_test(blocked_threads_do_not_run),
 	    cmocka_unit_test(prev_is_kept_or_sent_home),

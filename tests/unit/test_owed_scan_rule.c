@@ -37,16 +37,16 @@ static void lowest_vtime_wins(void **state)
 
 	(void)state;
 	vs_owed_scan_init(&s);
-	vs_owed_scan_add(&s, VM_A, 1, false, 300 * MS, 100 * SEC, 0, 100 * SEC, false);
-	vs_owed_scan_add(&s, VM_B, 1, false, 200 * MS, 100 * SEC, 0, 100 * SEC, false);
-	vs_owed_scan_add(&s, VM_C, 1, false, 250 * MS, 100 * SEC, 0, 100 * SEC, false);
+	vs_owed_scan_add(&s, VM_A, 1, false, 300 * MS, 100 * SEC, 0, 100 * SEC, VS_RES_NONE);
+	vs_owed_scan_add(&s, VM_B, 1, false, 200 * MS, 100 * SEC, 0, 100 * SEC, VS_RES_NONE);
+	vs_owed_scan_add(&s, VM_C, 1, false, 250 * MS, 100 * SEC, 0, 100 * SEC, VS_RES_NONE);
 	c = vs_owed_scan_choose(&s, 0);
 	assert_int_equal(c.vm, VM_B);
 	assert_int_equal(c.nr_queued, 1);
 	/* A tie keeps the first offered. */
 	vs_owed_scan_init(&s);
-	vs_owed_scan_add(&s, VM_A, 1, false, 200 * MS, 0, 0, 0, false);
-	vs_owed_scan_add(&s, VM_B, 1, false, 200 * MS, 0, 0, 0, false);
+	vs_owed_scan_add(&s, VM_A, 1, false, 200 * MS, 0, 0, 0, VS_RES_NONE);
+	vs_owed_scan_add(&s, VM_B, 1, false, 200 * MS, 0, 0, 0, VS_RES_NONE);
 	assert_int_equal(vs_owed_scan_choose(&s, 0).vm, VM_A);
 }
 
@@ -57,8 +57,8 @@ static void pair_wins_a_near_tie(void **state)
 
 	(void)state;
 	vs_owed_scan_init(&s);
-	vs_owed_scan_add(&s, VM_A, 1, false, 200 * MS, 0, 0, 0, false);
-	vs_owed_scan_add(&s, VM_B, 3, false, 205 * MS, 0, 0, 0, false);
+	vs_owed_scan_add(&s, VM_A, 1, false, 200 * MS, 0, 0, 0, VS_RES_NONE);
+	vs_owed_scan_add(&s, VM_B, 3, false, 205 * MS, 0, 0, 0, VS_RES_NONE);
 	c = vs_owed_scan_choose(&s, 10 * MS);
 	assert_int_equal(c.vm, VM_B);
 	assert_true(c.for_pair);
@@ -66,14 +66,14 @@ static void pair_wins_a_near_tie(void **state)
 	assert_int_equal(vs_owed_scan_choose(&s, 1 * MS).vm, VM_A);
 	/* One queued plus prev still runnable here makes two to run. */
 	vs_owed_scan_init(&s);
-	vs_owed_scan_add(&s, VM_A, 1, false, 200 * MS, 0, 0, 0, false);
-	vs_owed_scan_add(&s, VM_B, 1, true, 205 * MS, 0, 0, 0, false);
+	vs_owed_scan_add(&s, VM_A, 1, false, 200 * MS, 0, 0, 0, VS_RES_NONE);
+	vs_owed_scan_add(&s, VM_B, 1, true, 205 * MS, 0, 0, 0, VS_RES_NONE);
 	c = vs_owed_scan_choose(&s, 10 * MS);
 	assert_int_equal(c.vm, VM_B);
 	assert_int_equal(c.nr_queued, 1);
 	/* prev alone (nothing queued) is a candidate, but no pair. */
 	vs_owed_scan_init(&s);
-	vs_owed_scan_add(&s, VM_B, 0, true, 100 * MS, 0, 0, 0, false);
+	vs_owed_scan_add(&s, VM_B, 0, true, 100 * MS, 0, 0, 0, VS_RES_NONE);
 	c = vs_owed_scan_choose(&s, 10 * MS);
 	assert_int_equal(c.vm, VM_B);
 	assert_int_equal(c.nr_queued, 0);
@@ -88,19 +88,21 @@ static void starved_vm_comes_first(void **state)
 
 	(void)state;
 	vs_owed_scan_init(&s);
-	vs_owed_scan_add(&s, VM_A, 2, false, 1 * MS, now - 1 * SEC, 0, now, false);
+	vs_owed_scan_add(&s, VM_A, 2, false, 1 * MS, now - 1 * SEC, 0, now, VS_RES_NONE);
 	/* Last ran more than VS_STARVED_NS ago, with vCPUs waiting. */
-	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, now - VS_STARVED_NS - 1, 0, now, false);
-	vs_owed_scan_add(&s, VM_C, 1, false, 800 * MS, now - VS_STARVED_NS - 2, 0, now, false);
+	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, now - VS_STARVED_NS - 1, 0, now,
+			 VS_RES_NONE);
+	vs_owed_scan_add(&s, VM_C, 1, false, 800 * MS, now - VS_STARVED_NS - 2, 0, now,
+			 VS_RES_NONE);
 	c = vs_owed_scan_choose(&s, 10 * MS);
 	assert_int_equal(c.vm, VM_C); /* starved longest */
 	assert_true(c.starved);
 	/* Exactly at the guard, never ran nor queued, or nothing queued: not starved. */
 	vs_owed_scan_init(&s);
-	vs_owed_scan_add(&s, VM_A, 1, false, 1 * MS, now - 1, 0, now, false);
-	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, now - VS_STARVED_NS, 0, now, false);
-	vs_owed_scan_add(&s, VM_C, 1, false, 900 * MS, 0, 0, now, false);
-	vs_owed_scan_add(&s, VM_C + 1, 0, true, 900 * MS, 1, 0, now, false);
+	vs_owed_scan_add(&s, VM_A, 1, false, 1 * MS, now - 1, 0, now, VS_RES_NONE);
+	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, now - VS_STARVED_NS, 0, now, VS_RES_NONE);
+	vs_owed_scan_add(&s, VM_C, 1, false, 900 * MS, 0, 0, now, VS_RES_NONE);
+	vs_owed_scan_add(&s, VM_C + 1, 0, true, 900 * MS, 1, 0, now, VS_RES_NONE);
 	c = vs_owed_scan_choose(&s, 0);
 	assert_int_equal(c.vm, VM_A);
 	assert_false(c.starved);
@@ -119,24 +121,27 @@ static void starved_counts_from_the_wait(void **state)
 
 	(void)state;
 	vs_owed_scan_init(&s);
-	vs_owed_scan_add(&s, VM_A, 2, false, 1 * MS, now - 1 * SEC, 0, now, false);
+	vs_owed_scan_add(&s, VM_A, 2, false, 1 * MS, now - 1 * SEC, 0, now, VS_RES_NONE);
 	/* Never ran, queued for longer than the guard. */
-	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, 0, now - VS_STARVED_NS - 1, now, false);
+	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, 0, now - VS_STARVED_NS - 1, now,
+			 VS_RES_NONE);
 	c = vs_owed_scan_choose(&s, 0);
 	assert_int_equal(c.vm, VM_B);
 	assert_true(c.starved);
 	/* Ran 60 s ago, idle since, queued 1 s ago: waits 1 s, not starved. */
 	vs_owed_scan_init(&s);
-	vs_owed_scan_add(&s, VM_A, 2, false, 1 * MS, now - 1 * SEC, 0, now, false);
-	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, now - 60 * SEC, now - 1 * SEC, now, false);
+	vs_owed_scan_add(&s, VM_A, 2, false, 1 * MS, now - 1 * SEC, 0, now, VS_RES_NONE);
+	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, now - 60 * SEC, now - 1 * SEC, now,
+			 VS_RES_NONE);
 	c = vs_owed_scan_choose(&s, 0);
 	assert_int_equal(c.vm, VM_A);
 	assert_false(c.starved);
 	/* The longest wait wins: queued 7 s ago beats ran 6 s ago. */
 	vs_owed_scan_init(&s);
-	vs_owed_scan_add(&s, VM_A, 1, false, 1 * MS, now - 6 * SEC, now - 7 * SEC, now, false);
-	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, 0, now - 7 * SEC - 1, now, false);
-	vs_owed_scan_add(&s, VM_C, 1, false, 900 * MS, now - 6 * SEC, 0, now, false);
+	vs_owed_scan_add(&s, VM_A, 1, false, 1 * MS, now - 6 * SEC, now - 7 * SEC, now,
+			 VS_RES_NONE);
+	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, 0, now - 7 * SEC - 1, now, VS_RES_NONE);
+	vs_owed_scan_add(&s, VM_C, 1, false, 900 * MS, now - 6 * SEC, 0, now, VS_RES_NONE);
 	c = vs_owed_scan_choose(&s, 0);
 	assert_int_equal(c.vm, VM_B);
 	assert_true(c.starved);
@@ -154,9 +159,9 @@ static void reservation_short_comes_before_vtime(void **state)
 
 	(void)state;
 	vs_owed_scan_init(&s);
-	vs_owed_scan_add(&s, VM_A, 2, false, 1 * MS, now - 1 * SEC, 0, now, false);
-	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, now - 1 * SEC, 0, now, true);
-	vs_owed_scan_add(&s, VM_C, 3, false, 800 * MS, now - 1 * SEC, 0, now, true);
+	vs_owed_scan_add(&s, VM_A, 2, false, 1 * MS, now - 1 * SEC, 0, now, VS_RES_NONE);
+	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, now - 1 * SEC, 0, now, VS_RES_SHORT);
+	vs_owed_scan_add(&s, VM_C, 3, false, 800 * MS, now - 1 * SEC, 0, now, VS_RES_SHORT);
 	c = vs_owed_scan_choose(&s, 10 * MS);
 	assert_int_equal(c.vm, VM_C);
 	assert_int_equal(c.nr_queued, 3);
@@ -164,17 +169,50 @@ static void reservation_short_comes_before_vtime(void **state)
 	assert_false(c.starved || c.for_pair);
 	/* Short but nothing queued (prev alone): not picked for it. */
 	vs_owed_scan_init(&s);
-	vs_owed_scan_add(&s, VM_A, 1, false, 1 * MS, now - 1 * SEC, 0, now, false);
-	vs_owed_scan_add(&s, VM_B, 0, true, 900 * MS, now - 1 * SEC, 0, now, true);
+	vs_owed_scan_add(&s, VM_A, 1, false, 1 * MS, now - 1 * SEC, 0, now, VS_RES_NONE);
+	vs_owed_scan_add(&s, VM_B, 0, true, 900 * MS, now - 1 * SEC, 0, now, VS_RES_SHORT);
 	assert_int_equal(vs_owed_scan_choose(&s, 0).vm, VM_A);
 	/* A starved VM still comes first. */
 	vs_owed_scan_init(&s);
-	vs_owed_scan_add(&s, VM_A, 1, false, 1 * MS, now - 6 * SEC, 0, now, false);
-	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, now - 1 * SEC, 0, now, true);
+	vs_owed_scan_add(&s, VM_A, 1, false, 1 * MS, now - 6 * SEC, 0, now, VS_RES_NONE);
+	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, now - 1 * SEC, 0, now, VS_RES_SHORT);
 	c = vs_owed_scan_choose(&s, 0);
 	assert_int_equal(c.vm, VM_A);
 	assert_true(c.starved);
 	assert_false(c.reserved);
+}
+
+/*
+ * The core's owner holding no more than it reserves keeps the core while it
+ * has work (queued, or its vCPU leaving this CPU runs on), before a VM short
+ * of its reservation and any vtime; a starved VM still comes first.
+ */
+static void reserved_owner_keeps_its_core(void **state)
+{
+	struct vs_owed_scan s;
+	struct vs_owed_choice c;
+	__u64 now = 100 * SEC;
+
+	(void)state;
+	vs_owed_scan_init(&s);
+	vs_owed_scan_add(&s, VM_A, 2, false, 1 * MS, now - 1 * SEC, 0, now, VS_RES_SHORT);
+	vs_owed_scan_add(&s, VM_B, 0, true, 900 * MS, now - 1 * SEC, 0, now, VS_RES_HOLDS);
+	c = vs_owed_scan_choose(&s, 0);
+	assert_int_equal(c.vm, VM_B);
+	assert_int_equal(c.nr_queued, 0);
+	assert_true(c.reserved);
+	/* No work left: the short VM gets it. */
+	vs_owed_scan_init(&s);
+	vs_owed_scan_add(&s, VM_A, 2, false, 1 * MS, now - 1 * SEC, 0, now, VS_RES_SHORT);
+	vs_owed_scan_add(&s, VM_B, 0, false, 900 * MS, now - 1 * SEC, 0, now, VS_RES_HOLDS);
+	assert_int_equal(vs_owed_scan_choose(&s, 0).vm, VM_A);
+	/* A starved VM first. */
+	vs_owed_scan_init(&s);
+	vs_owed_scan_add(&s, VM_A, 1, false, 1 * MS, now - 6 * SEC, 0, now, VS_RES_NONE);
+	vs_owed_scan_add(&s, VM_B, 2, false, 900 * MS, now - 1 * SEC, 0, now, VS_RES_HOLDS);
+	c = vs_owed_scan_choose(&s, 0);
+	assert_int_equal(c.vm, VM_A);
+	assert_true(c.starved);
 }
 
 /* A VM's first queueing since its last run is kept; an older one is replaced. */
@@ -263,6 +301,7 @@ int main(void)
 	    cmocka_unit_test(starved_counts_from_the_wait),
 	    cmocka_unit_test(queued_stamp_keeps_the_first_since_the_run),
 	    cmocka_unit_test(reservation_short_comes_before_vtime),
+	    cmocka_unit_test(reserved_owner_keeps_its_core),
 	    cmocka_unit_test(running_within_the_rules),
 	    cmocka_unit_test(running_unclaimed_takes_a_free_core),
 	    cmocka_unit_test(running_beside_host_or_elsewhere_is_cut),

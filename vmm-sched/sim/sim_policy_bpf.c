@@ -42,12 +42,13 @@ static bool within_cap(struct sim *s, int32_t vm, bool owns_this)
 	return vs_within_cap(s->vms[vm].owned_cores, s->vms[vm].kind->cap, owns_this);
 }
 
-/* vm_reserve_short(): @vm, with vCPUs queued, owns fewer cores than it reserves. */
-static bool reserve_short(struct sim *s, int32_t vm)
+/* vm_reserve_claim(): what @vm's reservation asks of the core @vm may own (@owns_this). */
+static enum vs_reserve_claim reserve_claim(struct sim *s, int32_t vm, bool owns_this)
 {
-	return s->reserves_in_use &&
-	       vs_reserve_short(s->vms[vm].owned_cores, s->vms[vm].kind->reserve,
-				(int32_t)s->vms[vm].queued);
+	if (!s->reserves_in_use)
+		return VS_RES_NONE;
+	return vs_reserve_claim(s->vms[vm].owned_cores, s->vms[vm].kind->reserve,
+				(int32_t)s->vms[vm].queued, owns_this);
 }
 
 static int32_t queued(struct sim *s, int32_t vm)
@@ -107,7 +108,7 @@ static struct vs_owed_choice pick_by_scan(struct sim *s, int32_t prev_vm, int32_
 				continue;
 			vs_owed_scan_add(&scan, vm, (int32_t)vs->queued, vm == prev_vm, vs->vtime,
 					 vs->last_run_ns, vs->queued_since, s->now,
-					 reserve_short(s, vm));
+					 reserve_claim(s, vm, vm == this_owner));
 		}
 	}
 	return vs_owed_scan_choose(&scan, s->pair_window_ns);
@@ -146,7 +147,7 @@ static struct vs_owed_choice pick_owed_vm(struct sim *s, int32_t prev_vm, int32_
 			continue;
 		vs = &s->vms[cand[i]];
 		vs_owed_scan_add(&scan, cand[i], (int32_t)vs->queued, cand[i] == prev_vm, vs->vtime,
-				 vs->last_run_ns, vs->queued_since, s->now, false);
+				 vs->last_run_ns, vs->queued_since, s->now, VS_RES_NONE);
 	}
 	return vs_owed_scan_choose(&scan, s->pair_window_ns);
 }
@@ -312,13 +313,9 @@ enum sim_decision sim_bpf_dispatch(struct sim *s, uint32_t cpu, struct sim_vcpu 
 	pick = pick_owed_vm(s, in.prev_vm, owner);
 	in.best = pick.vm;
 	in.nr_best = pick.nr_queued;
-	in.best_starved = pick.starved;
 	in.prev_goes_home =
 	    in.prev_vm >= 0 && !on_home(s, cpu, in.prev_vm) && home_core_free(s, in.prev_vm);
 	in.owner_over_cap = s->caps_in_use && owner >= 0 && !within_cap(s, owner, true);
-	in.owner_reserved =
-	    s->reserves_in_use && owner >= 0 &&
-	    vs_reserve_holds(s->vms[owner].owned_cores, s->vms[owner].kind->reserve);
 	in.core_slice = s->core_slice_ns;
 
 	view = view_of(s, cpu);
