@@ -30,8 +30,8 @@ static __always_inline void vm_queue_insert(struct task_struct *p, s32 vm, u64 e
 	struct vs_vm_state *vs = vm_state_of(vm);
 
 	if (vs)
-		vs->queued_since =
-		    vs_queued_stamp(vs->queued_since, vs->last_run_ns, bpf_ktime_get_ns());
+		vs->waiting_since =
+		    vs_queued_stamp(vs->waiting_since, vs->last_run_ns, bpf_ktime_get_ns());
 	vs_dsq_insert(p, VS_DSQ_VM(vm), vm_slice_ns(vm), enq_flags);
 }
 

@@ -20,6 +20,37 @@ struct owed_pick {
 };
 
 /*
+ * What the reservations claim of the core (vs_reserve_scan, bpf/rules/reserve.h)
+ * among the same candidates as pick_owed_vm, into @r. A loop of its own and
+ * @r behind a pointer: the verifier tracks no more state in pick_owed_vm's
+ * scan, which sits near the 1M-instruction limit within dispatch.
+ */
+__noinline int pick_reserved_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owned_cores *oc,
+				struct vs_reserve_scan *r)
+{
+	u32 vm;
+
+	if (!oc || !r)
+		return 0;
+	bpf_for(vm, 0, VS_MAX_VMS)
+	{
+		s32 queued = scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm));
+		enum vs_reserve_claim claim;
+
+		if (queued <= 0 && (s32)vm != prev_vm)
+			continue;
+		if (vm_enclave(vm) != enclave)
+			continue;
+		if (caps_in_use && !vm_within_cap(vm, oc, (s32)vm == this_owner))
+			continue;
+		claim = vm_reserve_claim(vm, oc, queued, (s32)vm == this_owner);
+		if (claim != VS_RES_NONE)
+			vs_reserve_scan_add(r, vm, queued, (s32)vm == prev_vm, claim);
+	}
+	return 0;
+}
+
+/*
  * Global, so the verifier checks it once rather than at every call site
  * (checked as part of dispatch, it took dispatch past the 1M-instruction
  * limit).
@@ -28,6 +59,7 @@ __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct own
 			    struct owed_pick *out)
 {
 	struct vs_owed_choice chosen;
+	struct vs_reserve_scan rs;
 	struct vs_owed_scan scan;
 	u64 now = bpf_ktime_get_ns();
 	u32 vm;
@@ -49,11 +81,13 @@ __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct own
 		vs = vm_state_of(vm);
 		if (!vs)
 			continue;
-		vs_owed_scan_add(&scan, vm, queued, (s32)vm == prev_vm, vs->vtime, vs->last_run_ns,
-				 vs->queued_since, now,
-				 vm_reserve_claim(vm, oc, queued, (s32)vm == this_owner));
+		vs_owed_scan_add(&scan, vm, queued, (s32)vm == prev_vm, vs->vtime,
+				 vs->waiting_since, now);
 	}
-	chosen = vs_owed_scan_choose(&scan, enclave_pair_window_ns(enclave));
+	vs_reserve_scan_init(&rs);
+	if (reserves_in_use)
+		pick_reserved_vm(prev_vm, this_owner, enclave, oc, &rs);
+	chosen = vs_owed_scan_choose(&scan, &rs, enclave_pair_window_ns(enclave));
 	out->vm = chosen.vm;
 	out->nr_queued = chosen.nr_queued;
 	out->starved = chosen.starved;

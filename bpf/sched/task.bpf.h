@@ -101,6 +101,7 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 	vs = vm_state_of(vm);
 	if (vs) {
 		vs->last_run_ns = now;
+		vs->waiting_since = now;
 		if (!cpu_on_home(cpu, vm))
 			__sync_fetch_and_add(&vs->remote_runs, 1);
 	}

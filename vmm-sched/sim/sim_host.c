@@ -262,8 +262,8 @@ void sim_enqueue(struct sim *s, struct sim_vcpu *v)
 	if (!vm->m.waiting_since)
 		vm->m.waiting_since = s->now ? s->now : 1;
 	/* As BPF's ops.enqueue, before the insert (its clock is never 0) */
-	vm->queued_since = vs_queued_stamp(vm->queued_since, vm->last_run_ns, s->now ? s->now : 1);
-	vm->waiting_since = vs_waiting_since(vm->last_run_ns, vm->queued_since);
+	vm->waiting_since =
+	    vs_queued_stamp(vm->waiting_since, vm->last_run_ns, s->now ? s->now : 1);
 	sim_vmheap_update(&s->by_waiting, (int32_t)v->vm);
 	if (!vm->queued++)
 		s->queued_mask[v->vm / 64] |= 1ULL << (v->vm % 64);
@@ -375,7 +375,7 @@ void sim_start(struct sim *s, uint32_t cpu, struct sim_vcpu *v)
 	sim_hist_add(&vm->m.wait, s->now - v->runnable_at);
 	note_start(s, vm);
 	vm->last_run_ns = s->now;
-	vm->waiting_since = vs_waiting_since(vm->last_run_ns, vm->queued_since);
+	vm->waiting_since = s->now;
 	sim_vmheap_update(&s->by_waiting, (int32_t)v->vm);
 	heaps_follow_queue(s, (int32_t)v->vm);
 	vm->running++;

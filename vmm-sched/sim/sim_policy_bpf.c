@@ -89,10 +89,12 @@ static struct vs_core_view view_of(struct sim *s, uint32_t cpu)
 /* pick_owed_vm() as BPF runs it: every candidate VM offered in ascending id. */
 static struct vs_owed_choice pick_by_scan(struct sim *s, int32_t prev_vm, int32_t this_owner)
 {
+	struct vs_reserve_scan rs;
 	struct vs_owed_scan scan;
 	uint32_t w;
 
 	vs_owed_scan_init(&scan);
+	vs_reserve_scan_init(&rs);
 	for (w = 0; w < s->mask_words; w++) {
 		uint64_t bits = s->queued_mask[w];
 
@@ -107,11 +109,14 @@ static struct vs_owed_choice pick_by_scan(struct sim *s, int32_t prev_vm, int32_
 			if (s->caps_in_use && !within_cap(s, vm, vm == this_owner))
 				continue;
 			vs_owed_scan_add(&scan, vm, (int32_t)vs->queued, vm == prev_vm, vs->vtime,
-					 vs->last_run_ns, vs->queued_since, s->now,
-					 reserve_claim(s, vm, vm == this_owner));
+					 vs->waiting_since, s->now);
+			/* BPF's pick_reserved_vm: the same candidates, in a loop of its own */
+			if (s->reserves_in_use)
+				vs_reserve_scan_add(&rs, vm, (int32_t)vs->queued, vm == prev_vm,
+						    reserve_claim(s, vm, vm == this_owner));
 		}
 	}
-	return vs_owed_scan_choose(&scan, s->pair_window_ns);
+	return vs_owed_scan_choose(&scan, &rs, s->pair_window_ns);
 }
 
 static int cmp_vm(const void *a, const void *b)
@@ -122,13 +127,14 @@ static int cmp_vm(const void *a, const void *b)
 /*
  * pick_owed_vm() without a scan: the scan's result depends only on the VM
  * with the lowest (vtime, id), the lowest among those with two vCPUs to run,
- * the one waiting longest (vs_waiting_since), and prev's VM, so only these (kept in heaps)
- * are offered, still in id order. Caps filter candidates and reservations
- * add some: then it scans.
+ * the one waiting longest (vm_state.waiting_since), and prev's VM, so only
+ * these (kept in heaps) are offered, still in id order. Caps filter
+ * candidates and reservations add some: then it scans.
  */
 static struct vs_owed_choice pick_owed_vm(struct sim *s, int32_t prev_vm, int32_t this_owner)
 {
 	int32_t cand[4];
+	struct vs_reserve_scan rs;
 	struct vs_owed_scan scan;
 	uint32_t n = 0, i;
 
@@ -147,9 +153,10 @@ static struct vs_owed_choice pick_owed_vm(struct sim *s, int32_t prev_vm, int32_
 			continue;
 		vs = &s->vms[cand[i]];
 		vs_owed_scan_add(&scan, cand[i], (int32_t)vs->queued, cand[i] == prev_vm, vs->vtime,
-				 vs->last_run_ns, vs->queued_since, s->now, VS_RES_NONE);
+				 vs->waiting_since, s->now);
 	}
-	return vs_owed_scan_choose(&scan, s->pair_window_ns);
+	vs_reserve_scan_init(&rs);
+	return vs_owed_scan_choose(&scan, &rs, s->pair_window_ns);
 }
 
 /* reserve_cpu_for() on vs_reserve_decide(): a sequential world needs no claim. */
