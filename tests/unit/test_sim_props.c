@@ -13,7 +13,7 @@
  *   - no VM waits past the starvation guard (VS_STARVED_NS) plus two vCPU
  *     slices and ticks for one of its vCPUs to start, before its first run
  *     as well as after, and the guard hands cores only to VMs that waited
- *     past it (it counts from the wait, vs_waiting_since, not the last run);
+ *     past it (it counts from the wait, vs_queued_stamp, not the last run);
  * that busy VMs of 1-4 vCPUs each own cores for about their planned share
  * (vtime charges core time, not vCPU time), that the simulator's heaps and
  * core masks decide exactly as BPF's scans of
