@@ -19,7 +19,7 @@
 static bool sibling_runs_vm(s32 cpu, s32 vm)
 {
 	struct vs_core_state *core;
-	u32 th;
+	u32 th = 0; /* core_of sets it only for an enclave CPU */
 
 	core = core_of(cpu, &th);
 	return core && core->running_vm[(th ^ 1) & 1] == vm;

@@ -158,7 +158,7 @@ void BPF_STRUCT_OPS(vs_tick, struct task_struct *p)
 	enum vs_cut cut;
 	struct vs_vm_state *vs;
 	u64 now = bpf_ktime_get_ns();
-	u32 th, hint;
+	u32 th = 0, hint; /* core_of sets th only for an enclave CPU */
 
 	if (!t)
 		return;
