@@ -179,6 +179,7 @@ struct vs_vm_state {
 	__u64 core_grants;    /* times a core was handed to this VM */
 	__u64 remote_runs;    /* vCPU runs on a CPU off the VM's home node */
 	__u64 last_run_ns;    /* when one of its vCPUs last got a CPU */
+	__u64 waiting_since;  /* its last run or first vCPU queued since (vs_queued_stamp) */
 	/* Guest hints (bpf/rules/hints.h): the extension budget's 1 s windows ... */
 	__u64 hint_win_start;	/* when the current window began */
 	__u64 hint_win_run_ns;	/* vCPU time in it */
@@ -210,7 +211,9 @@ struct vs_vcpu_hint {
  * vm_ctx[vm_id]: written by the agent. weight is the agent's share plan for
  * the VM in hundredths of a core (vmm-sched/lib/share_plan.h); 0 means
  * VS_WEIGHT_SCALE. cap_cores: the VM takes no further core while it owns
- * this many (0: no cap). home_node: where its memory is, -1 if unknown.
+ * this many (0: no cap). reserve_cores: cores it gets within a core slice
+ * of wanting them (0: none; bpf/rules/reserve.h). home_node: where its
+ * memory is, -1 if unknown.
  */
 #define VS_VM_ACTIVE (1U << 0)
 struct vs_vm_ctx {
@@ -219,7 +222,7 @@ struct vs_vm_ctx {
 	__u32 cap_cores;
 	__s32 home_node;
 	__u32 enclave; /* its vCPUs run only on this enclave's CPUs */
-	__u32 pad;
+	__u32 reserve_cores;
 };
 
 /* Pairing modes (enclave_ctx.pairing; rodata `pairing_mode` until the agent set one). */

@@ -3,7 +3,7 @@
  * What the scheduler does with a guest's hints (docs/guest-abi.md), as pure
  * functions shared with the unit tests (tests/unit/test_hint_rules.c).
  *
- * Hints only move time within a VM; the VM pays for every vCPU-ns in vtime
+ * Hints only move time within a VM; the VM pays for its core time in vtime
  * as always. A slice extension lets a vCPU in a critical section run past the
  * end of its slice, once per run, while the VM's extension time in the current
  * 1 s window stays under budget_pct of its vCPU time (this window's or the

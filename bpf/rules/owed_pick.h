@@ -19,8 +19,8 @@ struct vs_owed {
  * Who gets a core: @best, the VM owed most, or @pair, the VM owed most among
  * those with two vCPUs to run on it. The pair wins while its vtime trails
  * best's by at most @window (the agent's plan: one core slice on SMT cores, 0
- * without SMT): it puts both threads to work, and vtime still charges every
- * vCPU-ns, so the VM passed over is owed the next core all the more.
+ * without SMT): it puts both threads to work, and vtime still charges the
+ * core time used, so the VM passed over is owed the next core all the more.
  * Fairness over time is unchanged; only near ties move.
  */
 static inline __s32 vs_owed_pick(const struct vs_owed *best, const struct vs_owed *pair,

@@ -4,35 +4,51 @@
  * the caller offers each VM of the enclave that has vCPUs to run and is
  * under its cap; the scan keeps the lowest vtime, the lowest vtime among VMs
  * with two vCPUs to run (vs_owed_pick's pair) and the VM starved longest.
- * A starved VM comes first; else vs_owed_pick decides.
+ * A starved VM comes first (the guard must hold even if reservations
+ * overcommit the enclave), then what the reservations claim
+ * (vs_reserve_scan, a separate fold); else vs_owed_pick decides.
  */
 #ifndef VS_RULES_OWED_SCAN_H
 #define VS_RULES_OWED_SCAN_H
 
 #include "core.h"
 #include "owed_pick.h"
+#include "reserve.h"
 
 /*
- * A VM with queued vCPUs none of which ran for this long is owed a core
- * before any vtime: a tiny weight against a big one may make it wait for
- * longer than the kernel's watchdog (30 s), which would take the scheduler
- * down. Well above ordinary waits (up to ~1.5 s in the TCG test VM, where a
- * 1 s guard skewed weights 1:2:4 by 40%).
+ * A VM that has waited this long (vm_state.waiting_since: vCPUs queued and
+ * none started since) is owed a core before any vtime: a tiny weight against
+ * a big one may make it wait for longer than the kernel's watchdog (30 s),
+ * which would take the scheduler down. Well above ordinary waits (up to
+ * ~1.5 s in the TCG test VM, where a 1 s guard skewed weights 1:2:4 by 40%).
  */
 #define VS_STARVED_NS 5000000000ULL
+
+/*
+ * vm_state.waiting_since: since when the VM waits for a start. Each run sets
+ * it to its start; a vCPU queued at @now sets it to @now unless one was
+ * queued since the last run (@last_run_ns) already. So a VM that never ran,
+ * or that comes back from a long sleep, waits from its queueing, not from
+ * its last run.
+ */
+VS_RULE __u64 vs_queued_stamp(__u64 waiting_since, __u64 last_run_ns, __u64 now)
+{
+	return waiting_since > last_run_ns ? waiting_since : now;
+}
 
 struct vs_owed_scan {
 	struct vs_owed best, pair;
 	__u32 nr_best, nr_pair; /* their queued vCPUs */
-	__s32 starved;		/* the VM that last ran longest ago past VS_STARVED_NS */
+	__s32 starved;		/* the VM waiting longest, past VS_STARVED_NS */
 	__u32 nr_starved;
-	__u64 oldest; /* its last run */
+	__u64 oldest; /* since when it waits */
 };
 
 struct vs_owed_choice {
 	__s32 vm;	 /* VS_VM_NONE: nobody is owed a core */
 	__u32 nr_queued; /* its queued vCPUs */
 	bool starved;	 /* chosen because it starved */
+	bool reserved;	 /* chosen for its reservation (vs_reserve_scan) */
 	bool for_pair;	 /* chosen over the VM owed most, for its two vCPUs */
 };
 
@@ -48,19 +64,19 @@ VS_RULE void vs_owed_scan_init(struct vs_owed_scan *s)
 
 /*
  * Offer @vm: @queued vCPUs wait on its queue; @is_prev: its vCPU leaving
- * this CPU is still runnable (one more to run); @vtime, @last_run_ns (0:
- * never ran) from its vm_state; @now the clock.
+ * this CPU is still runnable (one more to run); @vtime and @waiting_since
+ * (0: never queued nor run) from its vm_state; @now the clock.
  */
 VS_RULE void vs_owed_scan_add(struct vs_owed_scan *s, __s32 vm, __s32 queued, bool is_prev,
-			      __u64 vtime, __u64 last_run_ns, __u64 now)
+			      __u64 vtime, __u64 waiting_since, __u64 now)
 {
 	__s32 runnable;
 
 	if (queued < 0)
 		queued = 0;
-	if (queued > 0 && last_run_ns && now > last_run_ns + VS_STARVED_NS &&
-	    last_run_ns < s->oldest) {
-		s->oldest = last_run_ns;
+	if (queued > 0 && waiting_since && now > waiting_since + VS_STARVED_NS &&
+	    waiting_since < s->oldest) {
+		s->oldest = waiting_since;
 		s->starved = vm;
 		s->nr_starved = queued;
 	}
@@ -75,8 +91,14 @@ VS_RULE void vs_owed_scan_add(struct vs_owed_scan *s, __s32 vm, __s32 queued, bo
 	}
 }
 
-/* The choice once every candidate was offered; @pair_window as for vs_owed_pick. */
-VS_RULE struct vs_owed_choice vs_owed_scan_choose(const struct vs_owed_scan *s, __u64 pair_window)
+/*
+ * The choice once every candidate was offered: a starved VM, then what the
+ * reservations claim (@r, from vs_reserve_scan_add), then vs_owed_pick with
+ * @pair_window.
+ */
+VS_RULE struct vs_owed_choice vs_owed_scan_choose(const struct vs_owed_scan *s,
+						  const struct vs_reserve_scan *r,
+						  __u64 pair_window)
 {
 	struct vs_owed_choice c = {.vm = VS_VM_NONE};
 
@@ -84,6 +106,12 @@ VS_RULE struct vs_owed_choice vs_owed_scan_choose(const struct vs_owed_scan *s, 
 		c.vm = s->starved;
 		c.nr_queued = s->nr_starved;
 		c.starved = true;
+		return c;
+	}
+	if (r->keeper >= 0 || r->short_vm >= 0) {
+		c.vm = r->keeper >= 0 ? r->keeper : r->short_vm;
+		c.nr_queued = r->keeper >= 0 ? r->nr_keeper : r->nr_short;
+		c.reserved = true;
 		return c;
 	}
 	c.vm = vs_owed_pick(&s->best, &s->pair, pair_window);

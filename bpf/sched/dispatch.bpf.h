@@ -201,7 +201,7 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 	case VS_DISPATCH_KEEP_PREV:
 		/* A refilled slice makes the kernel keep prev running after dispatch. */
 		if (prev) {
-			charge_running_task(prev, now);
+			charge_running_task(prev, now, false);
 			prev->scx.slice = vm_slice_ns(prev_vm);
 		}
 		return;

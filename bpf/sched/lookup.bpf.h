@@ -238,6 +238,21 @@ static void clear_vm_queued(u32 vm, u64 seen_at)
 		__sync_fetch_and_or(&queued_words, 1ULL << w);
 }
 
+/*
+ * vs_reserve_claim for @vm with @queued vCPUs on its queue; @owns_this: the
+ * core in question is its. Owned cores as for caps (vm_owned_cores).
+ */
+static enum vs_reserve_claim vm_reserve_claim(s32 vm, s32 queued, bool owns_this)
+{
+	struct vs_vm_ctx *v = vm_ctx_of(vm);
+	s32 n;
+
+	if (!reserves_in_use || !v || vm < 0)
+		return VS_RES_NONE;
+	n = vm_owned_cores[vm & (VS_MAX_VMS - 1)];
+	return vs_reserve_claim(n > 0 ? (u32)n : 0, v->reserve_cores, queued, owns_this);
+}
+
 static s32 vm_queued(s32 vm)
 {
 	if (vm < 0 || vm >= vs_max_vms)

@@ -25,6 +25,7 @@ __u64 stray_enqueues;
 /* How long an owner keeps a core while others wait, until the agent plans an enclave's. */
 __u64 core_slice_ns = 10000000;
 bool caps_in_use;		    /* some VM has a cap (vm_ctx.cap_cores), set by the agent */
+bool reserves_in_use;		    /* some VM has a reservation (vm_ctx.reserve_cores), too */
 __u64 vtime_floor[VS_MAX_ENCLAVES]; /* by enclave: vtime of the VM last granted a core there */
 __u64 starved_grants;		    /* cores given to a VM because it starved (VS_STARVED_NS) */
 /* How far a VM with two vCPUs to run may trail and still win a core (vs_owed_pick). */

@@ -15,21 +15,29 @@ struct owed_pick {
 	s32 vm;	       /* VS_VM_NONE: nobody is owed a core */
 	u32 nr_queued; /* its queued vCPUs */
 	bool starved;  /* chosen because it starved */
+	bool reserved; /* chosen for its reservation (keeps the core, or is short) */
 	bool for_pair; /* chosen over the VM owed most, for its two vCPUs */
 };
 
+/* The two folds over the candidates, one pointer (a global function takes five arguments). */
+struct pick_scans {
+	struct vs_owed_scan owed;
+	struct vs_reserve_scan reserved;
+};
+
 /*
- * Offers @vm to @scan if it has vCPUs to run here; clears its bit if it has
- * none. Global, so the verifier checks it once for any VM id rather than once
- * per id the bitmap loop could produce.
+ * Offers @vm to @scans if it has vCPUs to run here: to the owed scan, and
+ * to the reservations' (vs_reserve_scan, bpf/rules/reserve.h) if it has a
+ * claim; clears its bit if it has none. Global, so the verifier checks it
+ * once for any VM id rather than once per id the bitmap loop could produce.
  */
-__noinline int offer_vm(struct vs_owed_scan *scan, u32 vm, s32 prev_vm, s32 this_owner, u32 enclave)
+__noinline int offer_vm(struct pick_scans *scans, u32 vm, s32 prev_vm, s32 this_owner, u32 enclave)
 {
 	u64 now = bpf_ktime_get_ns(), at;
 	struct vs_vm_state *vs;
 	s32 queued;
 
-	if (!scan || vm >= vs_max_vms)
+	if (!scans || vm >= vs_max_vms)
 		return 0;
 	queued = scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm));
 	if (queued <= 0 && (s32)vm != prev_vm) {
@@ -45,7 +53,15 @@ __noinline int offer_vm(struct vs_owed_scan *scan, u32 vm, s32 prev_vm, s32 this
 	vs = vm_state_of(vm);
 	if (!vs)
 		return 0;
-	vs_owed_scan_add(scan, vm, queued, (s32)vm == prev_vm, vs->vtime, vs->last_run_ns, now);
+	vs_owed_scan_add(&scans->owed, vm, queued, (s32)vm == prev_vm, vs->vtime, vs->waiting_since,
+			 now);
+	if (reserves_in_use) {
+		enum vs_reserve_claim claim = vm_reserve_claim(vm, queued, (s32)vm == this_owner);
+
+		if (claim != VS_RES_NONE)
+			vs_reserve_scan_add(&scans->reserved, vm, queued, (s32)vm == prev_vm,
+					    claim);
+	}
 	return 0;
 }
 
@@ -58,14 +74,15 @@ __noinline int offer_vm(struct vs_owed_scan *scan, u32 vm, s32 prev_vm, s32 this
 __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owed_pick *out)
 {
 	struct vs_owed_choice chosen;
-	struct vs_owed_scan scan;
+	struct pick_scans scans;
 	u64 words;
 	bool prev_seen = false;
 	u32 i, j;
 
 	if (!out)
 		return 0;
-	vs_owed_scan_init(&scan);
+	vs_owed_scan_init(&scans.owed);
+	vs_reserve_scan_init(&scans.reserved);
 	words = *(volatile u64 *)&queued_words;
 	bpf_for(i, 0, VS_VM_WORDS)
 	{
@@ -87,15 +104,16 @@ __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owe
 			bits &= bits - 1;
 			if ((s32)vm == prev_vm)
 				prev_seen = true;
-			offer_vm(&scan, vm, prev_vm, this_owner, enclave);
+			offer_vm(&scans, vm, prev_vm, this_owner, enclave);
 		}
 	}
 	if (prev_vm >= 0 && !prev_seen)
-		offer_vm(&scan, (u32)prev_vm, prev_vm, this_owner, enclave);
-	chosen = vs_owed_scan_choose(&scan, enclave_pair_window_ns(enclave));
+		offer_vm(&scans, (u32)prev_vm, prev_vm, this_owner, enclave);
+	chosen = vs_owed_scan_choose(&scans.owed, &scans.reserved, enclave_pair_window_ns(enclave));
 	out->vm = chosen.vm;
 	out->nr_queued = chosen.nr_queued;
 	out->starved = chosen.starved;
+	out->reserved = chosen.reserved;
 	out->for_pair = chosen.for_pair;
 	return 0;
 }

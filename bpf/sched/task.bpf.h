@@ -129,6 +129,7 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 	vs = vm_state_of(vm);
 	if (vs) {
 		vs->last_run_ns = now;
+		vs->waiting_since = now;
 		if (!cpu_on_home(cpu, vm))
 			__sync_fetch_and_add(&vs->remote_runs, 1);
 	}
@@ -192,7 +193,7 @@ void BPF_STRUCT_OPS(vs_stopping, struct task_struct *p, bool runnable)
 
 	if (!t || t->escaped || !(st = stats_of(t)))
 		return;
-	charge_run(t, st, now);
+	charge_run(t, st, sibling_runs_vm(scx_bpf_task_cpu(p), t->vm_id), now);
 	/* The vCPU's CPU: a property change may stop a remote CPU's current task. */
 	cs = cpu_stats_of(scx_bpf_task_cpu(p));
 	if (cs)

@@ -164,14 +164,14 @@ void BPF_STRUCT_OPS(vs_tick, struct task_struct *p)
 	enum vs_cut cut;
 	struct vs_vm_state *vs;
 	u64 now = bpf_ktime_get_ns();
-	u32 th, hint;
+	u32 th = 0, hint; /* core_of sets th only for an enclave CPU */
 
 	if (!t)
 		return;
-	charge_running_task(p, now);
+	core = core_of(bpf_get_smp_processor_id(), &th);
+	charge_running_task(p, now, core && core->running_vm[(th ^ 1) & 1] == t->vm_id);
 	if (t->ext_at)
 		end_extension(t, now);
-	core = core_of(bpf_get_smp_processor_id(), &th);
 	if (!core)
 		return;
 	core_view_read(core, &view); /* unlocked: a late check, claims keep pairing safe */

@@ -23,6 +23,7 @@
 #include "daemon.h"
 #include "proc_connector.h"
 #include "registry.h"
+#include "slot_tables.h"
 #include "vcpu_threads.h"
 #include "vm_discovery.h"
 
@@ -135,7 +136,11 @@ static double ns_per_rescan(int nr_vms, pid_t *pids)
 	char err[256];
 	uint64_t t0, rounds = 20;
 
-	registry_init(&d.reg);
+	slot_tables_free(&d);
+	if (slot_tables_size(&d, VS_MAX_VMS, 4 * VS_MAX_VMS, err, sizeof(err))) {
+		fprintf(stderr, "discovery-bench: %s\n", err);
+		return -1;
+	}
 	for (int i = 0; i < nr_vms; i++) {
 		int p[2], tids[VCPUS], vm_id;
 		char name[32];

@@ -27,13 +27,21 @@ static inline bool sim_safety_broken(const struct sim *s, char *why, size_t len)
 	return true;
 }
 
-/* A VM that went longer than @starve_ns without starting a vCPU. */
+/*
+ * A VM that went longer than @starve_ns without starting a vCPU while it had
+ * one queued, before its first run as well as after.
+ */
 static inline bool sim_starved_past(const struct sim *s, uint64_t starve_ns, char *why, size_t len)
 {
 	for (uint32_t i = 0; i < s->nr_vms; i++) {
-		if (s->vms[i].m.max_starve_ns > starve_ns) {
-			snprintf(why, len, "VM %u started no vCPU for %llu ms (guard %llu ms)", i,
-				 (unsigned long long)s->vms[i].m.max_starve_ns / SIM_MS,
+		const struct sim_vm_metrics *m = &s->vms[i].m;
+		uint64_t worst =
+		    m->max_starve_ns > m->first_wait_ns ? m->max_starve_ns : m->first_wait_ns;
+
+		if (worst > starve_ns) {
+			snprintf(why, len, "VM %u started no vCPU for %llu ms%s (guard %llu ms)", i,
+				 (unsigned long long)worst / SIM_MS,
+				 worst == m->max_starve_ns ? "" : " before its first run",
 				 (unsigned long long)starve_ns / SIM_MS);
 			return true;
 		}

@@ -18,6 +18,15 @@
 
 enum { VM_A = 2, VM_B = 5, VM_C = 7, ENCL = 1 };
 
+/* vs_owed_scan_choose with no reservation claiming anything. */
+static struct vs_owed_choice choose(const struct vs_owed_scan *s, __u64 pair_window)
+{
+	struct vs_reserve_scan r;
+
+	vs_reserve_scan_init(&r);
+	return vs_owed_scan_choose(s, &r, pair_window);
+}
+
 static void empty_scan_owes_nobody(void **state)
 {
 	struct vs_owed_scan s;
@@ -25,7 +34,7 @@ static void empty_scan_owes_nobody(void **state)
 
 	(void)state;
 	vs_owed_scan_init(&s);
-	c = vs_owed_scan_choose(&s, 10 * MS);
+	c = choose(&s, 10 * MS);
 	assert_int_equal(c.vm, VS_VM_NONE);
 	assert_false(c.starved || c.for_pair);
 }
@@ -40,14 +49,14 @@ static void lowest_vtime_wins(void **state)
 	vs_owed_scan_add(&s, VM_A, 1, false, 300 * MS, 100 * SEC, 100 * SEC);
 	vs_owed_scan_add(&s, VM_B, 1, false, 200 * MS, 100 * SEC, 100 * SEC);
 	vs_owed_scan_add(&s, VM_C, 1, false, 250 * MS, 100 * SEC, 100 * SEC);
-	c = vs_owed_scan_choose(&s, 0);
+	c = choose(&s, 0);
 	assert_int_equal(c.vm, VM_B);
 	assert_int_equal(c.nr_queued, 1);
 	/* A tie keeps the first offered. */
 	vs_owed_scan_init(&s);
 	vs_owed_scan_add(&s, VM_A, 1, false, 200 * MS, 0, 0);
 	vs_owed_scan_add(&s, VM_B, 1, false, 200 * MS, 0, 0);
-	assert_int_equal(vs_owed_scan_choose(&s, 0).vm, VM_A);
+	assert_int_equal(choose(&s, 0).vm, VM_A);
 }
 
 static void pair_wins_a_near_tie(void **state)
@@ -59,22 +68,22 @@ static void pair_wins_a_near_tie(void **state)
 	vs_owed_scan_init(&s);
 	vs_owed_scan_add(&s, VM_A, 1, false, 200 * MS, 0, 0);
 	vs_owed_scan_add(&s, VM_B, 3, false, 205 * MS, 0, 0);
-	c = vs_owed_scan_choose(&s, 10 * MS);
+	c = choose(&s, 10 * MS);
 	assert_int_equal(c.vm, VM_B);
 	assert_true(c.for_pair);
 	assert_int_equal(c.nr_queued, 3);
-	assert_int_equal(vs_owed_scan_choose(&s, 1 * MS).vm, VM_A);
+	assert_int_equal(choose(&s, 1 * MS).vm, VM_A);
 	/* One queued plus prev still runnable here makes two to run. */
 	vs_owed_scan_init(&s);
 	vs_owed_scan_add(&s, VM_A, 1, false, 200 * MS, 0, 0);
 	vs_owed_scan_add(&s, VM_B, 1, true, 205 * MS, 0, 0);
-	c = vs_owed_scan_choose(&s, 10 * MS);
+	c = choose(&s, 10 * MS);
 	assert_int_equal(c.vm, VM_B);
 	assert_int_equal(c.nr_queued, 1);
 	/* prev alone (nothing queued) is a candidate, but no pair. */
 	vs_owed_scan_init(&s);
 	vs_owed_scan_add(&s, VM_B, 0, true, 100 * MS, 0, 0);
-	c = vs_owed_scan_choose(&s, 10 * MS);
+	c = choose(&s, 10 * MS);
 	assert_int_equal(c.vm, VM_B);
 	assert_int_equal(c.nr_queued, 0);
 	assert_false(c.for_pair);
@@ -89,21 +98,110 @@ static void starved_vm_comes_first(void **state)
 	(void)state;
 	vs_owed_scan_init(&s);
 	vs_owed_scan_add(&s, VM_A, 2, false, 1 * MS, now - 1 * SEC, now);
-	/* Last ran more than VS_STARVED_NS ago, with vCPUs waiting. */
+	/* Waiting for more than VS_STARVED_NS, with vCPUs queued. */
 	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, now - VS_STARVED_NS - 1, now);
 	vs_owed_scan_add(&s, VM_C, 1, false, 800 * MS, now - VS_STARVED_NS - 2, now);
-	c = vs_owed_scan_choose(&s, 10 * MS);
+	c = choose(&s, 10 * MS);
 	assert_int_equal(c.vm, VM_C); /* starved longest */
 	assert_true(c.starved);
-	/* Exactly at the guard, never ran, or nothing queued: not starved. */
+	/* Exactly at the guard, never queued nor ran, or nothing queued: not starved. */
 	vs_owed_scan_init(&s);
 	vs_owed_scan_add(&s, VM_A, 1, false, 1 * MS, now - 1, now);
 	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, now - VS_STARVED_NS, now);
 	vs_owed_scan_add(&s, VM_C, 1, false, 900 * MS, 0, now);
 	vs_owed_scan_add(&s, VM_C + 1, 0, true, 900 * MS, 1, now);
-	c = vs_owed_scan_choose(&s, 0);
+	c = choose(&s, 0);
 	assert_int_equal(c.vm, VM_A);
 	assert_false(c.starved);
+}
+
+/*
+ * The guard counts from when the VM began to wait (vs_queued_stamp): a VM
+ * that never ran starves too; one back from a long sleep does not starve at
+ * once.
+ */
+static void starved_counts_from_the_wait(void **state)
+{
+	struct vs_owed_scan s;
+	struct vs_owed_choice c;
+	__u64 now = 100 * SEC, since;
+
+	(void)state;
+	/* Never ran, queued for longer than the guard. */
+	since = vs_queued_stamp(0, 0, now - VS_STARVED_NS - 1);
+	vs_owed_scan_init(&s);
+	vs_owed_scan_add(&s, VM_A, 2, false, 1 * MS, now - 1 * SEC, now);
+	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, since, now);
+	c = choose(&s, 0);
+	assert_int_equal(c.vm, VM_B);
+	assert_true(c.starved);
+	/* Ran 60 s ago (its run set waiting_since), idle since, queued 1 s ago. */
+	since = vs_queued_stamp(now - 60 * SEC, now - 60 * SEC, now - 1 * SEC);
+	assert_int_equal(since, now - 1 * SEC);
+	vs_owed_scan_init(&s);
+	vs_owed_scan_add(&s, VM_A, 2, false, 1 * MS, now - 1 * SEC, now);
+	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, since, now);
+	c = choose(&s, 0);
+	assert_int_equal(c.vm, VM_A);
+	assert_false(c.starved);
+}
+
+/* The first queueing since the last run is kept; a run or an older stamp is replaced. */
+static void queued_stamp_keeps_the_first_since_the_run(void **state)
+{
+	(void)state;
+	assert_int_equal(vs_queued_stamp(0, 0, 5 * SEC), 5 * SEC);
+	assert_int_equal(vs_queued_stamp(5 * SEC, 0, 6 * SEC), 5 * SEC);
+	assert_int_equal(vs_queued_stamp(5 * SEC, 5 * SEC, 6 * SEC), 6 * SEC); /* ran at 5 s */
+	assert_int_equal(vs_queued_stamp(5 * SEC, 7 * SEC, 8 * SEC), 8 * SEC);
+}
+
+/*
+ * Reservations (vs_reserve_scan): the core's owner holding its reservation
+ * keeps it while it has work; else the first VM short of its reservation is
+ * owed it; both before any vtime, after a starved VM.
+ */
+static void reservations_come_before_vtime(void **state)
+{
+	struct vs_reserve_scan r;
+	struct vs_owed_scan s;
+	struct vs_owed_choice c;
+	__u64 now = 100 * SEC;
+
+	(void)state;
+	vs_owed_scan_init(&s);
+	vs_owed_scan_add(&s, VM_A, 2, false, 1 * MS, now - 1 * SEC, now);
+	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, now - 1 * SEC, now);
+	vs_owed_scan_add(&s, VM_C, 3, false, 800 * MS, now - 1 * SEC, now);
+	vs_reserve_scan_init(&r);
+	vs_reserve_scan_add(&r, VM_B, 1, false, VS_RES_SHORT);
+	vs_reserve_scan_add(&r, VM_C, 3, false, VS_RES_SHORT);
+	c = vs_owed_scan_choose(&s, &r, 10 * MS);
+	assert_int_equal(c.vm, VM_B); /* the first short one */
+	assert_int_equal(c.nr_queued, 1);
+	assert_true(c.reserved);
+	assert_false(c.starved || c.for_pair);
+	/* The owner keeping its reserved core, with its vCPU running on here. */
+	vs_reserve_scan_add(&r, VM_A, 0, true, VS_RES_HOLDS);
+	c = vs_owed_scan_choose(&s, &r, 10 * MS);
+	assert_int_equal(c.vm, VM_A);
+	assert_int_equal(c.nr_queued, 0);
+	/* Short with nothing queued, or holding with no work: no claim. */
+	vs_reserve_scan_init(&r);
+	vs_reserve_scan_add(&r, VM_B, 0, true, VS_RES_SHORT);
+	vs_reserve_scan_add(&r, VM_C, 0, false, VS_RES_HOLDS);
+	c = vs_owed_scan_choose(&s, &r, 0);
+	assert_int_equal(c.vm, VM_A);
+	assert_false(c.reserved);
+	/* A starved VM still comes first. */
+	vs_owed_scan_init(&s);
+	vs_owed_scan_add(&s, VM_A, 1, false, 1 * MS, now - 6 * SEC, now);
+	vs_reserve_scan_init(&r);
+	vs_reserve_scan_add(&r, VM_B, 2, false, VS_RES_HOLDS);
+	c = vs_owed_scan_choose(&s, &r, 0);
+	assert_int_equal(c.vm, VM_A);
+	assert_true(c.starved);
+	assert_false(c.reserved);
 }
 
 static struct vs_core_view core(__s32 owner)
@@ -177,6 +275,9 @@ int main(void)
 	    cmocka_unit_test(lowest_vtime_wins),
 	    cmocka_unit_test(pair_wins_a_near_tie),
 	    cmocka_unit_test(starved_vm_comes_first),
+	    cmocka_unit_test(starved_counts_from_the_wait),
+	    cmocka_unit_test(queued_stamp_keeps_the_first_since_the_run),
+	    cmocka_unit_test(reservations_come_before_vtime),
 	    cmocka_unit_test(running_within_the_rules),
 	    cmocka_unit_test(running_unclaimed_takes_a_free_core),
 	    cmocka_unit_test(running_beside_host_or_elsewhere_is_cut),

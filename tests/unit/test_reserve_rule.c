@@ -120,6 +120,24 @@ static void pairing_enclave_and_host_forbid(void **state)
 	assert_int_equal(vs_reserve_decide(&c, 0, VM_A, ENCL, true), VS_RESERVE_NO);
 }
 
+/*
+ * Short of a reservation: vCPUs queued and fewer cores than reserved. Holds
+ * the core in question: owns it and no more than reserved.
+ */
+static void reservation_short_and_holds(void **state)
+{
+	(void)state;
+	assert_int_equal(vs_reserve_claim(0, 2, 1, false), VS_RES_SHORT);
+	assert_int_equal(vs_reserve_claim(1, 2, 3, false), VS_RES_SHORT);
+	assert_int_equal(vs_reserve_claim(2, 2, 3, false), VS_RES_NONE); /* it has them */
+	assert_int_equal(vs_reserve_claim(0, 2, 0, false), VS_RES_NONE); /* nothing waits */
+	assert_int_equal(vs_reserve_claim(0, 0, 4, false), VS_RES_NONE); /* no reservation */
+	assert_int_equal(vs_reserve_claim(1, 2, 0, true), VS_RES_HOLDS);
+	assert_int_equal(vs_reserve_claim(2, 2, 3, true), VS_RES_HOLDS);
+	assert_int_equal(vs_reserve_claim(3, 2, 3, true), VS_RES_NONE); /* beyond it: vtime */
+	assert_int_equal(vs_reserve_claim(1, 0, 3, true), VS_RES_NONE);
+}
+
 static void gate_close_empty_only_when_nothing_left(void **state)
 {
 	struct vs_core_view c = empty_core();
@@ -157,6 +175,7 @@ int main(void)
 	    cmocka_unit_test(free_core_is_taken_only_when_allowed),
 	    cmocka_unit_test(pairing_enclave_and_host_forbid),
 	    cmocka_unit_test(gate_close_empty_only_when_nothing_left),
+	    cmocka_unit_test(reservation_short_and_holds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -187,6 +187,26 @@ static void busy_vms_share_a_core_only_if_kept_vcpus_are_charged(void **state)
 }
 
 /*
+ * The starvation guard counts a VM's wait from when it began to wait, not
+ * from its last run: a VM back from 6 s of sleep is not starved at once (it
+ * was, keyed on its last run, and jumped ahead of every vtime).
+ */
+static void back_from_idle_is_not_starved(void **state)
+{
+	static struct sim s;
+
+	(void)state;
+	run(&s,
+	    "[vm busy]\nvcpus = 2\n[vm sleepy]\nvcpus = 1\nmodel = duty\ndist = fixed\n"
+	    "run_us = 1000\nblock_us = 6000000\n",
+	    2, 2, 7000, 1);
+	assert_true(s.vms[1].m.run_ns >= 2 * MS); /* it ran before and after its sleep */
+	assert_int_equal(s.t.starved_grants, 0);
+	assert_int_equal(s.t.starved_early, 0);
+	sim_free(&s);
+}
+
+/*
  * A burst that comes while a vCPU still works adds to its work: with 3 ms of
  * work every 2.5 ms, a lone bursty vCPU never blocks after the first burst.
  */
@@ -316,6 +336,7 @@ int main(void)
 	    cmocka_unit_test(bound_integrates_over_time),
 	    cmocka_unit_test(bound_on_busy_workloads),
 	    cmocka_unit_test(reservation_kept_over_a_run),
+	    cmocka_unit_test(back_from_idle_is_not_starved),
 	    cmocka_unit_test(busy_vms_share_a_core_only_if_kept_vcpus_are_charged),
 	    cmocka_unit_test(bursts_add_work_to_a_running_vcpu),
 	    cmocka_unit_test(same_seed_same_csv),

@@ -33,7 +33,7 @@
 #include "vmm-sched/sim/sim_report.h"
 
 #define MS		SIM_MS
-#define SHARE_SHORT_PCT 35.0
+#define SHARE_SHORT_PCT 10.0
 
 static uint64_t rng_state;
 

@@ -174,11 +174,12 @@ void vs_maps_set_hint_policy(struct vs_daemon *d)
 }
 
 void vs_maps_set_plan(struct vs_daemon *d, uint64_t core_slice_ns, uint64_t pair_window_ns,
-		      bool caps_in_use)
+		      bool caps_in_use, bool reserves_in_use)
 {
 	d->skel->data->core_slice_ns = core_slice_ns;
 	d->skel->bss->pair_window_ns = pair_window_ns;
 	d->skel->bss->caps_in_use = caps_in_use;
+	d->skel->bss->reserves_in_use = reserves_in_use;
 }
 
 uint64_t vs_maps_pair_window_ns(struct vs_daemon *d)

@@ -31,7 +31,7 @@ int vs_maps_set_vm_active(struct vs_daemon *d, int vm_id, bool active);
 /* Writes vm_ctx[vm_id] if it differs from what was written last. */
 int vs_maps_write_vm_ctx(struct vs_daemon *d, int vm_id, const struct vs_vm_ctx *v);
 void vs_maps_set_plan(struct vs_daemon *d, uint64_t core_slice_ns, uint64_t pair_window_ns,
-		      bool caps_in_use);
+		      bool caps_in_use, bool reserves_in_use);
 /* vcpu_hints[slot] = @flags (VS_HINT_*). */
 int vs_maps_write_hint(struct vs_daemon *d, int slot, uint32_t flags);
 /* The slice extension and its budget (--cs-extension-us, --cs-budget-pct). */

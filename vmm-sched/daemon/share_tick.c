@@ -58,7 +58,7 @@ void share_tick(struct vs_daemon *d)
 {
 	struct share_plan_vm in[VS_MAX_VMS];
 	struct share_plan plan, all = {0};
-	bool caps = false, overcommitted = false, failed = false;
+	bool caps = false, reserves = false, overcommitted = false, failed = false;
 	int vm_id, slot, id;
 
 	memset(in, 0, sizeof(in));
@@ -71,6 +71,7 @@ void share_tick(struct vs_daemon *d)
 						   .reserve_cores = vm->reserve_cores,
 						   .cap_cores = vm->cap_cores};
 		caps |= vm->cap_cores > 0;
+		reserves |= vm->reserve_cores > 0;
 	}
 	/* Demand from the messages alone (vcpu_track_take_active): no map reads per vCPU. */
 	registry_for_each_vcpu(slot, &d->reg)
@@ -97,6 +98,7 @@ void share_tick(struct vs_daemon *d)
 			struct vs_vm_ctx v = {.flags = VS_VM_ACTIVE,
 					      .weight = plan.bpf_weight[vm_id],
 					      .cap_cores = vm->cap_cores,
+					      .reserve_cores = vm->reserve_cores,
 					      .home_node = vm->numa_node,
 					      .enclave = (uint32_t)id};
 
@@ -118,6 +120,6 @@ void share_tick(struct vs_daemon *d)
 	d->share.error_logged = failed;
 	d->share.overcommit_logged = overcommitted;
 	all.reservations_overcommitted = overcommitted;
-	vs_maps_set_plan(d, all.core_slice_ns, all.pair_window_ns, caps);
+	vs_maps_set_plan(d, all.core_slice_ns, all.pair_window_ns, caps, reserves);
 	d->share.plan = all;
 }

@@ -76,7 +76,8 @@ struct sim_vm {
 	/* The BPF scheduler's state of the VM (vs_vm_state, vm_ctx) */
 	uint64_t vtime;
 	uint64_t last_run_ns;
-	uint32_t bpf_weight; /* from the share plan; 0: VS_WEIGHT_SCALE */
+	uint64_t waiting_since; /* its last run or first queueing since (vs_queued_stamp) */
+	uint32_t bpf_weight;	/* from the share plan; 0: VS_WEIGHT_SCALE */
 	uint32_t share_mcores;
 	/* Its queue (the VM's DSQ, FIFO) and counts */
 	int32_t qhead, qtail;
@@ -120,11 +121,11 @@ struct sim {
 	uint64_t *owned_mask; /* core_words per VM */
 	uint64_t *empty_cores;
 	uint32_t core_words;
-	/* The same VMs by (vtime, id), those with 2+ queued by (vtime, id), and by last run */
-	struct sim_vmheap by_vtime, pair_by_vtime, by_last_run;
+	/* The same VMs by (vtime, id), those with 2+ queued by (vtime, id), and by wait */
+	struct sim_vmheap by_vtime, pair_by_vtime, by_waiting;
 	/* The agent's plan as BPF sees it */
 	uint64_t core_slice_ns, pair_window_ns;
-	bool caps_in_use;
+	bool caps_in_use, reserves_in_use;
 	uint64_t vtime_floor;
 	/* sweep timer (one bpf_timer: a new start replaces the pending one) */
 	uint64_t sweep_gen;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf/rules/owed_scan.h"
 #include "bpf/rules/vtime.h"
 #include "share.h"
 #include "share_plan.h"
@@ -28,12 +29,11 @@ static void heaps_follow_queue(struct sim *s, int32_t id)
 	if (!vm->queued) {
 		sim_vmheap_remove(&s->by_vtime, id);
 		sim_vmheap_remove(&s->pair_by_vtime, id);
-		sim_vmheap_remove(&s->by_last_run, id);
+		sim_vmheap_remove(&s->by_waiting, id);
 		return;
 	}
 	sim_vmheap_add(&s->by_vtime, id);
-	if (vm->last_run_ns)
-		sim_vmheap_add(&s->by_last_run, id);
+	sim_vmheap_add(&s->by_waiting, id);
 	if (vm->queued >= 2)
 		sim_vmheap_add(&s->pair_by_vtime, id);
 	else
@@ -169,7 +169,7 @@ int sim_init(struct sim *s, const struct sim_params *p, const struct sim_workloa
 	}
 	if (sim_vmheap_init(&s->by_vtime, s->nr_vms, &s->vms[0].vtime, VM_STRIDE) ||
 	    sim_vmheap_init(&s->pair_by_vtime, s->nr_vms, &s->vms[0].vtime, VM_STRIDE) ||
-	    sim_vmheap_init(&s->by_last_run, s->nr_vms, &s->vms[0].last_run_ns, VM_STRIDE))
+	    sim_vmheap_init(&s->by_waiting, s->nr_vms, &s->vms[0].waiting_since, VM_STRIDE))
 		goto oom;
 	sim_bound_init(&s->bound, s->nr_cores, s->tpc);
 	s->core_slice_ns = 10 * SIM_MS; /* BPF core_slice_ns until the agent plans */
@@ -190,7 +190,7 @@ void sim_free(struct sim *s)
 	sim_eventq_free(&s->q);
 	sim_vmheap_free(&s->by_vtime);
 	sim_vmheap_free(&s->pair_by_vtime);
-	sim_vmheap_free(&s->by_last_run);
+	sim_vmheap_free(&s->by_waiting);
 	free(s->cpus);
 	free(s->cores);
 	free(s->vms);
@@ -261,6 +261,10 @@ void sim_enqueue(struct sim *s, struct sim_vcpu *v)
 	vm->qtail = id;
 	if (!vm->m.waiting_since)
 		vm->m.waiting_since = s->now ? s->now : 1;
+	/* As BPF's ops.enqueue, before the insert (its clock is never 0) */
+	vm->waiting_since =
+	    vs_queued_stamp(vm->waiting_since, vm->last_run_ns, s->now ? s->now : 1);
+	sim_vmheap_update(&s->by_waiting, (int32_t)v->vm);
 	if (!vm->queued++)
 		s->queued_mask[v->vm / 64] |= 1ULL << (v->vm % 64);
 	heaps_follow_queue(s, (int32_t)v->vm);
@@ -336,6 +340,8 @@ static void thread_busy(struct sim *s, struct sim_core *core, int delta)
 		s->empty_cores[core_index(s, core) / 64] &= ~(1ULL << (core_index(s, core) % 64));
 }
 
+static void charge_core(struct sim *s, uint32_t cpu);
+
 void sim_start(struct sim *s, uint32_t cpu, struct sim_vcpu *v)
 {
 	struct sim_core *core = sim_core_of(s, cpu);
@@ -343,6 +349,7 @@ void sim_start(struct sim *s, uint32_t cpu, struct sim_vcpu *v)
 	int32_t id = (int32_t)(v - s->vcpus);
 	uint32_t th;
 
+	charge_core(s, cpu);
 	for (th = 0; th < s->tpc; th++) {
 		int32_t other = sim_running_vm(s, core->first_cpu + th);
 
@@ -368,7 +375,8 @@ void sim_start(struct sim *s, uint32_t cpu, struct sim_vcpu *v)
 	sim_hist_add(&vm->m.wait, s->now - v->runnable_at);
 	note_start(s, vm);
 	vm->last_run_ns = s->now;
-	sim_vmheap_update(&s->by_last_run, (int32_t)v->vm);
+	vm->waiting_since = s->now;
+	sim_vmheap_update(&s->by_waiting, (int32_t)v->vm);
 	heaps_follow_queue(s, (int32_t)v->vm);
 	vm->running++;
 	if (v->work_left != UINT64_MAX)
@@ -394,9 +402,32 @@ void sim_set_vtime(struct sim *s, struct sim_vm *vm, uint64_t vtime)
 void sim_charge(struct sim *s, struct sim_vcpu *v)
 {
 	struct sim_vm *vm = &s->vms[v->vm];
+	uint32_t cpu = (uint32_t)v->cpu;
+	bool paired =
+	    s->tpc > 1 && v->cpu != SIM_NONE &&
+	    sim_running_vm(s, sim_sibling(s, cpu, s->cpus[cpu].thread ^ 1)) == (int32_t)v->vm;
 
-	sim_set_vtime(s, vm, vm->vtime + vs_vtime_charge(s->now - v->charged_at, vm->bpf_weight));
+	sim_set_vtime(s, vm,
+		      vm->vtime + vs_vtime_charge(vs_core_ns(s->now - v->charged_at, paired),
+						  vm->bpf_weight));
 	v->charged_at = s->now;
+}
+
+/*
+ * Charges what runs on @cpu's core up to now, before a start or a stop there
+ * changes whether its vCPUs run paired (BPF samples that at each tick).
+ */
+static void charge_core(struct sim *s, uint32_t cpu)
+{
+	struct sim_core *core = sim_core_of(s, cpu);
+	uint32_t th;
+
+	for (th = 0; th < s->tpc; th++) {
+		int32_t id = s->cpus[core->first_cpu + th].running;
+
+		if (id != SIM_NONE && s->p.charge_kept)
+			sim_charge(s, &s->vcpus[id]);
+	}
 }
 
 struct sim_vcpu *sim_preempt(struct sim *s, uint32_t cpu)
@@ -408,11 +439,12 @@ struct sim_vcpu *sim_preempt(struct sim *s, uint32_t cpu)
 
 	if (id == SIM_NONE)
 		return NULL;
+	charge_core(s, cpu);
 	v = &s->vcpus[id];
 	vm = &s->vms[v->vm];
 	vm_account(s, vm);
 	ran = s->now - v->started_at;
-	/* vs_stopping: the VM pays for every vCPU-ns, in vtime by its weight. */
+	/* vs_stopping: the VM pays for its core time (vs_core_ns), in vtime by its weight. */
 	vm->m.run_ns += ran;
 	sim_charge(s, v);
 	if (v->work_left != UINT64_MAX)

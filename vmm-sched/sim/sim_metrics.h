@@ -52,6 +52,8 @@ struct sim_totals {
 	uint64_t waiting_ns;	    /* time some vCPU waited (integral clock) */
 	uint64_t busy_thread_ns;    /* thread time running vCPUs */
 	uint64_t plan_rounds;
+	uint64_t starved_grants; /* cores handed over by the starvation guard (BPF's counter) */
+	uint64_t starved_early;	 /* ... to a VM that had waited less than the guard */
 	uint64_t core_slice_max; /* the longest core slice a plan set */
 	uint32_t idle_threads;	 /* now */
 	uint32_t queued;	 /* vCPUs queued now */

@@ -132,9 +132,11 @@ int sim_plan_round(struct sim *s, char *err, size_t errlen)
 
 	s->t.plan_rounds++;
 	count_active(s, w);
-	s->caps_in_use = false;
-	for (i = 0; i < s->nr_vms; i++)
+	s->caps_in_use = s->reserves_in_use = false;
+	for (i = 0; i < s->nr_vms; i++) {
 		s->caps_in_use |= s->vms[i].kind->cap > 0;
+		s->reserves_in_use |= s->vms[i].kind->reserve > 0;
+	}
 	if (s->nr_vms > VS_MAX_VMS || s->nr_cores > VS_MAX_CPUS)
 		return sim_model_share_plan_large(s, w, err, errlen);
 	memset(w->vms, 0, sizeof(w->vms));

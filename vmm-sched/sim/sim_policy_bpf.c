@@ -42,6 +42,15 @@ static bool within_cap(struct sim *s, int32_t vm, bool owns_this)
 	return vs_within_cap(s->vms[vm].owned_cores, s->vms[vm].kind->cap, owns_this);
 }
 
+/* vm_reserve_claim(): what @vm's reservation asks of the core @vm may own (@owns_this). */
+static enum vs_reserve_claim reserve_claim(struct sim *s, int32_t vm, bool owns_this)
+{
+	if (!s->reserves_in_use)
+		return VS_RES_NONE;
+	return vs_reserve_claim(s->vms[vm].owned_cores, s->vms[vm].kind->reserve,
+				(int32_t)s->vms[vm].queued, owns_this);
+}
+
 static int32_t queued(struct sim *s, int32_t vm)
 {
 	return vm < 0 ? 0 : (int32_t)s->vms[vm].queued;
@@ -80,10 +89,12 @@ static struct vs_core_view view_of(struct sim *s, uint32_t cpu)
 /* pick_owed_vm() as BPF runs it: every candidate VM offered in ascending id. */
 static struct vs_owed_choice pick_by_scan(struct sim *s, int32_t prev_vm, int32_t this_owner)
 {
+	struct vs_reserve_scan rs;
 	struct vs_owed_scan scan;
 	uint32_t w;
 
 	vs_owed_scan_init(&scan);
+	vs_reserve_scan_init(&rs);
 	for (w = 0; w < s->mask_words; w++) {
 		uint64_t bits = s->queued_mask[w];
 
@@ -98,10 +109,14 @@ static struct vs_owed_choice pick_by_scan(struct sim *s, int32_t prev_vm, int32_
 			if (s->caps_in_use && !within_cap(s, vm, vm == this_owner))
 				continue;
 			vs_owed_scan_add(&scan, vm, (int32_t)vs->queued, vm == prev_vm, vs->vtime,
-					 vs->last_run_ns, s->now);
+					 vs->waiting_since, s->now);
+			/* BPF's pick_reserved_vm: the same candidates, in a loop of its own */
+			if (s->reserves_in_use)
+				vs_reserve_scan_add(&rs, vm, (int32_t)vs->queued, vm == prev_vm,
+						    reserve_claim(s, vm, vm == this_owner));
 		}
 	}
-	return vs_owed_scan_choose(&scan, s->pair_window_ns);
+	return vs_owed_scan_choose(&scan, &rs, s->pair_window_ns);
 }
 
 static int cmp_vm(const void *a, const void *b)
@@ -112,20 +127,22 @@ static int cmp_vm(const void *a, const void *b)
 /*
  * pick_owed_vm() without a scan: the scan's result depends only on the VM
  * with the lowest (vtime, id), the lowest among those with two vCPUs to run,
- * the one that ran longest ago, and prev's VM, so only these (kept in heaps)
- * are offered, still in id order. Caps filter candidates: then it scans.
+ * the one waiting longest (vm_state.waiting_since), and prev's VM, so only
+ * these (kept in heaps) are offered, still in id order. Caps filter
+ * candidates and reservations add some: then it scans.
  */
 static struct vs_owed_choice pick_owed_vm(struct sim *s, int32_t prev_vm, int32_t this_owner)
 {
 	int32_t cand[4];
+	struct vs_reserve_scan rs;
 	struct vs_owed_scan scan;
 	uint32_t n = 0, i;
 
-	if (s->caps_in_use || s->p.scan_like_bpf)
+	if (s->caps_in_use || s->reserves_in_use || s->p.scan_like_bpf)
 		return pick_by_scan(s, prev_vm, this_owner);
 	cand[n++] = sim_vmheap_top(&s->by_vtime);
 	cand[n++] = sim_vmheap_top(&s->pair_by_vtime);
-	cand[n++] = sim_vmheap_top(&s->by_last_run);
+	cand[n++] = sim_vmheap_top(&s->by_waiting);
 	cand[n++] = prev_vm;
 	qsort(cand, n, sizeof(cand[0]), cmp_vm);
 	vs_owed_scan_init(&scan);
@@ -136,9 +153,10 @@ static struct vs_owed_choice pick_owed_vm(struct sim *s, int32_t prev_vm, int32_
 			continue;
 		vs = &s->vms[cand[i]];
 		vs_owed_scan_add(&scan, cand[i], (int32_t)vs->queued, cand[i] == prev_vm, vs->vtime,
-				 vs->last_run_ns, s->now);
+				 vs->waiting_since, s->now);
 	}
-	return vs_owed_scan_choose(&scan, s->pair_window_ns);
+	vs_reserve_scan_init(&rs);
+	return vs_owed_scan_choose(&scan, &rs, s->pair_window_ns);
 }
 
 /* reserve_cpu_for() on vs_reserve_decide(): a sequential world needs no claim. */
@@ -319,6 +337,10 @@ enum sim_decision sim_bpf_dispatch(struct sim *s, uint32_t cpu, struct sim_vcpu 
 		sim_kick(s, core->first_cpu + (in.th ^ 1));
 	if (out.granted)
 		s->vtime_floor = s->vms[in.best].vtime;
+	if (out.granted && pick.starved) {
+		s->t.starved_grants++;
+		s->t.starved_early += s->now - s->vms[in.best].m.waiting_since < VS_STARVED_NS;
+	}
 	switch (out.decision) {
 	case VS_DISPATCH_RUN:
 		*next = sim_queue_first(s, out.target);

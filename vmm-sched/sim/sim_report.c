@@ -113,9 +113,12 @@ void sim_report_summary(const struct sim *s, FILE *f, double wall_s)
 		fprintf(f, "ratio=%.3f ", ratio);
 	else
 		fprintf(f, "ratio=- ");
-	fprintf(f, "wait_p99_max_us=%.1f fairness_err_worst_pct=%.2f overlaps=%llu events=%llu",
-		p99_max / NS_US, worst_err, (unsigned long long)s->t.overlaps,
-		(unsigned long long)s->t.events);
+	fprintf(
+	    f,
+	    "wait_p99_max_us=%.1f fairness_err_worst_pct=%.2f overlaps=%llu starved_grants=%llu "
+	    "events=%llu",
+	    p99_max / NS_US, worst_err, (unsigned long long)s->t.overlaps,
+	    (unsigned long long)s->t.starved_grants, (unsigned long long)s->t.events);
 	if (s->policy->report)
 		s->policy->report(s, f);
 	if (wall_s > 0)

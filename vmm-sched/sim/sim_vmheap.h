@@ -1,6 +1,6 @@
 /*
  * An indexed min-heap of VMs by (key, VM id), the key read from the VM
- * (its vtime or its last run): the simulator keeps the VMs with queued vCPUs
+ * (its vtime or since when it waits): the simulator keeps the VMs with queued vCPUs
  * in such heaps so that finding the VM owed a core costs O(log n), not a scan
  * of every VM. Ties go to the lower VM id, as BPF's scan in id order gives.
  */
