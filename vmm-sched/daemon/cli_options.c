@@ -21,7 +21,7 @@ void cli_usage(FILE *out)
 		"                  [--default-weight N] [--max-vms N] [--max-vcpus N]\n"
 		"                  [--max-vcpus-per-vm N]\n"
 		"                  [--metrics-listen ADDR:PORT] [--no-kick]\n"
-		"                  [--placement bpf|agent] [--epoch-ms N]\n"
+		"                  [--placement bpf|agent] [--epoch-ms N] [--planner-takes]\n"
 		"                  [--discovery events|poll] [--safety-rescan-s N]\n"
 		"                  [--libvirt URI|none] [--libvirt-enrol-names GLOB]\n"
 		"       vmm-schedd --unload-pinned [--pin-dir DIR]\n"
@@ -66,6 +66,10 @@ void cli_usage(FILE *out)
 		"  --epoch-ms N       the agent planner's epoch (1..1000, default 10), up to\n"
 		"                     16x longer while its commits are mostly refused; no\n"
 		"                     epoch runs while no vCPU is runnable\n"
+		"  --planner-takes    with --placement agent: the planner hands a busy core\n"
+		"                     over at once (VS_TXN_F_TAKE_CORE) instead of waiting\n"
+		"                     for BPF's rules (experimental: off by default until\n"
+		"                     the checker has seen enough runs of it)\n"
 		"  --discovery MODE   events (default): new and exited vCPU threads are found\n"
 		"                     when the kernel's process events (the proc connector)\n"
 		"                     tell of them, each VM rescanned from /proc after\n"
@@ -208,6 +212,7 @@ int cli_parse_options(struct vs_options *opt, int argc, char **argv)
 	    {"unload-pinned", no_argument, NULL, 'U'},
 	    {"config", required_argument, NULL, 'C'},
 	    {"no-kick", no_argument, NULL, 'K'},
+	    {"planner-takes", no_argument, NULL, 'O'},
 	    {"hints-dir", required_argument, NULL, 'H'},
 	    {"cs-extension-us", required_argument, NULL, 'X'},
 	    {"cs-budget-pct", required_argument, NULL, 'B'},
@@ -261,6 +266,9 @@ int cli_parse_options(struct vs_options *opt, int argc, char **argv)
 		case 'K':
 			opt->no_kick = true;
 			break;
+		case 'O':
+			opt->planner_takes = true;
+			break;
 		case 'U':
 			opt->unload_pinned = true;
 			break;
@@ -282,6 +290,12 @@ int cli_parse_options(struct vs_options *opt, int argc, char **argv)
 	if (opt->metrics_listen &&
 	    listen_addr_parse(opt->metrics_listen, &opt->metrics_addr, NULL, 0))
 		return -1;
+	if (opt->planner_takes && !opt->placement_agent) {
+		fprintf(stderr,
+			"vmm-schedd: --planner-takes needs --placement agent (on the command "
+			"line or placement = agent in [agent] of the config file)\n");
+		return -1;
+	}
 	if (opt->unload_pinned) {
 		if (options_from_cli(opt, "cpus") || opt->nr_pids) {
 			fprintf(stderr, "vmm-schedd: --unload-pinned takes no --cpus or --pid\n");

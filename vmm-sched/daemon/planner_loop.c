@@ -89,15 +89,16 @@ int planner_loop_start(struct vs_daemon *d, char *err, size_t errlen)
 	d->planner = p;
 	planner_backoff_init(&p->stats.backoff, d->opt.epoch_ms);
 	/*
-	 * Off: a commit can still see a sibling that is switching to another
-	 * VM as the VM it leaves and take the core as free (docs/design.md,
-	 * "Taking a busy core"); the planner_agent case once saw a 0.3 ms
-	 * cross-VM overlap with takes on.
+	 * Opt-in: the planner_agent case once saw a 0.3 ms cross-VM overlap
+	 * with takes on, before the commit saw a sibling switching to another
+	 * VM (docs/design.md, "Taking a busy core"); not enough runs since.
 	 */
-	p->stats.take_core = false;
+	p->stats.take_core = d->opt.planner_takes;
 	vs_log("placement agent: planning every %u ms while a vCPU is runnable; core "
-	       "handovers wait for BPF (the planner does not use core takes yet)",
-	       d->opt.epoch_ms);
+	       "handovers %s",
+	       d->opt.epoch_ms,
+	       p->stats.take_core ? "take busy cores at once (--planner-takes)"
+				  : "wait for BPF (--planner-takes to take busy cores)");
 	return 0;
 }
 

@@ -35,7 +35,9 @@ struct vs_options {
 	unsigned int epoch_ms;		/* --epoch-ms: the planner's epoch */
 	bool discovery_poll;		/* --discovery poll: rescan /proc every second */
 	unsigned int safety_rescan_s;	/* --safety-rescan-s: full rescans with events */
-	bool no_kick; /* --no-kick (command line only): siblings leave at their next tick */
+	bool no_kick;	    /* --no-kick (command line only): siblings leave at their next tick */
+	bool planner_takes; /* --planner-takes (command line only): the planner may take busy cores
+			     */
 	enum vs_core_cookie_mode core_cookie;
 	unsigned int default_weight;	    /* of a VM enrolled without one */
 	const char *control_group;	    /* --control-group: may change things, like root */

@@ -45,7 +45,7 @@ all_progress() {
 
 # --verbose: each cross-VM interval is logged with its core, tids and time.
 start_checker --grace-ns 0 --verbose
-start_schedd --cpus 0-7 --placement agent --epoch-ms 10
+start_schedd --cpus 0-7 --placement agent --epoch-ms 10 ${PLANNER_TAKES:+--planner-takes}
 [ "$(planner "['placement']")" = agent ] || fail "status does not say placement agent"
 grep -q "placement agent: planning every 10 ms" "$SCHEDD_LOG" || fail "no planner start line: $(tail -n 5 "$SCHEDD_LOG")"
 for vm in b1 b2 b3 b4 b5; do start_paused_vm $vm 2 busy; done
