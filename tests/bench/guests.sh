@@ -63,11 +63,11 @@ for g in "${GUESTS[@]}"; do
 	rm -f "$OUT/$g.console"
 	taskset -c 0,1 tests/guest/boot --name "$g" --initrd "$INITRD" --smp 2 --mem 512M \
 		--command-pipe "$TMP/$g" --console "$OUT/$g.console" --pidfile "$TMP/$g.pid" \
-		--kernel-timeout 40 --boot-timeout 150 --retries 2 --timeout 100000 2>"$OUT/$g.boot.txt" &
+		--kernel-timeout 40 --boot-timeout 240 --retries 2 --timeout 100000 2>"$OUT/$g.boot.txt" &
 	BOOT_PID[$g]=$!
 done
 for g in "${GUESTS[@]}"; do
-	wait_for 600 ready_or_gone "$g"
+	wait_for 800 ready_or_gone "$g"
 	guest_ready "$g" || fail "guest $g did not come up (3 boot attempts): $(cat "$OUT/$g.boot.txt")"
 	note "$g: $(grep -o 'init after.*' "$OUT/$g.boot.txt"); $(grep -c retrying "$OUT/$g.boot.txt") retries"
 	exec {fd}>"$TMP/$g.in"
