@@ -99,5 +99,5 @@ bench-initrd:
 
 guest: bench-initrd
 
-bench-guests: all $(BUILD)/release/vmm-schedd bench-initrd
+bench-guests: all $(BUILD)/release/vmm-schedd bench-initrd guest-kernel
 	tests/bench/run-bench-guests $(if $(BENCH_QUICK),--quick)

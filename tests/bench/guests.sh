@@ -68,7 +68,7 @@ for g in "${GUESTS[@]}"; do
 done
 for g in "${GUESTS[@]}"; do
 	wait_for 800 ready_or_gone "$g"
-	guest_ready "$g" || fail "guest $g did not come up (3 boot attempts): $(cat "$OUT/$g.boot.txt")"
+	guest_ready "$g" || fail "guest $g did not come up (up to 3 boot attempts): $(cat "$OUT/$g.boot.txt")"
 	note "$g: $(grep -o 'init after.*' "$OUT/$g.boot.txt"); $(grep -c retrying "$OUT/$g.boot.txt") retries"
 	exec {fd}>"$TMP/$g.in"
 	declare -g "CMD_FD_$g=$fd"
