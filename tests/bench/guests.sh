@@ -51,6 +51,7 @@ SCHEDD_BIN=${SCHEDD_BIN:-$BUILD/release/vmm-schedd}
 [ -x "$SCHEDD_BIN" ] || SCHEDD_BIN=$BUILD/vmm-schedd
 mkdir -p "$OUT" || fail "cannot create $OUT"
 : >"$OUT/results.txt"
+: >"$OUT/vcpus.txt"
 INITRD=$BUILD/tests/guest/bench-initrd.gz
 tests/guest/make-bench-initramfs -o "$INITRD" || fail "cannot build the guests' initramfs"
 
@@ -78,9 +79,17 @@ for g in "${GUESTS[@]}"; do
 		grep -Eq '^CPU [0-9]+/(KVM|TCG)$' "$t/comm" && tids+=("${t##*/}")
 	done
 	[ "${#tids[@]}" = 2 ] || fail "guest $g: ${#tids[@]} vCPU threads ('CPU n/KVM') in qemu ${VM_PID[$g]}, not 2"
-	for t in "${tids[@]}"; do taskset -p -c "$CPUS" "$t" >/dev/null || fail "cannot pin $g's vCPU $t to $CPUS"; done
 	echo "$g ${tids[*]}" >>"$OUT/vcpus.txt"
 done
+# Pinned again before each policy: one that gave the threads back may have
+# left another affinity.
+pin_vcpus() {
+	local g t
+	for t in $(cut -d' ' -f2- "$OUT/vcpus.txt"); do
+		taskset -p -c "$CPUS" "$t" >/dev/null || fail "cannot pin vCPU thread $t to $CPUS"
+	done
+}
+pin_vcpus
 note "vCPUs of both guests on CPUs $CPUS (siblings of CPU ${CPUS%%[-,]*}:" \
 	"$(cat /sys/devices/system/cpu/cpu${CPUS%%[-,]*}/topology/thread_siblings_list))"
 
@@ -135,6 +144,7 @@ echo "real-guest benchmark: ${WORKLOADS[*]}, $SECS s each, $ROUNDS round(s), pol
 for ((round = 1; round <= ROUNDS; round++)); do
 	for policy in "${POLICIES[@]}"; do
 		start=$EPOCHSECONDS
+		pin_vcpus
 		start_checker
 		policy_start "$policy"
 		mark_checker
