@@ -125,6 +125,7 @@ SEQ=0
 # Console lines end in CR LF.
 done_in() { grep -aqE "^gb-done $2[[:space:]]*$" "$OUT/$1.console"; }
 both_done() { done_in g1 "$1" && done_in g2 "$1"; }
+done_or_gone() { both_done "$1" || guest_gone g1 || guest_gone g2; }
 # run_workload ROUND POLICY WORKLOAD: in both guests at once; their result lines to results.txt.
 run_workload() {
 	local g fd line
@@ -133,10 +134,14 @@ run_workload() {
 		fd=CMD_FD_$g
 		echo "run $SEQ $3 $SECS" >&"${!fd}" || fail "cannot send the command to guest $g"
 	done
-	wait_for $((SECS * 4 + 240)) both_done "$SEQ" || {
-		for g in "${GUESTS[@]}"; do guest_gone "$g" && echo "guest $g stopped: $(cat "$OUT/$g.boot.txt")" >&2; done
+	wait_for $((SECS * 4 + 240)) done_or_gone "$SEQ"
+	if ! both_done "$SEQ"; then
+		for g in "${GUESTS[@]}"; do
+			guest_gone "$g" && fail "guest $g died during $3 under $2 (first kernel error:" \
+				"$(grep -a -m1 -E 'BUG:|Oops|Kernel panic|general protection' "$OUT/$g.console"))"
+		done
 		fail "$3 under $2 did not finish in both guests within $((SECS * 4 + 240)) s"
-	}
+	fi
 	for g in "${GUESTS[@]}"; do
 		line=$(grep -a "^gb-result $SEQ $3 " "$OUT/$g.console" | tr -d '\r')
 		[ -n "$line" ] || fail "$3 under $2 in $g gave no numbers: $(grep -a "^gb-error $SEQ " "$OUT/$g.console")"
