@@ -62,9 +62,9 @@ guest_gone() { ! kill -0 "${BOOT_PID[$1]}" 2>/dev/null; }
 ready_or_gone() { guest_ready "$1" || guest_gone "$1"; }
 # Nested in the emulated test VM, an interrupt that found the guest in user
 # mode sometimes faulted at the first instruction of its handler and the guest
-# died (guest-agent/README.md); without page-table isolation the entry path
-# switches no page tables.
-APPEND=${BENCH_GUEST_APPEND-pti=off mitigations=off}
+# died (guest-agent/README.md), reading per-CPU data at a 5-level-paging
+# address; tried: no page-table isolation, 4-level paging (no5lvl).
+APPEND=${BENCH_GUEST_APPEND-pti=off mitigations=off no5lvl}
 for g in "${GUESTS[@]}"; do
 	rm -f "$OUT/$g.console"
 	taskset -c 0,1 tests/guest/boot --name "$g" --initrd "$INITRD" --smp 2 --mem 512M --append "$APPEND" \
