@@ -11,13 +11,15 @@ need_root() { [ "$(id -u)" = 0 ] || die "packages are missing ($*): run as root 
 . /etc/os-release
 export DEBIAN_FRONTEND=noninteractive
 
-# Common to every distribution. clang is added below per release (BPF target;
+# Common to every distribution (the last line: the real-guest benchmark's
+# workloads, tests/guest/make-bench-initramfs). clang is added below per release (BPF target;
 # its libFuzzer runtime for tests/fuzz).
 pkgs=(make gcc pkg-config libelf-dev zlib1g-dev libjson-c-dev libinih-dev
       liburing-dev libnuma-dev libcmocka-dev libvirt-dev libxml2-dev libvirt-daemon-system
       libvirt-clients qemu-system-x86 qemu-utils busybox-static xz-utils zstd
       dpkg-dev python3 clang-format kmod iproute2 procps util-linux
-      libmicrohttpd-dev prometheus tmux jq gnuplot-nox)
+      libmicrohttpd-dev prometheus tmux jq gnuplot-nox
+      rt-tests sysbench stress-ng rocksdb-tools)
 
 backports_libbpf=0
 case "${ID}:${VERSION_CODENAME:-}" in
