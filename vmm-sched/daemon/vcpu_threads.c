@@ -147,23 +147,35 @@ int process_comm(int pid, char *buf, size_t len)
 	return 0;
 }
 
-/* Field 22 of a /proc .../stat file (start time in ticks), 0 if unreadable. */
-static uint64_t stat_start_time(const char *path)
+/*
+ * The fields of a /proc .../stat file after the comm (which may hold spaces
+ * and parentheses: they start after the last ')'), read into buf; NULL if
+ * unreadable.
+ */
+static const char *stat_fields(const char *path, char *buf, size_t size)
 {
-	char buf[1024], *p;
-	unsigned long long start = 0;
-	FILE *f;
+	const char *p;
 	size_t n;
+	FILE *f;
 
 	f = fopen(path, "r");
 	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
+		return NULL;
+	n = fread(buf, 1, size - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	/* The comm may hold spaces and parentheses: fields start after the last ')'. */
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2,
+	return p && p[1] == ' ' && p[2] ? p + 2 : NULL;
+}
+
+/* Field 22 of a /proc .../stat file (start time in ticks), 0 if unreadable. */
+static uint64_t stat_start_time(const char *path)
+{
+	char buf[1024];
+	const char *p = stat_fields(path, buf, sizeof(buf));
+	unsigned long long start = 0;
+
+	if (!p || sscanf(p,
 			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
 			 "%*d %*d %*d %llu",
 			 &start) != 1)
@@ -173,19 +185,12 @@ static uint64_t stat_start_time(const char *path)
 
 char process_state(int pid)
 {
-	char path[64], buf[512], *p;
-	size_t n;
-	FILE *f;
+	char path[64], buf[512];
+	const char *p;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] ? p[2] : 0;
+	p = stat_fields(path, buf, sizeof(buf));
+	return p ? p[0] : 0;
 }
 
 uint64_t process_start_time(int pid)
