@@ -76,6 +76,7 @@ def collect(d):
         if "forced_idle_ns" in b:
             p["forced_idle"].append((b["forced_idle_ns"] - a["forced_idle_ns"]) /
                                     (dt * 1e9 * ENCLAVE_CPUS))
+        if "agent_ticks" in b:
             p["agent_cpu"].append((b["agent_ticks"] - a["agent_ticks"]) / b["clk_tck"] / dt)
             p["agent_msgs_per_s"].append((b["messages"] - a["messages"]) / dt)
         with open(base + ".checker.txt") as f:
