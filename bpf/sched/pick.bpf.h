@@ -42,7 +42,7 @@ __noinline int offer_vm(struct pick_scans *scans, u32 vm, s32 prev_vm, s32 this_
 	queued = scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm));
 	if (queued <= 0 && (s32)vm != prev_vm) {
 		at = vm_enqueued_at[vm & (VS_MAX_VMS - 1)];
-		if (vs_vm_bit_stale(queued, false, at, now))
+		if (vs_vm_bit_stale(queued, false, vm_in_flight[vm & (VS_MAX_VMS - 1)], at, now))
 			clear_vm_queued(vm, at);
 		return 0;
 	}
