@@ -57,6 +57,23 @@ fleet_enroll() {
 	done
 }
 
+# fleet_expect_listed WHAT NAME...: fails unless status lists exactly these VMs;
+# for a VM missing from it, says whether its testvmm still runs and what it printed last.
+fleet_expect_listed() {
+	local what=$1 listed n missing=() why=
+	shift
+	listed=" $(json_get '" ".join(v["name"] for v in s["vms"])') "
+	for n in "$@"; do
+		[[ $listed == *" $n "* ]] || missing+=("$n")
+	done
+	[ "$(wc -w <<<"$listed")" = $# ] && [ ${#missing[@]} = 0 ] && return 0
+	for n in "${missing[@]:0:3}"; do
+		kill -0 "${VM_PID[$n]}" 2>/dev/null && why+="$n: testvmm still runs; " ||
+			why+="$n: testvmm exited: $(tail -n 3 "$TMP/vm-$n.err" "${VM_LOG[$n]}" 2>/dev/null | tr '\n' ' '); "
+	done
+	fail "$what: status lists $(($(wc -w <<<"$listed"))) VMs, not $#; ${#missing[@]} missing: $why"
+}
+
 # fleet_release NAME...: gives the VMs back to their previous policy.
 fleet_release() {
 	local n pids=()

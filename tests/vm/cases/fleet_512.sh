@@ -24,8 +24,7 @@ note "$n VMs started and enrolled, measured at 16 and $n (${SECONDS} s)"
 note "one testvmm: $(grep -E '^(VmRSS|RssAnon)' "/proc/${VM_PID[idle0]}/status" | tr -s ' \t\n' ' ')"
 note "test VM memory: $(free -m | sed -n 's/^Mem: *\([0-9]*\) *\([0-9]*\).*/\2 of \1 MB used/p')"
 
-[ "$(vm_count)" = "$n" ] || fail "status lists $(vm_count) VMs, not $n"
-[ "$(json_get 'len(set(v["name"] for v in s["vms"]))')" = "$n" ] || fail "status does not list $n distinct VM names"
+fleet_expect_listed "all $n enrolled" "${FLEET[@]}"
 fleet_expect_policy 7 "all $n enrolled" "${FLEET[@]}"
 fleet_progress 10 "${FLEET[@]}"
 note "all listed, in SCHED_EXT, made progress (${SECONDS} s)"
@@ -39,7 +38,7 @@ case "$out" in
 *) fail "the refusal does not name the limit and the setting: $out" ;;
 esac
 fleet_expect_policy 0 "the refused VM" extra0
-[ "$(vm_count)" = "$n" ] || fail "status lists $(vm_count) VMs after the refusal, not $n"
+fleet_expect_listed "after the refusal" "${FLEET[@]:0:n}"
 fleet_expect_policy 7 "after the refusal" "${FLEET[@]:0:n}"
 fleet_progress 6 "${FLEET[@]:0:n}"
 
