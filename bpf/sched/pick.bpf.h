@@ -77,7 +77,7 @@ __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owe
 	struct pick_scans scans;
 	u64 words;
 	bool prev_seen = false;
-	u32 i, j;
+	u32 i, j, visits = 0;
 
 	if (!out)
 		return 0;
@@ -105,10 +105,15 @@ __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owe
 			if ((s32)vm == prev_vm)
 				prev_seen = true;
 			offer_vm(&scans, vm, prev_vm, this_owner, enclave);
+			visits++;
 		}
 	}
-	if (prev_vm >= 0 && !prev_seen)
+	if (prev_vm >= 0 && !prev_seen) {
 		offer_vm(&scans, (u32)prev_vm, prev_vm, this_owner, enclave);
+		visits++;
+	}
+	__sync_fetch_and_add(&pick_calls, 1);
+	__sync_fetch_and_add(&pick_visits, visits);
 	chosen = vs_owed_scan_choose(&scans.owed, &scans.reserved, enclave_pair_window_ns(enclave));
 	out->vm = chosen.vm;
 	out->nr_queued = chosen.nr_queued;

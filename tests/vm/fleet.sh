@@ -125,12 +125,23 @@ fleet_stop() {
 # over SECS seconds ("PROG CALLS NS_PER_CALL" lines in OUT), from the kernel's
 # BPF run-time statistics (kernel.bpf_stats_enabled; the case turns them on).
 fleet_bpf_cost() {
+	local picks_a picks_b ca va cb vb
+	picks_a=$(fleet_picks)
 	$FLEET_PY progstats >"$TMP/stats.a" || fail "bpftool cannot list the scheduler's programs"
 	sleep "$1"
 	$FLEET_PY progstats >"$TMP/stats.b" || fail "bpftool cannot list the scheduler's programs"
+	picks_b=$(fleet_picks)
 	$FLEET_PY cost "$TMP/stats.a" "$TMP/stats.b" >"$2"
 	grep -q '^vs_dispatch [1-9]' "$2" || fail "no vs_dispatch calls counted in $1 s: $(cat "$2")"
+	# The same window's VMs visited per pick (status pick_calls, pick_visits).
+	read -r ca va <<<"$picks_a"
+	read -r cb vb <<<"$picks_b"
+	[ "$cb" -gt "$ca" ] || fail "no VM picks counted in $1 s (status pick_calls $ca, then $cb)"
+	echo "pick_visits $((cb - ca)) $(python3 -c "print(f'{($vb - $va) / ($cb - $ca):.2f}')")" >>"$2"
 }
+
+# "CALLS VISITS" of dispatch's VM picks so far, from status.
+fleet_picks() { json_get '"%d %d" % (s["scheduler"]["pick_calls"], s["scheduler"]["pick_visits"])'; }
 
 # fleet_two_sizes SMALL LARGE BUSY SECS: BUSY busy VMs (busy0...) and
 # LARGE - BUSY mostly halted ones (idle0...: 200 us of work every 2 s), all
