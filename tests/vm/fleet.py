@@ -139,6 +139,11 @@ def ratio(label_a, file_a, label_b, file_b):
         r = f"{vb / va:.2f}" if va else "-"
         print(f"| VMs visited per pick (picks, visits/pick) | {ca} | {va:.2f} | {cb} "
               f"| {vb:.2f} | {r} |")
+    if "vcpus_waiting" in a and "vcpus_waiting" in b:
+        (_, wa), (_, wb) = a["vcpus_waiting"], b["vcpus_waiting"]
+        r = f"{wb / wa:.2f}" if wa else "-"
+        print(f"| vCPUs waiting, mean (status wait_ns over the window) | | {wa:.2f} | "
+              f"| {wb:.2f} | {r} |")
 
 
 def fmt(ns):

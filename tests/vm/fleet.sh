@@ -125,7 +125,7 @@ fleet_stop() {
 # over SECS seconds ("PROG CALLS NS_PER_CALL" lines in OUT), from the kernel's
 # BPF run-time statistics (kernel.bpf_stats_enabled; the case turns them on).
 fleet_bpf_cost() {
-	local picks_a picks_b ca va cb vb
+	local picks_a picks_b ca va wa ta cb vb wb tb
 	picks_a=$(fleet_picks)
 	$FLEET_PY progstats >"$TMP/stats.a" || fail "bpftool cannot list the scheduler's programs"
 	sleep "$1"
@@ -133,15 +133,21 @@ fleet_bpf_cost() {
 	picks_b=$(fleet_picks)
 	$FLEET_PY cost "$TMP/stats.a" "$TMP/stats.b" >"$2"
 	grep -q '^vs_dispatch [1-9]' "$2" || fail "no vs_dispatch calls counted in $1 s: $(cat "$2")"
-	# The same window's VMs visited per pick (status pick_calls, pick_visits).
-	read -r ca va <<<"$picks_a"
-	read -r cb vb <<<"$picks_b"
+	# The same window's VMs visited per pick (status pick_calls, pick_visits),
+	# and the mean number of vCPUs waiting (their wait time over the window,
+	# Little's law): a pick visits the VMs with waiting vCPUs, so the two agree.
+	read -r ca va wa ta <<<"$picks_a"
+	read -r cb vb wb tb <<<"$picks_b"
 	[ "$cb" -gt "$ca" ] || fail "no VM picks counted in $1 s (status pick_calls $ca, then $cb)"
 	echo "pick_visits $((cb - ca)) $(python3 -c "print(f'{($vb - $va) / ($cb - $ca):.2f}')")" >>"$2"
+	echo "vcpus_waiting $((tb - ta)) $(python3 -c "print(f'{($wb - $wa) / ($tb - $ta):.2f}')")" >>"$2"
 }
 
-# "CALLS VISITS" of dispatch's VM picks so far, from status.
-fleet_picks() { json_get '"%d %d" % (s["scheduler"]["pick_calls"], s["scheduler"]["pick_visits"])'; }
+# "CALLS VISITS WAIT_NS NOW_NS": dispatch's VM picks so far, and the vCPUs'
+# total wait, from status.
+fleet_picks() {
+	echo "$(json_get '"%d %d %d" % (s["scheduler"]["pick_calls"], s["scheduler"]["pick_visits"], sum(c["wait_ns"] for v in s["vms"] for c in v["vcpus"]))') $(date +%s%N)"
+}
 
 # fleet_two_sizes SMALL LARGE BUSY SECS: BUSY busy VMs (busy0...) and
 # LARGE - BUSY mostly halted ones (idle0...: 200 us of work every 2 s), all
