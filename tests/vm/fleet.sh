@@ -74,6 +74,15 @@ fleet_expect_listed() {
 	fail "$what: status lists $(($(wc -w <<<"$listed"))) VMs, not $#; ${#missing[@]} missing: $why"
 }
 
+# fleet_worst_wake NAME...: the three largest wake latencies (max_us) the VMs'
+# testvmm reported last, with their VMs.
+fleet_worst_wake() {
+	local n
+	for n in "$@"; do
+		grep '^latency vm=.* vcpu=all ' "${VM_LOG[$n]}" | tail -n 1
+	done | sed -n 's/^latency vm=\([^ ]*\) .* max_us=\([0-9.]*\).*/\2 \1/p' | sort -rn | head -n 3 | tr '\n' ' '
+}
+
 # fleet_release NAME...: gives the VMs back to their previous policy.
 fleet_release() {
 	local n pids=()

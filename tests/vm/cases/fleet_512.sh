@@ -28,6 +28,7 @@ fleet_expect_listed "all $n enrolled" "${FLEET[@]}"
 fleet_expect_policy 7 "all $n enrolled" "${FLEET[@]}"
 fleet_progress 10 "${FLEET[@]}"
 note "all listed, in SCHED_EXT, made progress (${SECONDS} s)"
+note "wake latency in the guests so far (the worst VMs' max, us): $(fleet_worst_wake "${FLEET[@]}")"
 
 # One more: refused, naming the limit and the setting; the fleet undisturbed.
 fleet_start extra 1 busy
