@@ -57,6 +57,8 @@ __u64 txn_group_partial;		/* group members lost between the decision and the mov
 __u64 preempt_holds_refused;
 /* pick_owed_vm calls and the VMs they visited: the cost a dispatch pays per VM. */
 __u64 pick_calls, pick_visits;
+/* vCPUs sent back through enqueue from a CPU a higher class (a host task) took. */
+__u64 host_reenqueues;
 /* Core takes: from the commit to the vCPU running there (bpf/rules/take_wait.h). */
 __u64 take_started[VS_MAX_VCPUS]; /* by vCPU slot; 0: no take pending */
 __u64 take_waits, take_wait_ns, take_wait_max_ns;

@@ -7,7 +7,8 @@
 # kernel's watchdog disables the scheduler after 30 s). Four busy vCPUs of one
 # VM on two cores (CPUs 0-3); three times a busy loop starts on CPU 1 while a
 # vCPU runs there and stays HOG_SECS: every vCPU must make progress while it
-# runs, and the scheduler must stay loaded.
+# runs, the scheduler must stay loaded, and it must count the vCPUs it sent
+# back (ops.cpu_release, host_reenqueues).
 . "$(dirname "$0")/../lib.sh"
 HOG_SECS=${HOG_SECS:-8}
 trap 'stop_cpu_hogs; cleanup' EXIT
@@ -29,8 +30,11 @@ for round in 1 2 3; do
 	stop_cpu_hogs
 	[ -z "$stuck" ] || fail "round $round: ${stuck}made no progress in $HOG_SECS s while a host task held CPU 1 (status: $(ctl status | head -3 | tr '\n' ' '))"
 	kill -0 "$SCHEDD_PID" || fail "round $round: vmm-schedd exited while a host task held CPU 1"
-	note "round $round: all 4 vCPUs progressed while a host task held CPU 1 for $HOG_SECS s"
+	note "round $round: all 4 vCPUs progressed while a host task held CPU 1 for $HOG_SECS s;" \
+		"vCPUs sent back from a CPU a host task took so far: $(sched_counter host_reenqueues)"
 	sleep 1
 done
+[ "$(sched_counter host_reenqueues)" -gt 0 ] ||
+	fail "the scheduler sent no vCPU back from CPU 1 (ops.cpu_release): host_reenqueues is 0"
 stop_vm a
 stop_schedd
