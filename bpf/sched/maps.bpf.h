@@ -57,6 +57,9 @@ __u64 txn_group_partial;		/* group members lost between the decision and the mov
 __u64 preempt_holds_refused;
 /* pick_owed_vm calls and the VMs they visited: the cost a dispatch pays per VM. */
 __u64 pick_calls, pick_visits;
+/* The bitmap's safety net (repair_vm_bit): next VM id to check, bits found missing. */
+__u32 vm_bit_cursor;
+__u64 vm_bit_repairs;
 /* vCPUs sent back through enqueue from a CPU a higher class (a host task) took. */
 __u64 host_reenqueues;
 /* Core takes: from the commit to the vCPU running there (bpf/rules/take_wait.h). */
