@@ -17,8 +17,11 @@ _Static_assert(VS_VM_WORDS <= 64, "one summary word covers every word of the bit
 /*
  * An insert lands in the queue only after ops.enqueue returns, and under
  * single-threaded TCG the CPU doing it may be paused for up to a 100 ms round
- * robin; a VM is kept as a candidate this long after its last insert, so an
- * insert still on its way is never cleared.
+ * robin. A VM none of whose vCPUs is between its insert and its run is
+ * cleared at once; one with such a vCPU but an empty queue (an insert on its
+ * way, or a vCPU moved to a CPU and not yet started) is kept as a candidate
+ * this long after its last insert, so an insert still on its way is never
+ * cleared.
  */
 #define VS_QUEUED_GRACE_NS 250000000ULL
 
@@ -47,14 +50,18 @@ VS_RULE __u64 vs_vm_bit(__u32 vm)
 }
 
 /*
- * May the pick clear @vm's bit? Only if its queue is empty (@queued), it is
- * not the VM whose vCPU leaves this CPU still runnable (@is_prev), and its
- * last insert (@enqueued_at) is more than VS_QUEUED_GRACE_NS before @now.
+ * May the pick clear @vm's bit? Only if its queue is empty (@queued) and it
+ * is not the VM whose vCPU leaves this CPU still runnable (@is_prev); then at
+ * once if none of its vCPUs is between its insert and its run (@in_flight),
+ * else once its last insert (@enqueued_at) is more than VS_QUEUED_GRACE_NS
+ * before @now.
  */
-VS_RULE bool vs_vm_bit_stale(__s32 queued, bool is_prev, __u64 enqueued_at, __u64 now)
+VS_RULE bool vs_vm_bit_stale(__s32 queued, bool is_prev, __s32 in_flight, __u64 enqueued_at,
+			     __u64 now)
 {
-	return queued <= 0 && !is_prev && now > enqueued_at &&
-	       now - enqueued_at > VS_QUEUED_GRACE_NS;
+	if (queued > 0 || is_prev)
+		return false;
+	return in_flight <= 0 || (now > enqueued_at && now - enqueued_at > VS_QUEUED_GRACE_NS);
 }
 
 #endif /* VS_RULES_VM_BITS_H */

@@ -25,13 +25,15 @@ static __always_inline bool place_on_idle_cpu(struct task_struct *p, struct vs_t
  * the first such since its last run (vs_queued_stamp). Stamped before the
  * insert, so a queued vCPU always has a stamp; unlocked, as last_run_ns is.
  */
-static __always_inline void vm_queue_insert(struct task_struct *p, s32 vm, u64 enq_flags)
+static __always_inline void vm_queue_insert(struct task_struct *p, struct vs_task *t, s32 vm,
+					    u64 enq_flags)
 {
 	struct vs_vm_state *vs = vm_state_of(vm);
 
 	if (vs)
 		vs->waiting_since =
 		    vs_queued_stamp(vs->waiting_since, vs->last_run_ns, bpf_ktime_get_ns());
+	vcpu_into_vm_queue(t, vm);
 	mark_vm_queued(vm);
 	vs_dsq_insert(p, VS_DSQ_VM(vm), vm_slice_ns(vm), enq_flags);
 }
@@ -117,7 +119,7 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 	 * CPU, which wakes that CPU: usually this one, a moment later.
 	 */
 	if (enq_flags & SCX_ENQ_LAST) {
-		vm_queue_insert(p, vm, enq_flags);
+		vm_queue_insert(p, t, vm, enq_flags);
 		request_sweep(0);
 		return;
 	}
@@ -173,6 +175,6 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 				return;
 		}
 	}
-	vm_queue_insert(p, vm, enq_flags);
+	vm_queue_insert(p, t, vm, enq_flags);
 	request_sweep(50 * 1000);
 }

@@ -206,6 +206,25 @@ static void set_vm_bits(u32 vm)
 	__sync_fetch_and_or(&queued_words, 1ULL << w);
 }
 
+/* @t goes into its VM @vm's queue: in flight (vm_in_flight) until it runs or leaves. */
+static void vcpu_into_vm_queue(struct vs_task *t, s32 vm)
+{
+	if (!t || t->in_vm_queue || vm < 0 || vm >= VS_MAX_VMS)
+		return;
+	t->queued_vm = (u32)vm;
+	t->in_vm_queue = true;
+	__sync_fetch_and_add(&vm_in_flight[vm & (VS_MAX_VMS - 1)], 1);
+}
+
+/* @t runs, or leaves the scheduler: no longer in flight. */
+static void vcpu_out_of_vm_queue(struct vs_task *t)
+{
+	if (!t || !t->in_vm_queue)
+		return;
+	t->in_vm_queue = false;
+	__sync_fetch_and_sub(&vm_in_flight[t->queued_vm & (VS_MAX_VMS - 1)], 1);
+}
+
 /* A vCPU of @vm goes into its queue: the VM is a candidate of pick_owed_vm from now on. */
 static void mark_vm_queued(s32 vm)
 {

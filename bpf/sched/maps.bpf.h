@@ -55,6 +55,13 @@ __u64 txn_outcomes[VS_TXN_NR_OUTCOMES]; /* committed transactions by outcome */
 __u64 txn_group_partial;		/* group members lost between the decision and the move */
 /* vCPUs preempted on a core whose owner changed meanwhile (a take): requeued, not held */
 __u64 preempt_holds_refused;
+/* pick_owed_vm calls and the VMs they visited: the cost a dispatch pays per VM. */
+__u64 pick_calls, pick_visits;
+/* The bitmap's safety net (repair_vm_bit): next VM id to check, bits found missing. */
+__u32 vm_bit_cursor;
+__u64 vm_bit_repairs;
+/* vCPUs sent back through enqueue from a CPU a higher class (a host task) took. */
+__u64 host_reenqueues;
 /* Core takes: from the commit to the vCPU running there (bpf/rules/take_wait.h). */
 __u64 take_started[VS_MAX_VCPUS]; /* by vCPU slot; 0: no take pending */
 __u64 take_waits, take_wait_ns, take_wait_max_ns;
@@ -75,6 +82,8 @@ __s32 vm_owned_cores[VS_MAX_VMS];
 __u64 queued_vms[VS_VM_WORDS];
 __u64 queued_words;
 __u64 vm_enqueued_at[VS_MAX_VMS]; /* when a vCPU of the VM last went into its queue */
+/* vCPUs of the VM inserted into its queue that have not run or left since (vs_task.in_vm_queue). */
+__s32 vm_in_flight[VS_MAX_VMS];
 /* By vCPU slot: it entered its VM's queue guest-idle (vs_hint_idle_defers). */
 __u8 idle_queued[VS_MAX_VCPUS];
 
@@ -182,10 +191,12 @@ struct vs_task {
 	u32 vm_id;
 	u32 vcpu_index;
 	u32 slot;
-	u64 runnable_at; /* when it last became runnable */
-	u64 started_at;	 /* when it last got a CPU */
-	u64 ext_at;	 /* when its slice extension began; 0: none running */
-	bool ext_done;	 /* it got its extension this run */
+	u64 runnable_at;  /* when it last became runnable */
+	u64 started_at;	  /* when it last got a CPU */
+	u64 ext_at;	  /* when its slice extension began; 0: none running */
+	bool ext_done;	  /* it got its extension this run */
+	bool in_vm_queue; /* inserted into its VM's queue, not run or left since */
+	u32 queued_vm;	  /* the VM whose vm_in_flight counts it */
 };
 
 struct {

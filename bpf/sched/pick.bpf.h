@@ -42,7 +42,7 @@ __noinline int offer_vm(struct pick_scans *scans, u32 vm, s32 prev_vm, s32 this_
 	queued = scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm));
 	if (queued <= 0 && (s32)vm != prev_vm) {
 		at = vm_enqueued_at[vm & (VS_MAX_VMS - 1)];
-		if (vs_vm_bit_stale(queued, false, at, now))
+		if (vs_vm_bit_stale(queued, false, vm_in_flight[vm & (VS_MAX_VMS - 1)], at, now))
 			clear_vm_queued(vm, at);
 		return 0;
 	}
@@ -66,6 +66,29 @@ __noinline int offer_vm(struct pick_scans *scans, u32 vm, s32 prev_vm, s32 this_
 }
 
 /*
+ * A safety net under the bitmap's clearing rules: each pick checks one more
+ * VM id, in turn, and sets the bit of a VM found with queued vCPUs but no
+ * bit (a lost bit would leave its vCPUs waiting until the VM's next insert,
+ * or the kernel's watchdog). Every VM id is checked within vs_max_vms picks
+ * (milliseconds: every CPU picks several times per slice); a repair is
+ * counted (vm_bit_repairs in status), so a lost bit shows.
+ */
+static void repair_vm_bit(void)
+{
+	u32 n = vs_max_vms ? vs_max_vms : 1;
+	u32 vm = (__sync_fetch_and_add(&vm_bit_cursor, 1) % n) & (VS_MAX_VMS - 1);
+	u32 w = vs_vm_word(vm);
+
+	if ((*(volatile u64 *)&queued_vms[w] & vs_vm_bit(vm)) &&
+	    (*(volatile u64 *)&queued_words & (1ULL << w)))
+		return;
+	if (scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm)) <= 0)
+		return;
+	set_vm_bits(vm);
+	__sync_fetch_and_add(&vm_bit_repairs, 1);
+}
+
+/*
  * Global, so the verifier checks it once rather than at every call site
  * (checked as part of dispatch, it took dispatch past the 1M-instruction
  * limit). Visits only the VMs of the queued bitmap (bpf/rules/vm_bits.h),
@@ -77,10 +100,11 @@ __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owe
 	struct pick_scans scans;
 	u64 words;
 	bool prev_seen = false;
-	u32 i, j;
+	u32 i, j, visits = 0;
 
 	if (!out)
 		return 0;
+	repair_vm_bit();
 	vs_owed_scan_init(&scans.owed);
 	vs_reserve_scan_init(&scans.reserved);
 	words = *(volatile u64 *)&queued_words;
@@ -105,10 +129,15 @@ __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owe
 			if ((s32)vm == prev_vm)
 				prev_seen = true;
 			offer_vm(&scans, vm, prev_vm, this_owner, enclave);
+			visits++;
 		}
 	}
-	if (prev_vm >= 0 && !prev_seen)
+	if (prev_vm >= 0 && !prev_seen) {
 		offer_vm(&scans, (u32)prev_vm, prev_vm, this_owner, enclave);
+		visits++;
+	}
+	__sync_fetch_and_add(&pick_calls, 1);
+	__sync_fetch_and_add(&pick_visits, visits);
 	chosen = vs_owed_scan_choose(&scans.owed, &scans.reserved, enclave_pair_window_ns(enclave));
 	out->vm = chosen.vm;
 	out->nr_queued = chosen.nr_queued;

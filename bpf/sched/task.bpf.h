@@ -68,6 +68,7 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 	s32 vm, claimed;
 	u32 enclave;
 
+	vcpu_out_of_vm_queue(t);
 	/* An escaped vCPU runs off the enclave as a host task: no core, no VM time. */
 	if (!t || t->escaped) {
 		if ((cs = cpu_stats_of(cpu)))
@@ -216,6 +217,7 @@ void BPF_STRUCT_OPS(vs_quiescent, struct task_struct *p, u64 deq_flags)
 	if (!t || !(st = stats_of(t)))
 		return;
 	/* Left the runqueue without running (moved to another class, killed): no commitment. */
+	vcpu_out_of_vm_queue(t);
 	release_claim(t->slot);
 	if (deq_flags & SCX_DEQ_SLEEP)
 		send_msg(t, st, VS_MSG_VCPU_BLOCKED);
@@ -277,6 +279,7 @@ void BPF_STRUCT_OPS(vs_disable, struct task_struct *p)
 
 	if (!t || !(st = stats_of(t)))
 		return;
+	vcpu_out_of_vm_queue(t);
 	release_claim(t->slot);
 	send_msg(t, st, (p->flags & PF_EXITING) ? VS_MSG_VCPU_DEAD : VS_MSG_VCPU_DEPARTED);
 	t->is_vcpu = false;

@@ -52,20 +52,36 @@ static void word_and_bit_cover_every_vm(void **state)
 		assert_true(seen[w] == ~0ULL);
 }
 
-/* Cleared only when empty, not prev, and past the grace after the last insert. */
+/* With a vCPU in flight: cleared only when empty, not prev, and past the grace. */
 static void bit_stale_only_after_grace(void **state)
 {
 	const __u64 t = 10ULL * VS_QUEUED_GRACE_NS;
 
 	(void)state;
-	assert_true(vs_vm_bit_stale(0, false, t, t + VS_QUEUED_GRACE_NS + 1));
-	assert_false(vs_vm_bit_stale(0, false, t, t + VS_QUEUED_GRACE_NS));
-	assert_false(vs_vm_bit_stale(0, false, t, t + 1000));
-	assert_false(vs_vm_bit_stale(1, false, t, t + 2 * VS_QUEUED_GRACE_NS));
-	assert_false(vs_vm_bit_stale(0, true, t, t + 2 * VS_QUEUED_GRACE_NS));
-	assert_true(vs_vm_bit_stale(-1, false, 0, t));
+	assert_true(vs_vm_bit_stale(0, false, 1, t, t + VS_QUEUED_GRACE_NS + 1));
+	assert_false(vs_vm_bit_stale(0, false, 1, t, t + VS_QUEUED_GRACE_NS));
+	assert_false(vs_vm_bit_stale(0, false, 1, t, t + 1000));
+	assert_false(vs_vm_bit_stale(1, false, 1, t, t + 2 * VS_QUEUED_GRACE_NS));
+	assert_false(vs_vm_bit_stale(0, true, 1, t, t + 2 * VS_QUEUED_GRACE_NS));
+	assert_true(vs_vm_bit_stale(-1, false, 1, 0, t));
 	/* A clock read before the insert's stamp (another CPU) is not past anything. */
-	assert_false(vs_vm_bit_stale(0, false, t + 5, t));
+	assert_false(vs_vm_bit_stale(0, false, 1, t + 5, t));
+}
+
+/*
+ * Nothing in flight (every vCPU inserted has run or left): cleared at once,
+ * so the VMs a pick visits are those with work now, not those that had some
+ * within the grace (at 512 mostly idle VMs the grace kept ~60 candidates).
+ */
+static void bit_stale_at_once_with_nothing_in_flight(void **state)
+{
+	const __u64 t = 10ULL * VS_QUEUED_GRACE_NS;
+
+	(void)state;
+	assert_true(vs_vm_bit_stale(0, false, 0, t, t + 1));
+	assert_true(vs_vm_bit_stale(0, false, -1, t, t));
+	assert_false(vs_vm_bit_stale(1, false, 0, t, t + 1));
+	assert_false(vs_vm_bit_stale(0, true, 0, t, t + 1));
 }
 
 int main(void)
@@ -73,6 +89,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(ctz_finds_lowest_bit),
 	    cmocka_unit_test(word_and_bit_cover_every_vm),
+	    cmocka_unit_test(bit_stale_at_once_with_nothing_in_flight),
 	    cmocka_unit_test(bit_stale_only_after_grace),
 	};
 

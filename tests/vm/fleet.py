@@ -132,8 +132,22 @@ def ratio(label_a, file_a, label_b, file_b):
         ca, na = a.get(name, (0, None))
         cb, nb = b.get(name, (0, None))
         r = f"{nb / na:.2f}" if na and nb else "-"
-        print(f"| {name} | {ca} | {na if na is not None else '-'} | {cb} "
-              f"| {nb if nb is not None else '-'} | {r} |")
+        print(f"| {name} | {ca} | {fmt(na)} | {cb} | {fmt(nb)} | {r} |")
+    # fleet_bpf_cost's line: dispatch's VM picks and the VMs each visited.
+    if "pick_visits" in a and "pick_visits" in b:
+        (ca, va), (cb, vb) = a["pick_visits"], b["pick_visits"]
+        r = f"{vb / va:.2f}" if va else "-"
+        print(f"| VMs visited per pick (picks, visits/pick) | {ca} | {va:.2f} | {cb} "
+              f"| {vb:.2f} | {r} |")
+    if "vcpus_waiting" in a and "vcpus_waiting" in b:
+        (_, wa), (_, wb) = a["vcpus_waiting"], b["vcpus_waiting"]
+        r = f"{wb / wa:.2f}" if wa else "-"
+        print(f"| vCPUs waiting, mean (status wait_ns over the window) | | {wa:.2f} | "
+              f"| {wb:.2f} | {r} |")
+
+
+def fmt(ns):
+    return "-" if ns is None else f"{ns:.0f}"
 
 
 def read_table_cost(path):
@@ -142,7 +156,7 @@ def read_table_cost(path):
         for line in f:
             w = line.split()
             if w:
-                out[w[0]] = (int(w[1]), None if w[2] == "-" else int(w[2]))
+                out[w[0]] = (int(w[1]), None if w[2] == "-" else float(w[2]))
     return out
 
 

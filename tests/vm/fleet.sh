@@ -57,6 +57,32 @@ fleet_enroll() {
 	done
 }
 
+# fleet_expect_listed WHAT NAME...: fails unless status lists exactly these VMs;
+# for a VM missing from it, says whether its testvmm still runs and what it printed last.
+fleet_expect_listed() {
+	local what=$1 listed n missing=() why=
+	shift
+	listed=" $(json_get '" ".join(v["name"] for v in s["vms"])') "
+	for n in "$@"; do
+		[[ $listed == *" $n "* ]] || missing+=("$n")
+	done
+	[ "$(wc -w <<<"$listed")" = $# ] && [ ${#missing[@]} = 0 ] && return 0
+	for n in "${missing[@]:0:3}"; do
+		kill -0 "${VM_PID[$n]}" 2>/dev/null && why+="$n: testvmm still runs; " ||
+			why+="$n: testvmm exited: $(tail -n 3 "$TMP/vm-$n.err" "${VM_LOG[$n]}" 2>/dev/null | tr '\n' ' '); "
+	done
+	fail "$what: status lists $(($(wc -w <<<"$listed"))) VMs, not $#; ${#missing[@]} missing: $why"
+}
+
+# fleet_worst_wake NAME...: the three largest wake latencies (max_us) the VMs'
+# testvmm reported last, with their VMs.
+fleet_worst_wake() {
+	local n
+	for n in "$@"; do
+		grep '^latency vm=.* vcpu=all ' "${VM_LOG[$n]}" | tail -n 1
+	done | sed -n 's/^latency vm=\([^ ]*\) .* max_us=\([0-9.]*\).*/\2 \1/p' | sort -rn | head -n 3 | tr '\n' ' '
+}
+
 # fleet_release NAME...: gives the VMs back to their previous policy.
 fleet_release() {
 	local n pids=()
@@ -108,11 +134,28 @@ fleet_stop() {
 # over SECS seconds ("PROG CALLS NS_PER_CALL" lines in OUT), from the kernel's
 # BPF run-time statistics (kernel.bpf_stats_enabled; the case turns them on).
 fleet_bpf_cost() {
+	local picks_a picks_b ca va wa ta cb vb wb tb
+	picks_a=$(fleet_picks)
 	$FLEET_PY progstats >"$TMP/stats.a" || fail "bpftool cannot list the scheduler's programs"
 	sleep "$1"
 	$FLEET_PY progstats >"$TMP/stats.b" || fail "bpftool cannot list the scheduler's programs"
+	picks_b=$(fleet_picks)
 	$FLEET_PY cost "$TMP/stats.a" "$TMP/stats.b" >"$2"
 	grep -q '^vs_dispatch [1-9]' "$2" || fail "no vs_dispatch calls counted in $1 s: $(cat "$2")"
+	# The same window's VMs visited per pick (status pick_calls, pick_visits),
+	# and the mean number of vCPUs waiting (their wait time over the window,
+	# Little's law): a pick visits the VMs with waiting vCPUs, so the two agree.
+	read -r ca va wa ta <<<"$picks_a"
+	read -r cb vb wb tb <<<"$picks_b"
+	[ "$cb" -gt "$ca" ] || fail "no VM picks counted in $1 s (status pick_calls $ca, then $cb)"
+	echo "pick_visits $((cb - ca)) $(python3 -c "print(f'{($vb - $va) / ($cb - $ca):.2f}')")" >>"$2"
+	echo "vcpus_waiting $((tb - ta)) $(python3 -c "print(f'{($wb - $wa) / ($tb - $ta):.2f}')")" >>"$2"
+}
+
+# "CALLS VISITS WAIT_NS NOW_NS": dispatch's VM picks so far, and the vCPUs'
+# total wait, from status.
+fleet_picks() {
+	echo "$(json_get '"%d %d %d" % (s["scheduler"]["pick_calls"], s["scheduler"]["pick_visits"], sum(c["wait_ns"] for v in s["vms"] for c in v["vcpus"]))') $(date +%s%N)"
 }
 
 # fleet_two_sizes SMALL LARGE BUSY SECS: BUSY busy VMs (busy0...) and

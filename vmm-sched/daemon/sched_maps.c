@@ -316,6 +316,10 @@ void vs_maps_read_counters(struct vs_daemon *d, struct vs_sched_counters *out)
 	for (int i = 0; i < VS_TXN_NR_OUTCOMES; i++)
 		out->txn_outcomes[i] = b->txn_outcomes[i];
 	out->preempt_holds_refused = b->preempt_holds_refused;
+	out->pick_calls = b->pick_calls;
+	out->pick_visits = b->pick_visits;
+	out->host_reenqueues = b->host_reenqueues;
+	out->vm_bit_repairs = b->vm_bit_repairs;
 	out->take_waits = b->take_waits;
 	out->take_wait_ns = b->take_wait_ns;
 	out->take_wait_max_ns = b->take_wait_max_ns;

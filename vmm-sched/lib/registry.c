@@ -18,7 +18,9 @@ int registry_init(struct vs_registry *reg, unsigned int vm_ids, unsigned int vcp
 	reg->vcpu_slots = clamp_limit(vcpu_slots, VS_MAX_VCPUS);
 	reg->vms = calloc((size_t)reg->vm_ids, sizeof(*reg->vms));
 	reg->vcpus = calloc((size_t)reg->vcpu_slots, sizeof(*reg->vcpus));
-	if (!reg->vms || !reg->vcpus) {
+	if (!reg->vms || !reg->vcpus ||
+	    pid_index_init(&reg->vm_by_pid, (unsigned int)reg->vm_ids) ||
+	    pid_index_init(&reg->vcpu_by_tid, (unsigned int)reg->vcpu_slots)) {
 		registry_free(reg);
 		return -1;
 	}
@@ -29,19 +31,14 @@ void registry_free(struct vs_registry *reg)
 {
 	free(reg->vms);
 	free(reg->vcpus);
+	pid_index_free(&reg->vm_by_pid);
+	pid_index_free(&reg->vcpu_by_tid);
 	memset(reg, 0, sizeof(*reg));
 }
 
 int registry_find_vm_by_pid(const struct vs_registry *reg, int pid)
 {
-	int id;
-
-	registry_for_each_vm(id, reg)
-	{
-		if (reg->vms[id].pid == pid)
-			return id;
-	}
-	return -1;
+	return pid_index_find(&reg->vm_by_pid, pid);
 }
 
 int registry_find_vm_by_name(const struct vs_registry *reg, const char *name)
@@ -70,6 +67,8 @@ static void fill_vm(struct vs_registry *reg, int id, int pid, const char *name)
 	if (!vm->name[0])
 		snprintf(vm->name, sizeof(vm->name), "pid%d", pid);
 	reg->nr_vms++;
+	/* Cannot fail: pid > 0 (check_new_vm) and the index has room for every VM id. */
+	(void)pid_index_set(&reg->vm_by_pid, pid, id);
 }
 
 static int check_new_vm(const struct vs_registry *reg, int pid, char *err, size_t errlen)
@@ -139,18 +138,12 @@ void registry_remove_vm(struct vs_registry *reg, int vm_id)
 	}
 	reg->vms[vm_id].used = false;
 	reg->nr_vms--;
+	pid_index_remove(&reg->vm_by_pid, reg->vms[vm_id].pid);
 }
 
 int registry_find_vcpu_by_tid(const struct vs_registry *reg, int tid)
 {
-	int slot;
-
-	registry_for_each_vcpu(slot, reg)
-	{
-		if (reg->vcpus[slot].tid == tid)
-			return slot;
-	}
-	return -1;
+	return pid_index_find(&reg->vcpu_by_tid, tid);
 }
 
 static int check_new_vcpu(const struct vs_registry *reg, int vm_id, int tid, int vcpu_index,
@@ -185,6 +178,8 @@ static void fill_vcpu(struct vs_registry *reg, int slot, int vm_id, int tid, int
 		v->saved = *saved;
 	reg->vms[vm_id].nr_vcpus++;
 	reg->nr_vcpus++;
+	/* Cannot fail: tid > 0 (check_new_vcpu) and the index has room for every slot. */
+	(void)pid_index_set(&reg->vcpu_by_tid, tid, slot);
 }
 
 int registry_add_vcpu(struct vs_registry *reg, int vm_id, int tid, int vcpu_index,
@@ -230,6 +225,7 @@ void registry_remove_vcpu(struct vs_registry *reg, int slot)
 	reg->vms[v->vm_id].nr_vcpus--;
 	v->used = false;
 	reg->nr_vcpus--;
+	pid_index_remove(&reg->vcpu_by_tid, v->tid);
 }
 
 int registry_set_share(struct vs_vm_rec *vm, const struct vs_share_settings *s,

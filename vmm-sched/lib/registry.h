@@ -1,6 +1,7 @@
 /*
  * The VMs and vCPUs the agent manages: VM ids (which pick the VM's DSQ) and
- * vCPU slots (which index the BPF vcpu_stats map). Fixed tables, no allocation.
+ * vCPU slots (which index the BPF vcpu_stats map). Tables allocated once at
+ * init; a pid or tid finds its VM or vCPU through an index, not a walk.
  */
 #ifndef VS_REGISTRY_H
 #define VS_REGISTRY_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "cpuset.h"
+#include "pid_index.h"
 #include "share.h"
 
 #define VS_VM_NAME_LEN 64
@@ -63,6 +65,8 @@ struct vs_registry {
 	int nr_vcpus;
 	int vm_ids;
 	int vcpu_slots;
+	struct vs_pid_index vm_by_pid;	 /* pid -> VM id of every used VM */
+	struct vs_pid_index vcpu_by_tid; /* tid -> slot of every used vCPU */
 };
 
 /*

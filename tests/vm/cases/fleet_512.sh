@@ -24,11 +24,12 @@ note "$n VMs started and enrolled, measured at 16 and $n (${SECONDS} s)"
 note "one testvmm: $(grep -E '^(VmRSS|RssAnon)' "/proc/${VM_PID[idle0]}/status" | tr -s ' \t\n' ' ')"
 note "test VM memory: $(free -m | sed -n 's/^Mem: *\([0-9]*\) *\([0-9]*\).*/\2 of \1 MB used/p')"
 
-[ "$(vm_count)" = "$n" ] || fail "status lists $(vm_count) VMs, not $n"
-[ "$(json_get 'len(set(v["name"] for v in s["vms"]))')" = "$n" ] || fail "status does not list $n distinct VM names"
+fleet_expect_listed "all $n enrolled" "${FLEET[@]}"
 fleet_expect_policy 7 "all $n enrolled" "${FLEET[@]}"
 fleet_progress 10 "${FLEET[@]}"
 note "all listed, in SCHED_EXT, made progress (${SECONDS} s)"
+note "wake latency in the guests so far (the worst VMs' max, us): $(fleet_worst_wake "${FLEET[@]}")"
+note "queued-VM bits the safety net had to set again (vm_bit_repairs): $(sched_counter vm_bit_repairs); vCPUs sent back from a CPU a host task took: $(sched_counter host_reenqueues)"
 
 # One more: refused, naming the limit and the setting; the fleet undisturbed.
 fleet_start extra 1 busy
@@ -39,7 +40,7 @@ case "$out" in
 *) fail "the refusal does not name the limit and the setting: $out" ;;
 esac
 fleet_expect_policy 0 "the refused VM" extra0
-[ "$(vm_count)" = "$n" ] || fail "status lists $(vm_count) VMs after the refusal, not $n"
+fleet_expect_listed "after the refusal" "${FLEET[@]:0:n}"
 fleet_expect_policy 7 "after the refusal" "${FLEET[@]:0:n}"
 fleet_progress 6 "${FLEET[@]:0:n}"
 
