@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 60
+# case-seconds: 80
 # A host task that takes an enclave CPU and keeps it (a local user's busy loop
 # in the fair class, which runs before SCHED_EXT) must not strand the vCPU it
 # pushed off that CPU: the kernel puts a preempted task back at the head of
