@@ -184,7 +184,7 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 		 * one with work before a guest-idle one.
 		 */
 		run_tid = directed && (s32)(directed >> 32) == target ? (u32)directed : 0;
-		if (!run_tid && vm_queued(target) > 1)
+		if (!run_tid && vs_idle_pick_worth(vm_queued(target)))
 			run_tid = pick_past_idle(target, cpu);
 		if (move_vcpu(target, cpu, SCX_DSQ_LOCAL, run_tid, NULL)) {
 			if (run_tid && run_tid == (u32)directed && (tvs = vm_state_of(target)))
