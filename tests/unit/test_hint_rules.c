@@ -170,6 +170,16 @@ static void idle_pick_only_with_a_choice(void **state)
 	    vs_idle_pick_worth(-1)); /* a count gone negative in a race: nothing to order */
 }
 
+/* A guest-idle vCPU is passed over a bounded number of times, then runs in queue order. */
+static void idle_deferral_is_bounded(void **state)
+{
+	assert_true(vs_idle_still_defers(true, 0));
+	assert_true(vs_idle_still_defers(true, VS_IDLE_MAX_PASSES - 1));
+	assert_false(vs_idle_still_defers(true, VS_IDLE_MAX_PASSES));
+	assert_false(vs_idle_still_defers(true, 255));
+	assert_false(vs_idle_still_defers(false, 0));
+}
+
 static void directed_yield_stays_in_the_vm(void **state)
 {
 	assert_true(vs_yield_directed(true, 3, true, 3, true, false));
@@ -192,6 +202,7 @@ int main(void)
 	    cmocka_unit_test(idle_defers_only_a_vcpu_still_runnable),
 	    cmocka_unit_test(work_runs_before_a_guest_idle_vcpu),
 	    cmocka_unit_test(idle_pick_only_with_a_choice),
+	    cmocka_unit_test(idle_deferral_is_bounded),
 	    cmocka_unit_test(directed_yield_stays_in_the_vm),
 	};
 
