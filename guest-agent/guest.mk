@@ -17,7 +17,7 @@ $(PVGUEST_DIR)/obj/%.o: guest-agent/%.c
 	@mkdir -p $(dir $@)
 	$(PVGUEST_CC) $(PVGUEST_FLAGS) -MMD -MP -c $< -o $@
 
-$(LIBPVHINT): $(PVGUEST_DIR)/obj/lib/pvhint.o
+$(LIBPVHINT): $(PVGUEST_DIR)/obj/lib/pvhint.o $(PVGUEST_DIR)/obj/lib/pvhint_yield.o
 	$(AR) rcs $@ $^
 
 $(PVGUEST_DIR)/pvhint_spin: $(PVGUEST_DIR)/obj/lib/examples/pvhint_spin.o $(LIBPVHINT)
@@ -55,6 +55,7 @@ $(BUILD)/guest-agent/%.o: guest-agent/%.c
 	$(CC) $(CFLAGS) -Iguest-agent/include -Iguest-agent/lib -MMD -MP -c $< -o $@
 
 $(BUILD)/tests/unit/test_procstat_idle: $(BUILD)/guest-agent/daemon/procstat_idle.o
-$(BUILD)/tests/unit/test_libpvhint: $(BUILD)/guest-agent/lib/pvhint.o
+$(BUILD)/tests/unit/test_libpvhint: $(BUILD)/guest-agent/lib/pvhint.o \
+	$(BUILD)/guest-agent/lib/pvhint_yield.o
 $(BUILD)/tests/unit/test_libpvhint: CFLAGS += -Iguest-agent/include
 -include $(wildcard $(BUILD)/guest-agent/*/*.d)

@@ -109,6 +109,29 @@ struct vs_idle_pick {
 	bool passed; /* a guest-idle vCPU was passed over for it */
 };
 
+/*
+ * Does a CPU about to take one of its VM's @vm_queued waiting vCPUs look past
+ * guest-idle ones (vs_idle_pick)? Dispatch and the placement sweep alike, so a
+ * free thread the sweep fills runs work first: only when more than one waits.
+ */
+static inline bool vs_idle_pick_worth(__s32 vm_queued)
+{
+	return vm_queued > 1;
+}
+
+/*
+ * Is a vCPU queued guest-idle (@queued_idle) still put off after @passes picks
+ * went past it? Its hint cannot change while it does not run (the guest writes
+ * it from that vCPU), and an interrupt for it does not queue it again: without
+ * a bound a VM whose other vCPUs always have work would never run it.
+ */
+#define VS_IDLE_MAX_PASSES 8
+
+static inline bool vs_idle_still_defers(bool queued_idle, __u8 passes)
+{
+	return queued_idle && passes < VS_IDLE_MAX_PASSES;
+}
+
 /* Looks at the next queued vCPU (@tid, put off as idle: @deferred); true when done. */
 static inline bool vs_idle_pick_add(struct vs_idle_pick *ip, __u32 tid, bool deferred)
 {

@@ -31,7 +31,8 @@ __noinline u64 take_directed_yield(s32 cpu)
 
 /*
  * The vCPU of @vm's queue that @cpu should run rather than the first: one
- * with work behind a guest-idle one (vs_idle_pick); 0 for the first. Global,
+ * with work behind a guest-idle one (vs_idle_pick), a guest-idle one passed
+ * over at most VS_IDLE_MAX_PASSES times; 0 for the first. Global,
  * so the verifier checks its loop apart from dispatch.
  */
 __noinline u32 pick_past_idle(s32 vm, s32 cpu)
@@ -47,14 +48,20 @@ __noinline u32 pick_past_idle(s32 vm, s32 cpu)
 	while ((p = bpf_iter_scx_dsq_next(&it))) {
 		u32 tid = p->pid;
 		struct vs_vcpu_id *id;
+		bool defers;
+		u32 slot;
 
 		if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
 			continue;
 		id = bpf_map_lookup_elem(&vcpu_map, &tid);
 		if (!id)
 			continue;
-		if (vs_idle_pick_add(&ip, tid, idle_queued[id->slot & (VS_MAX_VCPUS - 1)]))
+		slot = id->slot & (VS_MAX_VCPUS - 1);
+		defers = vs_idle_still_defers(idle_queued[slot], idle_passes[slot]);
+		if (vs_idle_pick_add(&ip, tid, defers))
 			break;
+		if (defers) /* looked past; counted even where no vCPU with work follows */
+			idle_passes[slot]++;
 	}
 	bpf_iter_scx_dsq_destroy(&it);
 	if (ip.passed && (vs = vm_state_of(vm)))
@@ -184,7 +191,7 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 		 * one with work before a guest-idle one.
 		 */
 		run_tid = directed && (s32)(directed >> 32) == target ? (u32)directed : 0;
-		if (!run_tid && vm_queued(target) > 1)
+		if (!run_tid && vs_idle_pick_worth(vm_queued(target)))
 			run_tid = pick_past_idle(target, cpu);
 		if (move_vcpu(target, cpu, SCX_DSQ_LOCAL, run_tid, NULL)) {
 			if (run_tid && run_tid == (u32)directed && (tvs = vm_state_of(target)))

@@ -142,6 +142,7 @@ void BPF_STRUCT_OPS(vs_enqueue, struct task_struct *p, u64 enq_flags)
 	/* Guest-idle and still runnable: behind its VM's vCPUs with work, no free core. */
 	idle = vs_hint_idle_defers(hint_of(t), enq_flags & SCX_ENQ_WAKEUP);
 	idle_queued[t->slot & (VS_MAX_VCPUS - 1)] = idle;
+	idle_passes[t->slot & (VS_MAX_VCPUS - 1)] = 0;
 	may_take_core = vs_hint_may_take_core(vm_within_cap(vm, false), idle);
 	prev_home = cpu_on_home(prev, vm);
 	if (prev_home && place_on_idle_cpu(p, t, prev, vm, may_take_core, enq_flags))

@@ -86,6 +86,8 @@ __u64 vm_enqueued_at[VS_MAX_VMS]; /* when a vCPU of the VM last went into its qu
 __s32 vm_in_flight[VS_MAX_VMS];
 /* By vCPU slot: it entered its VM's queue guest-idle (vs_hint_idle_defers). */
 __u8 idle_queued[VS_MAX_VCPUS];
+/* By vCPU slot: picks that passed it over since then (vs_idle_still_defers). */
+__u8 idle_passes[VS_MAX_VCPUS];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -5,6 +5,8 @@
  * each may use what the headers before it define.
  */
 
+__noinline u32 pick_past_idle(s32 vm, s32 cpu); /* dispatch.bpf.h */
+
 struct sweep_timer {
 	struct bpf_timer timer;
 };
@@ -52,7 +54,8 @@ static bool thread_empty(struct vs_core_state *core, u32 th)
  * VM's DSQ (the kernel may idle a CPU without calling ops.dispatch, and the
  * kick kfunc may not link). This timer moves queued vCPUs onto idle enclave
  * threads where the pairing rules allow: the owner's vCPUs onto its cores,
- * the most owed VM onto wholly free cores. Moving into an idle CPU's local
+ * the most owed VM onto wholly free cores, vCPUs with work before guest-idle
+ * ones (pick_past_idle). Moving into an idle CPU's local
  * DSQ wakes it. Runs outside any rq lock, as dsq_move to another CPU needs.
  */
 static __noinline int sweep_enclave(u32 enclave)
@@ -73,6 +76,7 @@ static __noinline int sweep_enclave(u32 enclave)
 		bool home_pass = i < nr_cpus, take;
 		struct vs_sweep_owner owner;
 		struct vs_core_state *core;
+		u32 run_tid;
 		s32 vm;
 
 		core = core_of(cpu, &th);
@@ -90,7 +94,9 @@ static __noinline int sweep_enclave(u32 enclave)
 			continue;
 		if (!reserve_cpu_for(cpu, vm, true))
 			continue;
-		if (move_vcpu(vm, cpu, SCX_DSQ_LOCAL_ON | cpu, 0, NULL)) {
+		/* As dispatch: a vCPU with work before a guest-idle one. */
+		run_tid = vs_idle_pick_worth(vm_queued(vm)) ? pick_past_idle(vm, cpu) : 0;
+		if (move_vcpu(vm, cpu, SCX_DSQ_LOCAL_ON | cpu, run_tid, NULL)) {
 			__sync_fetch_and_add(&core->sibling_wakeups, 1);
 			more = true;
 			/* A free core taken: the next one goes to whoever is owed then. */

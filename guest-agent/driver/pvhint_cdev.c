@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * /dev/vmm_pvhint (pvhint_ioctl.h): each open file owns one page of thread
- * slots, mapped into the process, so a process writes only its own slots.
+ * slots, mapped into the process, so a process writes only its own slots; the
+ * host-to-guest slots are mapped read-only to any process.
  */
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -68,12 +69,33 @@ static int pvhint_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* The host's slots, read-only: the exit path reads its vCPU's YIELD_ON_EXIT. */
+static int map_h2g(struct vm_area_struct *vma)
+{
+	int err = -ENODEV;
+
+	if (vma->vm_end - vma->vm_start != PVHINT_H2G_MAP_SIZE || (vma->vm_flags & VM_WRITE))
+		return -EINVAL;
+	mutex_lock(&cdev_lock);
+	if (cdev_live) {
+		vma->vm_flags &= ~VM_MAYWRITE;
+		vma->vm_flags |= VM_IO | VM_DONTEXPAND | VM_DONTDUMP;
+		err = io_remap_pfn_range(vma, vma->vm_start,
+					 (pvhint->phys + PVHINT_H2G_OFF) >> PAGE_SHIFT,
+					 PVHINT_H2G_MAP_SIZE, vma->vm_page_prot);
+	}
+	mutex_unlock(&cdev_lock);
+	return err;
+}
+
 static int pvhint_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct pvhint_file *f = file->private_data;
 	unsigned long pfn;
 	int err = -ENODEV;
 
+	if (vma->vm_pgoff == PVHINT_H2G_MMAP_OFFSET >> PAGE_SHIFT)
+		return map_h2g(vma);
 	if (vma->vm_pgoff != 0 || vma->vm_end - vma->vm_start != PAGE_SIZE)
 		return -EINVAL; /* one page, at offset 0 */
 	mutex_lock(&cdev_lock);
@@ -100,6 +122,9 @@ static long pvhint_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			break;
 		case PVHINT_IOC_UNREGISTER:
 			ret = pvhint_thread_unregister(f);
+			break;
+		case PVHINT_IOC_YIELD:
+			ret = pvhint_yield_on_exit();
 			break;
 		default:
 			ret = -ENOTTY;

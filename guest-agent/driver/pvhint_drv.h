@@ -50,6 +50,9 @@ void pvhint_threads_release(void *owner);
 /* The thread slot of task t, or PVHINT_NO_THREAD; called with preemption off. */
 u32 pvhint_thread_of(struct task_struct *t);
 
+/* pvhint_giveback.c: PVHINT_IOC_YIELD; 1 if it acknowledged a request, else 0. */
+long pvhint_yield_on_exit(void);
+
 /* pvhint_cdev.c: /dev/vmm_pvhint. */
 int pvhint_cdev_start(void);
 void pvhint_cdev_stop(void);

@@ -11,15 +11,27 @@
  *          index in cur_thread of whichever vCPU runs the thread;
  * PVHINT_IOC_UNREGISTER gives the calling thread's slot back (also done when
  *          the thread exits or the file is closed).
+ * mmap()   of offset PVHINT_H2G_MMAP_OFFSET, PVHINT_H2G_MAP_SIZE bytes,
+ *          read-only, maps the host-to-guest slots (one per vCPU);
+ * PVHINT_IOC_YIELD     at the end of a critical section: if the host's slot
+ *          of the vCPU running the caller says YIELD_ON_EXIT for an extension
+ *          not acknowledged on that vCPU yet, acknowledges it and gives the
+ *          vCPU back to the host (docs/guest-abi.md, "Yield on exit");
+ *          returns 1 if it acknowledged one, else 0.
  */
 #ifndef PVHINT_IOCTL_H
 #define PVHINT_IOCTL_H
 
 #include <linux/ioctl.h>
+#include "vmm_pvhint_abi.h"
 
 #define PVHINT_DEVICE_PATH    "/dev/vmm_pvhint"
 #define PVHINT_IOC_MAGIC      'p'
 #define PVHINT_IOC_REGISTER   _IO(PVHINT_IOC_MAGIC, 1)
 #define PVHINT_IOC_UNREGISTER _IO(PVHINT_IOC_MAGIC, 2)
+#define PVHINT_IOC_YIELD      _IO(PVHINT_IOC_MAGIC, 3)
+
+#define PVHINT_H2G_MMAP_OFFSET 4096u /* the page after the thread page */
+#define PVHINT_H2G_MAP_SIZE    (PVHINT_MAX_VCPUS * PVHINT_SLOT_SIZE) /* 4 pages */
 
 #endif /* PVHINT_IOCTL_H */

@@ -15,6 +15,10 @@
  * thread in each vCPU's slot at every context switch, so the hint follows the
  * thread when it migrates between vCPUs. Without the driver every call is a
  * cheap no-op. Sections nest (up to 64 deep are published).
+ *
+ * When the host extended a vCPU's slice for a section and asks for the CPU
+ * back (YIELD_ON_EXIT), the outermost pvhint_exit() on that vCPU gives it back
+ * through the driver: one system call per extension the host reports.
  */
 #ifndef PVHINT_H
 #define PVHINT_H
@@ -36,6 +40,8 @@ void pvhint_exit(void);
 int pvhint_slot_index(void);
 /* The depth the calling thread's slot shows now (0 when not publishing). */
 unsigned int pvhint_depth(void);
+/* How often this process's outermost exits gave a vCPU back at the host's request. */
+unsigned long pvhint_yields(void);
 
 #ifdef __cplusplus
 }

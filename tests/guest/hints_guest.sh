@@ -45,7 +45,17 @@ wait "$h" || { echo "guest: pvhint_spin --hold failed"; exit 1; }
 echo "phase spin"
 iterations=20000
 [ "$nested" = 1 ] && iterations=2000
+yield_counts() { # the driver's yield-on-exit counters
+	echo "guest: yield_acks=$(cat /sys/module/vmm_pvhint/parameters/yield_acks)" \
+		"yield_hypercalls=$(cat /sys/module/vmm_pvhint/parameters/yield_hypercalls)"
+}
 pvhint_spin --threads 3 --iterations "$iterations" || { echo "guest: pvhint_spin failed"; exit 1; }
+yield_counts
+sleep 1
+echo "phase yield"
+sleep 2 # the host now asks both vCPUs to yield on exit, its extension count growing
+pvhint_spin --threads 3 --iterations "$iterations" || { echo "guest: pvhint_spin failed"; exit 1; }
+yield_counts
 sleep 1
 rmmod vmm_pvhint || { echo "guest: rmmod vmm_pvhint failed"; exit 1; }
 echo "phase removed"

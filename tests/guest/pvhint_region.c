@@ -5,6 +5,9 @@
  *   pvhint_region mark FILE VCPUS [SIZE]   create FILE (SIZE bytes, default 1 MiB),
  *                                          zeroed, with the host mark the guest
  *                                          driver and daemon bind to
+ *   pvhint_region ask FILE VCPU EXTENSIONS  write VCPU's host-to-guest slot as the
+ *                                          agent does after EXTENSIONS extensions:
+ *                                          YIELD_ON_EXIT, under its seqcount
  *   pvhint_region show FILE                print the region as key=value lines:
  *     header magic=0x.. abi=N nr_vcpus=N features=0x.. boot_id=0x.. threads=N
  *     vcpu I online=0|1 idle=0|1 cur_thread=N|-1 heartbeat=N transitions=N seq=N
@@ -25,7 +28,8 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: pvhint_region mark FILE VCPUS [SIZE] | show FILE\n");
+	fprintf(stderr, "usage: pvhint_region mark FILE VCPUS [SIZE] | ask FILE VCPU EXTENSIONS | "
+			"show FILE\n");
 	return 2;
 }
 
@@ -47,6 +51,40 @@ static int mark(const char *path, const char *vcpus_s, const char *size_s)
 		fprintf(stderr, "pvhint_region: cannot write %s: %s\n", path, strerror(errno));
 		return 1;
 	}
+	close(fd);
+	return 0;
+}
+
+/* The host asks VCPU to yield when its critical section ends (pvhint_h2g_publish()'s order). */
+static int ask(const char *path, const char *vcpu_s, const char *ext_s)
+{
+	char *end1, *end2;
+	unsigned long vcpu = strtoul(vcpu_s, &end1, 10);
+	unsigned long long ext = strtoull(ext_s, &end2, 10);
+	struct pvhint_h2g_slot *s;
+	void *map;
+	int fd;
+
+	if (*end1 || end1 == vcpu_s || vcpu >= PVHINT_MAX_VCPUS || *end2 || end2 == ext_s) {
+		fprintf(stderr, "pvhint_region: VCPU must be 0..%u and EXTENSIONS a number\n",
+			PVHINT_MAX_VCPUS - 1);
+		return 2;
+	}
+	fd = open(path, O_RDWR);
+	map = fd < 0 ? MAP_FAILED
+		     : mmap(NULL, PVHINT_REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		fprintf(stderr, "pvhint_region: cannot map %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	s = (struct pvhint_h2g_slot *)((char *)map + PVHINT_H2G_SLOT_OFF(vcpu));
+	__atomic_store_n(&s->seq, s->seq | 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&s->flags, PVHINT_H2G_YIELD_ON_EXIT, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->extensions, ext, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->extended_ns, ext * 50000, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+	munmap(map, PVHINT_REGION_SIZE);
 	close(fd);
 	return 0;
 }
@@ -113,6 +151,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 4 && argc <= 5 && !strcmp(argv[1], "mark"))
 		return mark(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	if (argc == 5 && !strcmp(argv[1], "ask"))
+		return ask(argv[2], argv[3], argv[4]);
 	if (argc == 3 && !strcmp(argv[1], "show"))
 		return show(argv[2]);
 	return usage();

@@ -159,6 +159,27 @@ static void work_runs_before_a_guest_idle_vcpu(void **state)
 	assert_int_equal(ip.tid, 0);
 }
 
+/* Dispatch and the placement sweep look past guest-idle vCPUs only when more than one waits. */
+static void idle_pick_only_with_a_choice(void **state)
+{
+	assert_true(vs_idle_pick_worth(2));
+	assert_true(vs_idle_pick_worth(5));
+	assert_false(vs_idle_pick_worth(1));
+	assert_false(vs_idle_pick_worth(0));
+	assert_false(
+	    vs_idle_pick_worth(-1)); /* a count gone negative in a race: nothing to order */
+}
+
+/* A guest-idle vCPU is passed over a bounded number of times, then runs in queue order. */
+static void idle_deferral_is_bounded(void **state)
+{
+	assert_true(vs_idle_still_defers(true, 0));
+	assert_true(vs_idle_still_defers(true, VS_IDLE_MAX_PASSES - 1));
+	assert_false(vs_idle_still_defers(true, VS_IDLE_MAX_PASSES));
+	assert_false(vs_idle_still_defers(true, 255));
+	assert_false(vs_idle_still_defers(false, 0));
+}
+
 static void directed_yield_stays_in_the_vm(void **state)
 {
 	assert_true(vs_yield_directed(true, 3, true, 3, true, false));
@@ -180,6 +201,8 @@ int main(void)
 	    cmocka_unit_test(idle_hands_on_within_the_vm),
 	    cmocka_unit_test(idle_defers_only_a_vcpu_still_runnable),
 	    cmocka_unit_test(work_runs_before_a_guest_idle_vcpu),
+	    cmocka_unit_test(idle_pick_only_with_a_choice),
+	    cmocka_unit_test(idle_deferral_is_bounded),
 	    cmocka_unit_test(directed_yield_stays_in_the_vm),
 	};
 
