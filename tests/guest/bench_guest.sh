@@ -1,7 +1,9 @@
 # The real-guest benchmark's guest side (tests/bench/guests.sh), run as the
 # initramfs's /test.sh by busybox sh. It waits for commands from the host on
 # the second serial port (/dev/ttyS1), one a line:
-#   run SEQ WORKLOAD SECS   run WORKLOAD for about SECS s on both vCPUs
+#   run SEQ WORKLOAD SECS [RATE]
+#                           run WORKLOAD for about SECS s on both vCPUs; RATE
+#                           (rocksdb only): offered reads per second, 0 = closed loop
 #   quit                    exit 0 (the guest powers off)
 # and answers on the console (ttyS0), which the host reads:
 #   gb-ready                                waiting for commands
@@ -64,20 +66,23 @@ hackbench_run() { # scheduler/IPC churn: seconds per run of 2 groups of 10 threa
 }
 
 rocksdb_run() { # db_bench readrandom, 2 threads, 20,000 keys in an in-memory DB, latency in us
+	# $2: reads/s over both threads (db_bench's global read rate limit), 0 = as fast as it can
+	local rate=${2:-0}
 	rm -rf /tmp/db
 	db_bench --benchmarks=fillseq,readrandom --num=20000 --threads=2 --duration="$1" \
+		--benchmark_read_rate_limit="$rate" \
 		--histogram=1 --db=/tmp/db --compression_type=none --disable_wal=1 >/tmp/out 2>&1 || return 1
 	rm -rf /tmp/db
-	awk '/^readrandom/ { rr = 1; for (i = 1; i <= NF; i++) if ($i == "ops/sec") ops = $(i - 1) }
-		rr && /^Percentiles:/ { printf "rocksdb_ops_per_s=%s rocksdb_p50_us=%s rocksdb_p99_us=%s rocksdb_p999_us=%s\n",
-			ops, $3, $7, $9; f = 1; exit }
+	awk -v rate="$rate" '/^readrandom/ { rr = 1; for (i = 1; i <= NF; i++) if ($i == "ops/sec") ops = $(i - 1) }
+		rr && /^Percentiles:/ { printf "rocksdb_ops_per_s=%s rocksdb_p50_us=%s rocksdb_p99_us=%s rocksdb_p999_us=%s rocksdb_rate=%s\n",
+			ops, $3, $7, $9, rate; f = 1; exit }
 		END { exit !f }' /tmp/out
 }
 
 exec 3<>/dev/ttyS1 || { echo "gb-error 0 setup cannot open /dev/ttyS1"; exit 1; }
 stty -F /dev/ttyS1 -echo -icrnl 2>/dev/null
 say "gb-ready $(nproc) CPUs, $(uname -r)"
-while read -r cmd seq what secs <&3; do
+while read -r cmd seq what secs arg <&3; do
 	case "$cmd" in
 	quit) exit 0 ;;
 	run) ;;
@@ -87,7 +92,8 @@ while read -r cmd seq what secs <&3; do
 	cyclictest | sysbench | stressng | hackbench | rocksdb) ;;
 	*) say "gb-error $seq $what unknown workload"; say "gb-done $seq"; continue ;;
 	esac
-	if res=$("${what}_run" "$secs"); then
+	case "$arg" in *[!0-9]*) say "gb-error $seq $what '$arg' is not a whole number"; say "gb-done $seq"; continue ;; esac
+	if res=$("${what}_run" "$secs" $arg); then
 		say "gb-result $seq $what $res"
 	else
 		say "gb-error $seq $what failed: $(tail -n 3 /tmp/out 2>/dev/null | tr '\n' ' ')$res"
