@@ -92,9 +92,8 @@ guest_gone() { ! kill -0 "${BOOT_PID[$1]}" 2>/dev/null; }
 ready_or_gone() { guest_ready "$1" || guest_gone "$1"; }
 # Nested in the emulated test VM an interrupt that finds a guest in user mode
 # sometimes faults at its handler's first instructions and the guest dies
-# (guest-agent/README.md); in 4 of 4 runs here one guest died within a minute
-# of workloads, also with pti=off mitigations=off (2 runs, the second with no5lvl).
-# BENCH_GUEST_APPEND adds kernel parameters to try.
+# (guest-agent/README.md); docs/performance.md ("Real guests") has what was
+# tried against it. BENCH_GUEST_APPEND adds kernel parameters to try.
 APPEND=${BENCH_GUEST_APPEND:-}
 for g in "${GUESTS[@]}"; do
 	rm -f "$OUT/$g.console"
