@@ -21,11 +21,18 @@ cyclictest_run() { # wake-up latency of 2 timer threads (1 ms period, SCHED_FIFO
 	rm -f /tmp/hist
 	cyclictest -q -m -p 80 -t 2 -i 1000 -D "${1}s" -h 100000 --histfile=/tmp/hist >/tmp/out 2>&1 ||
 		return 1
+	cyclictest_percentiles /tmp/hist
+}
+
+cyclictest_percentiles() { # cyclictest's --histfile FILE: its percentiles, max and counts
+	# The file's numbers are zero-padded (000123), which busybox awk reads as
+	# octal; num() strips the zeros first.
 	awk '
-		/^# Max Latencies:/ { for (i = 4; i <= NF; i++) if ($i + 0 > max) max = $i + 0 }
-		/^# Histogram Overflows:/ { for (i = 4; i <= NF; i++) over += $i }
+		function num(s) { sub(/^0+/, "", s); return s + 0 }
+		/^# Max Latencies:/ { for (i = 4; i <= NF; i++) if (num($i) > max) max = num($i) }
+		/^# Histogram Overflows:/ { for (i = 4; i <= NF; i++) over += num($i) }
 		/^#/ { next }
-		{ n = 0; for (i = 2; i <= NF; i++) n += $i; if (n) { b[++k] = $1 + 0; c[k] = n; tot += n } }
+		{ n = 0; for (i = 2; i <= NF; i++) n += num($i); if (n) { b[++k] = num($1); c[k] = n; tot += n } }
 		END {
 			tot += over
 			if (tot == 0) { print "no samples"; exit 1 }
@@ -40,7 +47,7 @@ cyclictest_run() { # wake-up latency of 2 timer threads (1 ms period, SCHED_FIFO
 			if (p50 < 0) p50 = max; if (p99 < 0) p99 = max; if (p999 < 0) p999 = max
 			printf "wake_p50_us=%d wake_p99_us=%d wake_p999_us=%d wake_max_us=%d wakes=%d overflows=%d\n",
 				p50, p99, p999, max, tot, over
-		}' /tmp/hist
+		}' "$1"
 }
 
 sysbench_run() { # CPU throughput: prime-number events per second
@@ -79,6 +86,8 @@ rocksdb_run() { # db_bench readrandom, 2 threads, 20,000 keys in an in-memory DB
 		END { exit !f }' /tmp/out
 }
 
+# Sourced with BENCH_GUEST_LIB=1 (tests/host/bench_guest_parse.sh): the functions only.
+[ "${BENCH_GUEST_LIB:-}" = 1 ] && return 0
 exec 3<>/dev/ttyS1 || { echo "gb-error 0 setup cannot open /dev/ttyS1"; exit 1; }
 stty -F /dev/ttyS1 -echo -icrnl 2>/dev/null
 say "gb-ready $(nproc) CPUs, $(uname -r)"
