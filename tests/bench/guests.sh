@@ -15,7 +15,11 @@
 #
 #   guests.sh [--quick] [--out DIR] [--cpus LIST]
 # --quick: one round, cyclictest, sysbench and db_bench for 4 s each (CI).
-# BENCH_SECS, BENCH_ROUNDS, BENCH_WORKLOADS, BENCH_POLICIES override the defaults.
+# BENCH_SECS, BENCH_ROUNDS, BENCH_WORKLOADS, BENCH_POLICIES override the defaults;
+# BENCH_ROCKSDB_RATE is db_bench's offered reads/s per guest (0: closed loop);
+# BENCH_KVM_AMD (kvm-amd's parameters while the guests run), BENCH_GUEST_ACCEL
+# (tests/guest/boot --accel: auto = nested KVM, or tcg), BENCH_GUEST_CPU (the
+# nested qemu's -cpu), BENCH_GUEST_SMP and BENCH_GUEST_APPEND change the guests.
 # Exits non-zero if a guest does not boot after retries or a workload gives no
 # numbers: a benchmark that cannot measure says so and fails.
 . "$(dirname "$0")/../vm/lib.sh"
@@ -35,13 +39,31 @@ else
 	SECS=${BENCH_SECS:-10} ROUNDS=${BENCH_ROUNDS:-3}
 	WORKLOADS=(${BENCH_WORKLOADS:-cyclictest sysbench stressng hackbench rocksdb})
 fi
+ROCKSDB_RATE=${BENCH_ROCKSDB_RATE:-0}
+case "$ROCKSDB_RATE" in "" | *[!0-9]*) fail "BENCH_ROCKSDB_RATE='$ROCKSDB_RATE' is not a whole number of reads/s" ;; esac
+# db_bench 7.8.3's read limiter aborts (an assertion) below about 2,560 reads/s.
+[ "$ROCKSDB_RATE" = 0 ] || [ "$ROCKSDB_RATE" -ge 2600 ] ||
+	fail "BENCH_ROCKSDB_RATE=$ROCKSDB_RATE: db_bench's read limiter needs at least 2600 reads/s (or 0, closed loop)"
 GUESTS=(g1 g2)
+SMP=${BENCH_GUEST_SMP:-2}
+ACCEL=${BENCH_GUEST_ACCEL:-auto}
+# A guest emulated inside the emulated test VM boots in minutes, not seconds.
+BOOT_TIMEOUT=240 KERNEL_TIMEOUT=40
+[ "$ACCEL" = tcg ] && BOOT_TIMEOUT=900 KERNEL_TIMEOUT=300
+KVM_AMD=${BENCH_KVM_AMD-}
+# tests/vm/init keeps the test kernel's modules here.
+KMOD=/dev/.vmm-sched-kmod
+KVM_AMD_RELOADED=0
+reload_kvm_amd() { rmmod kvm_amd && insmod "$KMOD/kvm-amd.ko" "$@"; }
 declare -A BOOT_PID
 guests_cleanup() {
 	local g
 	for g in "${GUESTS[@]}"; do
 		[ -n "${BOOT_PID[$g]:-}" ] && kill "${BOOT_PID[$g]}" 2>/dev/null && wait "${BOOT_PID[$g]}" 2>/dev/null
 	done
+	if [ "$KVM_AMD_RELOADED" = 1 ]; then
+		reload_kvm_amd || echo "guests.sh: cannot put kvm-amd back with its default parameters" >&2
+	fi
 	cleanup
 }
 trap guests_cleanup EXIT
@@ -53,6 +75,14 @@ mkdir -p "$OUT" || fail "cannot create $OUT"
 : >"$OUT/results.txt"
 : >"$OUT/vcpus.txt"
 INITRD=$BUILD/tests/guest/bench-initrd.gz
+if [ -n "$KVM_AMD" ]; then
+	[ -f "$KMOD/kvm-amd.ko" ] || fail "no $KMOD/kvm-amd.ko to reload kvm-amd with '$KVM_AMD' (not in the test VM?)"
+	KVM_AMD_RELOADED=1
+	# shellcheck disable=SC2086 # one word per parameter
+	reload_kvm_amd $KVM_AMD || fail "cannot reload kvm-amd with '$KVM_AMD'"
+	[ -c /dev/kvm ] || fail "no /dev/kvm after reloading kvm-amd with '$KVM_AMD'"
+fi
+note "kvm-amd: npt=$(cat /sys/module/kvm_amd/parameters/npt)${KVM_AMD:+ (BENCH_KVM_AMD='$KVM_AMD')}"
 tests/guest/make-bench-initramfs -o "$INITRD" || fail "cannot build the guests' initramfs"
 
 # Boot both guests (tests/guest/boot retries a boot stuck in the firmware or
@@ -62,19 +92,19 @@ guest_gone() { ! kill -0 "${BOOT_PID[$1]}" 2>/dev/null; }
 ready_or_gone() { guest_ready "$1" || guest_gone "$1"; }
 # Nested in the emulated test VM an interrupt that finds a guest in user mode
 # sometimes faults at its handler's first instructions and the guest dies
-# (guest-agent/README.md); in 4 of 4 runs here one guest died within a minute
-# of workloads, also with pti=off mitigations=off (2 runs, the second with no5lvl).
-# BENCH_GUEST_APPEND adds kernel parameters to try.
+# (guest-agent/README.md); docs/performance.md ("Real guests") has what was
+# tried against it. BENCH_GUEST_APPEND adds kernel parameters to try.
 APPEND=${BENCH_GUEST_APPEND:-}
 for g in "${GUESTS[@]}"; do
 	rm -f "$OUT/$g.console"
-	taskset -c 0,1 tests/guest/boot --name "$g" --initrd "$INITRD" --smp 2 --mem 512M --append "$APPEND" \
+	taskset -c 0,1 tests/guest/boot --name "$g" --initrd "$INITRD" --smp "$SMP" --mem 512M --append "$APPEND" \
+		--accel "$ACCEL" ${BENCH_GUEST_CPU:+--cpu "$BENCH_GUEST_CPU"} \
 		--command-pipe "$TMP/$g" --console "$OUT/$g.console" --pidfile "$TMP/$g.pid" \
-		--kernel-timeout 40 --boot-timeout 240 --retries 2 --timeout 100000 2>"$OUT/$g.boot.txt" &
+		--kernel-timeout "$KERNEL_TIMEOUT" --boot-timeout "$BOOT_TIMEOUT" --retries 2 --timeout 100000 2>"$OUT/$g.boot.txt" &
 	BOOT_PID[$g]=$!
 done
 for g in "${GUESTS[@]}"; do
-	wait_for 800 ready_or_gone "$g"
+	wait_for $((3 * BOOT_TIMEOUT + 120)) ready_or_gone "$g"
 	guest_ready "$g" || fail "guest $g did not come up (up to 3 boot attempts): $(cat "$OUT/$g.boot.txt")"
 	note "$g: $(grep -o 'init after.*' "$OUT/$g.boot.txt"); $(grep -c retrying "$OUT/$g.boot.txt") retries"
 	exec {fd}>"$TMP/$g.in"
@@ -84,7 +114,7 @@ for g in "${GUESTS[@]}"; do
 	for t in /proc/"${VM_PID[$g]}"/task/*; do
 		grep -Eq '^CPU [0-9]+/(KVM|TCG)$' "$t/comm" && tids+=("${t##*/}")
 	done
-	[ "${#tids[@]}" = 2 ] || fail "guest $g: ${#tids[@]} vCPU threads ('CPU n/KVM') in qemu ${VM_PID[$g]}, not 2"
+	[ "${#tids[@]}" = "$SMP" ] || fail "guest $g: ${#tids[@]} vCPU threads ('CPU n/KVM') in qemu ${VM_PID[$g]}, not $SMP"
 	echo "$g ${tids[*]}" >>"$OUT/vcpus.txt"
 done
 # Pinned again before each policy: one that gave the threads back may have
@@ -109,7 +139,7 @@ policy_start() {
 	batch) start_batch_pair "${GUESTS[@]}" ;;
 	vmm)
 		start_schedd --cpus "$CPUS" --pid "${VM_PID[g1]}:g1" --pid "${VM_PID[g2]}:g2"
-		wait_for 180 all_vcpus_ran 4 ||
+		wait_for 180 all_vcpus_ran $((2 * SMP)) ||
 			fail "after 180 s not every vCPU of the guests has run under vmm-schedd"
 		;;
 	esac
@@ -129,11 +159,12 @@ both_done() { done_in g1 "$1" && done_in g2 "$1"; }
 done_or_gone() { both_done "$1" || guest_gone g1 || guest_gone g2; }
 # run_workload ROUND POLICY WORKLOAD: in both guests at once; their result lines to results.txt.
 run_workload() {
-	local g fd line
+	local g fd line arg=""
 	SEQ=$((SEQ + 1))
+	[ "$3" = rocksdb ] && arg=" $ROCKSDB_RATE"
 	for g in "${GUESTS[@]}"; do
 		fd=CMD_FD_$g
-		echo "run $SEQ $3 $SECS" >&"${!fd}" || fail "cannot send the command to guest $g"
+		echo "run $SEQ $3 $SECS$arg" >&"${!fd}" || fail "cannot send the command to guest $g"
 	done
 	wait_for $((SECS * 4 + 240)) done_or_gone "$SEQ"
 	if ! both_done "$SEQ"; then
@@ -151,6 +182,7 @@ run_workload() {
 }
 
 echo "real-guest benchmark: ${WORKLOADS[*]}, $SECS s each, $ROUNDS round(s), policies ${POLICIES[*]}," \
+	"db_bench offered reads/s per guest $ROCKSDB_RATE (0: closed loop)," \
 	"both guests' vCPUs on CPUs $CPUS, agent $SCHEDD_BIN"
 for ((round = 1; round <= ROUNDS; round++)); do
 	for policy in "${POLICIES[@]}"; do
