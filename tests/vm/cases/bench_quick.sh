@@ -8,7 +8,8 @@
 # and the checker's counts, and vmm-sched did schedule the VMs (its agent got
 # messages: a run where the VMs' threads, left in SCHED_EXT by the
 # batch-pairing scheduler, were never made vCPUs had none); the hints policy
-# had the latency and lock VMs' hints in use, and (c) had none.
+# had the latency and lock VMs' hints in use and used both kinds, and (c)
+# had none.
 # Fails on breakage only, never on the numbers.
 . "$(dirname "$0")/../lib.sh"
 out=$TMP/bench
@@ -34,6 +35,10 @@ hint_row() { awk -F'|' -v p="$1" 'NF == 9 && $2 == " " p " " {gsub(/ /, "", $3);
 hinted=$(hint_row "(e) vmm-sched + guest hints")
 [ "$hinted" = 3 ] || fail "vmm_hints had ${hinted:-no} VMs' hints in use, not the 3 latency and lock VMs"
 [ "$(hint_row "(c) vmm-sched")" = 0 ] || fail "(c) vmm-sched had guest hints in use"
+# The payloads' hints reached the scheduler: critical-section extensions (lock
+# VM) and idle hand-ons or deferrals (latency VMs) under vmm_hints.
+awk -F'|' 'NF == 9 && $2 == " (e) vmm-sched + guest hints " {exit !($4 > 0 && $6 + $7 > 0)}' \
+	"$out/table.md" || fail "vmm_hints used no critical-section or no idle hints: $(grep -A8 '^Guest-hint' "$out/table.md")"
 ! grep 'not valid' "$TMP/compare.log" || fail "a measurement was not valid: see above"
 if command -v gnuplot >/dev/null; then
 	[ -s "$out/throughput.png" ] && [ -s "$out/latency.png" ] || fail "gnuplot made no charts"
