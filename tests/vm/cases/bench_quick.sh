@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 560
+# case-seconds: 610
 # case-timeout: 900
 # The benchmark cannot rot: `make bench BENCH_QUICK=1`'s comparison (one round
 # of the 2x scenario, 2 s per policy: fair class, batch pairing, vmm-sched,
