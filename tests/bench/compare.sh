@@ -5,7 +5,11 @@
 #   vmm         vmm-schedd, default settings
 #   vmm_nokick  vmm-schedd --no-kick
 #   vmm_agent   vmm-schedd --placement agent (the agent's core planner)
-# alternating in rounds (fair batch vmm vmm_nokick vmm_agent, fair ...) so drift
+#   vmm_hints   vmm-schedd --hints-dir: the latency and lock VMs' guest hints
+#               in use (their payloads' idle and lock state, testvmm
+#               --hints-mode payload); the other vmm policies run the same VMs
+#               without --hints-dir, so they never attach the regions
+# alternating in rounds (fair batch vmm vmm_nokick vmm_agent vmm_hints, fair ...) so drift
 # hits all alike, on an enclave of 3 cores (CPUs 2-7) at 1x, 2x and 4x
 # overcommit of its 6 threads with busy, latency (timer wakeups), lock and
 # single-vCPU VMs. Each measurement: policy, 2 s warm-up, pair checker, then
@@ -14,7 +18,7 @@
 #
 #   compare.sh [--quick] [--out DIR]
 # --quick: one round of one scenario (2x), 2 s per policy, for CI.
-# BENCH_POLICIES: a subset of the policies, in order (default: all five).
+# BENCH_POLICIES: a subset of the policies, in order (default: all six).
 . "$(dirname "$0")/../vm/lib.sh"
 trap 'stop_cpu_hogs; cleanup' EXIT
 QUICK=0 OUT=/run/results/bench
@@ -26,7 +30,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 ENCLAVE=2-7
-POLICIES=(${BENCH_POLICIES:-fair batch vmm vmm_nokick vmm_agent})
+POLICIES=(${BENCH_POLICIES:-fair batch vmm vmm_nokick vmm_agent vmm_hints})
 if [ "$QUICK" = 1 ]; then
 	SECS=${BENCH_SECS:-2} WARMUP=1 ROUNDS=1 SCENARIOS=(2x)
 else
@@ -39,6 +43,9 @@ SCHEDD_BIN=${SCHEDD_BIN:-$BUILD/release/vmm-schedd}
 [ -x "$SCHEDD_BIN" ] || SCHEDD_BIN=$BUILD/vmm-schedd
 mkdir -p "$OUT" || fail "cannot create $OUT"
 : >"$OUT/vms.txt"
+# Each latency and lock VM writes its hint region here; only vmm_hints reads it.
+HINTS_DIR=$TMP/hints
+mkdir -p "$HINTS_DIR" || fail "cannot create $HINTS_DIR"
 
 # The VMs of a scenario, NAME:KIND:VCPUS; 1x/2x/4x of the enclave's 6 threads.
 scenario_vms() {
@@ -55,8 +62,8 @@ scenario_vms() {
 start_kind() { # start_kind NAME KIND VCPUS
 	case "$2" in
 	busy | single) start_vm "$1" "$3" busy ;;
-	latency) start_vm "$1" "$3" duty --run-us 200 --block-us 800 ;;
-	lock) start_vm "$1" "$3" lock --hold-us 40 ;;
+	latency) start_vm "$1" "$3" duty --run-us 200 --block-us 800 --hints "$HINTS_DIR/$1" --hints-mode payload ;;
+	lock) start_vm "$1" "$3" lock --hold-us 40 --hints "$HINTS_DIR/$1" --hints-mode payload ;;
 	esac
 	local tid
 	for tid in $(vm_tids "$1"); do taskset -p -c "$ENCLAVE" "$tid" >/dev/null || fail "cannot pin $1"; done
@@ -68,11 +75,12 @@ policy_start() { # policy_start POLICY VM...
 	case "$policy" in
 	fair) ;;
 	batch) start_batch_pair "$@" ;;
-	vmm | vmm_nokick | vmm_agent)
+	vmm | vmm_nokick | vmm_agent | vmm_hints)
 		for vm in "$@"; do pids+=(--pid "${VM_PID[$vm]}:$vm"); done
 		case "$policy" in
 		vmm_nokick) pids+=(--no-kick) ;;
 		vmm_agent) pids+=(--placement agent) ;;
+		vmm_hints) pids+=(--hints-dir "$HINTS_DIR") ;;
 		esac
 		start_schedd --cpus "$ENCLAVE" "${pids[@]}"
 		# The agent enrols the VMs after it starts, slowly under TCG: measure
@@ -80,9 +88,19 @@ policy_start() { # policy_start POLICY VM...
 		wait_for 180 all_vcpus_ran "$(for vm in "$@"; do vm_tids "$vm"; done | wc -l)" ||
 			echo "compare.sh: warning: after 180 s not every vCPU has run under vmm-schedd;" \
 				"this measurement of $policy is not valid" >&2
+		if [ "$policy" = vmm_hints ]; then
+			local want
+			want=$(ls "$HINTS_DIR" | wc -l)
+			wait_for 60 hints_on "$want" ||
+				echo "compare.sh: warning: the hints of only $(json_get "$HINTS_ON") of $want VMs" \
+					"are in use; this measurement of $policy is not valid" >&2
+		fi
 		;;
 	esac
 }
+
+HINTS_ON="sum(1 for v in s['vms'] if v.get('hints', {}).get('state') == 'on')"
+hints_on() { [ "$(json_get "$HINTS_ON")" = "$1" ]; } # hints_on N: N VMs' hints in use
 
 all_vcpus_ran() { # all_vcpus_ran N: N vCPUs enrolled, each has run under vmm_sched
 	[ "$(json_get "sum(1 for v in s['vms'] for c in v['vcpus'] if c['runs'] > 0)")" = "$1" ]
@@ -91,7 +109,7 @@ all_vcpus_ran() { # all_vcpus_ran N: N vCPUs enrolled, each has run under vmm_sc
 policy_stop() {
 	case "$1" in
 	batch) stop_batch_pair; echo "$BATCH_PAIR" ;;
-	vmm | vmm_nokick | vmm_agent) stop_schedd ;;
+	vmm | vmm_nokick | vmm_agent | vmm_hints) stop_schedd ;;
 	esac
 }
 
@@ -100,7 +118,7 @@ snapshot() { # snapshot POLICY FILE VM...
 	shift 2
 	for vm in "$@"; do args+=("$vm=${VM_LOG[$vm]}"); done
 	case "$policy" in
-	vmm | vmm_nokick | vmm_agent)
+	vmm | vmm_nokick | vmm_agent | vmm_hints)
 		ctl status --json >"$TMP/status.json" || fail "vmm-schedctl status failed"
 		args+=(--agent-pid "$SCHEDD_PID" --status "$TMP/status.json")
 		;;
@@ -155,5 +173,6 @@ for sc in "${SCENARIOS[@]}"; do
 		for policy in "${POLICIES[@]}"; do measure "$sc" "$round" "$policy" "${vms[@]}"; done
 	done
 	for vm in "${vms[@]}"; do stop_vm "$vm"; done
+	rm -f "$HINTS_DIR"/*
 done
 echo "raw results in $OUT"

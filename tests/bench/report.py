@@ -17,10 +17,14 @@ import subprocess
 import sys
 from collections import defaultdict
 
-POLICIES = ["fair", "batch", "vmm", "vmm_nokick", "vmm_agent"]
+POLICIES = ["fair", "batch", "vmm", "vmm_nokick", "vmm_agent", "vmm_hints"]
 NAMES = {"fair": "(a) fair class", "batch": "(b) batch pairing", "vmm": "(c) vmm-sched",
          "vmm_nokick": "(d) vmm-sched --no-kick",
-         "vmm_agent": "(e) vmm-sched --placement agent"}
+         "vmm_agent": "(e) vmm-sched --placement agent",
+         "vmm_hints": "(e) vmm-sched + guest hints"}
+# The agent's guest-hint counters (snapshot.py), per second in the hint table.
+HINT_COUNTERS = ["cs_extensions", "cs_extended_ns", "idle_handoffs", "idle_deferrals",
+                 "directed_yields"]
 ENCLAVE_CPUS = 6
 
 
@@ -79,6 +83,10 @@ def collect(d):
         if "agent_ticks" in b:
             p["agent_cpu"].append((b["agent_ticks"] - a["agent_ticks"]) / b["clk_tck"] / dt)
             p["agent_msgs_per_s"].append((b["messages"] - a["messages"]) / dt)
+        if "hint_counters" in b:
+            for k in HINT_COUNTERS:
+                p[k + "_per_s"].append((b["hint_counters"][k] - a["hint_counters"][k]) / dt)
+            p["hints_on"].append(len(b["hints_on"]))
         with open(base + ".checker.txt") as f:
             chk = f.read()
         p["cross_vm_overlaps"].append(field(chk, "cross_vm_overlaps"))
@@ -108,7 +116,9 @@ def summarize(kinds, per_vm, per_pol):
             "forced_idle": mean(p["forced_idle"]),
             "agent_cpu": mean(p["agent_cpu"]),
             "agent_msgs_per_s": mean(p["agent_msgs_per_s"]),
+            **{k + "_per_s": mean(p[k + "_per_s"]) for k in HINT_COUNTERS},
             "cross_vm_overlaps": sum(x or 0 for x in p["cross_vm_overlaps"]),
+            "hints_on": min(p["hints_on"], default=None),
             "rounds": len(p["enclave_idle"]),
         }
     return out
@@ -130,7 +140,8 @@ def write_csv(d, kinds, per_vm, per_pol):
     path = os.path.join(d, "results.csv")
     cols = ["work_per_s", "wakes_per_s", "lat_p50_us", "lat_p99_us", "lat_p999_us", "lat_max_us",
             "spin_us_per_acq"]
-    pcols = ["enclave_idle", "forced_idle", "agent_cpu", "agent_msgs_per_s", "cross_vm_overlaps"]
+    pcols = ["enclave_idle", "forced_idle", "agent_cpu", "agent_msgs_per_s", "cross_vm_overlaps"] + \
+        [k + "_per_s" for k in HINT_COUNTERS]
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["scenario", "policy", "vm", "kind", "vcpus", "rounds"] + cols + pcols)
@@ -172,14 +183,52 @@ def table(summary):
                 fmt(s["lat_p999_us"]), fmt(s["lat_max_us"]), fmt(s["spin_us_per_acq"]),
                 pct(s["enclave_idle"]), pct(s["forced_idle"]), pct(s["agent_cpu"]),
                 fmt(s["agent_msgs_per_s"], 0), s["cross_vm_overlaps"]))
+        lines += hint_table(summary, sc)
     return lines
 
 
+def hint_table(summary, sc):
+    """The agent's guest-hint counters per second, for the vmm-sched policies."""
+    rows = []
+    for pol in POLICIES:
+        s = summary.get((sc, pol))
+        if not s or s["hints_on"] is None:
+            continue
+        rows.append("| %s | %d | %s | %s | %s | %s | %s |" % (
+            NAMES[pol], s["hints_on"], fmt(s["cs_extensions_per_s"]),
+            fmt(None if s["cs_extended_ns_per_s"] is None else s["cs_extended_ns_per_s"] / 1e6, 2),
+            fmt(s["idle_handoffs_per_s"]), fmt(s["idle_deferrals_per_s"]),
+            fmt(s["directed_yields_per_s"])))
+    if not rows:
+        return []
+    vmm, hints = summary.get((sc, "vmm")), summary.get((sc, "vmm_hints"))
+    against = []
+    if vmm and hints:
+        against = ["", "With hints against without, (e) hints / (c): work %s, wake p99 %s, lock spin "
+                   "per acquisition %s, forced idle %s." % tuple(
+                       fmt(ratio(hints[k], vmm[k]), 2)
+                       for k in ("work_per_s", "lat_p99_us", "spin_us_per_acq", "forced_idle"))]
+    return ["", "Guest-hint counters at %s (per second, all VMs; hinted VMs: regions in use at "
+            "the end, the fewest over rounds):" % sc, "",
+            "| policy | hinted VMs | cs extensions | extended ms | idle hand-ons "
+            "| idle deferrals | directed yields |",
+            "|---|---:|---:|---:|---:|---:|---:|"] + rows + against
+
+
 def targets(summary):
-    """The issue's targets at 2x for (c), with the distance."""
-    fair, batch, vmm = (summary.get(("2x", p)) for p in ("fair", "batch", "vmm"))
+    """The issue's targets at 2x for (c) and, if it ran, vmm-sched with guest hints."""
+    out = []
+    for pol in ("vmm", "vmm_hints"):
+        if pol == "vmm" or ("2x", pol) in summary:
+            out += policy_targets(summary, pol)
+    return out
+
+
+def policy_targets(summary, pol):
+    """The issue's targets at 2x for POL, with the distance."""
+    fair, batch, vmm = (summary.get(("2x", p)) for p in ("fair", "batch", pol))
     if not (fair and batch and vmm):
-        return ["", "(no 2x run of (a), (b) and (c): targets not evaluated)"]
+        return ["", "(no 2x run of (a), (b) and %s: targets not evaluated)" % NAMES[pol]]
     rows = []
 
     def check(name, value, ref, want, le):
@@ -199,7 +248,7 @@ def targets(summary):
     # Both count forced idle the same way (a thread idle while a vCPU waits, host tasks excluded).
     check("forced idle vs (b)", vmm["forced_idle"], batch["forced_idle"], 0.5, True)
     check("enclave idle vs (b)", vmm["enclave_idle"], batch["enclave_idle"], 0.5, True)
-    return ["", "### Targets at 2x overcommit, (c) vmm-sched", "",
+    return ["", "### Targets at 2x overcommit, %s" % NAMES[pol], "",
             "| target | ratio | wanted | |", "|---|---:|---:|---|"] + rows
 
 

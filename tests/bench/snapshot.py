@@ -6,8 +6,8 @@ snapshot.py --cpus LIST [--agent-pid PID] [--status FILE] [--forced-idle FILE] N
 Per VM (NAME=LOG: a testvmm's output): the latest progress counters summed
 over its vCPUs and its latest "latency vm=NAME vcpu=all" line. Per host: the
 idle time of the CPUs in LIST (/proc/stat), the agent's CPU time, and from a
-vmm-schedctl status --json FILE the scheduler's messages and forced idle of
-those CPUs (or, for batch-pair, from its --stats FILE given as --forced-idle).
+vmm-schedctl status --json FILE the scheduler's messages, forced idle of
+those CPUs and guest-hint counters (or, for batch-pair, from its --stats FILE given as --forced-idle).
 Called once at the start and once at the end of a measurement, so
 compare.sh forks one process instead of one per counter.
 """
@@ -72,6 +72,10 @@ def agent_ticks(pid):
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
+HINT_COUNTERS = ("cs_extensions", "cs_extended_ns", "idle_handoffs", "idle_deferrals",
+                 "directed_yields")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cpus", required=True)
@@ -93,6 +97,10 @@ def main():
             s = json.load(f)
         snap["messages"] = s["scheduler"]["messages"]
         snap["forced_idle_ns"] = sum(c["forced_idle_ns"] for c in s["cpus"] if c["cpu"] in cpus)
+        # The guest-hint counters, summed over VMs; hints_on: VMs whose hints are in use.
+        snap["hint_counters"] = {k: sum(v.get(k, 0) for v in s["vms"]) for k in HINT_COUNTERS}
+        snap["hints_on"] = sorted(v["name"] for v in s["vms"]
+                                  if v.get("hints", {}).get("state") == "on")
     if a.forced_idle:
         with open(a.forced_idle) as f:
             s = json.load(f)

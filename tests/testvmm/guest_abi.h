@@ -50,6 +50,10 @@ enum guest_fault_kind {
 	FAULT_NO_TSC_KHZ = 4,  /* config.tsc_khz is 0 */
 };
 
+/* vcpu_slot.state bits: halted waiting for its timer (duty); holding the lock (lock). */
+#define GUEST_STATE_IDLE    1u
+#define GUEST_STATE_IN_LOCK 2u
+
 /* Written by the VMM before the first KVM_RUN; read-only for the guest. */
 struct guest_config {
 	uint32_t payload;  /* enum guest_payload */
@@ -79,6 +83,8 @@ struct vcpu_slot {
 	uint64_t fault_vector;
 	uint64_t fault_rip;
 	uint64_t fault_error;
+	/* What the payload is doing now (GUEST_STATE_*), for --hints-mode payload. */
+	uint64_t state;
 } __attribute__((aligned(64)));
 
 struct guest_shared {

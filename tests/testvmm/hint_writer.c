@@ -4,6 +4,11 @@
  *   benign      vCPU 0 idle; vCPU 1 in a critical section through thread
  *               slot 5 (depth 2); the rest busy, outside critical sections
  *   cs-forever  every vCPU in a critical section, always (a lying guest)
+ *   payload     what each vCPU's payload says it is doing (vcpu_slot.state):
+ *               idle while a duty vCPU halts, a critical section while a lock
+ *               vCPU holds the lock; sampled each tick, like a guest daemon
+ *               that publishes without a driver, so changes shorter than the
+ *               period are missed
  *   hostile     every 2 s a new boot id and the next of: random bytes, torn
  *               writes (a seqcount left odd), wrong magic, a huge vCPU count,
  *               idle flapping, a bad ABI version
@@ -22,13 +27,14 @@
 #include <unistd.h>
 
 #include "guest-agent/include/vmm_pvhint_abi.h"
+#include "guest_abi.h"
 #include "tests/lib/xorshift.h"
 
 #define FILE_SIZE (1u << 20)
 #define PERIOD_NS 10000000L
 
-enum mode { MODE_BENIGN, MODE_CS_FOREVER, MODE_HOSTILE, NR_MODES };
-static const char *const mode_names[NR_MODES] = {"benign", "cs-forever", "hostile"};
+enum mode { MODE_BENIGN, MODE_CS_FOREVER, MODE_HOSTILE, MODE_PAYLOAD, NR_MODES };
+static const char *const mode_names[NR_MODES] = {"benign", "cs-forever", "hostile", "payload"};
 
 enum hostile { H_RANDOM, H_TORN, H_MAGIC, H_VCPUS, H_FLAP, H_VERSION, NR_HOSTILE };
 
@@ -36,6 +42,7 @@ static struct {
 	unsigned char *map;
 	enum mode mode;
 	int nr_vcpus;
+	const volatile struct vcpu_slot *guest; /* the payloads' state (payload mode) */
 	pthread_t thread;
 	atomic_bool stop;
 	uint64_t rng;
@@ -81,9 +88,9 @@ static void write_slot(int i, uint32_t flags, uint32_t cs_depth, uint32_t cur_th
 
 	__atomic_store_n(&s->seq, s->seq | 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	s->flags = flags;
-	if ((flags & PVHINT_VCPU_IDLE) && !s->idle_since_ns)
+	if ((flags ^ s->flags) & PVHINT_VCPU_IDLE)
 		s->idle_since_ns = now;
+	s->flags = flags;
 	s->cs_depth = cs_depth;
 	s->cs_since_ns = cs_depth ? (s->cs_since_ns ? s->cs_since_ns : now) : 0;
 	s->cur_thread = cur_thread;
@@ -104,6 +111,20 @@ static void benign_tick(void)
 	for (int i = 0; i < w.nr_vcpus; i++)
 		write_slot(i, PVHINT_VCPU_ONLINE | (i == 0 ? PVHINT_VCPU_IDLE : 0), 0,
 			   i == 1 ? 5 : PVHINT_NO_THREAD, 0, 0);
+}
+
+/* Publishes each vCPU's payload state; @transitions: per vCPU, its idle changes. */
+static void payload_tick(uint32_t *transitions)
+{
+	for (int i = 0; i < w.nr_vcpus && i < GUEST_MAX_VCPUS; i++) {
+		uint64_t state = w.guest[i].state;
+		uint32_t idle = state & GUEST_STATE_IDLE ? PVHINT_VCPU_IDLE : 0;
+
+		if (((slot(i)->flags ^ idle) & PVHINT_VCPU_IDLE) && slot(i)->heartbeat)
+			transitions[i]++;
+		write_slot(i, PVHINT_VCPU_ONLINE | idle, state & GUEST_STATE_IN_LOCK ? 1 : 0,
+			   PVHINT_NO_THREAD, transitions[i], 0);
+	}
 }
 
 static void hostile_tick(enum hostile h, uint32_t *transitions)
@@ -148,7 +169,7 @@ static void *writer(void *arg)
 {
 	struct timespec next;
 	uint64_t boot_id = 1, ticks = 0;
-	uint32_t transitions = 0;
+	uint32_t transitions = 0, payload_transitions[GUEST_MAX_VCPUS] = {0};
 	enum hostile h = H_RANDOM;
 
 	(void)arg;
@@ -162,6 +183,9 @@ static void *writer(void *arg)
 		case MODE_CS_FOREVER:
 			for (int i = 0; i < w.nr_vcpus; i++)
 				write_slot(i, PVHINT_VCPU_ONLINE, 1, PVHINT_NO_THREAD, 0, 0);
+			break;
+		case MODE_PAYLOAD:
+			payload_tick(payload_transitions);
 			break;
 		case MODE_HOSTILE:
 			if (ticks % 200 == 0) { /* every 2 s: a new boot, the next attack */
@@ -196,7 +220,8 @@ int hint_writer_mode_known(const char *mode)
 	return 0;
 }
 
-int hint_writer_start(const char *path, const char *mode, int nr_vcpus)
+int hint_writer_start(const char *path, const char *mode, int nr_vcpus,
+		      const volatile struct vcpu_slot *guest)
 {
 	int fd, m;
 
@@ -221,6 +246,7 @@ int hint_writer_start(const char *path, const char *mode, int nr_vcpus)
 	}
 	w.mode = (enum mode)m;
 	w.nr_vcpus = nr_vcpus;
+	w.guest = guest;
 	w.rng = 0x9e3779b97f4a7c15ull;
 	atomic_store(&w.stop, false);
 	if (pthread_create(&w.thread, NULL, writer, NULL)) {

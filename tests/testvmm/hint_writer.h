@@ -5,8 +5,14 @@
 #ifndef TESTVMM_HINT_WRITER_H
 #define TESTVMM_HINT_WRITER_H
 
-/* Modes: benign, cs-forever, hostile. 0, or -1 after a line on stderr. */
-int hint_writer_start(const char *path, const char *mode, int nr_vcpus);
+#include "guest_abi.h"
+
+/*
+ * Modes: benign, cs-forever, hostile, payload (publishes @guest's state).
+ * 0, or -1 after a line on stderr.
+ */
+int hint_writer_start(const char *path, const char *mode, int nr_vcpus,
+		      const volatile struct vcpu_slot *guest);
 /* Leaves the region in the "no guest" state and stops the thread. */
 void hint_writer_stop(void);
 /* Is @mode one hint_writer_start() knows? */

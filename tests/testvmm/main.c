@@ -220,7 +220,8 @@ int main(int argc, char **argv)
 	khz = tsc_khz(vcpus[0].fd);
 	configure_guest(&opts, vcpus, khz);
 	if (opts.hints &&
-	    hint_writer_start(opts.hints, opts.hints_mode ? opts.hints_mode : "benign", opts.vcpus))
+	    hint_writer_start(opts.hints, opts.hints_mode ? opts.hints_mode : "benign", opts.vcpus,
+			      vm_shared(&vm)->slots))
 		goto out;
 	status = run_vcpus(&opts, &ctl, vcpus, khz);
 	hint_writer_stop();

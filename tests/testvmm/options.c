@@ -31,7 +31,9 @@ static const char usage_text[] =
     "With --start-paused the vCPU threads exist but wait outside the guest after\n"
     "\"ready\" (printing \"paused vm=NAME\") until SIGHUP, like a VM started with -S.\n"
     "With --hints the VMM plays a guest hint driver writing FILE (1 MiB) every 10 ms:\n"
-    "MODE benign (default), cs-forever or hostile (tests/testvmm/hint_writer.c).\n";
+    "MODE benign (default), cs-forever, hostile or payload: what the payload is doing\n"
+    "(idle while duty halts, a critical section while lock holds the lock; see\n"
+    "tests/testvmm/hint_writer.c).\n";
 
 enum {
 	OPT_NAME = 256,

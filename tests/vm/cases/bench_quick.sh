@@ -1,11 +1,15 @@
 #!/bin/bash
-# case-seconds: 360
+# case-seconds: 610
+# case-timeout: 900
 # The benchmark cannot rot: `make bench BENCH_QUICK=1`'s comparison (one round
 # of the 2x scenario, 2 s per policy: fair class, batch pairing, vmm-sched,
-# vmm-sched --no-kick, vmm-sched --placement agent) runs end to end and its report has every policy, the
-# in-guest wakeup latency and the checker's counts, and vmm-sched did schedule
-# the VMs (its agent got messages: a run where the VMs' threads, left in
-# SCHED_EXT by the batch-pairing scheduler, were never made vCPUs had none).
+# vmm-sched --no-kick, vmm-sched --placement agent, vmm-sched with guest hints)
+# runs end to end and its report has every policy, the in-guest wakeup latency
+# and the checker's counts, and vmm-sched did schedule the VMs (its agent got
+# messages: a run where the VMs' threads, left in SCHED_EXT by the
+# batch-pairing scheduler, were never made vCPUs had none); the hints policy
+# had the latency and lock VMs' hints in use and used both kinds, and (c)
+# had none.
 # Fails on breakage only, never on the numbers.
 . "$(dirname "$0")/../lib.sh"
 out=$TMP/bench
@@ -14,17 +18,28 @@ tests/bench/compare.sh --quick --out "$out" >"$TMP/compare.log" 2>&1 ||
 python3 tests/bench/report.py "$out" >"$TMP/report.txt" 2>&1 ||
 	fail "report.py failed: $(tail -n 20 "$TMP/report.txt")"
 grep '^| (' "$TMP/report.txt" | sed 's/^/  /'
-for p in fair batch vmm vmm_nokick vmm_agent; do
+for p in fair batch vmm vmm_nokick vmm_agent vmm_hints; do
 	grep -q "^2x,$p,busy1," "$out/results.csv" || fail "no result for policy $p in results.csv"
 	lat=$(awk -F, -v p=$p '$1 == "2x" && $2 == p && $3 == "lat1" {print $10}' "$out/results.csv")
 	[ -n "$lat" ] || fail "no wakeup latency for lat1 under $p"
 done
-for p in vmm vmm_nokick vmm_agent; do
+for p in vmm vmm_nokick vmm_agent vmm_hints; do
 	msgs=$(awk -F, -v p=$p '$1 == "2x" && $2 == p && $17 != "" {print $17; exit}' "$out/results.csv")
 	awk -v m="${msgs:-0}" 'BEGIN {exit !(m > 0)}' ||
 		fail "policy $p: the agent got no messages (${msgs:-none} per second): vmm-sched did not schedule the VMs"
 done
-[ "$(grep -c '^| (' "$out/table.md")" = 5 ] || fail "table.md does not have the 5 policies: $(cat "$out/table.md")"
+# The policy table's rows: 16 columns (the hint table's rows have 7).
+rows=$(awk -F'|' '/^\| \(/ && NF == 18' "$out/table.md" | wc -l)
+[ "$rows" = 6 ] || fail "table.md does not have the 6 policies: $(cat "$out/table.md")"
+hint_row() { awk -F'|' -v p="$1" 'NF == 9 && $2 == " " p " " {gsub(/ /, "", $3); print $3}' "$out/table.md"; }
+hinted=$(hint_row "(e) vmm-sched + guest hints")
+[ "$hinted" = 3 ] || fail "vmm_hints had ${hinted:-no} VMs' hints in use, not the 3 latency and lock VMs"
+[ "$(hint_row "(c) vmm-sched")" = 0 ] || fail "(c) vmm-sched had guest hints in use"
+# The payloads' hints reached the scheduler: critical-section extensions (lock
+# VM) and idle hand-ons or deferrals (latency VMs) under vmm_hints.
+awk -F'|' 'NF == 9 && $2 == " (e) vmm-sched + guest hints " {exit !($4 > 0 && $6 + $7 > 0)}' \
+	"$out/table.md" || fail "vmm_hints used no critical-section or no idle hints: $(grep -A8 '^Guest-hint' "$out/table.md")"
+! grep 'not valid' "$TMP/compare.log" || fail "a measurement was not valid: see above"
 if command -v gnuplot >/dev/null; then
 	[ -s "$out/throughput.png" ] && [ -s "$out/latency.png" ] || fail "gnuplot made no charts"
 fi
