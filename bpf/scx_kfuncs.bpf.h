@@ -26,11 +26,6 @@ void scx_bpf_dispatch(struct task_struct *p, u64 dsq_id, u64 slice, u64 enq_flag
  */
 void scx_bpf_kick_cpu(s32 cpu, u64 flags) __ksym __weak;
 /*
- * Weak, for the same reason (7.3 passes it a hidden argument too): without it
- * a vCPU a host task pushed off a CPU waits on that CPU (vs_cpu_release).
- */
-u32 scx_bpf_reenqueue_local(void) __ksym __weak;
-/*
  * Strong: dispatch has no way to pick a VM without its queue length. The agent
  * checks the kernel's BTF of every kfunc here before loading and refuses a
  * kernel where a strong one is missing or malformed (vmm-sched/lib/kfunc_check.c,

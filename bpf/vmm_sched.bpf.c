@@ -101,24 +101,6 @@ s32 BPF_STRUCT_OPS(vs_init)
 	return 0;
 }
 
-/*
- * A higher class (a fair or RT host task) took @cpu. The kernel keeps the
- * vCPU it preempted, and any other in this CPU's local DSQ, queued on this
- * CPU until it is free again, which a busy host task may never make it
- * (the watchdog would then disable the scheduler for every VM): send them
- * back through enqueue, to a free core or their VM's queue.
- */
-void BPF_STRUCT_OPS(vs_cpu_release, s32 cpu, struct scx_cpu_release_args *args)
-{
-	u32 n;
-
-	if (!bpf_ksym_exists(scx_bpf_reenqueue_local))
-		return;
-	n = scx_bpf_reenqueue_local();
-	if (n)
-		__sync_fetch_and_add(&host_reenqueues, n);
-}
-
 void BPF_STRUCT_OPS(vs_exit, struct scx_exit_info *ei)
 {
 	exit_info.exit_code = ei->exit_code;
@@ -142,7 +124,6 @@ struct sched_ext_ops vmm_sched_ops = {
     .quiescent = (void *)vs_quiescent,
     .enable = (void *)vs_enable,
     .disable = (void *)vs_disable,
-    .cpu_release = (void *)vs_cpu_release,
     .init = (void *)vs_init,
     .exit = (void *)vs_exit,
     .flags = SCX_OPS_SWITCH_PARTIAL | SCX_OPS_ENQ_LAST | SCX_OPS_ENQ_MIGRATION_DISABLED,

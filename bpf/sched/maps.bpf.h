@@ -60,8 +60,6 @@ __u64 pick_calls, pick_visits;
 /* The bitmap's safety net (repair_vm_bit): next VM id to check, bits found missing. */
 __u32 vm_bit_cursor;
 __u64 vm_bit_repairs;
-/* vCPUs sent back through enqueue from a CPU a higher class (a host task) took. */
-__u64 host_reenqueues;
 /* Core takes: from the commit to the vCPU running there (bpf/rules/take_wait.h). */
 __u64 take_started[VS_MAX_VCPUS]; /* by vCPU slot; 0: no take pending */
 __u64 take_waits, take_wait_ns, take_wait_max_ns;

@@ -318,7 +318,6 @@ void vs_maps_read_counters(struct vs_daemon *d, struct vs_sched_counters *out)
 	out->preempt_holds_refused = b->preempt_holds_refused;
 	out->pick_calls = b->pick_calls;
 	out->pick_visits = b->pick_visits;
-	out->host_reenqueues = b->host_reenqueues;
 	out->vm_bit_repairs = b->vm_bit_repairs;
 	out->take_waits = b->take_waits;
 	out->take_wait_ns = b->take_wait_ns;

@@ -13,8 +13,6 @@ const struct vs_kfunc_need vs_kfunc_needs[] = {
     {"scx_bpf_dsq_insert", "scx_bpf_dispatch", true, VS_KVER(7, 3), NULL},
     {"scx_bpf_kick_cpu", NULL, false, VS_KVER(7, 0),
      "no kicks: a sibling that must leave a core does so at its next tick, not at once"},
-    {"scx_bpf_reenqueue_local", NULL, false, VS_KVER(7, 3),
-     "a vCPU that a host task pushes off a CPU waits on that CPU until the host task leaves it"},
     /* Dispatch picks the VM to run from the lengths of their queues. */
     {"scx_bpf_dsq_nr_queued", NULL, true, VS_KVER(7, 3), NULL},
     {"scx_bpf_cpu_curr", NULL, true, VS_KVER(7, 3), NULL},
