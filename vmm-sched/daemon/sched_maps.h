@@ -66,7 +66,7 @@ struct vs_sched_counters {
 	uint64_t txn_outcomes[VS_TXN_NR_OUTCOMES];
 	uint64_t preempt_holds_refused;	  /* preempted vCPUs not held: their core changed owner */
 	uint64_t pick_calls, pick_visits; /* VM picks in dispatch, and the VMs they visited */
-	uint64_t vm_bit_repairs;  /* queued VMs the bitmap had lost, found by the safety net */
+	uint64_t vm_bit_repairs; /* queued VMs the bitmap had lost, found by the safety net */
 	/* core takes from the commit to the vCPU running there, by decade of us (<10 us ..) */
 	uint64_t take_waits, take_wait_ns, take_wait_max_ns, take_wait_hist[VS_TAKE_WAIT_BUCKETS];
 };
