@@ -44,6 +44,12 @@ __noinline u32 pick_past_idle(s32 vm, s32 cpu)
 
 	if (vm < 0 || vm >= VS_MAX_VMS || cpu < 0 || cpu >= VS_MAX_CPUS)
 		return 0;
+	/*
+	 * The DSQ iterator needs RCU. Dispatch has it implicitly, but the sweep
+	 * (a timer set up by the sleepable ops.init) calls this too, and 7.2's
+	 * verifier checks a global function in that program's context.
+	 */
+	bpf_rcu_read_lock();
 	bpf_iter_scx_dsq_new(&it, VS_DSQ_VM(vm), 0);
 	while ((p = bpf_iter_scx_dsq_next(&it))) {
 		u32 tid = p->pid;
@@ -64,6 +70,7 @@ __noinline u32 pick_past_idle(s32 vm, s32 cpu)
 			idle_passes[slot]++;
 	}
 	bpf_iter_scx_dsq_destroy(&it);
+	bpf_rcu_read_unlock();
 	if (ip.passed && (vs = vm_state_of(vm)))
 		__sync_fetch_and_add(&vs->idle_deferrals, 1);
 	return ip.tid;
