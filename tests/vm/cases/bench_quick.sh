@@ -14,7 +14,7 @@
 . "$(dirname "$0")/../lib.sh"
 out=$TMP/bench
 tests/bench/compare.sh --quick --out "$out" >"$TMP/compare.log" 2>&1 ||
-	fail "compare.sh --quick failed: $(tail -n 20 "$TMP/compare.log")"
+	fail "compare.sh --quick failed: $(grep -m 5 -E '^(FAIL|ERROR)|error:|did not' "$TMP/compare.log") ... last lines: $(tail -n 20 "$TMP/compare.log")"
 python3 tests/bench/report.py "$out" >"$TMP/report.txt" 2>&1 ||
 	fail "report.py failed: $(tail -n 20 "$TMP/report.txt")"
 grep '^| (' "$TMP/report.txt" | sed 's/^/  /'
