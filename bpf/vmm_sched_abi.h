@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define VS_ABI_VERSION 11
+#define VS_ABI_VERSION 12
 
 /*
  * Pinned state. vmm-schedd pins every map and both links under VS_PIN_DIR
@@ -125,12 +125,14 @@ struct vs_cpu_stats {
 	__u64 owner_changes;  /* this CPU handed its core to another VM */
 	__u64 host_evictions; /* a host task took the sibling while a vCPU ran here */
 	__u32 cpu_seqnum;     /* per-CPU message sequence number */
-	__u32 pad;
-	__u64 host_ns;	     /* time this CPU ran host (non-vCPU) tasks */
-	__u64 idle_ns;	     /* idle with no vCPU kept from it (true idle) */
-	__u64 stretch_since; /* when the current stretch began (ktime), 0 if none */
-	__u32 stretch_kind;  /* enum vs_cpu_time of the current stretch */
-	__s32 stretch_owner; /* the core's owner when a forced-idle stretch began */
+	__u32 vm_bit_cursor;  /* the queued-VM bitmap's safety net: this CPU's next VM id */
+	__u64 host_ns;	      /* time this CPU ran host (non-vCPU) tasks */
+	__u64 idle_ns;	      /* idle with no vCPU kept from it (true idle) */
+	__u64 stretch_since;  /* when the current stretch began (ktime), 0 if none */
+	__u32 stretch_kind;   /* enum vs_cpu_time of the current stretch */
+	__s32 stretch_owner;  /* the core's owner when a forced-idle stretch began */
+	__u64 pick_calls;     /* VM picks this CPU made (dispatch, sweep); the agent sums them */
+	__u64 pick_visits;    /* the VMs those picks visited */
 } __attribute__((aligned(64)));
 
 /*

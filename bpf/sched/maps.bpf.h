@@ -55,10 +55,10 @@ __u64 txn_outcomes[VS_TXN_NR_OUTCOMES]; /* committed transactions by outcome */
 __u64 txn_group_partial;		/* group members lost between the decision and the move */
 /* vCPUs preempted on a core whose owner changed meanwhile (a take): requeued, not held */
 __u64 preempt_holds_refused;
-/* pick_owed_vm calls and the VMs they visited: the cost a dispatch pays per VM. */
-__u64 pick_calls, pick_visits;
-/* The bitmap's safety net (repair_vm_bit): next VM id to check, bits found missing. */
-__u32 vm_bit_cursor;
+/*
+ * The bitmap's safety net (repair_vm_bit): bits found missing. Its cursor and
+ * the pick counters are per CPU (vs_cpu_stats): every dispatch touches them.
+ */
 __u64 vm_bit_repairs;
 /* Core takes: from the commit to the vCPU running there (bpf/rules/take_wait.h). */
 __u64 take_started[VS_MAX_VCPUS]; /* by vCPU slot; 0: no take pending */

@@ -65,24 +65,40 @@ __noinline int offer_vm(struct pick_scans *scans, u32 vm, s32 prev_vm, s32 this_
 	return 0;
 }
 
+/* Are @vm's bit (in word @w) and its word's summary bit set? */
+static bool vm_bits_set(u32 vm, u32 w)
+{
+	return (*(volatile u64 *)&queued_vms[w] & vs_vm_bit(vm)) &&
+	       (*(volatile u64 *)&queued_words & (1ULL << w));
+}
+
 /*
  * A safety net under the bitmap's clearing rules: each pick checks one more
  * VM id, in turn, and sets the bit of a VM found with queued vCPUs but no
  * bit (a lost bit would leave its vCPUs waiting until the VM's next insert,
- * or the kernel's watchdog). Every VM id is checked within vs_max_vms picks
- * (milliseconds: every CPU picks several times per slice); a repair is
- * counted (vm_bit_repairs in status), so a lost bit shows.
+ * or the kernel's watchdog). Each CPU walks the ids with a cursor of its own
+ * (a shared one would be a cache line every dispatch writes), the CPUs'
+ * starting points spread evenly over the ids; any one CPU checks every VM id
+ * within vs_max_vms of its picks (milliseconds: a CPU picks several times per
+ * slice). A repair is counted (vm_bit_repairs in status), so a lost bit shows.
  */
-static void repair_vm_bit(void)
+static void repair_vm_bit(struct vs_cpu_stats *cs, u32 cpu)
 {
 	u32 n = vs_max_vms ? vs_max_vms : 1;
-	u32 vm = (__sync_fetch_and_add(&vm_bit_cursor, 1) % n) & (VS_MAX_VMS - 1);
+	u32 spread = nr_cpus ? n / nr_cpus : 0;
+	u32 vm = ((cs->vm_bit_cursor++ + cpu * spread) % n) & (VS_MAX_VMS - 1);
 	u32 w = vs_vm_word(vm);
 
-	if ((*(volatile u64 *)&queued_vms[w] & vs_vm_bit(vm)) &&
-	    (*(volatile u64 *)&queued_words & (1ULL << w)))
+	if (vm_bits_set(vm, w))
 		return;
 	if (scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm)) <= 0)
+		return;
+	/*
+	 * An insert that landed since the first look marked the VM before it
+	 * (vm_queue_insert): not a lost bit. Under TCG a CPU can pause between
+	 * two instructions for a round robin's 100 ms, long enough for that.
+	 */
+	if (vm_bits_set(vm, w))
 		return;
 	set_vm_bits(vm);
 	__sync_fetch_and_add(&vm_bit_repairs, 1);
@@ -96,15 +112,17 @@ static void repair_vm_bit(void)
  */
 __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owed_pick *out)
 {
+	u32 i, j, visits = 0, cpu = bpf_get_smp_processor_id();
+	struct vs_cpu_stats *cs = cpu_stats_of(cpu);
 	struct vs_owed_choice chosen;
 	struct pick_scans scans;
 	u64 words;
 	bool prev_seen = false;
-	u32 i, j, visits = 0;
 
 	if (!out)
 		return 0;
-	repair_vm_bit();
+	if (cs)
+		repair_vm_bit(cs, cpu);
 	vs_owed_scan_init(&scans.owed);
 	vs_reserve_scan_init(&scans.reserved);
 	words = *(volatile u64 *)&queued_words;
@@ -136,8 +154,11 @@ __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owe
 		offer_vm(&scans, (u32)prev_vm, prev_vm, this_owner, enclave);
 		visits++;
 	}
-	__sync_fetch_and_add(&pick_calls, 1);
-	__sync_fetch_and_add(&pick_visits, visits);
+	/* Only this CPU writes them, from dispatch or the sweep's timer, never both at once. */
+	if (cs) {
+		cs->pick_calls++;
+		cs->pick_visits += visits;
+	}
 	chosen = vs_owed_scan_choose(&scans.owed, &scans.reserved, enclave_pair_window_ns(enclave));
 	out->vm = chosen.vm;
 	out->nr_queued = chosen.nr_queued;

@@ -99,14 +99,13 @@ dom_pid() { cat "/run/libvirt/qemu/$1.pid" 2>/dev/null; }
 # start_domains NAME...: starts them and waits until each guest's init runs;
 # a guest that printed nothing within 90 s (hung in SeaBIOS, ~1 boot in 15;
 # the kernel prints within 10-40 s here) or did not reach init within 240 s
-# is destroyed and started once more (the first console kept as
-# NAME.console.attempt1); each retry is logged. A name in LV_NO_INIT is started
+# is destroyed and started again, up to 3 boots (earlier consoles kept as
+# NAME.console.attemptN); each retry is logged. A name in LV_NO_INIT is started
 # paused: a domain whose threads are all the case looks at needs no guest, and
 # a third nested guest booting at once slows the other two in the emulator.
 declare -A LV_NO_INIT=()
 start_domains() {
-	local name
-	local -A retried=()
+	local name why
 	for name in "$@"; do
 		virsh_ start ${LV_NO_INIT[$name]:+--paused} "$name" >/dev/null ||
 			fail "virsh start $name failed: $(tail -n 5 /var/log/libvirt/qemu/$name.log)"
@@ -114,7 +113,6 @@ start_domains() {
 	for name in "$@"; do
 		[ -z "${LV_NO_INIT[$name]:-}" ] || continue
 		if ! wait_for 90 test -s "${DOM_CONSOLE[$name]}"; then
-			retried[$name]=1
 			note "guest $name printed nothing in 90 s (stuck before the kernel): retrying once"
 			virsh_ destroy "$name" >/dev/null
 			virsh_ start "$name" >/dev/null || fail "virsh start $name (retry) failed"
@@ -122,16 +120,22 @@ start_domains() {
 	done
 	for name in "$@"; do
 		[ -z "${LV_NO_INIT[$name]:-}" ] || continue
-		wait_for 240 grep -aq "vmm-sched-guest: init started" "${DOM_CONSOLE[$name]}" && continue
-		[ -z "${retried[$name]:-}" ] ||
-			skip_case "guest $name did not reach init after a retry: $(tail -c 400 "${DOM_CONSOLE[$name]}")"
-		note "guest $name did not reach init in 240 s ($(tail -n 1 "${DOM_CONSOLE[$name]}" | tr -d '\r')): retrying once"
-		virsh_ destroy "$name" >/dev/null
-		cp "${DOM_CONSOLE[$name]}" "${DOM_CONSOLE[$name]}.attempt1"
-		: >"${DOM_CONSOLE[$name]}"
-		virsh_ start "$name" >/dev/null || fail "virsh start $name (retry) failed"
-		wait_for 240 grep -aq "vmm-sched-guest: init started" "${DOM_CONSOLE[$name]}" ||
-			skip_case "guest $name did not reach init after a retry: $(tail -c 400 "${DOM_CONSOLE[$name]}")"
+		local try=1
+		# A guest that died (the emulator fault of guest-agent/README.md) is
+		# booted again at once instead of waiting out the 240 s.
+		until wait_for 240 grep -aqE "vmm-sched-guest: init started|Kernel panic|BUG: " "${DOM_CONSOLE[$name]}" &&
+			grep -aq "vmm-sched-guest: init started" "${DOM_CONSOLE[$name]}"; do
+			[ "$try" -lt 3 ] ||
+				skip_case "guest $name did not reach init in $try boots: $(tail -c 400 "${DOM_CONSOLE[$name]}")"
+			why=$(grep -a -m1 -oE "Kernel panic.*|BUG: .*" "${DOM_CONSOLE[$name]}" | tr -d '\r')
+			[ -n "$why" ] || why="in 240 s: $(tail -n 1 "${DOM_CONSOLE[$name]}" | tr -d '\r')"
+			note "guest $name did not reach init ($why): boot $((try + 1)) of 3"
+			virsh_ destroy "$name" >/dev/null
+			cp "${DOM_CONSOLE[$name]}" "${DOM_CONSOLE[$name]}.attempt$try"
+			: >"${DOM_CONSOLE[$name]}"
+			virsh_ start "$name" >/dev/null || fail "virsh start $name (boot $((try + 1))) failed"
+			try=$((try + 1))
+		done
 	done
 }
 

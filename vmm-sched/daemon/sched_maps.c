@@ -316,8 +316,17 @@ void vs_maps_read_counters(struct vs_daemon *d, struct vs_sched_counters *out)
 	for (int i = 0; i < VS_TXN_NR_OUTCOMES; i++)
 		out->txn_outcomes[i] = b->txn_outcomes[i];
 	out->preempt_holds_refused = b->preempt_holds_refused;
-	out->pick_calls = b->pick_calls;
-	out->pick_visits = b->pick_visits;
+	out->pick_calls = 0;
+	out->pick_visits = 0;
+	/* Per CPU in the scheduler, summed here (an array read within its size does not fail). */
+	for (unsigned int cpu = 0; cpu < bpf_map__max_entries(d->skel->maps.cpu_stats); cpu++) {
+		struct vs_cpu_stats cs;
+
+		if (vs_maps_read_cpu_stats(d, (int)cpu, &cs))
+			continue;
+		out->pick_calls += cs.pick_calls;
+		out->pick_visits += cs.pick_visits;
+	}
 	out->vm_bit_repairs = b->vm_bit_repairs;
 	out->take_waits = b->take_waits;
 	out->take_wait_ns = b->take_wait_ns;
