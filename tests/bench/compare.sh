@@ -6,9 +6,11 @@
 #   vmm_nokick  vmm-schedd --no-kick
 #   vmm_agent   vmm-schedd --placement agent (the agent's core planner)
 #   vmm_hints   vmm-schedd --hints-dir: the latency and lock VMs' guest hints
-#               in use (their payloads' idle and lock state, testvmm
-#               --hints-mode payload); the other vmm policies run the same VMs
-#               without --hints-dir, so they never attach the regions
+#               in use (their payloads' idle and lock state, published by the
+#               payload itself at each change: testvmm --hints-mode guest;
+#               BENCH_HINTS_MODE=payload: sampled by the VMM every 10 ms instead);
+#               the other vmm policies run the same VMs without --hints-dir, so
+#               they never attach the regions
 # alternating in rounds (fair batch vmm vmm_nokick vmm_agent vmm_hints, fair ...) so drift
 # hits all alike, on an enclave of 3 cores (CPUs 2-7) at 1x, 2x and 4x
 # overcommit of its 6 threads with busy, latency (timer wakeups), lock and
@@ -45,6 +47,8 @@ mkdir -p "$OUT" || fail "cannot create $OUT"
 : >"$OUT/vms.txt"
 # Each latency and lock VM writes its hint region here; only vmm_hints reads it.
 HINTS_DIR=$TMP/hints
+HINTS_MODE=${BENCH_HINTS_MODE:-guest}
+case "$HINTS_MODE" in guest | payload) ;; *) fail "BENCH_HINTS_MODE='$HINTS_MODE': guest or payload" ;; esac
 mkdir -p "$HINTS_DIR" || fail "cannot create $HINTS_DIR"
 
 # The VMs of a scenario, NAME:KIND:VCPUS; 1x/2x/4x of the enclave's 6 threads.
@@ -62,8 +66,8 @@ scenario_vms() {
 start_kind() { # start_kind NAME KIND VCPUS
 	case "$2" in
 	busy | single) start_vm "$1" "$3" busy ;;
-	latency) start_vm "$1" "$3" duty --run-us 200 --block-us 800 --hints "$HINTS_DIR/$1" --hints-mode payload ;;
-	lock) start_vm "$1" "$3" lock --hold-us 40 --hints "$HINTS_DIR/$1" --hints-mode payload ;;
+	latency) start_vm "$1" "$3" duty --run-us 200 --block-us 800 --hints "$HINTS_DIR/$1" --hints-mode "$HINTS_MODE" ;;
+	lock) start_vm "$1" "$3" lock --hold-us 40 --hints "$HINTS_DIR/$1" --hints-mode "$HINTS_MODE" ;;
 	esac
 	local tid
 	for tid in $(vm_tids "$1"); do taskset -p -c "$ENCLAVE" "$tid" >/dev/null || fail "cannot pin $1"; done

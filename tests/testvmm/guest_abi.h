@@ -24,7 +24,10 @@
 #define GUEST_HIST_GPA	  0x300000 /* a struct wake_hist page per vCPU (wake_hist.h) */
 #define GUEST_HIST_SIZE	  0x1000
 #define GUEST_MEM_SIZE	  0x400000
-#define GUEST_LAPIC_GPA	  0xFEE00000
+/* --hints-mode guest: the hint file, a second memory slot the payload writes (1 MiB). */
+#define GUEST_HINTS_GPA	 0x400000
+#define GUEST_HINTS_SIZE 0x100000
+#define GUEST_LAPIC_GPA	 0xFEE00000
 
 /* GDT selectors the VMM installs. */
 #define GUEST_CODE_SELECTOR 0x08
@@ -62,6 +65,8 @@ struct guest_config {
 	uint64_t block_us;
 	uint64_t hold_us;
 	uint64_t tsc_khz;
+	/* --hints-mode guest: the payload publishes its hints at GUEST_HINTS_GPA. */
+	uint64_t hints_in_guest;
 };
 
 /*

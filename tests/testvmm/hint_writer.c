@@ -12,6 +12,9 @@
  *   hostile     every 2 s a new boot id and the next of: random bytes, torn
  *               writes (a seqcount left odd), wrong magic, a huge vCPU count,
  *               idle flapping, a bad ABI version
+ *   guest       only the header: the payload writes its vCPU slots itself at
+ *               each change (tests/testvmm/guest/hints.c), the file being
+ *               guest memory too (GUEST_HINTS_GPA); no thread, no sampling
  */
 #include "hint_writer.h"
 
@@ -30,11 +33,12 @@
 #include "guest_abi.h"
 #include "tests/lib/xorshift.h"
 
-#define FILE_SIZE (1u << 20)
+#define FILE_SIZE GUEST_HINTS_SIZE
 #define PERIOD_NS 10000000L
 
-enum mode { MODE_BENIGN, MODE_CS_FOREVER, MODE_HOSTILE, MODE_PAYLOAD, NR_MODES };
-static const char *const mode_names[NR_MODES] = {"benign", "cs-forever", "hostile", "payload"};
+enum mode { MODE_BENIGN, MODE_CS_FOREVER, MODE_HOSTILE, MODE_PAYLOAD, MODE_GUEST, NR_MODES };
+static const char *const mode_names[NR_MODES] = {"benign", "cs-forever", "hostile", "payload",
+						 "guest"};
 
 enum hostile { H_RANDOM, H_TORN, H_MAGIC, H_VCPUS, H_FLAP, H_VERSION, NR_HOSTILE };
 
@@ -44,6 +48,7 @@ static struct {
 	int nr_vcpus;
 	const volatile struct vcpu_slot *guest; /* the payloads' state (payload mode) */
 	pthread_t thread;
+	bool threaded;
 	atomic_bool stop;
 	uint64_t rng;
 } w;
@@ -68,11 +73,15 @@ static struct pvhint_vcpu_slot *slot(int i)
 
 static void publish_header(uint64_t boot_id)
 {
+	/* The payload keeps no thread slots. */
+	uint32_t features = w.mode == MODE_GUEST ? PVHINT_F_IDLE | PVHINT_F_CS | PVHINT_F_HEARTBEAT
+						 : PVHINT_F_KNOWN;
+
 	hdr()->magic = 0;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	*hdr() = (struct pvhint_header){.abi_version = PVHINT_ABI_VERSION,
 					.nr_vcpus = (uint32_t)w.nr_vcpus,
-					.features = PVHINT_F_KNOWN,
+					.features = features,
 					.boot_id = boot_id,
 					.nr_thread_slots = 64};
 	__atomic_thread_fence(__ATOMIC_RELEASE);
@@ -187,6 +196,8 @@ static void *writer(void *arg)
 		case MODE_PAYLOAD:
 			payload_tick(payload_transitions);
 			break;
+		case MODE_GUEST:
+			break;
 		case MODE_HOSTILE:
 			if (ticks % 200 == 0) { /* every 2 s: a new boot, the next attack */
 				memset(w.map, 0, PVHINT_H2G_OFF);
@@ -249,11 +260,26 @@ int hint_writer_start(const char *path, const char *mode, int nr_vcpus,
 	w.guest = guest;
 	w.rng = 0x9e3779b97f4a7c15ull;
 	atomic_store(&w.stop, false);
+	if (w.mode == MODE_GUEST) {
+		publish_header(1);
+		return 0;
+	}
 	if (pthread_create(&w.thread, NULL, writer, NULL)) {
 		fprintf(stderr, "testvmm: cannot start the hint writer\n");
 		return -1;
 	}
+	w.threaded = true;
 	return 0;
+}
+
+int hint_writer_in_guest(const char *mode)
+{
+	return !strcmp(mode, mode_names[MODE_GUEST]);
+}
+
+void *hint_writer_region(void)
+{
+	return w.map;
 }
 
 void hint_writer_stop(void)
@@ -261,7 +287,9 @@ void hint_writer_stop(void)
 	if (!w.map)
 		return;
 	atomic_store(&w.stop, true);
-	pthread_join(w.thread, NULL);
+	if (w.threaded)
+		pthread_join(w.thread, NULL);
+	w.threaded = false;
 	/* "No guest": every vCPU offline, then magic 0 last. */
 	for (int i = 0; i < w.nr_vcpus && i < (int)PVHINT_MAX_VCPUS; i++)
 		write_slot(i, 0, 0, PVHINT_NO_THREAD, slot(i)->idle_transitions, 0);

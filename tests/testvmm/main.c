@@ -117,6 +117,8 @@ static void configure_guest(const struct options *opts, struct vcpu *vcpus, uint
 		    .block_us = opts->block_us,
 		    .hold_us = opts->hold_us,
 		    .tsc_khz = khz,
+		    .hints_in_guest =
+			opts->hints && opts->hints_mode && hint_writer_in_guest(opts->hints_mode),
 		};
 	}
 }
@@ -222,6 +224,9 @@ int main(int argc, char **argv)
 	if (opts.hints &&
 	    hint_writer_start(opts.hints, opts.hints_mode ? opts.hints_mode : "benign", opts.vcpus,
 			      vm_shared(&vm)->slots))
+		goto out;
+	if (vcpus[0].slot->config.hints_in_guest &&
+	    vm_add_hint_memory(&vm, hint_writer_region()) < 0)
 		goto out;
 	status = run_vcpus(&opts, &ctl, vcpus, khz);
 	hint_writer_stop();

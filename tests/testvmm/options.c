@@ -33,7 +33,8 @@ static const char usage_text[] =
     "With --hints the VMM plays a guest hint driver writing FILE (1 MiB) every 10 ms:\n"
     "MODE benign (default), cs-forever, hostile or payload: what the payload is doing\n"
     "(idle while duty halts, a critical section while lock holds the lock; see\n"
-    "tests/testvmm/hint_writer.c).\n";
+    "tests/testvmm/hint_writer.c); or guest: the payload itself writes its vCPU's\n"
+    "slot at each such change, the file mapped into the VM as guest memory.\n";
 
 enum {
 	OPT_NAME = 256,

@@ -175,6 +175,19 @@ int vm_create(struct vm *vm)
 	return vm->cpuid ? 0 : -1;
 }
 
+int vm_add_hint_memory(struct vm *vm, void *region)
+{
+	struct kvm_userspace_memory_region r = {
+	    .slot = 1,
+	    .guest_phys_addr = GUEST_HINTS_GPA,
+	    .memory_size = GUEST_HINTS_SIZE,
+	    .userspace_addr = (uintptr_t)region,
+	};
+
+	return kvm_ioctl_checked(vm->fd, KVM_SET_USER_MEMORY_REGION, (unsigned long)&r,
+				 "KVM_SET_USER_MEMORY_REGION (hint region)");
+}
+
 void vm_destroy(struct vm *vm)
 {
 	free(vm->cpuid);

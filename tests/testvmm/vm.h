@@ -20,6 +20,8 @@ struct vm {
  * failure. */
 int vm_create(struct vm *vm);
 void vm_destroy(struct vm *vm);
+/* Make @region (GUEST_HINTS_SIZE bytes, shared) guest memory at GUEST_HINTS_GPA; -1 on failure. */
+int vm_add_hint_memory(struct vm *vm, void *region);
 
 static inline struct guest_shared *vm_shared(struct vm *vm)
 {

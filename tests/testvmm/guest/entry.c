@@ -10,6 +10,7 @@ __attribute__((section(".text.entry"), noreturn, used)) void guest_entry(uint64_
 	idt_init();
 	if (!slot->config.tsc_khz)
 		guest_panic(FAULT_NO_TSC_KHZ, 0, 0, 0);
+	guest_set_state(slot, 0); /* online, for a hint reader */
 	switch (slot->config.payload) {
 	case PAYLOAD_BUSY:
 		payload_busy(slot);

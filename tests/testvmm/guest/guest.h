@@ -16,14 +16,26 @@ __attribute__((noreturn)) void guest_panic(uint32_t kind, uint64_t vector, uint6
 
 void idt_init(void);
 
+/* The vCPU index of @slot. */
+static inline uintptr_t guest_slot_index(volatile struct vcpu_slot *slot)
+{
+	uintptr_t first = GUEST_SHARED_GPA + __builtin_offsetof(struct guest_shared, slots);
+
+	return ((uintptr_t)slot - first) / sizeof(struct vcpu_slot);
+}
+
 /* This vCPU's wakeup latency histogram: the page for its slot's index. */
 static inline volatile struct wake_hist *guest_wake_hist(volatile struct vcpu_slot *slot)
 {
-	uintptr_t first = GUEST_SHARED_GPA + __builtin_offsetof(struct guest_shared, slots);
-	uintptr_t index = ((uintptr_t)slot - first) / sizeof(struct vcpu_slot);
-
-	return (volatile struct wake_hist *)(GUEST_HIST_GPA + index * GUEST_HIST_SIZE);
+	return (volatile struct wake_hist *)(GUEST_HIST_GPA +
+					     guest_slot_index(slot) * GUEST_HIST_SIZE);
 }
+
+/*
+ * What the payload does now (GUEST_STATE_*): into its slot for the VMM, and
+ * with --hints-mode guest into its hint slot too (hints.c).
+ */
+void guest_set_state(volatile struct vcpu_slot *slot, uint64_t state);
 
 /* Enable the LAPIC, calibrate its timer against the TSC; returns ticks per ms. */
 uint64_t lapic_init(uint64_t tsc_khz);

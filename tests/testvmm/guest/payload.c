@@ -60,14 +60,14 @@ void payload_duty(volatile struct vcpu_slot *slot)
 		work_for(slot, rdtsc(), run_cycles);
 		deadline = rdtsc() + block_cycles;
 		lapic_timer_oneshot(block_ticks);
-		slot->state = GUEST_STATE_IDLE;
+		guest_set_state(slot, GUEST_STATE_IDLE);
 		/* Interrupts stay off outside HLT, so the loop sees every wakeup's cause. */
 		while (slot->timer_irqs < want) {
 			safe_halt_then_cli();
 			woke = rdtsc();
 			slot->halts++;
 		}
-		slot->state = 0;
+		guest_set_state(slot, 0);
 		/* A calibration error can fire the timer a little early: that is no delay. */
 		wake_hist_record(hist, woke > deadline ? woke - deadline : 0);
 	}
@@ -131,9 +131,9 @@ void payload_lock(volatile struct vcpu_slot *slot, volatile uint32_t *lock)
 
 	for (;;) {
 		spin_lock(slot, lock);
-		slot->state = GUEST_STATE_IN_LOCK;
+		guest_set_state(slot, GUEST_STATE_IN_LOCK);
 		work_for(slot, rdtsc(), hold_cycles);
-		slot->state = 0;
+		guest_set_state(slot, 0);
 		spin_unlock(lock);
 		for (int i = 0; i < LOCK_OUTSIDE_UNITS; i++)
 			work_unit(slot);
