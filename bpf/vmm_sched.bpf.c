@@ -58,6 +58,7 @@
 #include "sched/tick.bpf.h"
 #include "sched/task.bpf.h"
 #include "sched/txn.bpf.h"
+#include "sched/core_gate.bpf.h"
 
 char _license[] SEC("license") = "GPL";
 
