@@ -11,7 +11,8 @@ and checks what the payloads did against it:
   - duty: both idle and busy seen on each vCPU; at the end, 2 idle transitions
     per wakeup the VMM counted (its latency line);
   - lock: a critical section seen, with cs_since <= now, and none on a duty VM;
-  - after the VMM exits: magic 0 and every slot offline ("no guest").
+  - after the VMM exits: magic 0 and every slot offline ("no guest"), its
+    clock and heartbeat not behind what the payload last wrote.
 
 Usage: tests/host/hints_in_guest.py TESTVMM. One PASS or FAIL line; exit 0 or 1.
 """
@@ -93,6 +94,9 @@ def run(payload, vcpus):
                 fail(f"{payload}: vCPU {i}'s seqcount left odd after the VMM's exit")
             if s["flags"] & ONLINE:
                 fail(f"{payload}: vCPU {i} still online after the VMM's exit")
+            last = seen[i]["last"]
+            if last and (s["now"] < last["now"] or s["heartbeat"] < last["heartbeat"]):
+                fail(f"{payload}: vCPU {i}'s exit write went back in time: {last} then {s}")
             if not seen[i]["samples"]:
                 fail(f"{payload}: vCPU {i} never published a slot")
         return out, seen, [read_slot(end, i) for i in range(vcpus)]

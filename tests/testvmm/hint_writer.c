@@ -95,6 +95,13 @@ static void write_slot(int i, uint32_t flags, uint32_t cs_depth, uint32_t cur_th
 	struct pvhint_vcpu_slot *s = slot(i);
 	uint64_t now = guest_now();
 
+	/*
+	 * In guest mode the payload's clock (its TSC) may run ahead of this one:
+	 * the "no guest" write at the end must not look like time going back.
+	 */
+	if (w.mode == MODE_GUEST && now < s->now_ns)
+		now = s->now_ns;
+
 	__atomic_store_n(&s->seq, s->seq | 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	if ((flags ^ s->flags) & PVHINT_VCPU_IDLE)
