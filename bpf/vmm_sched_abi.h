@@ -181,7 +181,7 @@ struct vs_vm_state {
 	__u64 core_grants;    /* times a core was handed to this VM */
 	__u64 remote_runs;    /* vCPU runs on a CPU off the VM's home node */
 	__u64 last_run_ns;    /* when one of its vCPUs last got a CPU */
-	__u64 waiting_since;  /* its last run or first vCPU queued since (vs_queued_stamp) */
+	__u64 waiting_since;  /* its oldest queued vCPU waits since (vs_queued_stamp) */
 	/* Guest hints (bpf/rules/hints.h): the extension budget's 1 s windows ... */
 	__u64 hint_win_start;	/* when the current window began */
 	__u64 hint_win_run_ns;	/* vCPU time in it */

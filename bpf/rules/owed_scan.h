@@ -16,24 +16,42 @@
 #include "reserve.h"
 
 /*
- * A VM that has waited this long (vm_state.waiting_since: vCPUs queued and
- * none started since) is owed a core before any vtime: a tiny weight against
- * a big one may make it wait for longer than the kernel's watchdog (30 s),
- * which would take the scheduler down. Well above ordinary waits (up to
- * ~1.5 s in the TCG test VM, where a 1 s guard skewed weights 1:2:4 by 40%).
+ * A VM whose longest-waiting queued vCPU has waited this long
+ * (vm_state.waiting_since) is owed a core before any vtime: a tiny weight
+ * against a big one may make a vCPU wait for longer than the kernel's
+ * watchdog (30 s), which would take the scheduler down. Well above ordinary
+ * waits (up to ~1.5 s in the TCG test VM, where a 1 s guard skewed weights
+ * 1:2:4 by 40%).
  */
 #define VS_STARVED_NS 5000000000ULL
 
 /*
- * vm_state.waiting_since: since when the VM waits for a start. Each run sets
- * it to its start; a vCPU queued at @now sets it to @now unless one was
- * queued since the last run (@last_run_ns) already. So a VM that never ran,
- * or that comes back from a long sleep, waits from its queueing, not from
- * its last run.
+ * vm_state.waiting_since: since when the VM's longest-waiting queued vCPU
+ * waits. A vCPU queued at @now while none of the VM's is (@others_queued 0)
+ * starts it at @now; one queued behind others keeps it. So a VM that never
+ * ran, or that comes back from a long sleep, waits from its queueing, not
+ * from its last run.
  */
-VS_RULE __u64 vs_queued_stamp(__u64 waiting_since, __u64 last_run_ns, __u64 now)
+VS_RULE __u64 vs_queued_stamp(__u64 waiting_since, __s32 others_queued, __u64 now)
 {
-	return waiting_since > last_run_ns ? waiting_since : now;
+	return others_queued > 0 && waiting_since ? waiting_since : now;
+}
+
+/*
+ * The same when one of its vCPUs starts at @now, with @others_queued still
+ * queued: the stamp becomes the wait start of the vCPU now at the head of
+ * the VM's queue (@head_since; the queue is FIFO, so the head waits
+ * longest), kept if that is not known. A start must not restart the clock
+ * of the others: with one vCPU per turn, the last of many would wait past
+ * the watchdog while its VM never looked starved.
+ */
+VS_RULE __u64 vs_run_stamp(__u64 waiting_since, __u64 head_since, __s32 others_queued, __u64 now)
+{
+	if (others_queued <= 0)
+		return now;
+	if (head_since && head_since <= now)
+		return head_since;
+	return waiting_since ? waiting_since : now;
 }
 
 struct vs_owed_scan {

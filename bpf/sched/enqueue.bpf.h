@@ -21,9 +21,10 @@ static __always_inline bool place_on_idle_cpu(struct task_struct *p, struct vs_t
 }
 
 /*
- * @vm's vCPU goes on its queue: the starvation guard counts its wait from
- * the first such since its last run (vs_queued_stamp). Stamped before the
- * insert, so a queued vCPU always has a stamp; unlocked, as last_run_ns is.
+ * @vm's vCPU goes on its queue: the starvation guard counts from the oldest
+ * vCPU in it (vs_queued_stamp). Stamped before the insert, so a queued vCPU
+ * always has a stamp; unlocked (a race costs a later stamp, as before the
+ * guard counted per vCPU).
  */
 static __always_inline void vm_queue_insert(struct task_struct *p, struct vs_task *t, s32 vm,
 					    u64 enq_flags)
@@ -32,7 +33,7 @@ static __always_inline void vm_queue_insert(struct task_struct *p, struct vs_tas
 
 	if (vs)
 		vs->waiting_since =
-		    vs_queued_stamp(vs->waiting_since, vs->last_run_ns, bpf_ktime_get_ns());
+		    vs_queued_stamp(vs->waiting_since, vm_queued(vm), bpf_ktime_get_ns());
 	vcpu_into_vm_queue(t, vm);
 	mark_vm_queued(vm);
 	vs_dsq_insert(p, VS_DSQ_VM(vm), vm_slice_ns(vm), enq_flags);

@@ -278,3 +278,32 @@ static s32 vm_queued(s32 vm)
 		return 0;
 	return scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm));
 }
+
+/*
+ * Since when the vCPU at the head of @vm's queue waits (vcpu_wait_since), 0
+ * if the queue is empty or the head is not known. Global, so the verifier
+ * checks it apart from its callers.
+ */
+__noinline u64 vm_head_wait_since(s32 vm)
+{
+	struct bpf_iter_scx_dsq it;
+	struct task_struct *p;
+	struct vs_vcpu_id *id;
+	u64 since = 0;
+	u32 tid;
+
+	if (vm < 0 || vm >= vs_max_vms)
+		return 0;
+	bpf_rcu_read_lock();
+	bpf_iter_scx_dsq_new(&it, VS_DSQ_VM(vm), 0);
+	p = bpf_iter_scx_dsq_next(&it);
+	if (p) {
+		tid = p->pid;
+		id = bpf_map_lookup_elem(&vcpu_map, &tid);
+		if (id)
+			since = vcpu_wait_since[id->slot & (VS_MAX_VCPUS - 1)];
+	}
+	bpf_iter_scx_dsq_destroy(&it);
+	bpf_rcu_read_unlock();
+	return since;
+}

@@ -82,6 +82,8 @@ __u64 queued_words;
 __u64 vm_enqueued_at[VS_MAX_VMS]; /* when a vCPU of the VM last went into its queue */
 /* vCPUs of the VM inserted into its queue that have not run or left since (vs_task.in_vm_queue). */
 __s32 vm_in_flight[VS_MAX_VMS];
+/* By vCPU slot: since when it waits (vs_task.runnable_at), for the head of its VM's queue. */
+__u64 vcpu_wait_since[VS_MAX_VCPUS];
 /* By vCPU slot: it entered its VM's queue guest-idle (vs_hint_idle_defers). */
 __u8 idle_queued[VS_MAX_VCPUS];
 /* By vCPU slot: picks that passed it over since then (vs_idle_still_defers). */

@@ -14,6 +14,7 @@ void BPF_STRUCT_OPS(vs_runnable, struct task_struct *p, u64 enq_flags)
 		return;
 	st->wakeups++;
 	t->runnable_at = bpf_ktime_get_ns();
+	vcpu_wait_since[t->slot & (VS_MAX_VCPUS - 1)] = t->runnable_at;
 	send_msg(t, st, VS_MSG_VCPU_WAKEUP);
 }
 
@@ -65,7 +66,7 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 	u64 now = bpf_ktime_get_ns();
 	struct vs_running_out ro = {0};
 	struct vs_core_view view;
-	s32 vm, claimed;
+	s32 vm, claimed, queued;
 	u32 enclave;
 
 	vcpu_out_of_vm_queue(t);
@@ -120,20 +121,23 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 	cpu_time_vcpu_runs(cpu, now);
 	t->started_at = now;
 	t->ext_done = false;
+	vs = vm_state_of(vm);
+	if (vs) {
+		vs->last_run_ns = now;
+		queued = vm_queued(vm);
+		vs->waiting_since = vs_run_stamp(
+		    vs->waiting_since, queued > 0 ? vm_head_wait_since(vm) : 0, queued, now);
+		if (!cpu_on_home(cpu, vm))
+			__sync_fetch_and_add(&vs->remote_runs, 1);
+	}
 	if (t->runnable_at && now > t->runnable_at)
 		st->wait_ns += now - t->runnable_at;
 	t->runnable_at = 0;
+	vcpu_wait_since[t->slot & (VS_MAX_VCPUS - 1)] = 0;
 	if (st->runs && st->last_cpu != cpu)
 		st->migrations++;
 	st->runs++;
 	st->last_cpu = cpu;
-	vs = vm_state_of(vm);
-	if (vs) {
-		vs->last_run_ns = now;
-		vs->waiting_since = now;
-		if (!cpu_on_home(cpu, vm))
-			__sync_fetch_and_add(&vs->remote_runs, 1);
-	}
 	cs = cpu_stats_of(cpu);
 	if (cs)
 		cs->vcpu_runs++;
@@ -205,6 +209,7 @@ void BPF_STRUCT_OPS(vs_stopping, struct task_struct *p, bool runnable)
 		hold_preempted(p, t);
 		st->preempts++;
 		t->runnable_at = now;
+		vcpu_wait_since[t->slot & (VS_MAX_VCPUS - 1)] = now;
 		send_msg(t, st, VS_MSG_VCPU_PREEMPTED);
 	}
 }
@@ -257,6 +262,7 @@ static void vcpu_attach(struct task_struct *p, struct vs_task *t)
 	t->vcpu_index = id->vcpu_index;
 	t->slot = id->slot;
 	t->runnable_at = 0;
+	vcpu_wait_since[id->slot & (VS_MAX_VCPUS - 1)] = 0;
 	t->started_at = 0;
 	t->ext_at = 0;
 	t->ext_done = false;

@@ -129,14 +129,15 @@ static void starved_counts_from_the_wait(void **state)
 	(void)state;
 	/* Never ran, queued for longer than the guard. */
 	since = vs_queued_stamp(0, 0, now - VS_STARVED_NS - 1);
+	assert_int_equal(since, now - VS_STARVED_NS - 1);
 	vs_owed_scan_init(&s);
 	vs_owed_scan_add(&s, VM_A, 2, false, 1 * MS, now - 1 * SEC, now);
 	vs_owed_scan_add(&s, VM_B, 1, false, 900 * MS, since, now);
 	c = choose(&s, 0);
 	assert_int_equal(c.vm, VM_B);
 	assert_true(c.starved);
-	/* Ran 60 s ago (its run set waiting_since), idle since, queued 1 s ago. */
-	since = vs_queued_stamp(now - 60 * SEC, now - 60 * SEC, now - 1 * SEC);
+	/* Ran 60 s ago (nothing left queued), idle since, queued 1 s ago. */
+	since = vs_queued_stamp(vs_run_stamp(0, 0, 0, now - 60 * SEC), 0, now - 1 * SEC);
 	assert_int_equal(since, now - 1 * SEC);
 	vs_owed_scan_init(&s);
 	vs_owed_scan_add(&s, VM_A, 2, false, 1 * MS, now - 1 * SEC, now);
@@ -146,14 +147,62 @@ static void starved_counts_from_the_wait(void **state)
 	assert_false(c.starved);
 }
 
-/* The first queueing since the last run is kept; a run or an older stamp is replaced. */
-static void queued_stamp_keeps_the_first_since_the_run(void **state)
+/* A vCPU queued behind others keeps the stamp; one into an empty queue starts it. */
+static void queued_stamp_keeps_the_oldest_waiter(void **state)
 {
 	(void)state;
 	assert_int_equal(vs_queued_stamp(0, 0, 5 * SEC), 5 * SEC);
-	assert_int_equal(vs_queued_stamp(5 * SEC, 0, 6 * SEC), 5 * SEC);
-	assert_int_equal(vs_queued_stamp(5 * SEC, 5 * SEC, 6 * SEC), 6 * SEC); /* ran at 5 s */
-	assert_int_equal(vs_queued_stamp(5 * SEC, 7 * SEC, 8 * SEC), 8 * SEC);
+	assert_int_equal(vs_queued_stamp(5 * SEC, 1, 6 * SEC), 5 * SEC);
+	assert_int_equal(vs_queued_stamp(5 * SEC, 0, 6 * SEC), 6 * SEC); /* queue was empty */
+	assert_int_equal(vs_queued_stamp(0, 3, 8 * SEC), 8 * SEC);	 /* never stamped */
+}
+
+/*
+ * A start takes the stamp from the vCPU now at the head of the queue: the
+ * others wait on from their own queueing, not from the start.
+ */
+static void run_stamp_keeps_the_others_waiting(void **state)
+{
+	(void)state;
+	/* Nobody left queued: the stamp is the start. */
+	assert_int_equal(vs_run_stamp(1 * SEC, 2 * SEC, 0, 9 * SEC), 9 * SEC);
+	/* The head queued at 2 s: the VM waits since 2 s, not since the start. */
+	assert_int_equal(vs_run_stamp(1 * SEC, 2 * SEC, 3, 9 * SEC), 2 * SEC);
+	/* Head not known, or after the start: kept. */
+	assert_int_equal(vs_run_stamp(1 * SEC, 0, 3, 9 * SEC), 1 * SEC);
+	assert_int_equal(vs_run_stamp(1 * SEC, 10 * SEC, 3, 9 * SEC), 1 * SEC);
+	assert_int_equal(vs_run_stamp(0, 0, 3, 9 * SEC), 9 * SEC);
+}
+
+/*
+ * Four vCPUs of a VM queued at 0 s, one started per turn, each turn 4 s
+ * after the last: the guard sees the VM starved at the second and third
+ * turns, as its later vCPUs have waited past VS_STARVED_NS (a start used to
+ * restart the whole VM's clock, so no turn looked starved and the last vCPU
+ * waited 12 s; with more vCPUs, past the kernel's 30 s watchdog).
+ */
+static void one_vcpu_per_turn_starves(void **state)
+{
+	__u64 since = 0, t;
+	__s32 queued = 0;
+	int starved_turns = 0;
+
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		since = vs_queued_stamp(since, queued++, 1);
+	assert_int_equal(since, 1);
+	for (int turn = 1; turn <= 3; turn++) {
+		struct vs_owed_scan s;
+
+		t = (__u64)turn * 4 * SEC;
+		vs_owed_scan_init(&s);
+		vs_owed_scan_add(&s, VM_A, queued, false, 1000 * SEC, since, t);
+		vs_owed_scan_add(&s, VM_B, 4, false, 1 * MS, t - 1 * MS, t);
+		starved_turns += choose(&s, 0).starved;
+		/* The head starts; the next head was queued at 0 s too. */
+		since = vs_run_stamp(since, 1, --queued, t);
+	}
+	assert_int_equal(starved_turns, 2);
 }
 
 /*
@@ -276,7 +325,9 @@ int main(void)
 	    cmocka_unit_test(pair_wins_a_near_tie),
 	    cmocka_unit_test(starved_vm_comes_first),
 	    cmocka_unit_test(starved_counts_from_the_wait),
-	    cmocka_unit_test(queued_stamp_keeps_the_first_since_the_run),
+	    cmocka_unit_test(queued_stamp_keeps_the_oldest_waiter),
+	    cmocka_unit_test(run_stamp_keeps_the_others_waiting),
+	    cmocka_unit_test(one_vcpu_per_turn_starves),
 	    cmocka_unit_test(reservations_come_before_vtime),
 	    cmocka_unit_test(running_within_the_rules),
 	    cmocka_unit_test(running_unclaimed_takes_a_free_core),

@@ -76,7 +76,7 @@ struct sim_vm {
 	/* The BPF scheduler's state of the VM (vs_vm_state, vm_ctx) */
 	uint64_t vtime;
 	uint64_t last_run_ns;
-	uint64_t waiting_since; /* its last run or first queueing since (vs_queued_stamp) */
+	uint64_t waiting_since; /* its oldest queued vCPU waits since (vs_queued_stamp) */
 	uint32_t bpf_weight;	/* from the share plan; 0: VS_WEIGHT_SCALE */
 	uint32_t share_mcores;
 	/* Its queue (the VM's DSQ, FIFO) and counts */

@@ -263,7 +263,7 @@ void sim_enqueue(struct sim *s, struct sim_vcpu *v)
 		vm->m.waiting_since = s->now ? s->now : 1;
 	/* As BPF's ops.enqueue, before the insert (its clock is never 0) */
 	vm->waiting_since =
-	    vs_queued_stamp(vm->waiting_since, vm->last_run_ns, s->now ? s->now : 1);
+	    vs_queued_stamp(vm->waiting_since, (int32_t)vm->queued, s->now ? s->now : 1);
 	sim_vmheap_update(&s->by_waiting, (int32_t)v->vm);
 	if (!vm->queued++)
 		s->queued_mask[v->vm / 64] |= 1ULL << (v->vm % 64);
@@ -375,7 +375,10 @@ void sim_start(struct sim *s, uint32_t cpu, struct sim_vcpu *v)
 	sim_hist_add(&vm->m.wait, s->now - v->runnable_at);
 	note_start(s, vm);
 	vm->last_run_ns = s->now;
-	vm->waiting_since = s->now;
+	/* As BPF's ops.running: the head of the VM's queue waits longest. */
+	vm->waiting_since = vs_run_stamp(
+	    vm->waiting_since, vm->qhead != SIM_NONE ? s->vcpus[vm->qhead].runnable_at : 0,
+	    (int32_t)vm->queued, s->now);
 	sim_vmheap_update(&s->by_waiting, (int32_t)v->vm);
 	heaps_follow_queue(s, (int32_t)v->vm);
 	vm->running++;

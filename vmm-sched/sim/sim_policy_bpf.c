@@ -56,6 +56,20 @@ static int32_t queued(struct sim *s, int32_t vm)
 	return vm < 0 ? 0 : (int32_t)s->vms[vm].queued;
 }
 
+/*
+ * Since when @vm's longest-waiting queued vCPU waits, found by walking its
+ * queue: the check of the guard's stamp (vs_run_stamp) does not use it.
+ */
+static uint64_t oldest_wait(struct sim *s, int32_t vm)
+{
+	uint64_t oldest = s->now;
+
+	for (int32_t i = s->vms[vm].qhead; i != SIM_NONE; i = s->vcpus[i].qnext)
+		if (s->vcpus[i].runnable_at < oldest)
+			oldest = s->vcpus[i].runnable_at;
+	return oldest;
+}
+
 static uint32_t thread_of(struct sim *s, uint32_t cpu)
 {
 	return s->cpus[cpu].thread;
@@ -339,7 +353,7 @@ enum sim_decision sim_bpf_dispatch(struct sim *s, uint32_t cpu, struct sim_vcpu 
 		s->vtime_floor = s->vms[in.best].vtime;
 	if (out.granted && pick.starved) {
 		s->t.starved_grants++;
-		s->t.starved_early += s->now - s->vms[in.best].m.waiting_since < VS_STARVED_NS;
+		s->t.starved_early += s->now - oldest_wait(s, in.best) < VS_STARVED_NS;
 	}
 	switch (out.decision) {
 	case VS_DISPATCH_RUN:
