@@ -9,6 +9,9 @@
  *               vCPU holds the lock; sampled each tick, like a guest daemon
  *               that publishes without a driver, so changes shorter than the
  *               period are missed
+ *   flap        every vCPU idle, its idle_transitions counting 100 changes
+ *               per write (10,000/s, five times the agent's limit): a guest
+ *               flapping too fast, whose idle the agent must not believe
  *   hostile     every 2 s a new boot id and the next of: random bytes, torn
  *               writes (a seqcount left odd), wrong magic, a huge vCPU count,
  *               idle flapping, a bad ABI version
@@ -36,9 +39,17 @@
 #define FILE_SIZE GUEST_HINTS_SIZE
 #define PERIOD_NS 10000000L
 
-enum mode { MODE_BENIGN, MODE_CS_FOREVER, MODE_HOSTILE, MODE_PAYLOAD, MODE_GUEST, NR_MODES };
-static const char *const mode_names[NR_MODES] = {"benign", "cs-forever", "hostile", "payload",
-						 "guest"};
+enum mode {
+	MODE_BENIGN,
+	MODE_CS_FOREVER,
+	MODE_FLAP,
+	MODE_HOSTILE,
+	MODE_PAYLOAD,
+	MODE_GUEST,
+	NR_MODES
+};
+static const char *const mode_names[NR_MODES] = {"benign",  "cs-forever", "flap",
+						 "hostile", "payload",	  "guest"};
 
 enum hostile { H_RANDOM, H_TORN, H_MAGIC, H_VCPUS, H_FLAP, H_VERSION, NR_HOSTILE };
 
@@ -199,6 +210,12 @@ static void *writer(void *arg)
 		case MODE_CS_FOREVER:
 			for (int i = 0; i < w.nr_vcpus; i++)
 				write_slot(i, PVHINT_VCPU_ONLINE, 1, PVHINT_NO_THREAD, 0, 0);
+			break;
+		case MODE_FLAP:
+			transitions += 100; /* even: the published state stays idle */
+			for (int i = 0; i < w.nr_vcpus; i++)
+				write_slot(i, PVHINT_VCPU_ONLINE | PVHINT_VCPU_IDLE, 0,
+					   PVHINT_NO_THREAD, transitions, 0);
 			break;
 		case MODE_PAYLOAD:
 			payload_tick(payload_transitions);

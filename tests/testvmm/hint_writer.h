@@ -8,7 +8,7 @@
 #include "guest_abi.h"
 
 /*
- * Modes: benign, cs-forever, hostile, payload (publishes @guest's state),
+ * Modes: benign, cs-forever, flap, hostile, payload (publishes @guest's state),
  * guest (the header only: the payload writes its slots, hint_writer_region()
  * mapped into the VM at GUEST_HINTS_GPA). 0, or -1 after a line on stderr.
  */

@@ -31,7 +31,8 @@ static const char usage_text[] =
     "With --start-paused the vCPU threads exist but wait outside the guest after\n"
     "\"ready\" (printing \"paused vm=NAME\") until SIGHUP, like a VM started with -S.\n"
     "With --hints the VMM plays a guest hint driver writing FILE (1 MiB) every 10 ms:\n"
-    "MODE benign (default), cs-forever, hostile or payload: what the payload is doing\n"
+    "MODE benign (default), cs-forever, flap (idle changing 10,000 times a second),\n"
+    "hostile or payload: what the payload is doing\n"
     "(idle while duty halts, a critical section while lock holds the lock; see\n"
     "tests/testvmm/hint_writer.c); or guest: the payload itself writes its vCPU's\n"
     "slot at each such change, the file mapped into the VM as guest memory.\n";
@@ -185,7 +186,10 @@ enum options_result options_parse(struct options *opts, int argc, char **argv)
 			break;
 		case OPT_HINTS_MODE:
 			if (!hint_writer_mode_known(optarg))
-				return bad(flag, "expected benign, cs-forever or hostile", optarg);
+				return bad(
+				    flag,
+				    "expected benign, cs-forever, flap, hostile, payload or guest",
+				    optarg);
 			opts->hints_mode = optarg;
 			break;
 		case OPT_HELP:

@@ -18,7 +18,7 @@ struct options {
 	uint64_t duration_s;	/* 0: until SIGTERM/SIGINT */
 	bool start_paused;	/* vCPUs wait for SIGNAL_VM_RESUME before entering the guest */
 	const char *hints;	/* a hint region file to write (hint_writer.h), or NULL */
-	const char *hints_mode; /* benign, cs-forever or hostile */
+	const char *hints_mode; /* a hint_writer.c mode: benign, cs-forever, flap, ... */
 };
 
 enum options_result {

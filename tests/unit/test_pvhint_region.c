@@ -252,40 +252,81 @@ static void test_stale_heartbeat_gives_no_hint(void **state)
 }
 
 /* Idle changes at @per_tick a 10 ms host tick for @ticks ticks; the first fault, or PVHINT_OK. */
-static enum pvhint_fault flap(uint32_t per_tick, int ticks, bool count_them)
-{
-	enum pvhint_fault f = PVHINT_OK;
+/*
+ * @ticks publish ticks of 10 ms on vCPU 0 (idle, in a critical section of
+ * depth 1), each with @per_tick idle changes: counted in idle_transitions if
+ * @count_them, the flag flipped if the count is odd or not admitted to. Each
+ * scan must succeed and keep the critical section; returns the scans that
+ * left out an idle the slot showed.
+ */
+static int flap_clock;
 
+static void flapper(void)
+{
 	guest(1);
-	for (int k = 0; k < ticks && f == PVHINT_OK; k++) {
+	flap_clock = 0;
+	slot(0)->flags |= PVHINT_VCPU_IDLE;
+	slot(0)->idle_since_ns = slot(0)->now_ns;
+	slot(0)->cs_depth = 1;
+	slot(0)->cs_since_ns = slot(0)->now_ns;
+	assert_int_equal(scan(1, SEC + (uint64_t)flap_clock++ * 10 * MS), PVHINT_OK);
+	assert_true(hints[0].idle);
+}
+
+static int flap(uint32_t per_tick, int ticks, bool count_them)
+{
+	int unused = 0;
+
+	for (int k = 0; k < ticks; k++) {
 		if (count_them)
 			slot(0)->idle_transitions += per_tick;
 		if (per_tick % 2 || !count_them)
 			slot(0)->flags ^= PVHINT_VCPU_IDLE;
 		tick(0);
-		f = scan(1, SEC + (uint64_t)k * 10 * MS);
+		assert_int_equal(scan(1, SEC + (uint64_t)flap_clock++ * 10 * MS), PVHINT_OK);
+		assert_true(hints[0].valid);
+		assert_int_equal(hints[0].cs_depth, 1);
+		if ((slot(0)->flags & PVHINT_VCPU_IDLE) && !hints[0].idle)
+			unused++;
 	}
-	return f;
+	return unused;
 }
 
 static void test_flapping(void **state)
 {
-	/* 1000/s for 3 s: within 2000/s. */
-	assert_int_equal(flap(10, 300, true), PVHINT_OK);
-	/* 5000/s: the burst of 200 lasts about 70 ms. */
-	assert_int_equal(flap(50, 300, true), PVHINT_FLAPPING);
-	assert_true(vm.scans < 20);
+	/* 1000/s for 3 s: within 2000/s, every idle used. */
+	flapper();
+	assert_int_equal(flap(10, 300, true), 0);
+	assert_int_equal(vm.idle_flaps, 0);
+	/* 5000/s: the burst of 200 lasts about 70 ms, then idle goes unused ... */
+	flapper();
+	assert_in_range(flap(50, 300, true), 290, 295);
+	assert_int_equal(vm.idle_flaps, 1);
+	assert_false(vm.disabled);
+	/* ... through a pause of half a second between bursts ... */
+	assert_int_equal(flap(0, 50, true), 50);
+	assert_int_equal(flap(50, 10, true), 10);
+	assert_int_equal(vm.idle_flaps, 1);
+	/* ... until the rate has stayed within the limit for a second (flap_calm_ns) ... */
+	assert_int_equal(flap(10, 100, true), 100);
+	assert_int_equal(flap(10, 100, true), 0);
+	/* ... and those two seconds under the rate brought the burst back. */
+	assert_in_range(flap(50, 100, true), 90, 95);
+	assert_int_equal(vm.idle_flaps, 2);
 	/* A huge jump at once. */
-	assert_int_equal(flap(0x80000000u, 3, true), PVHINT_FLAPPING);
+	flapper();
+	assert_int_equal(flap(0x80000000u, 3, true), 3);
 	/* Flips the counter does not admit to still count, one per tick: within the limit. */
-	assert_int_equal(flap(0, 300, false), PVHINT_OK);
+	flapper();
+	assert_int_equal(flap(0, 300, false), 0);
 	/* ... and are caught against a tighter limit. */
 	struct pvhint_limits tight = default_limits;
 
 	tight.idle_rate = 10;
 	tight.idle_burst = 5;
 	lim = &tight;
-	assert_int_equal(flap(0, 300, false), PVHINT_FLAPPING);
+	flapper();
+	assert_in_range(flap(0, 300, false), 140, 150);
 	lim = &default_limits;
 }
 

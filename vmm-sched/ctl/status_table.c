@@ -28,16 +28,17 @@ static void print_libvirt(struct json_object *lv)
 /* Per VM: its guest hint region's state and what the scheduler did with the hints. */
 static void print_hints(struct json_object *vms)
 {
-	printf("\n%-16s %-8s %-36s %8s %10s %10s %8s %8s\n", "VM", "HINTS", "FAULT", "DISABLES",
-	       "CS_EXT", "CS_EXT_MS", "IDLE_HO", "YIELDS");
+	printf("\n%-16s %-8s %-36s %8s %10s %10s %10s %8s %8s\n", "VM", "HINTS", "FAULT",
+	       "DISABLES", "IDLE_FLAPS", "CS_EXT", "CS_EXT_MS", "IDLE_HO", "YIELDS");
 	for (size_t i = 0; vms && i < json_object_array_length(vms); i++) {
 		struct json_object *vm = json_object_array_get_idx(vms, i);
 		struct json_object *h = jf_obj(vm, "hints");
 
-		printf("%-16s %-8s %-36s %8lld %10lld %10.1f %8lld %8lld\n", jf_str(vm, "name"),
-		       h ? jf_str(h, "state") : "-",
+		printf("%-16s %-8s %-36s %8lld %10lld %10lld %10.1f %8lld %8lld\n",
+		       jf_str(vm, "name"), h ? jf_str(h, "state") : "-",
 		       h && jf_obj(h, "fault") ? jf_str(h, "fault") : "-",
 		       h ? (long long)jf_i64(h, "disables") : 0LL,
+		       h ? (long long)jf_i64(h, "idle_flaps") : 0LL,
 		       (long long)jf_i64(vm, "cs_extensions"), jf_i64(vm, "cs_extended_ns") / 1e6,
 		       (long long)jf_i64(vm, "idle_handoffs"),
 		       (long long)jf_i64(vm, "directed_yields"));

@@ -301,6 +301,7 @@ struct json_object *hints_status_json(struct vs_daemon *d, int vm_id)
 				       json_object_new_string(pvhint_fault_str(h->rd.fault)));
 	add_u64(o, "disables", h->rd.disables);
 	add_u64(o, "torn_reads", h->rd.torn_reads);
+	add_u64(o, "idle_flaps", h->rd.idle_flaps);
 	add_u64(o, "scans", h->rd.scans);
 	json_object_object_add(o, "host_part",
 			       json_object_new_string(h->host.map ? "written" : h->host.refusal));

@@ -20,7 +20,6 @@ static const char *const fault_names[PVHINT_NR_FAULTS] = {
     [PVHINT_BAD_THREAD_INDEX] = "thread slot index out of range",
     [PVHINT_BAD_TIME] = "a since-when after the slot's own time",
     [PVHINT_HEARTBEAT_BACK] = "heartbeat or guest time went back",
-    [PVHINT_FLAPPING] = "idle flapping above the rate limit",
     [PVHINT_SEQ_STUCK] = "seqcount torn for too many ticks",
 };
 
@@ -73,7 +72,10 @@ bool pvhint_copy_vcpu_slot(const void *src, struct pvhint_vcpu_slot *dst, uint32
 	return false;
 }
 
-/* Token bucket over idle transitions; false when they outrun the limit. */
+/*
+ * Token bucket over idle transitions; false when they outrun the limit, and
+ * the bucket is emptied (the burst comes back at the rate).
+ */
 static bool idle_rate_ok(struct pvhint_slot_hist *hist, uint32_t transitions, uint64_t host_now_ns,
 			 const struct pvhint_limits *lim)
 {
@@ -88,10 +90,32 @@ static bool idle_rate_ok(struct pvhint_slot_hist *hist, uint32_t transitions, ui
 	hist->idle_tokens += (uint64_t)lim->idle_rate * elapsed;
 	if (hist->idle_tokens > cap)
 		hist->idle_tokens = cap;
-	if (need > hist->idle_tokens)
+	if (need > hist->idle_tokens) {
+		hist->idle_tokens = 0;
 		return false;
+	}
 	hist->idle_tokens -= need;
 	return true;
+}
+
+/*
+ * Idle changing faster than the limit says little (an honest guest doing
+ * fast I/O does it too) and costs only the guest: its idle hint goes unused,
+ * the rest of the slot holds, until the rate has stayed within the limit for
+ * flap_calm_ns (a flapping guest that pauses between bursts stays flapping).
+ */
+static void note_flapping(struct pvhint_slot_hist *hist, bool rate_ok, uint64_t host_now_ns,
+			  const struct pvhint_limits *lim)
+{
+	if (!rate_ok) {
+		hist->flapping = true;
+		hist->calm_since_ns = 0;
+	} else if (hist->flapping) {
+		if (!hist->calm_since_ns)
+			hist->calm_since_ns = host_now_ns;
+		else if (host_now_ns - hist->calm_since_ns >= lim->flap_calm_ns)
+			hist->flapping = false;
+	}
 }
 
 enum pvhint_fault pvhint_check_slot(const struct pvhint_vcpu_slot *s, const struct pvhint_header *h,
@@ -130,9 +154,9 @@ enum pvhint_fault pvhint_check_slot(const struct pvhint_vcpu_slot *s, const stru
 			return PVHINT_HEARTBEAT_BACK;
 		if (transitions == 0 && idle != hist->idle)
 			transitions = 1; /* a change the counter did not own up to */
-		if ((h->features & PVHINT_F_IDLE) &&
-		    !idle_rate_ok(hist, transitions, host_now_ns, lim))
-			return PVHINT_FLAPPING;
+		if (h->features & PVHINT_F_IDLE)
+			note_flapping(hist, idle_rate_ok(hist, transitions, host_now_ns, lim),
+				      host_now_ns, lim);
 		if (s->heartbeat != hist->heartbeat)
 			hist->heartbeat_changed_host_ns = host_now_ns;
 		hist->heartbeat = s->heartbeat;
@@ -147,7 +171,7 @@ enum pvhint_fault pvhint_check_slot(const struct pvhint_vcpu_slot *s, const stru
 	    host_now_ns - hist->heartbeat_changed_host_ns > lim->stale_ns)
 		return PVHINT_OK; /* stale: no hint */
 	out->valid = true;
-	out->idle = (h->features & PVHINT_F_IDLE) && idle;
+	out->idle = (h->features & PVHINT_F_IDLE) && idle && !hist->flapping;
 	out->preempt_sen = s->flags & PVHINT_VCPU_PREEMPT_SEN;
 	if (h->features & PVHINT_F_CS)
 		out->cs_depth += s->cs_depth;
@@ -231,6 +255,7 @@ enum pvhint_fault pvhint_scan(struct pvhint_vm *vm, const void *region, size_t l
 		struct pvhint_slot_hist *hist = &vm->hist[i];
 		struct pvhint_vcpu_slot s;
 		struct pvhint_hint hint;
+		bool was_flapping;
 
 		if (!pvhint_copy_vcpu_slot(base + PVHINT_VCPU_SLOT_OFF(i), &s, lim->read_retries)) {
 			vm->torn_reads++;
@@ -240,12 +265,15 @@ enum pvhint_fault pvhint_scan(struct pvhint_vm *vm, const void *region, size_t l
 			return disable(vm, PVHINT_SEQ_STUCK, i, h.boot_id, host_now_ns);
 		}
 		hist->torn_ticks = 0;
+		was_flapping = hist->flapping;
 		f = pvhint_check_slot(&s, &h, thread_depth(base, &h, &s), hist, host_now_ns, lim,
 				      &hint);
 		if (f != PVHINT_OK) {
 			memset(hints, 0, sizeof(*hints) * max_hints);
 			return disable(vm, f, i, h.boot_id, host_now_ns);
 		}
+		if (hist->flapping && !was_flapping)
+			vm->idle_flaps++;
 		if (i < max_hints)
 			hints[i] = hint;
 	}

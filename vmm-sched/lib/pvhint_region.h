@@ -28,7 +28,6 @@ enum pvhint_fault {
 	PVHINT_BAD_THREAD_INDEX,
 	PVHINT_BAD_TIME,       /* a since-when after the slot's own now_ns */
 	PVHINT_HEARTBEAT_BACK, /* heartbeat or now_ns went back within one boot */
-	PVHINT_FLAPPING,       /* idle transitions above the rate limit */
 	PVHINT_SEQ_STUCK,      /* torn reads for too many ticks in a row */
 	PVHINT_NR_FAULTS,
 };
@@ -38,7 +37,8 @@ struct pvhint_limits {
 	uint32_t read_retries; /* seqcount retries per slot and tick */
 	uint32_t torn_limit;   /* torn ticks in a row before PVHINT_SEQ_STUCK */
 	uint32_t idle_rate;    /* idle transitions per second per vCPU ... */
-	uint32_t idle_burst;   /* ... with this burst */
+	uint32_t idle_burst;   /* ... with this burst; above it the idle hint is unused */
+	uint64_t flap_calm_ns; /* ... until the rate has stayed within the limit this long */
 	uint64_t stale_ns;     /* heartbeat unchanged this long: the slot's hints are unused */
 	uint64_t reenable_ns;  /* a disabled VM stays off at least this long, even across boots */
 };
@@ -47,6 +47,7 @@ struct pvhint_limits {
 				.torn_limit = 100,                                                 \
 				.idle_rate = 2000,                                                 \
 				.idle_burst = 200,                                                 \
+				.flap_calm_ns = 1000000000ull,                                     \
 				.stale_ns = 1000000000ull,                                         \
 				.reenable_ns = 10000000000ull})
 
@@ -61,6 +62,8 @@ struct pvhint_slot_hist {
 	uint64_t tokens_host_ns;
 	uint32_t torn_ticks;
 	bool idle;
+	bool flapping;		/* idle changes outran the rate limit: its idle hint is unused */
+	uint64_t calm_since_ns; /* flapping, but within the limit since then (host time; 0: not) */
 };
 
 /* One VM's reader state. Zero it (or pvhint_vm_reset) at enrolment. */
@@ -73,6 +76,7 @@ struct pvhint_vm {
 	uint64_t disabled_host_ns;
 	uint64_t disables;   /* times hints were turned off */
 	uint64_t torn_reads; /* slot reads given up as torn */
+	uint64_t idle_flaps; /* times a vCPU's idle changes outran the rate limit */
 	uint64_t scans;
 	struct pvhint_slot_hist hist[PVHINT_MAX_VCPUS];
 };
