@@ -2,7 +2,9 @@
 /*
  * The kernel/agent ABI of vmm-sched: maps, messages and limits shared by the
  * sched_ext scheduler (bpf/vmm_sched.bpf.c) and the host agent (vmm-schedd).
- * Bump VS_ABI_VERSION on any change to a struct, a map or a constant here.
+ * Bump VS_ABI_VERSION on any change to a struct, a map or a constant here,
+ * and on a change to the scheduler's global variables (its .bss, pinned with
+ * the maps: a restarted agent adopts it). 13: vcpu_wait_since.
  */
 #ifndef VMM_SCHED_ABI_H
 #define VMM_SCHED_ABI_H
@@ -12,7 +14,7 @@
 #include <linux/types.h>
 #endif
 
-#define VS_ABI_VERSION 12
+#define VS_ABI_VERSION 13
 
 /*
  * Pinned state. vmm-schedd pins every map and both links under VS_PIN_DIR
