@@ -264,15 +264,17 @@ VS_RULE __u32 vs_heap_snap_top(const struct vs_heap_snap *s, __u32 top, __u16 *v
  * May a pick that offered only the snapshot's VMs trust its choice? The VMs
  * not offered have vtime >= @rest_vt and waiting_since >= @rest_wait (keys
  * are never above their VM's values). @chosen: the fold's VM (VS_VM_NONE:
- * nobody), @starved whether it came for the guard, @vt its vtime; @offered_all:
+ * nobody), @starved whether it came for the guard, @reserved for a
+ * reservation (the caller offers every reserving VM), @vt its vtime; @offered_all:
  * the snapshots listed every entry of both heaps. Not trusted, the caller
  * scans: when nobody was chosen (every VM offered capped or empty), when a VM
  * not offered may be starved while the choice is not, or when one may have
- * less vtime than the choice. The pair preference is not checked: a VM with
+ * less vtime than a choice made by vtime. The pair preference is not checked: a VM with
  * two vCPUs beyond the offered ones is not looked for (docs/design.md).
  */
-VS_RULE bool vs_heap_pick_exact(bool offered_all, __s32 chosen, bool starved, __u64 vt,
-				__u64 rest_vt, __u64 rest_wait, __u64 now, __u64 starved_ns)
+VS_RULE bool vs_heap_pick_exact(bool offered_all, __s32 chosen, bool starved, bool reserved,
+				__u64 vt, __u64 rest_vt, __u64 rest_wait, __u64 now,
+				__u64 starved_ns)
 {
 	if (offered_all)
 		return true;
@@ -282,7 +284,7 @@ VS_RULE bool vs_heap_pick_exact(bool offered_all, __s32 chosen, bool starved, __
 		return true;
 	if (rest_wait != ~0ULL && rest_wait && now > rest_wait + starved_ns)
 		return false;
-	return vt <= rest_vt;
+	return reserved || vt <= rest_vt;
 }
 
 #endif /* VS_RULES_VM_HEAP_H */

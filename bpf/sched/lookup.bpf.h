@@ -266,6 +266,25 @@ static bool vm_in_heaps(s32 vm)
 	return hp && vs_heap_has(&hp->vt, vm) && vs_heap_has(&hp->wait, vm);
 }
 
+/* Marks @vm as reserving (reserving_vms) if it has a reservation and is not marked yet. */
+static void mark_vm_reserving(s32 vm)
+{
+	struct vs_vm_ctx *v;
+	u32 w;
+
+	if (!reserves_in_use || vm < 0 || vm >= VS_MAX_VMS)
+		return;
+	w = vs_vm_word(vm);
+	if ((*(volatile u64 *)&reserving_vms[w] & vs_vm_bit(vm)) &&
+	    (*(volatile u64 *)&reserving_words & (1ULL << w)))
+		return;
+	v = vm_ctx_of(vm);
+	if (!v || !v->reserve_cores)
+		return;
+	__sync_fetch_and_or(&reserving_vms[w], vs_vm_bit(vm));
+	__sync_fetch_and_or(&reserving_words, 1ULL << w);
+}
+
 /* A vCPU of @vm goes into its queue: the VM is a candidate of pick_owed_vm from now on. */
 static void mark_vm_queued(s32 vm)
 {
@@ -274,6 +293,7 @@ static void mark_vm_queued(s32 vm)
 	__sync_lock_test_and_set(&vm_enqueued_at[vm & (VS_MAX_VMS - 1)], bpf_ktime_get_ns());
 	set_vm_bits(vm);
 	vm_heaps_sync(vm);
+	mark_vm_reserving(vm);
 }
 
 /*

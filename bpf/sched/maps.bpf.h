@@ -80,6 +80,14 @@ __s32 vm_owned_cores[VS_MAX_VMS];
 __u64 queued_vms[VS_VM_WORDS];
 __u64 queued_words;
 __u64 vm_enqueued_at[VS_MAX_VMS]; /* when a vCPU of the VM last went into its queue */
+/*
+ * The VMs with a reservation that had vCPUs queued, the same two levels: the
+ * heaps' pick offers them all to the reservations' fold, which needs every VM
+ * short of its cores. Set at enqueue, cleared by the walk that finds the
+ * reservation gone.
+ */
+__u64 reserving_vms[VS_VM_WORDS];
+__u64 reserving_words;
 /* vCPUs of the VM inserted into its queue that have not run or left since (vs_task.in_vm_queue). */
 __s32 vm_in_flight[VS_MAX_VMS];
 /* VMs of an enclave's heaps found missing by the pick's rotating check (vm_heaps); should stay 0.

@@ -175,6 +175,62 @@ static u32 heap_mend(u32 enclave, u32 vm, const struct offer_facts *f, bool by_v
 }
 
 /*
+ * Offers every VM of the reserving bitmap to the folds, and @this_owner (the
+ * only VM that can keep this core for its reservation): with the heaps' VMs
+ * the reservations' fold then sees every VM it could choose. A VM found
+ * without a reservation leaves the bitmap (an atomic clear; an enqueue that
+ * races sets it again, as its reservation is read after its own mark).
+ */
+static void offer_reserving_vms(struct pick_scans *scans, u32 *visits)
+{
+	u64 words = *(volatile u64 *)&reserving_words;
+	u32 i, j;
+
+	if (scans->this_owner >= 0) {
+		offer_vm(scans, (u32)scans->this_owner);
+		(*visits)++;
+	}
+	bpf_for(i, 0, VS_VM_WORDS)
+	{
+		u64 bits;
+		u32 w;
+
+		if (!words)
+			break;
+		w = vs_ctz64(words);
+		barrier_var(w);
+		w &= VS_VM_WORDS - 1;
+		words &= words - 1;
+		bits = *(volatile u64 *)&reserving_vms[w];
+		if (!bits) {
+			__sync_fetch_and_and(&reserving_words, ~(1ULL << w));
+			if (*(volatile u64 *)&reserving_vms[w])
+				__sync_fetch_and_or(&reserving_words, 1ULL << w);
+			continue;
+		}
+		bpf_for(j, 0, 64)
+		{
+			struct vs_vm_ctx *v;
+			u32 vm;
+
+			if (!bits)
+				break;
+			vm = vs_ctz64(bits);
+			barrier_var(vm);
+			vm = w * 64 + (vm & 63);
+			bits &= bits - 1;
+			v = vm_ctx_of(vm);
+			if (!v || !v->reserve_cores) {
+				__sync_fetch_and_and(&reserving_vms[w], ~vs_vm_bit(vm));
+				continue;
+			}
+			offer_vm(scans, vm);
+			(*visits)++;
+		}
+	}
+}
+
+/*
  * The pick from the enclave's heaps: offers the VMs of least vtime and those
  * waiting longest (bpf/rules/vm_heap.h), not every queued VM, then @prev_vm,
  * and mends what it found stale. False when the choice cannot be trusted
@@ -226,11 +282,14 @@ __noinline int pick_from_heaps(struct pick_scans *scans, struct vs_owed_choice *
 		offer_vm(scans, (u32)scans->prev_vm);
 		(*visits)++;
 	}
+	if (reserves_in_use)
+		offer_reserving_vms(scans, visits);
 	*chosen = vs_owed_scan_choose(&scans->owed, &scans->reserved,
 				      enclave_pair_window_ns(scans->enclave));
 	vt = chosen->for_pair ? scans->owed.pair.vtime : scans->owed.best.vtime;
 	return vs_heap_pick_exact(rest_vt == ~0ULL && rest_w == ~0ULL, chosen->vm, chosen->starved,
-				  vt, rest_vt, rest_w, bpf_ktime_get_ns(), VS_STARVED_NS);
+				  chosen->reserved, vt, rest_vt, rest_w, bpf_ktime_get_ns(),
+				  VS_STARVED_NS);
 }
 
 /* Are @vm's bit (in word @w) and its word's summary bit set? */
@@ -337,8 +396,9 @@ static void scan_queued_vms(struct pick_scans *scans, u32 *visits)
 /*
  * Global, so the verifier checks it once rather than at every call site
  * (checked as part of dispatch, it took dispatch past the 1M-instruction
- * limit). Reads the enclave's heaps (pick_from_heaps); scans the queued
- * bitmap when their choice cannot be trusted or reservations are in use.
+ * limit). Reads the enclave's heaps (pick_from_heaps), with the reserving
+ * VMs if reservations are in use; scans the queued bitmap when the choice
+ * cannot be trusted.
  */
 __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owed_pick *out)
 {
@@ -357,7 +417,7 @@ __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owe
 	if (cs)
 		repair_vm_bit(cs, cpu);
 	pick_scans_init(scans, prev_vm, this_owner, enclave);
-	if (reserves_in_use || !pick_from_heaps(scans, &chosen, &visits)) {
+	if (!pick_from_heaps(scans, &chosen, &visits)) {
 		mends = scans->mends;
 		pick_scans_init(scans, prev_vm, this_owner, enclave);
 		scans->mends = mends;

@@ -163,57 +163,71 @@ static void exact_rule_cases(void **state)
 
 	(void)state;
 	/* Every entry was offered: whatever the folds chose stands. */
-	assert_true(vs_heap_pick_exact(true, VS_VM_NONE, false, 0, none, none, now, VS_STARVED_NS));
+	assert_true(
+	    vs_heap_pick_exact(true, VS_VM_NONE, false, false, 0, none, none, now, VS_STARVED_NS));
 	/* Entries left out, nobody chosen (all capped or empty): scan. */
-	assert_false(
-	    vs_heap_pick_exact(false, VS_VM_NONE, false, 0, 50, 90 * SEC, now, VS_STARVED_NS));
+	assert_false(vs_heap_pick_exact(false, VS_VM_NONE, false, false, 0, 50, 90 * SEC, now,
+					VS_STARVED_NS));
 	/* A starved VM chosen stands. */
-	assert_true(vs_heap_pick_exact(false, 3, true, 80, 50, 10 * SEC, now, VS_STARVED_NS));
+	assert_true(
+	    vs_heap_pick_exact(false, 3, true, false, 80, 50, 10 * SEC, now, VS_STARVED_NS));
 	/* One left out may have waited past the guard: scan. */
-	assert_false(vs_heap_pick_exact(false, 3, false, 40, 50, 90 * SEC, now, VS_STARVED_NS));
+	assert_false(
+	    vs_heap_pick_exact(false, 3, false, false, 40, 50, 90 * SEC, now, VS_STARVED_NS));
 	/* None can have: the vtime decides, against the bound of those left out. */
-	assert_true(vs_heap_pick_exact(false, 3, false, 50, 50, 96 * SEC, now, VS_STARVED_NS));
-	assert_false(vs_heap_pick_exact(false, 3, false, 51, 50, 96 * SEC, now, VS_STARVED_NS));
+	assert_true(
+	    vs_heap_pick_exact(false, 3, false, false, 50, 50, 96 * SEC, now, VS_STARVED_NS));
+	assert_false(
+	    vs_heap_pick_exact(false, 3, false, false, 51, 50, 96 * SEC, now, VS_STARVED_NS));
+	/* A reservation's choice stands over any vtime, but not over a VM that may be starved. */
+	assert_true(
+	    vs_heap_pick_exact(false, 3, false, true, 999, 50, 96 * SEC, now, VS_STARVED_NS));
+	assert_false(
+	    vs_heap_pick_exact(false, 3, false, true, 999, 50, 90 * SEC, now, VS_STARVED_NS));
 	/* A waiting heap with nothing left out leaves only the vtime. */
-	assert_true(vs_heap_pick_exact(false, 3, false, 10, 50, none, now, VS_STARVED_NS));
+	assert_true(vs_heap_pick_exact(false, 3, false, false, 10, 50, none, now, VS_STARVED_NS));
 }
 
 /* One random VM of the property below. */
 struct rvm {
 	__u64 vtime, waiting_since;
 	__s32 queued;
-	bool capped, member;
+	bool capped, member, short_res; /* short of its reserved cores */
 };
 
-static void fold_add(struct vs_owed_scan *s, const struct rvm *v, __u32 vm, __u64 now)
+static void fold_add(struct vs_owed_scan *s, struct vs_reserve_scan *r, const struct rvm *v,
+		     __u32 vm, __u64 now)
 {
 	if (v->capped || v->queued <= 0)
 		return;
 	vs_owed_scan_add(s, vm, v->queued, false, v->vtime, v->waiting_since, now);
+	if (v->short_res)
+		vs_reserve_scan_add(r, vm, v->queued, false, VS_RES_SHORT);
 }
 
 /*
  * The pick from the heaps as pick_from_heaps makes it (the snapshot's top
- * VMs offered, the scan when vs_heap_pick_exact says so) against the full
- * scan, over random VMs with lazy keys up to the VM's value, some capped,
- * some empty, some starved: the same vtime chosen (pair window 0: the pair
- * preference looks only at the offered VMs), or a starved VM whenever the
- * scan chose one.
+ * VMs and every reserving VM offered, the scan when vs_heap_pick_exact says
+ * so) against the full scan, over random VMs with lazy keys up to the VM's
+ * value, some capped, some empty, some starved, some short of a reservation:
+ * the same vtime chosen (pair window 0: the pair preference looks only at
+ * the offered VMs), or a starved VM, or a VM short of its reservation,
+ * whenever the scan chose one.
  */
 static void heap_pick_matches_scan(void **state)
 {
 	static struct vs_vm_heap vt, wait;
 	static struct rvm vms[VS_MAX_VMS];
-	struct vs_reserve_scan no_res;
+	struct vs_reserve_scan res_full, res_part;
 	struct vs_heap_snap s;
-	__u64 seed = 4242, scans = 0, heap_only = 0;
+	__u64 seed = 4242, scans = 0, heap_only = 0, reserved = 0;
 
 	(void)state;
-	vs_reserve_scan_init(&no_res);
 	for (int run = 0; run < 4000; run++) {
 		__u32 n = 1 + rng_next(&seed) % (run % 3 ? 60 : 2000);
 		__u64 now = 1000 * SEC;
 		bool caps = rng_next(&seed) % 3 == 0, starve = rng_next(&seed) % 4 == 0;
+		bool reserves = rng_next(&seed) % 3 == 0;
 		__u16 top_vt[VS_HEAP_TOP_VT], top_w[VS_HEAP_TOP_VT];
 		__u64 k_vt[VS_HEAP_TOP_VT], k_w[VS_HEAP_TOP_VT], rest_vt, rest_w;
 		struct vs_owed_scan full, part;
@@ -224,11 +238,14 @@ static void heap_pick_matches_scan(void **state)
 		memset(&wait, 0, sizeof(wait));
 		vs_owed_scan_init(&full);
 		vs_owed_scan_init(&part);
+		vs_reserve_scan_init(&res_full);
+		vs_reserve_scan_init(&res_part);
 		for (__u32 vm = 0; vm < n; vm++) {
 			struct rvm *v = &vms[vm];
 
 			v->queued = rng_next(&seed) % 4 ? 1 + rng_next(&seed) % 3 : 0;
 			v->capped = caps && rng_next(&seed) % 3 == 0;
+			v->short_res = reserves && rng_next(&seed) % 40 == 0;
 			v->vtime = 1000 + rng_next(&seed) % 5000;
 			v->waiting_since =
 			    now - (starve && rng_next(&seed) % 50 == 0 ? 6 * SEC : SEC / 10) -
@@ -240,20 +257,25 @@ static void heap_pick_matches_scan(void **state)
 				vs_heap_push(&vt, vm, v->vtime - rng_next(&seed) % 300);
 				vs_heap_push(&wait, vm, v->waiting_since - rng_next(&seed) % SEC);
 			}
-			fold_add(&full, v, vm, now);
+			fold_add(&full, &res_full, v, vm, now);
 		}
-		want = vs_owed_scan_choose(&full, &no_res, 0);
+		want = vs_owed_scan_choose(&full, &res_full, 0);
 
 		vs_heap_snapshot(&vt, &s);
 		n_vt = vs_heap_snap_top(&s, VS_HEAP_TOP_VT, top_vt, k_vt, &rest_vt);
 		vs_heap_snapshot(&wait, &s);
 		n_w = vs_heap_snap_top(&s, VS_HEAP_TOP_WAIT, top_w, k_w, &rest_w);
 		for (__u32 i = 0; i < n_vt; i++)
-			fold_add(&part, &vms[top_vt[i]], top_vt[i], now);
+			fold_add(&part, &res_part, &vms[top_vt[i]], top_vt[i], now);
 		for (__u32 i = 0; i < n_w; i++)
-			fold_add(&part, &vms[top_w[i]], top_w[i], now);
-		got = vs_owed_scan_choose(&part, &no_res, 0);
+			fold_add(&part, &res_part, &vms[top_w[i]], top_w[i], now);
+		/* offer_reserving_vms: every VM with a reservation, in id order. */
+		for (__u32 vm = 0; vm < n; vm++)
+			if (vms[vm].short_res)
+				fold_add(&part, &res_part, &vms[vm], vm, now);
+		got = vs_owed_scan_choose(&part, &res_part, 0);
 		if (!vs_heap_pick_exact(rest_vt == ~0ULL && rest_w == ~0ULL, got.vm, got.starved,
+					got.reserved,
 					got.for_pair ? part.pair.vtime : part.best.vtime, rest_vt,
 					rest_w, now, VS_STARVED_NS)) {
 			scans++;
@@ -266,14 +288,22 @@ static void heap_pick_matches_scan(void **state)
 			assert_true(now > vms[got.vm].waiting_since + VS_STARVED_NS);
 			continue;
 		}
+		/* Of several VMs short of their cores the first offered gets one: any of them. */
+		assert_int_equal(got.reserved, want.reserved);
+		if (want.reserved) {
+			assert_true(vms[got.vm].short_res && vms[got.vm].queued > 0);
+			reserved++;
+			continue;
+		}
 		assert_int_equal(got.vm == VS_VM_NONE, want.vm == VS_VM_NONE);
 		if (got.vm != VS_VM_NONE)
 			assert_true(vms[got.vm].vtime == vms[want.vm].vtime);
 	}
 	/* Both ways were taken: the property saw the heaps decide, and the fallback. */
-	assert_true(heap_only > 1000 && scans > 50);
-	print_message("heap picks %llu, scans %llu\n", (unsigned long long)heap_only,
-		      (unsigned long long)scans);
+	assert_true(heap_only > 1000 && scans > 50 && reserved > 100);
+	print_message("heap picks %llu, scans %llu, reservations %llu\n",
+		      (unsigned long long)heap_only, (unsigned long long)scans,
+		      (unsigned long long)reserved);
 }
 
 int main(void)
