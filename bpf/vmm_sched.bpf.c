@@ -43,6 +43,7 @@
 #include "rules/tick_cut.h"
 #include "rules/txn_decide.h"
 #include "rules/vm_bits.h"
+#include "rules/vm_heap.h"
 #include "rules/vtime.h"
 
 #include "sched/maps.bpf.h"

@@ -4,7 +4,8 @@
  * sched_ext scheduler (bpf/vmm_sched.bpf.c) and the host agent (vmm-schedd).
  * Bump VS_ABI_VERSION on any change to a struct, a map or a constant here,
  * and on a change to the scheduler's global variables (its .bss, pinned with
- * the maps: a restarted agent adopts it). 13: vcpu_wait_since.
+ * the maps: a restarted agent adopts it). 13: vcpu_wait_since. 14: the VM heaps
+ * (vm_heaps, pick_scans, vm_heap_repairs); vm_state lost last_run_ns.
  */
 #ifndef VMM_SCHED_ABI_H
 #define VMM_SCHED_ABI_H
@@ -14,7 +15,7 @@
 #include <linux/types.h>
 #endif
 
-#define VS_ABI_VERSION 13
+#define VS_ABI_VERSION 14
 
 /*
  * Pinned state. vmm-schedd pins every map and both links under VS_PIN_DIR
@@ -135,6 +136,8 @@ struct vs_cpu_stats {
 	__s32 stretch_owner;  /* the core's owner when a forced-idle stretch began */
 	__u64 pick_calls;     /* VM picks this CPU made (dispatch, sweep); the agent sums them */
 	__u64 pick_visits;    /* the VMs those picks visited */
+	__u64 pick_scans;     /* picks that scanned the queued VMs instead of reading the heaps */
+	__u64 pick_mends;     /* heap entries those picks removed or re-keyed */
 } __attribute__((aligned(64)));
 
 /*
@@ -182,7 +185,6 @@ struct vs_vm_state {
 	__u64 forced_idle_ns; /* sibling time idled while this VM owned the core */
 	__u64 core_grants;    /* times a core was handed to this VM */
 	__u64 remote_runs;    /* vCPU runs on a CPU off the VM's home node */
-	__u64 last_run_ns;    /* when one of its vCPUs last got a CPU */
 	__u64 waiting_since;  /* its oldest queued vCPU waits since (vs_queued_stamp) */
 	/* Guest hints (bpf/rules/hints.h): the extension budget's 1 s windows ... */
 	__u64 hint_win_start;	/* when the current window began */

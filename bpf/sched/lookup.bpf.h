@@ -225,6 +225,66 @@ static void vcpu_out_of_vm_queue(struct vs_task *t)
 	__sync_fetch_and_sub(&vm_in_flight[t->queued_vm & (VS_MAX_VMS - 1)], 1);
 }
 
+/*
+ * @vm has vCPUs to run, or its waiting_since went back: it must be in its
+ * enclave's heaps (vm_heaps) with keys no higher than its vtime and
+ * waiting_since (bpf/rules/vm_heap.h). The lock is taken only if it is
+ * missing or a key is too high: a VM whose vCPUs keep coming is in already.
+ * Reads the heaps after the caller's atomic stamp (mark_vm_queued), so a pick
+ * removing the VM at the same time either sees the stamp or is seen here.
+ * Global, so the verifier checks its sifts once, not in every caller.
+ */
+__noinline int vm_heaps_sync(s32 vm)
+{
+	struct vs_vm_state *vs = vm_state_of(vm);
+	u32 e = vm_enclave(vm);
+	struct vm_heaps *hp;
+	u64 vt, ws;
+
+	if (!vs || e >= VS_MAX_ENCLAVES)
+		return 0;
+	hp = bpf_map_lookup_elem(&vm_heaps, &e);
+	if (!hp)
+		return 0;
+	vt = vs->vtime;
+	ws = vs->waiting_since ? vs->waiting_since : bpf_ktime_get_ns();
+	if (vs_heap_key_fits(&hp->vt, vm, vt) && vs_heap_key_fits(&hp->wait, vm, ws))
+		return 0;
+	bpf_spin_lock(&hp->lock);
+	vs_heap_push_or_lower(&hp->vt, vm, vt);
+	vs_heap_push_or_lower(&hp->wait, vm, ws);
+	bpf_spin_unlock(&hp->lock);
+	return 0;
+}
+
+/* Is @vm in both heaps of its enclave? Unlocked: for the safety net's look. */
+static bool vm_in_heaps(s32 vm)
+{
+	u32 e = vm_enclave(vm);
+	struct vm_heaps *hp = e < VS_MAX_ENCLAVES ? bpf_map_lookup_elem(&vm_heaps, &e) : NULL;
+
+	return hp && vs_heap_has(&hp->vt, vm) && vs_heap_has(&hp->wait, vm);
+}
+
+/* Marks @vm as reserving (reserving_vms) if it has a reservation and is not marked yet. */
+static void mark_vm_reserving(s32 vm)
+{
+	struct vs_vm_ctx *v;
+	u32 w;
+
+	if (!reserves_in_use || vm < 0 || vm >= VS_MAX_VMS)
+		return;
+	w = vs_vm_word(vm);
+	if ((*(volatile u64 *)&reserving_vms[w] & vs_vm_bit(vm)) &&
+	    (*(volatile u64 *)&reserving_words & (1ULL << w)))
+		return;
+	v = vm_ctx_of(vm);
+	if (!v || !v->reserve_cores)
+		return;
+	__sync_fetch_and_or(&reserving_vms[w], vs_vm_bit(vm));
+	__sync_fetch_and_or(&reserving_words, 1ULL << w);
+}
+
 /* A vCPU of @vm goes into its queue: the VM is a candidate of pick_owed_vm from now on. */
 static void mark_vm_queued(s32 vm)
 {
@@ -232,6 +292,8 @@ static void mark_vm_queued(s32 vm)
 		return;
 	__sync_lock_test_and_set(&vm_enqueued_at[vm & (VS_MAX_VMS - 1)], bpf_ktime_get_ns());
 	set_vm_bits(vm);
+	vm_heaps_sync(vm);
+	mark_vm_reserving(vm);
 }
 
 /*

@@ -80,8 +80,19 @@ __s32 vm_owned_cores[VS_MAX_VMS];
 __u64 queued_vms[VS_VM_WORDS];
 __u64 queued_words;
 __u64 vm_enqueued_at[VS_MAX_VMS]; /* when a vCPU of the VM last went into its queue */
+/*
+ * The VMs with a reservation that had vCPUs queued, the same two levels: the
+ * heaps' pick offers them all to the reservations' fold, which needs every VM
+ * short of its cores. Set at enqueue, cleared by the walk that finds the
+ * reservation gone.
+ */
+__u64 reserving_vms[VS_VM_WORDS];
+__u64 reserving_words;
 /* vCPUs of the VM inserted into its queue that have not run or left since (vs_task.in_vm_queue). */
 __s32 vm_in_flight[VS_MAX_VMS];
+/* VMs of an enclave's heaps found missing by the pick's rotating check (vm_heaps); should stay 0.
+ */
+__u64 vm_heap_repairs;
 /* By vCPU slot: since when it waits (vs_task.runnable_at), for the head of its VM's queue. */
 __u64 vcpu_wait_since[VS_MAX_VCPUS];
 /* By vCPU slot: it entered its VM's queue guest-idle (vs_hint_idle_defers). */
@@ -233,6 +244,41 @@ struct {
 	__type(key, u32);
 	__type(value, struct vs_txn);
 } txns SEC(".maps");
+
+/*
+ * vm_heaps[enclave]: the enclave's VMs with vCPUs to run, by vtime and by
+ * waiting_since (bpf/rules/vm_heap.h); pick_owed_vm reads the first entries
+ * instead of every queued VM. Internal to the scheduler: the agent never
+ * reads it.
+ */
+struct vm_heaps {
+	struct bpf_spin_lock lock;
+	struct vs_vm_heap vt;
+	struct vs_vm_heap wait;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VS_MAX_ENCLAVES);
+	__type(key, u32);
+	__type(value, struct vm_heaps);
+} vm_heaps SEC(".maps");
+
+/* A pick's copies of its enclave's heaps and the VMs it offers, per CPU: too big for the BPF stack.
+ */
+struct pick_snaps {
+	struct vs_heap_snap vt;
+	struct vs_heap_snap wait;
+	__u16 vms_vt[VS_HEAP_TOP_VT], vms_w[VS_HEAP_TOP_VT];
+	__u64 keys_vt[VS_HEAP_TOP_VT], keys_w[VS_HEAP_TOP_VT];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct pick_snaps);
+} pick_snaps SEC(".maps");
 
 /* Why a CPU idles with vCPUs waiting, as dispatch decides it (bpf/rules/cpu_time.h). */
 enum idle_reason { IDLE_FORCED = VS_TIME_FORCED_IDLE, IDLE_HOST = VS_TIME_HOST_IDLE };

@@ -19,11 +19,46 @@ struct owed_pick {
 	bool for_pair; /* chosen over the VM owed most, for its two vCPUs */
 };
 
-/* The two folds over the candidates, one pointer (a global function takes five arguments). */
+/* What offer_vm saw of a VM, for the heaps' upkeep (pick_from_heaps). */
+enum offer_seen {
+	OFFER_GONE, /* nothing to run and stale, another enclave's, or no state: out of the heaps */
+	OFFER_EMPTY,   /* nothing queued now, but a vCPU in flight: kept */
+	OFFER_SKIPPED, /* over its cap: not a candidate here */
+	OFFER_TAKEN,   /* offered to the folds */
+};
+
+struct offer_facts {
+	u64 vtime, waiting_since;
+	u64 enqueued_at; /* vm_enqueued_at when it was looked at */
+	s32 queued;
+	u32 seen; /* enum offer_seen */
+};
+
+/*
+ * The two folds over the candidates and what they are offered for (one
+ * pointer: a global function takes five arguments), and the facts of the
+ * last VM offered.
+ */
 struct pick_scans {
 	struct vs_owed_scan owed;
 	struct vs_reserve_scan reserved;
+	s32 prev_vm, this_owner;
+	u32 enclave;
+	u32 mends; /* heap operations the pick made to keep the heaps in step */
+	struct offer_facts f;
 };
+
+/*
+ * Each CPU's pick_scans: on the stack it took the deepest call chain
+ * (dispatch, the pick, the heaps, the upkeep) past BPF's 512 bytes. One pick
+ * at a time per CPU: dispatch and the sweep's timer never run at once on one.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct pick_scans);
+} pick_scratch SEC(".maps");
 
 /*
  * Offers @vm to @scans if it has vCPUs to run here: to the owed scan, and
@@ -31,38 +66,230 @@ struct pick_scans {
  * claim; clears its bit if it has none. Global, so the verifier checks it
  * once for any VM id rather than once per id the bitmap loop could produce.
  */
-__noinline int offer_vm(struct pick_scans *scans, u32 vm, s32 prev_vm, s32 this_owner, u32 enclave)
+__noinline int offer_vm(struct pick_scans *scans, u32 vm)
 {
 	u64 now = bpf_ktime_get_ns(), at;
 	struct vs_vm_state *vs;
-	s32 queued;
+	s32 queued, prev_vm;
+	bool is_prev;
 
-	if (!scans || vm >= vs_max_vms)
+	if (!scans)
 		return 0;
+	scans->f.seen = OFFER_GONE;
+	if (vm >= vs_max_vms)
+		return 0;
+	prev_vm = scans->prev_vm;
+	is_prev = (s32)vm == prev_vm;
 	queued = scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm));
-	if (queued <= 0 && (s32)vm != prev_vm) {
-		at = vm_enqueued_at[vm & (VS_MAX_VMS - 1)];
-		if (vs_vm_bit_stale(queued, false, vm_in_flight[vm & (VS_MAX_VMS - 1)], at, now))
-			clear_vm_queued(vm, at);
-		return 0;
-	}
-	if (vm_enclave(vm) != enclave)
-		return 0;
-	if (caps_in_use && !vm_within_cap(vm, (s32)vm == this_owner))
-		return 0;
+	at = vm_enqueued_at[vm & (VS_MAX_VMS - 1)];
+	scans->f.queued = queued;
+	scans->f.enqueued_at = at;
 	vs = vm_state_of(vm);
 	if (!vs)
 		return 0;
-	vs_owed_scan_add(&scans->owed, vm, queued, (s32)vm == prev_vm, vs->vtime, vs->waiting_since,
-			 now);
+	scans->f.vtime = vs->vtime;
+	scans->f.waiting_since = vs->waiting_since;
+	if (queued <= 0 && !is_prev) {
+		if (vs_vm_bit_stale(queued, false, vm_in_flight[vm & (VS_MAX_VMS - 1)], at, now)) {
+			clear_vm_queued(vm, at);
+			return 0;
+		}
+		scans->f.seen = OFFER_EMPTY;
+		return 0;
+	}
+	if (vm_enclave(vm) != scans->enclave)
+		return 0;
+	scans->f.seen = OFFER_SKIPPED;
+	if (caps_in_use && !vm_within_cap(vm, (s32)vm == scans->this_owner))
+		return 0;
+	scans->f.seen = OFFER_TAKEN;
+	vs_owed_scan_add(&scans->owed, vm, queued, is_prev, vs->vtime, vs->waiting_since, now);
 	if (reserves_in_use) {
-		enum vs_reserve_claim claim = vm_reserve_claim(vm, queued, (s32)vm == this_owner);
+		enum vs_reserve_claim claim =
+		    vm_reserve_claim(vm, queued, (s32)vm == scans->this_owner);
 
 		if (claim != VS_RES_NONE)
-			vs_reserve_scan_add(&scans->reserved, vm, queued, (s32)vm == prev_vm,
-					    claim);
+			vs_reserve_scan_add(&scans->reserved, vm, queued, is_prev, claim);
 	}
 	return 0;
+}
+
+/* Takes @vm out of both heaps of @enclave. Global: the verifier checks the sifts once. */
+__noinline int vm_heaps_drop(u32 enclave, u32 vm)
+{
+	struct vm_heaps *hp = bpf_map_lookup_elem(&vm_heaps, &enclave);
+
+	if (!hp)
+		return 0;
+	bpf_spin_lock(&hp->lock);
+	vs_heap_remove(&hp->vt, vm);
+	vs_heap_remove(&hp->wait, vm);
+	bpf_spin_unlock(&hp->lock);
+	return 0;
+}
+
+/* Gives @vm's entry in @enclave's vtime heap (@by_vtime) or waiting heap @key. Global, as above. */
+__noinline int vm_heap_rekey(u32 enclave, u32 vm, u32 by_vtime, u64 key)
+{
+	struct vm_heaps *hp = bpf_map_lookup_elem(&vm_heaps, &enclave);
+
+	if (!hp)
+		return 0;
+	bpf_spin_lock(&hp->lock);
+	vs_heap_rekey(by_vtime ? &hp->vt : &hp->wait, vm, key);
+	bpf_spin_unlock(&hp->lock);
+	return 0;
+}
+
+/*
+ * Keeps @enclave's heaps in step with what offer_vm found of @vm (@f), listed
+ * in the vtime heap (@by_vtime) or the waiting one with @key, the heap's
+ * entries not listed bounded by @rest: a VM with nothing to run leaves both;
+ * a key whose VM's value has passed @rest is raised, so the VM sinks below
+ * the listed levels (the lazy keys, bpf/rules/vm_heap.h); one still within
+ * them is left, since the pick offers it with its value anyway. A removal
+ * then reads the VM's insert stamp with an atomic (a full barrier): an insert
+ * that came meanwhile puts it back (vm_heaps_sync), one that comes later
+ * finds it out and adds it. Returns the heap operations it made.
+ */
+static u32 heap_mend(u32 enclave, u32 vm, const struct offer_facts *f, bool by_vtime, u64 key,
+		     u64 rest)
+{
+	if (f->seen == OFFER_GONE) {
+		vm_heaps_drop(enclave, vm);
+		if (__sync_fetch_and_add(&vm_enqueued_at[vm & (VS_MAX_VMS - 1)], 0) !=
+			f->enqueued_at ||
+		    scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm)) > 0)
+			vm_heaps_sync(vm);
+		return 1;
+	}
+	if (by_vtime && f->vtime > key && f->vtime > rest) {
+		vm_heap_rekey(enclave, vm, 1, f->vtime);
+		return 1;
+	}
+	if (!by_vtime && f->queued > 0 && f->waiting_since > key && f->waiting_since > rest) {
+		vm_heap_rekey(enclave, vm, 0, f->waiting_since);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Offers every VM of the reserving bitmap to the folds, and @this_owner (the
+ * only VM that can keep this core for its reservation): with the heaps' VMs
+ * the reservations' fold then sees every VM it could choose. A VM found
+ * without a reservation leaves the bitmap (an atomic clear; an enqueue that
+ * races sets it again, as its reservation is read after its own mark).
+ */
+static void offer_reserving_vms(struct pick_scans *scans, u32 *visits)
+{
+	u64 words = *(volatile u64 *)&reserving_words;
+	u32 i, j;
+
+	if (scans->this_owner >= 0) {
+		offer_vm(scans, (u32)scans->this_owner);
+		(*visits)++;
+	}
+	bpf_for(i, 0, VS_VM_WORDS)
+	{
+		u64 bits;
+		u32 w;
+
+		if (!words)
+			break;
+		w = vs_ctz64(words);
+		barrier_var(w);
+		w &= VS_VM_WORDS - 1;
+		words &= words - 1;
+		bits = *(volatile u64 *)&reserving_vms[w];
+		if (!bits) {
+			__sync_fetch_and_and(&reserving_words, ~(1ULL << w));
+			if (*(volatile u64 *)&reserving_vms[w])
+				__sync_fetch_and_or(&reserving_words, 1ULL << w);
+			continue;
+		}
+		bpf_for(j, 0, 64)
+		{
+			struct vs_vm_ctx *v;
+			u32 vm;
+
+			if (!bits)
+				break;
+			vm = vs_ctz64(bits);
+			barrier_var(vm);
+			vm = w * 64 + (vm & 63);
+			bits &= bits - 1;
+			v = vm_ctx_of(vm);
+			if (!v || !v->reserve_cores) {
+				__sync_fetch_and_and(&reserving_vms[w], ~vs_vm_bit(vm));
+				continue;
+			}
+			offer_vm(scans, vm);
+			(*visits)++;
+		}
+	}
+}
+
+/*
+ * The pick from the enclave's heaps: offers the VMs of least vtime and those
+ * waiting longest (bpf/rules/vm_heap.h), not every queued VM, then @prev_vm,
+ * and mends what it found stale. False when the choice cannot be trusted
+ * (vs_heap_pick_exact, e.g. every VM offered was capped): the caller scans.
+ * Global, so the verifier checks it once.
+ */
+__noinline int pick_from_heaps(struct pick_scans *scans, struct vs_owed_choice *chosen, u32 *visits)
+{
+	u32 zero = 0, e, n_vt, n_w, i;
+	u64 rest_vt, rest_w, vt;
+	struct pick_snaps *sn;
+	struct vm_heaps *hp;
+	bool prev_seen = false;
+
+	if (!scans || !chosen || !visits)
+		return false;
+	e = scans->enclave;
+	if (e >= VS_MAX_ENCLAVES)
+		return false;
+	hp = bpf_map_lookup_elem(&vm_heaps, &e);
+	sn = bpf_map_lookup_elem(&pick_snaps, &zero);
+	if (!hp || !sn)
+		return false;
+	bpf_spin_lock(&hp->lock);
+	vs_heap_snapshot(&hp->vt, &sn->vt);
+	vs_heap_snapshot(&hp->wait, &sn->wait);
+	bpf_spin_unlock(&hp->lock);
+	n_vt = vs_heap_snap_top(&sn->vt, VS_HEAP_TOP_VT, sn->vms_vt, sn->keys_vt, &rest_vt);
+	n_w = vs_heap_snap_top(&sn->wait, VS_HEAP_TOP_WAIT, sn->vms_w, sn->keys_w, &rest_w);
+	bpf_for(i, 0, VS_HEAP_TOP_VT + VS_HEAP_TOP_WAIT)
+	{
+		bool by_vtime = i < VS_HEAP_TOP_VT;
+		u32 k = by_vtime ? i : i - VS_HEAP_TOP_VT;
+		u32 vm;
+		u64 key;
+
+		if (k >= (by_vtime ? n_vt : n_w) || k >= VS_HEAP_TOP_VT)
+			continue;
+		vm = by_vtime ? sn->vms_vt[k] : sn->vms_w[k];
+		key = by_vtime ? sn->keys_vt[k] : sn->keys_w[k];
+		if ((s32)vm == scans->prev_vm)
+			prev_seen = true;
+		offer_vm(scans, vm);
+		(*visits)++;
+		scans->mends +=
+		    heap_mend(e, vm, &scans->f, by_vtime, key, by_vtime ? rest_vt : rest_w);
+	}
+	if (scans->prev_vm >= 0 && !prev_seen) {
+		offer_vm(scans, (u32)scans->prev_vm);
+		(*visits)++;
+	}
+	if (reserves_in_use)
+		offer_reserving_vms(scans, visits);
+	*chosen = vs_owed_scan_choose(&scans->owed, &scans->reserved,
+				      enclave_pair_window_ns(scans->enclave));
+	vt = chosen->for_pair ? scans->owed.pair.vtime : scans->owed.best.vtime;
+	return vs_heap_pick_exact(rest_vt == ~0ULL && rest_w == ~0ULL, chosen->vm, chosen->starved,
+				  chosen->reserved, vt, rest_vt, rest_w, bpf_ktime_get_ns(),
+				  VS_STARVED_NS);
 }
 
 /* Are @vm's bit (in word @w) and its word's summary bit set? */
@@ -73,14 +300,16 @@ static bool vm_bits_set(u32 vm, u32 w)
 }
 
 /*
- * A safety net under the bitmap's clearing rules: each pick checks one more
- * VM id, in turn, and sets the bit of a VM found with queued vCPUs but no
- * bit (a lost bit would leave its vCPUs waiting until the VM's next insert,
- * or the kernel's watchdog). Each CPU walks the ids with a cursor of its own
+ * A safety net under the bitmap's clearing rules and the heaps' upkeep: each
+ * pick checks one more VM id, in turn, and sets the bit of a VM found with
+ * queued vCPUs but no bit, or puts it back in its enclave's heaps (a lost
+ * bit or entry would leave its vCPUs waiting until the VM's next insert, or
+ * the kernel's watchdog). Each CPU walks the ids with a cursor of its own
  * (a shared one would be a cache line every dispatch writes), the CPUs'
  * starting points spread evenly over the ids; any one CPU checks every VM id
  * within vs_max_vms of its picks (milliseconds: a CPU picks several times per
- * slice). A repair is counted (vm_bit_repairs in status), so a lost bit shows.
+ * slice). A repair is counted (vm_bit_repairs, vm_heap_repairs in status), so
+ * a loss shows.
  */
 static void repair_vm_bit(struct vs_cpu_stats *cs, u32 cpu)
 {
@@ -88,44 +317,46 @@ static void repair_vm_bit(struct vs_cpu_stats *cs, u32 cpu)
 	u32 spread = nr_cpus ? n / nr_cpus : 0;
 	u32 vm = ((cs->vm_bit_cursor++ + cpu * spread) % n) & (VS_MAX_VMS - 1);
 	u32 w = vs_vm_word(vm);
+	bool bits, heaps;
 
-	if (vm_bits_set(vm, w))
+	bits = vm_bits_set(vm, w);
+	heaps = vm_in_heaps(vm);
+	if (bits && heaps)
 		return;
 	if (scx_bpf_dsq_nr_queued(VS_DSQ_VM(vm)) <= 0)
 		return;
 	/*
 	 * An insert that landed since the first look marked the VM before it
-	 * (vm_queue_insert): not a lost bit. Under TCG a CPU can pause between
+	 * (vm_queue_insert): not a loss. Under TCG a CPU can pause between
 	 * two instructions for a round robin's 100 ms, long enough for that.
 	 */
-	if (vm_bits_set(vm, w))
-		return;
-	set_vm_bits(vm);
-	__sync_fetch_and_add(&vm_bit_repairs, 1);
+	if (!bits && !vm_bits_set(vm, w)) {
+		set_vm_bits(vm);
+		__sync_fetch_and_add(&vm_bit_repairs, 1);
+	}
+	if (!heaps && !vm_in_heaps(vm)) {
+		vm_heaps_sync(vm);
+		__sync_fetch_and_add(&vm_heap_repairs, 1);
+	}
 }
 
-/*
- * Global, so the verifier checks it once rather than at every call site
- * (checked as part of dispatch, it took dispatch past the 1M-instruction
- * limit). Visits only the VMs of the queued bitmap (bpf/rules/vm_bits.h),
- * then @prev_vm if the bitmap did not list it.
- */
-__noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owed_pick *out)
+static void pick_scans_init(struct pick_scans *scans, s32 prev_vm, s32 this_owner, u32 enclave)
 {
-	u32 i, j, visits = 0, cpu = bpf_get_smp_processor_id();
-	struct vs_cpu_stats *cs = cpu_stats_of(cpu);
-	struct vs_owed_choice chosen;
-	struct pick_scans scans;
-	u64 words;
-	bool prev_seen = false;
+	vs_owed_scan_init(&scans->owed);
+	vs_reserve_scan_init(&scans->reserved);
+	scans->prev_vm = prev_vm;
+	scans->this_owner = this_owner;
+	scans->enclave = enclave;
+	scans->mends = 0;
+}
 
-	if (!out)
-		return 0;
-	if (cs)
-		repair_vm_bit(cs, cpu);
-	vs_owed_scan_init(&scans.owed);
-	vs_reserve_scan_init(&scans.reserved);
-	words = *(volatile u64 *)&queued_words;
+/* Offers every VM of the queued bitmap (bpf/rules/vm_bits.h), then the prev VM if it was not. */
+static void scan_queued_vms(struct pick_scans *scans, u32 *visits)
+{
+	u64 words = *(volatile u64 *)&queued_words;
+	bool prev_seen = false;
+	u32 i, j;
+
 	bpf_for(i, 0, VS_VM_WORDS)
 	{
 		u64 bits;
@@ -133,7 +364,11 @@ __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owe
 
 		if (!words)
 			break;
-		w = vs_ctz64(words) & (VS_VM_WORDS - 1);
+		/* Masked after a barrier: clang may turn vs_ctz64 into a table the verifier cannot
+		 * bound. */
+		w = vs_ctz64(words);
+		barrier_var(w);
+		w &= VS_VM_WORDS - 1;
 		words &= words - 1;
 		bits = *(volatile u64 *)&queued_vms[w];
 		bpf_for(j, 0, 64)
@@ -142,24 +377,62 @@ __noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owe
 
 			if (!bits)
 				break;
-			vm = w * 64 + (vs_ctz64(bits) & 63);
+			vm = vs_ctz64(bits);
+			barrier_var(vm);
+			vm = w * 64 + (vm & 63);
 			bits &= bits - 1;
-			if ((s32)vm == prev_vm)
+			if ((s32)vm == scans->prev_vm)
 				prev_seen = true;
-			offer_vm(&scans, vm, prev_vm, this_owner, enclave);
-			visits++;
+			offer_vm(scans, vm);
+			(*visits)++;
 		}
 	}
-	if (prev_vm >= 0 && !prev_seen) {
-		offer_vm(&scans, (u32)prev_vm, prev_vm, this_owner, enclave);
-		visits++;
+	if (scans->prev_vm >= 0 && !prev_seen) {
+		offer_vm(scans, (u32)scans->prev_vm);
+		(*visits)++;
+	}
+}
+
+/*
+ * Global, so the verifier checks it once rather than at every call site
+ * (checked as part of dispatch, it took dispatch past the 1M-instruction
+ * limit). Reads the enclave's heaps (pick_from_heaps), with the reserving
+ * VMs if reservations are in use; scans the queued bitmap when the choice
+ * cannot be trusted.
+ */
+__noinline int pick_owed_vm(s32 prev_vm, s32 this_owner, u32 enclave, struct owed_pick *out)
+{
+	u32 visits = 0, zero = 0, mends, cpu = bpf_get_smp_processor_id();
+	struct vs_cpu_stats *cs = cpu_stats_of(cpu);
+	struct vs_owed_choice chosen;
+	struct pick_scans *scans;
+	bool scanned = false;
+
+	if (!out)
+		return 0;
+	out->vm = VS_VM_NONE;
+	scans = bpf_map_lookup_elem(&pick_scratch, &zero);
+	if (!scans)
+		return 0;
+	if (cs)
+		repair_vm_bit(cs, cpu);
+	pick_scans_init(scans, prev_vm, this_owner, enclave);
+	if (!pick_from_heaps(scans, &chosen, &visits)) {
+		mends = scans->mends;
+		pick_scans_init(scans, prev_vm, this_owner, enclave);
+		scans->mends = mends;
+		scan_queued_vms(scans, &visits);
+		chosen = vs_owed_scan_choose(&scans->owed, &scans->reserved,
+					     enclave_pair_window_ns(enclave));
+		scanned = true;
 	}
 	/* Only this CPU writes them, from dispatch or the sweep's timer, never both at once. */
 	if (cs) {
 		cs->pick_calls++;
 		cs->pick_visits += visits;
+		cs->pick_scans += scanned;
+		cs->pick_mends += scans->mends;
 	}
-	chosen = vs_owed_scan_choose(&scans.owed, &scans.reserved, enclave_pair_window_ns(enclave));
 	out->vm = chosen.vm;
 	out->nr_queued = chosen.nr_queued;
 	out->starved = chosen.starved;

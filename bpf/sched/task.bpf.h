@@ -63,7 +63,7 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 	struct vs_vm_state *vs;
 	/* Not the current CPU: a property change may re-run a remote CPU's current task. */
 	u32 cpu = scx_bpf_task_cpu(p), th;
-	u64 now = bpf_ktime_get_ns();
+	u64 now = bpf_ktime_get_ns(), since;
 	struct vs_running_out ro = {0};
 	struct vs_core_view view;
 	s32 vm, claimed, queued;
@@ -123,10 +123,13 @@ void BPF_STRUCT_OPS(vs_running, struct task_struct *p)
 	t->ext_done = false;
 	vs = vm_state_of(vm);
 	if (vs) {
-		vs->last_run_ns = now;
 		queued = vm_queued(vm);
-		vs->waiting_since = vs_run_stamp(
-		    vs->waiting_since, queued > 0 ? vm_head_wait_since(vm) : 0, queued, now);
+		since = vs->waiting_since;
+		vs->waiting_since =
+		    vs_run_stamp(since, queued > 0 ? vm_head_wait_since(vm) : 0, queued, now);
+		/* Back to an older vCPU's wait: the waiting heap's lazy key must follow. */
+		if (queued > 0 && vs->waiting_since < since)
+			vm_heaps_sync(vm);
 		if (!cpu_on_home(cpu, vm))
 			__sync_fetch_and_add(&vs->remote_runs, 1);
 	}

@@ -93,7 +93,7 @@ bench-sim-policies:
 # fleet_512 VM case runs the same measurement with 5 s windows.
 .PHONY: bench-dispatch
 bench-dispatch: all $(BUILD)/release/vmm-schedd
-	tests/vm/run --mem 6G --timeout 2400 -- tests/bench/dispatch_cost.sh $(if $(BENCH_QUICK),--quick)
+	tests/vm/run --mem 6G --timeout 2400 -- tests/bench/dispatch_cost.sh $(if $(BENCH_QUICK),--quick) $(if $(BENCH_DISPATCH_SMALL),--small $(BENCH_DISPATCH_SMALL))
 
 # `make bench-discovery`: the agent's /proc rescan per VM (its own vm_rescan() on
 # processes shaped like idle qemus) and its cost per process event (needs root, /dev/kvm).

@@ -159,6 +159,12 @@ def ratio(label_a, file_a, label_b, file_b):
         r = f"{vb / va:.2f}" if va else "-"
         print(f"| VMs visited per pick (picks, visits/pick) | {ca} | {va:.2f} | {cb} "
               f"| {vb:.2f} | {r} |")
+    if "pick_scans" in a and "pick_scans" in b:
+        (_, sa), (_, sb) = a["pick_scans"], b["pick_scans"]
+        print(f"| picks that scanned the queued VMs (share) | | {sa:.3f} | | {sb:.3f} | |")
+    if "pick_mends" in a and "pick_mends" in b:
+        (_, ma), (_, mb) = a["pick_mends"], b["pick_mends"]
+        print(f"| heap entries mended per pick | | {ma:.2f} | | {mb:.2f} | |")
     if "vcpus_waiting" in a and "vcpus_waiting" in b:
         (_, wa), (_, wb) = a["vcpus_waiting"], b["vcpus_waiting"]
         r = f"{wb / wa:.2f}" if wa else "-"

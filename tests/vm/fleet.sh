@@ -134,7 +134,7 @@ fleet_stop() {
 # over SECS seconds ("PROG CALLS NS_PER_CALL" lines in OUT), from the kernel's
 # BPF run-time statistics (kernel.bpf_stats_enabled; the case turns them on).
 fleet_bpf_cost() {
-	local picks_a picks_b ca va wa ta cb vb wb tb
+	local picks_a picks_b ca va wa ta sa ma cb vb wb tb sb mb
 	picks_a=$(fleet_picks)
 	$FLEET_PY progstats >"$TMP/stats.a" || fail "bpftool cannot list the scheduler's programs"
 	sleep "$1"
@@ -145,17 +145,21 @@ fleet_bpf_cost() {
 	# The same window's VMs visited per pick (status pick_calls, pick_visits),
 	# and the mean number of vCPUs waiting (their wait time over the window,
 	# Little's law): a pick visits the VMs with waiting vCPUs, so the two agree.
-	read -r ca va wa ta <<<"$picks_a"
-	read -r cb vb wb tb <<<"$picks_b"
+	read -r ca va wa sa ma ta <<<"$picks_a"
+	read -r cb vb wb sb mb tb <<<"$picks_b"
 	[ "$cb" -gt "$ca" ] || fail "no VM picks counted in $1 s (status pick_calls $ca, then $cb)"
 	echo "pick_visits $((cb - ca)) $(python3 -c "print(f'{($vb - $va) / ($cb - $ca):.2f}')")" >>"$2"
+	# The picks that scanned the queued VMs rather than trusting the heaps.
+	echo "pick_scans $((sb - sa)) $(python3 -c "print(f'{($sb - $sa) / ($cb - $ca):.3f}')")" >>"$2"
+	echo "pick_mends $((mb - ma)) $(python3 -c "print(f'{($mb - $ma) / ($cb - $ca):.2f}')")" >>"$2"
 	echo "vcpus_waiting $((tb - ta)) $(python3 -c "print(f'{($wb - $wa) / ($tb - $ta):.2f}')")" >>"$2"
 }
 
-# "CALLS VISITS WAIT_NS NOW_NS": dispatch's VM picks so far, and the vCPUs'
-# total wait, from status.
+# "CALLS VISITS WAIT_NS SCANS MENDS NOW_NS": dispatch's VM picks so far, the
+# VMs they visited, the vCPUs' total wait, the picks that scanned and the heap
+# entries they mended, from status.
 fleet_picks() {
-	echo "$(json_get '"%d %d %d" % (s["scheduler"]["pick_calls"], s["scheduler"]["pick_visits"], sum(c["wait_ns"] for v in s["vms"] for c in v["vcpus"]))') $(date +%s%N)"
+	echo "$(json_get '"%d %d %d %d %d" % (s["scheduler"]["pick_calls"], s["scheduler"]["pick_visits"], sum(c["wait_ns"] for v in s["vms"] for c in v["vcpus"]), s["scheduler"]["pick_scans"], s["scheduler"]["pick_mends"])') $(date +%s%N)"
 }
 
 # fleet_two_sizes SMALL LARGE BUSY SECS: BUSY busy VMs (busy0...) and

@@ -318,6 +318,8 @@ void vs_maps_read_counters(struct vs_daemon *d, struct vs_sched_counters *out)
 	out->preempt_holds_refused = b->preempt_holds_refused;
 	out->pick_calls = 0;
 	out->pick_visits = 0;
+	out->pick_scans = 0;
+	out->pick_mends = 0;
 	/* Per CPU in the scheduler, summed here (an array read within its size does not fail). */
 	for (unsigned int cpu = 0; cpu < bpf_map__max_entries(d->skel->maps.cpu_stats); cpu++) {
 		struct vs_cpu_stats cs;
@@ -326,8 +328,11 @@ void vs_maps_read_counters(struct vs_daemon *d, struct vs_sched_counters *out)
 			continue;
 		out->pick_calls += cs.pick_calls;
 		out->pick_visits += cs.pick_visits;
+		out->pick_scans += cs.pick_scans;
+		out->pick_mends += cs.pick_mends;
 	}
 	out->vm_bit_repairs = b->vm_bit_repairs;
+	out->vm_heap_repairs = b->vm_heap_repairs;
 	out->take_waits = b->take_waits;
 	out->take_wait_ns = b->take_wait_ns;
 	out->take_wait_max_ns = b->take_wait_max_ns;

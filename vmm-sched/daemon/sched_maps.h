@@ -66,7 +66,10 @@ struct vs_sched_counters {
 	uint64_t txn_outcomes[VS_TXN_NR_OUTCOMES];
 	uint64_t preempt_holds_refused;	  /* preempted vCPUs not held: their core changed owner */
 	uint64_t pick_calls, pick_visits; /* VM picks in dispatch, and the VMs they visited */
-	uint64_t vm_bit_repairs; /* queued VMs the bitmap had lost, found by the safety net */
+	uint64_t pick_scans;		  /* picks that scanned the queued VMs, not the heaps */
+	uint64_t pick_mends;		  /* heap entries the picks removed or re-keyed */
+	uint64_t vm_bit_repairs;  /* queued VMs the bitmap had lost, found by the safety net */
+	uint64_t vm_heap_repairs; /* queued VMs missing from their enclave's heaps, found by it */
 	/* core takes from the commit to the vCPU running there, by decade of us (<10 us ..) */
 	uint64_t take_waits, take_wait_ns, take_wait_max_ns, take_wait_hist[VS_TAKE_WAIT_BUCKETS];
 };

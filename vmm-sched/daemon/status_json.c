@@ -107,7 +107,10 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 	add_u64(o, "preempt_holds_refused", c.preempt_holds_refused);
 	add_u64(o, "pick_calls", c.pick_calls);
 	add_u64(o, "pick_visits", c.pick_visits);
+	add_u64(o, "pick_scans", c.pick_scans);
+	add_u64(o, "pick_mends", c.pick_mends);
 	add_u64(o, "vm_bit_repairs", c.vm_bit_repairs);
+	add_u64(o, "vm_heap_repairs", c.vm_heap_repairs);
 	json_object_object_add(o, "take_wait", take_wait_json(&c));
 	add_u64(o, "starved_grants", c.starved_grants);
 	add_u64(o, "pair_grants", c.pair_grants);

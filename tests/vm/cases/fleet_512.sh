@@ -30,6 +30,7 @@ fleet_progress 10 "${FLEET[@]}"
 note "all listed, in SCHED_EXT, made progress (${SECONDS} s)"
 note "wake latency in the guests so far (the worst VMs' max, us): $(fleet_worst_wake "${FLEET[@]}")"
 note "queued-VM bits the safety net had to set again (vm_bit_repairs): $(sched_counter vm_bit_repairs)"
+note "VMs it put back into their enclave's heaps (vm_heap_repairs): $(sched_counter vm_heap_repairs)"
 
 # One more: refused, naming the limit and the setting; the fleet undisturbed.
 fleet_start extra 1 busy
