@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 450
+# case-seconds: 560
 # case-vm-mem: 6G
 # case-timeout: 2400
 # A fleet: FLEET_VMS (512) one-vCPU test VMs enrolled at once, 4 busy and the
