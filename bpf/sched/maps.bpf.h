@@ -81,10 +81,10 @@ __u64 queued_vms[VS_VM_WORDS];
 __u64 queued_words;
 __u64 vm_enqueued_at[VS_MAX_VMS]; /* when a vCPU of the VM last went into its queue */
 /*
- * The VMs with a reservation that had vCPUs queued, the same two levels: the
- * heaps' pick offers them all to the reservations' fold, which needs every VM
- * short of its cores. Set at enqueue, cleared by the walk that finds the
- * reservation gone.
+ * The VMs with a reservation, the same two levels: the heaps' pick offers
+ * them all to the reservations' fold, which needs every VM short of its
+ * cores. Set at enqueue and by the pick's rotating check (repair_vm_bit),
+ * cleared by the walk that finds the reservation gone.
  */
 __u64 reserving_vms[VS_VM_WORDS];
 __u64 reserving_words;

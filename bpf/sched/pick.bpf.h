@@ -309,7 +309,8 @@ static bool vm_bits_set(u32 vm, u32 w)
  * starting points spread evenly over the ids; any one CPU checks every VM id
  * within vs_max_vms of its picks (milliseconds: a CPU picks several times per
  * slice). A repair is counted (vm_bit_repairs, vm_heap_repairs in status), so
- * a loss shows.
+ * a loss shows. It also marks a VM with a reservation as reserving: one given
+ * its reservation while all its vCPUs wait has no enqueue to mark it.
  */
 static void repair_vm_bit(struct vs_cpu_stats *cs, u32 cpu)
 {
@@ -319,6 +320,7 @@ static void repair_vm_bit(struct vs_cpu_stats *cs, u32 cpu)
 	u32 w = vs_vm_word(vm);
 	bool bits, heaps;
 
+	mark_vm_reserving(vm);
 	bits = vm_bits_set(vm, w);
 	heaps = vm_in_heaps(vm);
 	if (bits && heaps)
