@@ -215,8 +215,7 @@ VS_RULE void vs_heap_snapshot(const struct vs_vm_heap *h, struct vs_heap_snap *s
 
 	s->nr = h->nr;
 	for (i = 0; i < VS_HEAP_SNAP; i++) {
-		/* Opaque to clang: a pointer it strength-reduces to start below the map value is
-		 * refused. */
+		/* Opaque to clang: its strength-reduced pointer started below the value. */
 		__asm__ volatile("" : "+r"(i));
 		if (i >= VS_HEAP_SNAP)
 			break;

@@ -90,8 +90,7 @@ __u64 reserving_vms[VS_VM_WORDS];
 __u64 reserving_words;
 /* vCPUs of the VM inserted into its queue that have not run or left since (vs_task.in_vm_queue). */
 __s32 vm_in_flight[VS_MAX_VMS];
-/* VMs of an enclave's heaps found missing by the pick's rotating check (vm_heaps); should stay 0.
- */
+/* VMs found missing from their enclave's heaps by the pick's rotating check; should stay 0. */
 __u64 vm_heap_repairs;
 /* By vCPU slot: since when it waits (vs_task.runnable_at), for the head of its VM's queue. */
 __u64 vcpu_wait_since[VS_MAX_VCPUS];
@@ -264,8 +263,7 @@ struct {
 	__type(value, struct vm_heaps);
 } vm_heaps SEC(".maps");
 
-/* A pick's copies of its enclave's heaps and the VMs it offers, per CPU: too big for the BPF stack.
- */
+/* A pick's copies of its enclave's heaps and the VMs it offers: too big for the BPF stack. */
 struct pick_snaps {
 	struct vs_heap_snap vt;
 	struct vs_heap_snap wait;

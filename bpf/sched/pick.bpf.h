@@ -366,8 +366,7 @@ static void scan_queued_vms(struct pick_scans *scans, u32 *visits)
 
 		if (!words)
 			break;
-		/* Masked after a barrier: clang may turn vs_ctz64 into a table the verifier cannot
-		 * bound. */
+		/* Masked after a barrier: clang may make vs_ctz64 an unbounded table. */
 		w = vs_ctz64(words);
 		barrier_var(w);
 		w &= VS_VM_WORDS - 1;

@@ -144,7 +144,8 @@ fleet_bpf_cost() {
 	grep -q '^vs_dispatch [1-9]' "$2" || fail "no vs_dispatch calls counted in $1 s: $(cat "$2")"
 	# The same window's VMs visited per pick (status pick_calls, pick_visits),
 	# and the mean number of vCPUs waiting (their wait time over the window,
-	# Little's law): a pick visits the VMs with waiting vCPUs, so the two agree.
+	# Little's law): a scan of the queued VMs visits about one VM per waiting
+	# vCPU, a pick from the enclave's heaps at most 11 however many wait.
 	read -r ca va wa sa ma ta <<<"$picks_a"
 	read -r cb vb wb sb mb tb <<<"$picks_b"
 	[ "$cb" -gt "$ca" ] || fail "no VM picks counted in $1 s (status pick_calls $ca, then $cb)"
