@@ -37,7 +37,8 @@ static void usage(FILE *f)
 		"                        (the scheduler before 30 Nov 2026; today it charges as it "
 		"runs)\n"
 		"Prints one summary line: work, forced idle, its lower bound and their ratio,\n"
-		"the worst wait p99 and fairness error, cross-VM overlaps (must be 0), speed.\n");
+		"the fair-share reference and forced idle's ratio to it, the worst wait p99\n"
+		"and fairness error, cross-VM overlaps (must be 0), speed.\n");
 }
 
 /* @s as an unsigned integer in [lo, hi]; -1 with a message naming @opt if not. */

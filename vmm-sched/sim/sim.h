@@ -12,6 +12,7 @@
 
 #include "sim_eventq.h"
 #include "sim_bound.h"
+#include "sim_fair_ref.h"
 #include "sim_metrics.h"
 #include "sim_rng.h"
 #include "sim_vmheap.h"
@@ -134,6 +135,7 @@ struct sim {
 	void *plan_work; /* sim_plan.c */
 	struct sim_totals t;
 	struct sim_bound bound;
+	struct sim_fair_ref fair_ref;
 };
 
 /* Builds the world; 0, or -1 with a message in @err. */

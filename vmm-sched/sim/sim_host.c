@@ -91,6 +91,18 @@ static int check_params(const struct sim_params *p, char *err, size_t errlen)
 	return 0;
 }
 
+/* The fair-share reference's groups are the workload's kinds of VM. */
+static int fair_ref_init(struct sim *s)
+{
+	uint32_t weight[SIM_MAX_KINDS], vcpus[SIM_MAX_KINDS], k;
+
+	for (k = 0; k < s->w.nr_kinds; k++) {
+		weight[k] = s->w.kinds[k].weight;
+		vcpus[k] = s->w.kinds[k].vcpus;
+	}
+	return sim_fair_ref_init(&s->fair_ref, s->nr_cores, s->tpc, s->w.nr_kinds, weight, vcpus);
+}
+
 int sim_init(struct sim *s, const struct sim_params *p, const struct sim_workload *w, char *err,
 	     size_t errlen)
 {
@@ -172,6 +184,8 @@ int sim_init(struct sim *s, const struct sim_params *p, const struct sim_workloa
 	    sim_vmheap_init(&s->by_waiting, s->nr_vms, &s->vms[0].waiting_since, VM_STRIDE))
 		goto oom;
 	sim_bound_init(&s->bound, s->nr_cores, s->tpc);
+	if (fair_ref_init(s))
+		goto oom;
 	s->core_slice_ns = 10 * SIM_MS; /* BPF core_slice_ns until the agent plans */
 	if (s->policy->init && s->policy->init(s))
 		goto oom;
@@ -191,6 +205,7 @@ void sim_free(struct sim *s)
 	sim_vmheap_free(&s->by_vtime);
 	sim_vmheap_free(&s->pair_by_vtime);
 	sim_vmheap_free(&s->by_waiting);
+	sim_fair_ref_free(&s->fair_ref);
 	free(s->cpus);
 	free(s->cores);
 	free(s->vms);
@@ -244,6 +259,7 @@ void sim_integrate(struct sim *s)
 	s->t.busy_thread_ns += (s->nr_cpus - s->t.idle_threads) * dt;
 	s->t.last_at = s->now;
 	sim_bound_advance(&s->bound, s->now);
+	sim_fair_ref_advance(&s->fair_ref, s->now);
 }
 
 void sim_enqueue(struct sim *s, struct sim_vcpu *v)

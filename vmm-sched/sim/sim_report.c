@@ -26,6 +26,13 @@ double sim_bound_ratio(const struct sim *s)
 	return (double)s->t.forced_idle_ns / (double)s->bound.lb_ns;
 }
 
+double sim_fair_ref_ratio(const struct sim *s)
+{
+	if (!s->fair_ref.fr_ns)
+		return -1;
+	return (double)s->t.forced_idle_ns / (double)s->fair_ref.fr_ns;
+}
+
 static const char *const model_names[] = {"busy", "duty", "lock", "bursty"};
 
 void sim_report_csv(const struct sim *s, FILE *f)
@@ -39,7 +46,7 @@ void sim_report_csv(const struct sim *s, FILE *f)
 		   "wait_p99_us,wait_max_us,forced_idle_ms,owned_core_ms,planned_core_ms,"
 		   "fairness_err_pct,owner_changes,max_owned_cores,overlaps,no_start_max_ms,"
 		   "first_wait_ms,lower_bound_ms,"
-		   "forced_idle_over_bound\n");
+		   "forced_idle_over_bound,fair_ref_ms\n");
 	for (i = 0; i < s->nr_vms; i++) {
 		const struct sim_vm *vm = &s->vms[i];
 		const struct sim_vm_metrics *m = &vm->m;
@@ -47,7 +54,7 @@ void sim_report_csv(const struct sim *s, FILE *f)
 
 		fprintf(f,
 			"%u,%s,%s,%u,%u,%u,%u,%.3f,%.3f,%.3f,%.1f,%.1f,%.1f,%.3f,%.3f,%.3f,%.2f,"
-			"%llu,%u,%u,%.3f,%.3f,,\n",
+			"%llu,%u,%u,%.3f,%.3f,,,\n",
 			i, vm->kind->name, model_names[vm->kind->model], vm->nr_vcpus,
 			vm->kind->weight, vm->kind->reserve, vm->kind->cap, m->work_ns / NS_MS,
 			m->run_ns / NS_MS, m->spin_ns / NS_MS, sim_hist_pct(&m->wait, 50) / NS_US,
@@ -73,7 +80,7 @@ void sim_report_csv(const struct sim *s, FILE *f)
 		if (m->first_wait_ns > first_max)
 			first_max = m->first_wait_ns;
 	}
-	/* The "all" row: sums, the worst VM's wait and fairness error, the bound. */
+	/* The "all" row: sums, the worst VM's wait and fairness error, the bound, the reference. */
 	fprintf(
 	    f,
 	    "all,,,%u,,,,%.3f,%.3f,%.3f,,%.1f,%.1f,%.3f,%.3f,%.3f,%.2f,%llu,,%llu,%.3f,%.3f,%.3f,",
@@ -83,12 +90,13 @@ void sim_report_csv(const struct sim *s, FILE *f)
 	    first_max / NS_MS, s->bound.lb_ns / NS_MS);
 	if (ratio >= 0)
 		fprintf(f, "%.3f", ratio);
-	fprintf(f, "\n");
+	fprintf(f, ",%.3f\n", s->fair_ref.fr_ns / NS_MS);
 }
 
 void sim_report_summary(const struct sim *s, FILE *f, double wall_s)
 {
 	double secs = s->p.duration_ns / 1e9, ratio = sim_bound_ratio(s), worst_err = 0;
+	double ratio_fair = sim_fair_ref_ratio(s);
 	uint64_t work = 0, p99_max = 0;
 	unsigned int i;
 
@@ -113,6 +121,11 @@ void sim_report_summary(const struct sim *s, FILE *f, double wall_s)
 		fprintf(f, "ratio=%.3f ", ratio);
 	else
 		fprintf(f, "ratio=- ");
+	fprintf(f, "fair_ref_ms=%.3f ", s->fair_ref.fr_ns / NS_MS);
+	if (ratio_fair >= 0)
+		fprintf(f, "ratio_fair=%.3f ", ratio_fair);
+	else
+		fprintf(f, "ratio_fair=- ");
 	fprintf(
 	    f,
 	    "wait_p99_max_us=%.1f fairness_err_worst_pct=%.2f overlaps=%llu starved_grants=%llu "

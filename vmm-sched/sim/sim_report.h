@@ -10,6 +10,8 @@ struct sim;
 double sim_fairness_err_pct(const struct sim *s, unsigned int i);
 /* Forced idle over its lower bound; < 0 when the bound is 0. */
 double sim_bound_ratio(const struct sim *s);
+/* Forced idle over the fair-share reference; < 0 when the reference is 0. */
+double sim_fair_ref_ratio(const struct sim *s);
 
 void sim_report_csv(const struct sim *s, FILE *f);
 /* One line; @wall_s: the run's wall-clock seconds (for its speed), 0 to leave it out. */

@@ -9,7 +9,7 @@
 #include "sim_plan.h"
 #include "sim_policy.h"
 
-/* The VM's runnable vCPUs change by @delta (for the lower bound). */
+/* The VM's runnable vCPUs change by @delta (for the lower bound and the fair-share reference). */
 static void runnable_change(struct sim *s, struct sim_vm *vm, int delta)
 {
 	uint32_t r = 0, v;
@@ -18,6 +18,8 @@ static void runnable_change(struct sim *s, struct sim_vm *vm, int delta)
 	for (v = 0; v < vm->nr_vcpus; v++)
 		r += s->vcpus[vm->first_vcpu + v].state != SIM_BLOCKED;
 	sim_bound_change(&s->bound, r, (uint32_t)((int)r + delta));
+	sim_fair_ref_change(&s->fair_ref, (uint32_t)(vm->kind - s->w.kinds), r,
+			    (uint32_t)((int)r + delta));
 }
 
 static void wake(struct sim *s, struct sim_vcpu *v, uint64_t work)
