@@ -1,10 +1,11 @@
 #!/bin/bash
 # make bench-sim-policies (part of make bench): the simulator's view of the
 # agent's core planner (--policy agent) against the BPF scheduler's local
-# rules (--policy bpf) and the forced-idle lower bound, at 1x/2x/4x
-# overcommit, at the benchmark's size (6 threads: 3 cores x 2, the VM mixes
-# of tests/bench/compare.sh) and at a fleet size (512 CPUs), plus the
-# planner's wall time per call. Prints markdown; nothing passes or fails.
+# rules (--policy bpf), the forced-idle lower bound and the fair-share
+# reference (docs/simulator.md), at 1x/2x/4x overcommit, at the benchmark's
+# size (6 threads: 3 cores x 2, the VM mixes of tests/bench/compare.sh) and
+# at a fleet size (512 CPUs), plus the planner's wall time per call. Prints
+# markdown; nothing passes or fails.
 #
 #   tests/bench/sim_compare.sh SIM [--quick]
 # SIM: a vmm-sched-sim binary (a release build). --quick: shorter runs.
@@ -49,23 +50,27 @@ row() { # row LABEL OVERCOMMIT CPUS SECS ARGS...
 	shift 4
 	for policy in bpf agent; do
 		line=$("$sim" --policy "$policy" --cpus "$cpus" --secs "$s" --csv "$dir/$label-$policy.csv" "$@")
-		printf '| %s | %s | %s | %s | %s | %s | %.2f | %.2f |\n' "$label" "$policy" "$over" \
-			"$(pct "$(echo "$line" | field forced_idle_ms)" "$cpus" "$s")" \
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %.2f | %.2f |\n' "$label" "$policy" \
+			"$over" "$(pct "$(echo "$line" | field forced_idle_ms)" "$cpus" "$s")" \
 			"$(pct "$(echo "$line" | field lower_bound_ms)" "$cpus" "$s")" \
 			"$(echo "$line" | field ratio)" \
+			"$(pct "$(echo "$line" | field fair_ref_ms)" "$cpus" "$s")" \
+			"$(echo "$line" | field ratio_fair)" \
 			"$(echo "scale=3; $(echo "$line" | field wait_p99_max_us) / 1000" | bc -l)" \
 			"$(echo "scale=4; $(echo "$line" | field work_cpu_s) / $s" | bc -l)"
 	done
 }
 
-echo "## Simulator: agent planner vs BPF-local rules vs the lower bound"
+echo "## Simulator: agent planner vs BPF-local rules vs the lower bound and the fair-share reference"
 echo
-echo "Forced idle and its lower bound in % of all thread time; ratio = forced idle / bound;"
+echo "Forced idle, its lower bound and the fair-share reference (the idle of a fluid scheduler"
+echo "fair at every instant) in % of all thread time; ratio = forced idle / bound,"
+echo "ratio to fair ref = forced idle / fair-share reference (-: a zero bound or reference);"
 echo "wait p99 of the worst VM; work in CPUs (vCPU time less lock spinning, per second)."
 echo "Bench size: ${secs} s simulated; fleet: ${fleet_secs} s. Seed 1, --epoch-ms 10, no agent delay."
 echo
-echo "| host | policy | overcommit | forced idle % | lower bound % | ratio | wait p99 worst VM ms | work CPUs |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|"
+echo "| host | policy | overcommit | forced idle % | lower bound % | ratio | fair ref % | ratio to fair ref | wait p99 worst VM ms | work CPUs |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for x in 1x 2x 4x; do
 	row "6 CPUs" "$x" 6 "$secs" --workload "$dir/$x.ini"
 done
