@@ -108,3 +108,52 @@ for cell in "64 200 1" "512 2000 0.3"; do
 		"$(echo "$(echo "$line" | field plan_ns_avg) / 1000" | bc -l)" \
 		"$(echo "$(echo "$line" | field plan_ns_max) / 1000" | bc -l)"
 done
+
+# Guest hints: the 2x mix with its lock VM at 4 vCPUs (two cores, so a cut of
+# the holder can leave the others spinning), without hints, with its critical
+# sections published (hints = cs), and with the second busy VM lying (hints =
+# always: every vCPU in a critical section all the time).
+hinted() { # hinted LOCK_HINTS BUSY2_HINTS
+	printf '[vm busy]\nvcpus = 2\n[vm busy2]\nvcpus = 2\nhints = %s\n' "$2"
+	printf '[vm latency]\ncount = 2\nvcpus = 2\nmodel = duty\ndist = fixed\nrun_us = 200\nblock_us = 800\n'
+	printf '[vm lock]\nvcpus = 4\nmodel = lock\nhold_us = 40\nfree_us = 160\nhints = %s\n' "$1"
+	printf '[vm single]\ncount = 2\nvcpus = 1\n'
+}
+hinted none none >"$dir/h-none.ini"
+hinted cs none >"$dir/h-cs.ini"
+hinted none always >"$dir/h-liar.ini"
+col() { # col CSV VM COLUMN: the named column of VM's row
+	awk -F, -v vm="$2" -v name="$3" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i; next }
+		$2 == vm { print $c }' "$1"
+}
+echo
+echo "### Guest hints: critical-section extensions (policy bpf, 6 CPUs, 2x mix, lock VM of 4 vCPUs)"
+echo
+echo "Lock VM spin in ms without hints and with its critical sections published (50 us"
+echo "extensions, 3% budget); seeds 1-5, ${secs} s each."
+echo
+echo "| seed | spin, no hints | spin, hints | ratio | extensions | extended ms | lock VM work ms, no hints / hints |"
+echo "|---:|---:|---:|---:|---:|---:|---|"
+for seed in 1 2 3 4 5; do
+	"$sim" --seed "$seed" --cpus 6 --secs "$secs" --workload "$dir/h-none.ini" --csv "$dir/h0.csv" >/dev/null
+	"$sim" --seed "$seed" --cpus 6 --secs "$secs" --workload "$dir/h-cs.ini" --csv "$dir/h1.csv" >/dev/null
+	s0=$(col "$dir/h0.csv" lock spin_ms) s1=$(col "$dir/h1.csv" lock spin_ms)
+	printf '| %s | %.1f | %.1f | %s | %s | %.2f | %.0f / %.0f |\n' "$seed" "$s0" "$s1" \
+		"$(echo "$s0" | awk -v b="$s1" '$1 > 0 { printf "%.2f", b / $1; next } { print "-" }')" \
+		"$(col "$dir/h1.csv" lock cs_extensions)" "$(col "$dir/h1.csv" lock cs_extended_ms)" \
+		"$(col "$dir/h0.csv" lock work_ms)" "$(col "$dir/h1.csv" lock work_ms)"
+done
+echo
+echo "A liar (busy2: every vCPU claims a critical section all the time), seed 1: core time owned, ms (the first VM of each kind)."
+echo
+echo "| VM | honest run | busy2 lying | ratio | busy2's extended ms (% of its vCPU time) |"
+echo "|---|---:|---:|---:|---|"
+"$sim" --cpus 6 --secs "$secs" --workload "$dir/h-none.ini" --csv "$dir/h0.csv" >/dev/null
+"$sim" --cpus 6 --secs "$secs" --workload "$dir/h-liar.ini" --csv "$dir/h2.csv" >/dev/null
+for vm in busy busy2 latency lock single; do
+	o0=$(col "$dir/h0.csv" "$vm" owned_core_ms | head -1) o1=$(col "$dir/h2.csv" "$vm" owned_core_ms | head -1)
+	ext=""
+	[ "$vm" = busy2 ] && ext=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "cs_extended_ms") e = i; if ($i == "run_ms") r = i }; next }
+		$2 == "busy2" { printf "%.1f (%.2f%%)", $e, $e * 100 / $r }' "$dir/h2.csv")
+	printf '| %s | %.1f | %.1f | %.3f | %s |\n' "$vm" "$o0" "$o1" "$(echo "scale=6; $o1 / $o0" | bc -l)" "$ext"
+done

@@ -31,6 +31,10 @@ static void usage(FILE *f)
 		"                        decide wherever no committed decision is live\n"
 		"  --epoch-ms N          agent: the planner's epoch (default 10)\n"
 		"  --agent-delay-us N    agent: from the view to the commit (default 0)\n"
+		"  --cs-extension-us N   guest hints: a critical section's slice extension\n"
+		"                        (default 50, as vmm-schedd; 0: none)\n"
+		"  --cs-budget-pct N     guest hints: a VM's extensions, in %% of its vCPU time\n"
+		"                        (default 3, as vmm-schedd)\n"
 		"  --check               re-check pairing on every core after every event\n"
 		"  --trace               every dispatch decision and transaction on stderr\n"
 		"  --what-if no-charge-kept  charge a kept vCPU's vtime only when it stops\n"
@@ -100,6 +104,8 @@ int main(int argc, char **argv)
 	    {"agent-delay-us", required_argument, NULL, 'D'},
 	    {"trace", no_argument, NULL, 'T'},
 	    {"what-if", required_argument, NULL, 'W'},
+	    {"cs-extension-us", required_argument, NULL, 'X'},
+	    {"cs-budget-pct", required_argument, NULL, 'B'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -181,6 +187,16 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			p.charge_kept = false;
+			break;
+		case 'X':
+			if (parse_uint("--cs-extension-us", optarg, 0, 1000000, &n))
+				return 2;
+			p.cs_ext_ns = n * 1000;
+			break;
+		case 'B':
+			if (parse_uint("--cs-budget-pct", optarg, 0, 100, &n))
+				return 2;
+			p.cs_budget_pct = (unsigned int)n;
 			break;
 		case 'T':
 			p.trace = true;

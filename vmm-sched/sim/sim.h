@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bpf/rules/hints.h"
+#include "bpf/vmm_sched_abi.h"
 #include "sim_eventq.h"
 #include "sim_bound.h"
 #include "sim_fair_ref.h"
@@ -46,6 +48,9 @@ struct sim_params {
 	 * 30 Nov 2026, which charged only when a vCPU stopped.
 	 */
 	bool charge_kept;
+	/* Guest hints (the kinds' `hints`): --cs-extension-us and --cs-budget-pct */
+	uint64_t cs_ext_ns;
+	uint32_t cs_budget_pct;
 	bool scan_like_bpf; /* scan every VM and CPU as BPF does, not the heaps and masks (tests) */
 	const struct sim_policy_ops *policy;
 };
@@ -69,6 +74,8 @@ struct sim_vcpu {
 	uint64_t work_left;  /* run time until it blocks; UINT64_MAX: never */
 	uint64_t gen;	     /* bumped when it stops: invalidates its BLOCK event */
 	bool active;	     /* ran or woke since the last plan round */
+	uint64_t ext_at;     /* its slice was extended for a critical section then; 0: not */
+	bool ext_done;	     /* it got its extension in this run */
 };
 
 struct sim_vm {
@@ -87,6 +94,8 @@ struct sim_vm {
 	bool locked;
 	uint64_t lock_phase_left;
 	uint64_t lock_since; /* the holder's phase clock runs from here while it runs */
+	/* BPF's vs_vm_state, for its hint budget window (bpf/rules/hints.h) */
+	struct vs_vm_state hint;
 	struct sim_vm_metrics m;
 };
 
@@ -186,5 +195,16 @@ void sim_end_starve(struct sim *s, struct sim_vm *vm);
 void sim_vm_account(struct sim *s, struct sim_vm *vm);
 /* Updates the integrals up to now (call before changing what they integrate). */
 void sim_integrate(struct sim *s);
+
+/* --- Guest hints (sim_hints.c) --- */
+
+/* The VS_HINT_* flags @v's guest publishes now. */
+uint32_t sim_hint_of(const struct sim *s, const struct sim_vcpu *v);
+/* @v ran @ran ns: its VM's hint budget window counts it. */
+void sim_hint_charge_run(struct sim *s, struct sim_vcpu *v, uint64_t ran);
+/* At a tick that would end @v's slice for @cut: extend it for a critical section? */
+bool sim_hint_extend(struct sim *s, struct sim_vcpu *v, enum vs_cut cut);
+/* @v's extension, if any, ends now (a tick, its timer, or a stop): its VM's budget pays. */
+void sim_hint_end_extension(struct sim *s, struct sim_vcpu *v);
 
 #endif

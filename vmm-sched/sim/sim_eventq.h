@@ -10,15 +10,16 @@
 #include <stdint.h>
 
 enum sim_event_kind {
-	SIM_EV_WAKE,  /* a blocked vCPU becomes runnable (arg: vCPU) */
-	SIM_EV_BLOCK, /* a running vCPU finished its burst (arg: vCPU, gen) */
-	SIM_EV_TICK,  /* the scheduler tick on every CPU */
-	SIM_EV_SWEEP, /* the BPF placement sweep timer */
-	SIM_EV_PLAN,  /* the agent's share plan round */
-	SIM_EV_KICK,  /* a CPU reschedules at once (arg: CPU) */
-	SIM_EV_LOCK,  /* a lock holder takes or drops its lock (arg: vCPU, gen) */
-	SIM_EV_BURST, /* a bursty VM wakes all its vCPUs (arg: VM) */
-	SIM_EV_AGENT, /* the agent policy's epoch (arg 0) or its delayed commit (arg 1) */
+	SIM_EV_WAKE,	/* a blocked vCPU becomes runnable (arg: vCPU) */
+	SIM_EV_BLOCK,	/* a running vCPU finished its burst (arg: vCPU, gen) */
+	SIM_EV_TICK,	/* the scheduler tick on every CPU */
+	SIM_EV_SWEEP,	/* the BPF placement sweep timer */
+	SIM_EV_PLAN,	/* the agent's share plan round */
+	SIM_EV_KICK,	/* a CPU reschedules at once (arg: CPU) */
+	SIM_EV_LOCK,	/* a lock holder takes or drops its lock (arg: vCPU, gen) */
+	SIM_EV_BURST,	/* a bursty VM wakes all its vCPUs (arg: VM) */
+	SIM_EV_AGENT,	/* the agent policy's epoch (arg 0) or its delayed commit (arg 1) */
+	SIM_EV_EXT_END, /* a critical section's slice extension runs out (arg: vCPU, gen) */
 };
 
 struct sim_event {

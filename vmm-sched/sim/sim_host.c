@@ -56,6 +56,8 @@ void sim_params_default(struct sim_params *p)
 	p->epoch_ns = 10 * SIM_MS;
 	p->policy = &sim_policy_bpf;
 	p->charge_kept = true;
+	p->cs_ext_ns = VS_CS_EXT_DEFAULT_NS;
+	p->cs_budget_pct = VS_CS_BUDGET_DEFAULT_PCT;
 }
 
 static int check_params(const struct sim_params *p, char *err, size_t errlen)
@@ -72,6 +74,10 @@ static int check_params(const struct sim_params *p, char *err, size_t errlen)
 			 "--threads-per-core %u: must be 1..%d (the rules' core view) and divide "
 			 "--cpus (%u)",
 			 p->threads_per_core, SIM_MAX_TPC, p->cpus);
+		return -1;
+	}
+	if (p->cs_budget_pct > 100) {
+		snprintf(err, errlen, "--cs-budget-pct %u: must be 0..100", p->cs_budget_pct);
 		return -1;
 	}
 	cores = p->cpus / p->threads_per_core;
@@ -388,6 +394,7 @@ void sim_start(struct sim *s, uint32_t cpu, struct sim_vcpu *v)
 	v->charged_at = s->now;
 	v->slice_end = s->now + s->p.vcpu_slice_ns;
 	v->active = true;
+	v->ext_done = false;
 	sim_hist_add(&vm->m.wait, s->now - v->runnable_at);
 	note_start(s, vm);
 	vm->last_run_ns = s->now;
@@ -429,6 +436,7 @@ void sim_charge(struct sim *s, struct sim_vcpu *v)
 	sim_set_vtime(s, vm,
 		      vm->vtime + vs_vtime_charge(vs_core_ns(s->now - v->charged_at, paired),
 						  vm->bpf_weight));
+	sim_hint_charge_run(s, v, s->now - v->charged_at);
 	v->charged_at = s->now;
 }
 
@@ -466,6 +474,7 @@ struct sim_vcpu *sim_preempt(struct sim *s, uint32_t cpu)
 	/* vs_stopping: the VM pays for its core time (vs_core_ns), in vtime by its weight. */
 	vm->m.run_ns += ran;
 	sim_charge(s, v);
+	sim_hint_end_extension(s, v);
 	if (v->work_left != UINT64_MAX)
 		v->work_left -= ran < v->work_left ? ran : v->work_left;
 	if (vm->kind->model == SIM_LOCK && v->idx == 0) {

@@ -39,6 +39,8 @@ struct sim_vm_metrics {
 	uint64_t waiting_since;	  /* it has had queued vCPUs and started none since (0: not) */
 	uint64_t max_starve_ns;	  /* longest such stretch, once one of its vCPUs had run */
 	uint64_t first_wait_ns;	  /* the stretch before its first vCPU ran */
+	uint64_t cs_extensions;	  /* slices extended for a critical section (guest hints) */
+	uint64_t cs_extended_ns;  /* time run on them past the slice's end */
 	struct sim_hist wait;
 };
 

@@ -8,8 +8,8 @@
  *
  * The world is sequential: a start is atomic, so claims and leaving_vm are
  * always 0 / none in the views, and no lock is needed. Not modelled: host
- * tasks (strict pairing's host idle), guest hints (slice extensions, idle
- * hand-ons), directed yields, enclaves (one enclave of all CPUs), agent
+ * tasks (strict pairing's host idle), guest idle hints (hand-ons; slice
+ * extensions are in sim_hints.c), directed yields, enclaves (one enclave of all CPUs), agent
  * transactions, and the kernel's own fallbacks.
  */
 #include <stdlib.h>
@@ -372,14 +372,16 @@ enum sim_decision sim_bpf_dispatch(struct sim *s, uint32_t cpu, struct sim_vcpu 
 	}
 }
 
-/* ops.tick on vs_tick_cut (no guest hints here: a cut is never extended). */
+/* ops.tick on vs_tick_cut: a cut may be put off by a critical section's extension. */
 bool sim_bpf_tick(struct sim *s, uint32_t cpu)
 {
 	struct sim_vcpu *v = &s->vcpus[s->cpus[cpu].running];
 	struct vs_core_view view = view_of(s, cpu);
+	enum vs_cut cut;
 
-	return vs_tick_cut(&view, thread_of(s, cpu), (int32_t)v->vm, ENCLAVE,
-			   s->now < v->slice_end) != VS_CUT_NONE;
+	sim_hint_end_extension(s, v);
+	cut = vs_tick_cut(&view, thread_of(s, cpu), (int32_t)v->vm, ENCLAVE, s->now < v->slice_end);
+	return cut != VS_CUT_NONE && !sim_hint_extend(s, v, cut);
 }
 
 /* sweep_enclave(): each empty idle thread takes a vCPU of vs_sweep_target's VM. */

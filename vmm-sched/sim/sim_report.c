@@ -34,10 +34,12 @@ double sim_fair_ref_ratio(const struct sim *s)
 }
 
 static const char *const model_names[] = {"busy", "duty", "lock", "bursty"};
+static const char *const hints_names[] = {"none", "cs", "always"};
 
 void sim_report_csv(const struct sim *s, FILE *f)
 {
-	uint64_t work = 0, run = 0, spin = 0, owned = 0, planned = 0, changes = 0;
+	uint64_t work = 0, run = 0, spin = 0, owned = 0, planned = 0, changes = 0, exts = 0,
+		 ext_ns = 0;
 	double worst_err = 0, ratio = sim_bound_ratio(s);
 	uint64_t p99_max = 0, wait_max = 0, starve_max = 0, first_max = 0;
 	unsigned int i;
@@ -46,7 +48,7 @@ void sim_report_csv(const struct sim *s, FILE *f)
 		   "wait_p99_us,wait_max_us,forced_idle_ms,owned_core_ms,planned_core_ms,"
 		   "fairness_err_pct,owner_changes,max_owned_cores,overlaps,no_start_max_ms,"
 		   "first_wait_ms,lower_bound_ms,"
-		   "forced_idle_over_bound,fair_ref_ms\n");
+		   "forced_idle_over_bound,fair_ref_ms,hints,cs_extensions,cs_extended_ms\n");
 	for (i = 0; i < s->nr_vms; i++) {
 		const struct sim_vm *vm = &s->vms[i];
 		const struct sim_vm_metrics *m = &vm->m;
@@ -54,7 +56,7 @@ void sim_report_csv(const struct sim *s, FILE *f)
 
 		fprintf(f,
 			"%u,%s,%s,%u,%u,%u,%u,%.3f,%.3f,%.3f,%.1f,%.1f,%.1f,%.3f,%.3f,%.3f,%.2f,"
-			"%llu,%u,%u,%.3f,%.3f,,,\n",
+			"%llu,%u,%u,%.3f,%.3f,,,,%s,%llu,%.3f\n",
 			i, vm->kind->name, model_names[vm->kind->model], vm->nr_vcpus,
 			vm->kind->weight, vm->kind->reserve, vm->kind->cap, m->work_ns / NS_MS,
 			m->run_ns / NS_MS, m->spin_ns / NS_MS, sim_hist_pct(&m->wait, 50) / NS_US,
@@ -62,8 +64,11 @@ void sim_report_csv(const struct sim *s, FILE *f)
 			m->forced_idle_ns / NS_MS, m->owned_core_ns / NS_MS,
 			m->planned_core_ns / NS_MS, err, (unsigned long long)m->owner_changes,
 			m->max_owned, m->overlaps, m->max_starve_ns / NS_MS,
-			m->first_wait_ns / NS_MS);
+			m->first_wait_ns / NS_MS, hints_names[vm->kind->hints],
+			(unsigned long long)m->cs_extensions, m->cs_extended_ns / NS_MS);
 		work += m->work_ns;
+		exts += m->cs_extensions;
+		ext_ns += m->cs_extended_ns;
 		run += m->run_ns;
 		spin += m->spin_ns;
 		owned += m->owned_core_ns;
@@ -90,20 +95,23 @@ void sim_report_csv(const struct sim *s, FILE *f)
 	    first_max / NS_MS, s->bound.lb_ns / NS_MS);
 	if (ratio >= 0)
 		fprintf(f, "%.3f", ratio);
-	fprintf(f, ",%.3f\n", s->fair_ref.fr_ns / NS_MS);
+	fprintf(f, ",%.3f,,%llu,%.3f\n", s->fair_ref.fr_ns / NS_MS, (unsigned long long)exts,
+		ext_ns / NS_MS);
 }
 
 void sim_report_summary(const struct sim *s, FILE *f, double wall_s)
 {
 	double secs = s->p.duration_ns / 1e9, ratio = sim_bound_ratio(s), worst_err = 0;
 	double ratio_fair = sim_fair_ref_ratio(s);
-	uint64_t work = 0, p99_max = 0;
+	uint64_t work = 0, p99_max = 0, spin = 0, exts = 0;
 	unsigned int i;
 
 	for (i = 0; i < s->nr_vms; i++) {
 		double err = sim_fairness_err_pct(s, i);
 
 		work += s->vms[i].m.work_ns;
+		spin += s->vms[i].m.spin_ns;
+		exts += s->vms[i].m.cs_extensions;
 		if (fabs(err) > fabs(worst_err))
 			worst_err = err;
 		if (sim_hist_pct(&s->vms[i].m.wait, 99) > p99_max)
@@ -129,9 +137,10 @@ void sim_report_summary(const struct sim *s, FILE *f, double wall_s)
 	fprintf(
 	    f,
 	    "wait_p99_max_us=%.1f fairness_err_worst_pct=%.2f overlaps=%llu starved_grants=%llu "
-	    "events=%llu",
+	    "spin_ms=%.3f cs_extensions=%llu events=%llu",
 	    p99_max / NS_US, worst_err, (unsigned long long)s->t.overlaps,
-	    (unsigned long long)s->t.starved_grants, (unsigned long long)s->t.events);
+	    (unsigned long long)s->t.starved_grants, spin / NS_MS, (unsigned long long)exts,
+	    (unsigned long long)s->t.events);
 	if (s->policy->report)
 		s->policy->report(s, f);
 	if (wall_s > 0)

@@ -222,6 +222,12 @@ static void handle(struct sim *s, const struct sim_event *ev)
 		if (v->gen == ev->gen && v->state == SIM_RUNNING)
 			lock_phase(s, v);
 		break;
+	case SIM_EV_EXT_END:
+		/* Its extension's timer: a kick, if it still runs (a stop or tick ends it). */
+		v = &s->vcpus[ev->arg];
+		if (v->gen == ev->gen && v->state == SIM_RUNNING && v->ext_at)
+			reschedule(s, (uint32_t)v->cpu);
+		break;
 	case SIM_EV_AGENT:
 		if (s->policy->agent)
 			s->policy->agent(s, ev->arg);

@@ -102,6 +102,16 @@ static int set_key(struct parse_ctx *c, struct sim_vm_kind *k, const char *key, 
 		return fail(c, line, "model '%s' is not one of busy, duty, lock, bursty%s", val,
 			    "");
 	}
+	if (!strcmp(key, "hints")) {
+		static const char *const names[] = {"none", "cs", "always"};
+
+		for (i = 0; i < 3; i++)
+			if (!strcmp(val, names[i])) {
+				k->hints = (enum sim_hints)i;
+				return 1;
+			}
+		return fail(c, line, "hints '%s' is not one of none, cs, always%s", val, "");
+	}
 	if (!strcmp(key, "dist")) {
 		if (strcmp(val, "exp") && strcmp(val, "fixed"))
 			return fail(c, line, "dist '%s' is not exp or fixed%s", val, "");
@@ -151,8 +161,8 @@ static int set_key(struct parse_ctx *c, struct sim_vm_kind *k, const char *key, 
 		return 1;
 	}
 	return fail(c, line,
-		    "unknown key '%s' (known: count vcpus weight reserve cap node model dist "
-		    "run_us block_us hold_us free_us)%s",
+		    "unknown key '%s' (known: count vcpus weight reserve cap node model hints "
+		    "dist run_us block_us hold_us free_us)%s",
 		    key, "");
 }
 

@@ -17,6 +17,9 @@
  *   block_us = 2000    ; duty: sleep between bursts; bursty: mean gap between bursts
  *   hold_us = 200      ; lock: run time vCPU 0 holds the lock ...
  *   free_us = 800      ; ... and runs without it; the others spin while the holder is off a CPU
+ *   hints = none | cs | always ; guest hints (docs/guest-abi.md) the VM publishes:
+ *                      ; cs: a lock VM's holder is in a critical section while it
+ *                      ; holds the lock; always: every vCPU claims one all the time (a liar)
  *
  * Models: busy never blocks; duty alternates run and block; lock is busy,
  * vCPU 0 takes a lock for hold_us of its run time in every hold_us + free_us,
@@ -32,6 +35,7 @@
 #include "sim_rng.h"
 
 enum sim_model { SIM_BUSY, SIM_DUTY, SIM_LOCK, SIM_BURSTY };
+enum sim_hints { SIM_HINTS_NONE, SIM_HINTS_CS, SIM_HINTS_ALWAYS };
 
 #define SIM_NAME_LEN	 32
 #define SIM_MAX_KINDS	 64
@@ -42,6 +46,7 @@ struct sim_vm_kind {
 	unsigned int count, vcpus, weight, reserve, cap;
 	int node;
 	enum sim_model model;
+	enum sim_hints hints;
 	int exp_dist; /* 1: exponential run/block, 0: fixed */
 	uint64_t run_ns, block_ns, hold_ns, free_ns;
 };
