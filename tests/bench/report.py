@@ -132,6 +132,10 @@ def fmt(v, digits=1):
     return "%.*f" % (digits, v)
 
 
+def pct(v):
+    return "n/a" if v is None else "%.1f%%" % (100 * v)
+
+
 def ratio(v, ref):
     return None if v is None or not ref else v / ref
 
@@ -172,7 +176,6 @@ def table(summary):
             s = summary.get((sc, pol))
             if not s:
                 continue
-            pct = lambda v: "n/a" if v is None else "%.1f%%" % (100 * v)
             lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |" % (
                 NAMES[pol], fmt(s["work_per_s"], 0),
                 fmt(ratio(s["work_per_s"], fair and fair["work_per_s"]), 2),
@@ -215,16 +218,27 @@ def hint_table(summary, sc):
             "|---|---:|---:|---:|---:|---:|---:|"] + rows + against
 
 
-def targets(summary):
+def targets(summary, sim=None):
     """The issue's targets at 2x for (c) and, if it ran, vmm-sched with guest hints."""
     out = []
     for pol in ("vmm", "vmm_hints"):
         if pol == "vmm" or ("2x", pol) in summary:
-            out += policy_targets(summary, pol)
+            out += policy_targets(summary, pol, sim)
     return out
 
 
-def policy_targets(summary, pol):
+def sim_view(d, sc):
+    """The simulator's summary line on the scenario's mix (run-bench's sim-SC.txt), as a dict."""
+    path = os.path.join(d, "sim-%s.txt" % sc)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        kv = dict(w.split("=", 1) for w in f.read().split() if "=" in w)
+    threads_ms = float(kv["cpus"]) * float(kv["secs"]) * 1000
+    return {k: float(kv[k + "_ms"]) / threads_ms for k in ("forced_idle", "lower_bound", "fair_ref")}
+
+
+def policy_targets(summary, pol, sim=None):
     """The issue's targets at 2x for POL, with the distance."""
     fair, batch, vmm = (summary.get(("2x", p)) for p in ("fair", "batch", pol))
     if not (fair and batch and vmm):
@@ -248,8 +262,16 @@ def policy_targets(summary, pol):
     # Both count forced idle the same way (a thread idle while a vCPU waits, host tasks excluded).
     check("forced idle vs (b)", vmm["forced_idle"], batch["forced_idle"], 0.5, True)
     check("enclave idle vs (b)", vmm["enclave_idle"], batch["enclave_idle"], 0.5, True)
+    note = []
+    if sim:
+        # Not a bound: the idle of a fluid scheduler fair at every instant on the simulated mix.
+        check("forced idle vs the simulator's fair-share reference", vmm["forced_idle"],
+              sim["fair_ref"], 1.25, True)
+        note = ["", "Simulator, the same mix (policy bpf, 6 threads): forced idle %s, lower bound "
+                "%s, fair-share reference %s." % tuple(pct(sim[k]) for k in
+                                                       ("forced_idle", "lower_bound", "fair_ref"))]
     return ["", "### Targets at 2x overcommit, %s" % NAMES[pol], "",
-            "| target | ratio | wanted | |", "|---|---:|---:|---|"] + rows
+            "| target | ratio | wanted | |", "|---|---:|---:|---|"] + rows + note
 
 
 def tcg(d):
@@ -332,7 +354,7 @@ def main():
           "averaged over rounds; max over all. Enclave idle: /proc/stat idle of its 6 CPUs; "
           "forced idle: each scheduler's own count (a thread idle while a vCPU waited), vmm-sched's "
           "and batch-pair's. Cross-VM overlaps: the pair checker, summed."]
-    md += table(summary) + targets(summary) + tcg(d)
+    md += table(summary) + targets(summary, sim_view(d, "2x")) + tcg(d)
     with open(os.path.join(d, "table.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     print("\n".join(md))

@@ -22,28 +22,10 @@ pct() { echo "scale=6; $1 * 100 / ($2 * $3 * 1000)" | bc -l | xargs printf '%.1f
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
-# The kinds of tests/bench/compare.sh: busy, latency (duty 200 us / 800 us),
-# lock (hold 40 us of every 200 us), single (a busy 1-vCPU VM).
-kinds() { # kinds BUSY LATENCY LOCK SINGLE
-	local n=("$@") i=0 name
-	for name in busy latency lock single; do
-		if [ "${n[$i]}" -gt 0 ]; then
-			echo "[vm $name]"
-			echo "count = ${n[$i]}"
-			case $name in
-			busy) printf 'vcpus = 2\n' ;;
-			latency) printf 'vcpus = 2\nmodel = duty\ndist = fixed\nrun_us = 200\nblock_us = 800\n' ;;
-			lock) printf 'vcpus = 2\nmodel = lock\nhold_us = 40\nfree_us = 160\n' ;;
-			single) printf 'vcpus = 1\n' ;;
-			esac
-		fi
-		i=$((i + 1))
-	done
-}
-kinds 0 1 1 2 >"$dir/1x.ini"
-kinds 2 2 1 2 >"$dir/2x.ini"
-kinds 5 3 2 4 >"$dir/4x.ini"
-kinds 1 1 1 1 >"$dir/fleet.ini" # dealt in turn by --vms: 7 vCPUs per 4 VMs
+# The bench's own mixes (run-bench simulates them for its targets too).
+for x in 1x 2x 4x; do cp "$(dirname "$0")/scenarios/$x.ini" "$dir/$x.ini"; done
+# One VM of each kind, dealt in turn by --vms: 7 vCPUs per 4 VMs.
+sed 's/^count = .*/count = 1/' "$dir/4x.ini" >"$dir/fleet.ini"
 
 row() { # row LABEL OVERCOMMIT CPUS SECS ARGS...
 	local label=$1 over=$2 cpus=$3 s=$4 policy line
