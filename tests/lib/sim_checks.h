@@ -49,6 +49,18 @@ static inline bool sim_starved_past(const struct sim *s, uint64_t starve_ns, cha
 	return false;
 }
 
+/* Runs the workload @text with @p; it must parse, run and break no pairing. */
+static inline void sim_run_workload(struct sim *s, const char *text, const struct sim_params *p)
+{
+	struct sim_workload w;
+	char err[256];
+
+	assert_int_equal(sim_workload_parse(&w, text, err, sizeof(err)), 0);
+	assert_int_equal(sim_init(s, p, &w, err, sizeof(err)), 0);
+	assert_int_equal(sim_run(s), 0);
+	assert_int_equal(s->t.overlaps, 0);
+}
+
 /* The run's CSV as a string (the caller frees it); frees the simulation. */
 static inline char *sim_csv_then_free(struct sim *s)
 {

@@ -70,20 +70,15 @@ static void bound_integrates_over_time(void **state)
 static void run(struct sim *s, const char *text, unsigned int cpus, unsigned int tpc, uint64_t ms,
 		uint64_t seed)
 {
-	struct sim_workload w;
 	struct sim_params p;
-	char err[256];
 
-	assert_int_equal(sim_workload_parse(&w, text, err, sizeof(err)), 0);
 	sim_params_default(&p);
 	p.cpus = cpus;
 	p.threads_per_core = tpc;
 	p.duration_ns = ms * MS;
 	p.seed = seed;
 	p.check_every_event = true;
-	assert_int_equal(sim_init(s, &p, &w, err, sizeof(err)), 0);
-	assert_int_equal(sim_run(s), 0);
-	assert_int_equal(s->t.overlaps, 0);
+	sim_run_workload(s, text, &p);
 }
 
 /*

@@ -17,6 +17,7 @@
 
 #include "tests/lib/xorshift.h"
 #include "vmm-sched/sim/sim.h"
+#include "tests/lib/sim_checks.h"
 #include "vmm-sched/sim/sim_report.h"
 
 #define MS     SIM_MS
@@ -228,19 +229,14 @@ static void classes_agree_with_per_vm_filling(void **state)
 
 static void run(struct sim *s, const char *text, unsigned int cpus, uint64_t ms)
 {
-	struct sim_workload w;
 	struct sim_params p;
-	char err[256];
 
-	assert_int_equal(sim_workload_parse(&w, text, err, sizeof(err)), 0);
 	sim_params_default(&p);
 	p.cpus = cpus;
 	p.threads_per_core = 2;
 	p.duration_ns = ms * MS;
 	p.seed = 1;
-	assert_int_equal(sim_init(s, &p, &w, err, sizeof(err)), 0);
-	assert_int_equal(sim_run(s), 0);
-	assert_int_equal(s->t.overlaps, 0);
+	sim_run_workload(s, text, &p);
 }
 
 /* The worked example as a run: every vCPU wakes within the first millisecond. */

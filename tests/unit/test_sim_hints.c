@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "vmm-sched/sim/sim.h"
+#include "tests/lib/sim_checks.h"
 
 #define MS SIM_MS
 
@@ -30,21 +31,16 @@ enum { BUSY, BUSY2, LAT0, LAT1, LOCK, SINGLE0, SINGLE1, NR_VMS };
 
 static void run(struct sim *s, const char *text, uint64_t seed, uint64_t ext_us)
 {
-	struct sim_workload w;
 	struct sim_params p;
-	char err[256];
 
-	assert_int_equal(sim_workload_parse(&w, text, err, sizeof(err)), 0);
 	sim_params_default(&p);
 	p.cpus = 6;
 	p.threads_per_core = 2;
 	p.duration_ns = 4000 * MS;
 	p.seed = seed;
 	p.cs_ext_ns = ext_us * 1000;
-	assert_int_equal(sim_init(s, &p, &w, err, sizeof(err)), 0);
+	sim_run_workload(s, text, &p);
 	assert_int_equal(s->nr_vms, NR_VMS);
-	assert_int_equal(sim_run(s), 0);
-	assert_int_equal(s->t.overlaps, 0);
 }
 
 static uint64_t extensions(const struct sim *s)
