@@ -172,8 +172,8 @@ policy_stop() {
 }
 
 SEQ=0
-# Console lines end in CR LF.
-done_in() { grep -aqE "^gb-done $2[[:space:]]*$" "$OUT/$1.console"; }
+# Console lines end in CR LF; a kernel message ("[  724.187115] ...") may follow on the same line.
+done_in() { grep -aqE "^gb-done $2([[:space:]]|\[|$)" "$OUT/$1.console"; }
 both_done() { done_in g1 "$1" && done_in g2 "$1"; }
 done_or_gone() { both_done "$1" || guest_gone g1 || guest_gone g2; }
 # run_workload ROUND POLICY WORKLOAD: in both guests at once; their result lines to results.txt.

@@ -88,6 +88,10 @@ rocksdb_run() { # db_bench readrandom, 2 threads, 20,000 keys in an in-memory DB
 
 # Sourced with BENCH_GUEST_LIB=1 (tests/host/bench_guest_parse.sh): the functions only.
 [ "${BENCH_GUEST_LIB:-}" = 1 ] && return 0
+# Kernel warnings (e.g. "hrtimer: interrupt took ...") printed on the console
+# land in the middle of these lines; from here on only errors and worse do
+# (BUG, Oops and panics, which the host looks for, are among them).
+dmesg -n 4 2>/dev/null || echo "gb-note cannot lower the console log level: kernel warnings may split result lines"
 exec 3<>/dev/ttyS1 || { echo "gb-error 0 setup cannot open /dev/ttyS1"; exit 1; }
 stty -F /dev/ttyS1 -echo -icrnl 2>/dev/null
 say "gb-ready $(nproc) CPUs, $(uname -r)"
