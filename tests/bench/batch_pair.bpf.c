@@ -191,6 +191,8 @@ static __always_inline enum decision decide(struct core *c, u32 me, u64 now, u32
 	s32 owner = c->owner, next = BP_NO_VM;
 	u32 sib = me ^ 1, i;
 
+	/* Dispatch runs only with this thread's local DSQ empty: no claim is left to keep. */
+	c->pending[me] = BP_NO_VM;
 	if (owner >= 0 && owner < BP_MAX_VMS && now < c->batch_end) {
 		*run = owner;
 		if (!fits_sibling(c, sib, owner))
@@ -329,7 +331,16 @@ int BPF_PROG(bp_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		return 0;
 	bpf_spin_lock(&c->lock);
 	c->on_cpu[me] = vm;
-	c->pending[me] = BP_NO_VM;
+	/*
+	 * A switch to a host task may leave a vCPU that dispatch handed this
+	 * thread in its local DSQ, without ops.cpu_release: the kernel calls
+	 * that only when the thread leaves a sched_ext task, not idle or a host
+	 * task (a host task can arrive while dispatch drops the run queue lock
+	 * to move a vCPU from another CPU). That vCPU starts here without a
+	 * dispatch once the host task leaves, so its claim stays until then.
+	 */
+	if (vm != BP_NO_VM || next->pid == 0)
+		c->pending[me] = BP_NO_VM;
 	fits = vm == BP_NO_VM || fits_sibling(c, me ^ 1, vm);
 	bpf_spin_unlock(&c->lock);
 	if (!fits)
@@ -348,7 +359,15 @@ int BPF_PROG(bp_sched_switch, bool preempt, struct task_struct *prev, struct tas
  */
 void BPF_STRUCT_OPS(bp_cpu_release, s32 cpu, struct scx_cpu_release_args *args)
 {
+	struct core *c = core_of_cpu(cpu);
+
 	scx_bpf_reenqueue_local();
+	if (!c)
+		return;
+	/* Nothing handed to this thread is left here: its claim goes with it. */
+	bpf_spin_lock(&c->lock);
+	c->pending[thread_index(cpu)] = BP_NO_VM;
+	bpf_spin_unlock(&c->lock);
 }
 
 s32 BPF_STRUCT_OPS(bp_init)
