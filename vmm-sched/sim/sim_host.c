@@ -513,6 +513,8 @@ void sim_set_owner(struct sim *s, struct sim_core *core, int32_t vm)
 	if (vm != SIM_NONE) {
 		struct sim_vm *n = &s->vms[vm];
 
+		if (n->m.idle_owned)
+			s->t.split_grants++;
 		vm_account(s, n);
 		n->owned_cores++;
 		sim_owned_mask(s, vm)[core_index(s, core) / 64] |= 1ULL
