@@ -22,6 +22,7 @@ bool scx_bpf_dsq_move_to_local(u64 dsq_id) __ksym;
 u32 scx_bpf_reenqueue_local(void) __ksym;
 
 #define BP_DSQ(vm)   ((u64)(vm) + 1)
+#define SCHED_EXT    7
 #define MIN_SLICE_NS 100000ULL
 
 const volatile __u32 nr_cpus = 1;
@@ -71,6 +72,16 @@ static s32 vm_of(const struct task_struct *p)
 	s32 tgid = p->tgid, *vm = bpf_map_lookup_elem(&vm_of_tgid, &tgid);
 
 	return vm && *vm >= 0 && *vm < BP_MAX_VMS ? *vm : BP_NO_VM;
+}
+
+/*
+ * The VM of a vCPU thread this scheduler runs; BP_NO_VM for any other task,
+ * the VMM's own threads among them (the loader moves only the vCPU threads
+ * into SCHED_EXT: the others run in the fair class, wherever it puts them).
+ */
+static s32 vm_of_vcpu(const struct task_struct *p)
+{
+	return p->policy == SCHED_EXT ? vm_of(p) : BP_NO_VM;
 }
 
 static struct core *core_of_cpu(s32 cpu)
@@ -322,7 +333,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(bp_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	s32 cpu = bpf_get_smp_processor_id(), sib = sibling(cpu), vm = vm_of(next);
+	s32 cpu = bpf_get_smp_processor_id(), sib = sibling(cpu), vm = vm_of_vcpu(next);
 	struct core *c = core_of_cpu(cpu);
 	u32 me = thread_index(cpu);
 	bool fits;
@@ -345,7 +356,7 @@ int BPF_PROG(bp_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	bpf_spin_unlock(&c->lock);
 	if (!fits)
 		__sync_fetch_and_add(&stats.switch_overlaps, 1);
-	if (sib >= 0 && vm_of(prev) != BP_NO_VM)
+	if (sib >= 0 && vm_of_vcpu(prev) != BP_NO_VM)
 		scx_bpf_kick_cpu(sib, SCX_KICK_IDLE);
 	/* Last, so that the pairing state above changes as early in the switch as before. */
 	forced_idle_switch(cpu, next->pid == 0, bpf_ktime_get_ns());
