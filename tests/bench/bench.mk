@@ -126,3 +126,9 @@ guest: bench-initrd
 
 bench-guests: all $(BUILD)/release/vmm-schedd bench-initrd guest-kernel
 	tests/bench/run-bench-guests $(if $(BENCH_QUICK),--quick)
+
+# Yield on exit from a real nested guest to ops.yield, link by link
+# (tests/guest/yield_nested), in the multi-threaded TCG test VM; by hand.
+.PHONY: bench-guest-yield
+bench-guest-yield: all guest
+	tests/guest/run-guest-yield
