@@ -17,6 +17,8 @@
 # single-vCPU VMs. Each measurement: policy, 2 s warm-up, pair checker, then
 # SECS s between two snapshots (snapshot.py). Raw JSON goes to OUT; report.py
 # turns it into the table, CSV and charts. Nothing passes or fails on numbers.
+# With vmm_hints among the policies, tests/bench/idle_hints.sh then measures
+# idle hints alone (a guest-idle vCPU beside busy ones), without and with them.
 #
 #   compare.sh [--quick] [--out DIR]
 # --quick: one round of one scenario (2x), 2 s per policy, for CI.
@@ -179,4 +181,9 @@ for sc in "${SCENARIOS[@]}"; do
 	for vm in "${vms[@]}"; do stop_vm "$vm"; done
 	rm -f "$HINTS_DIR"/*
 done
+# Idle hints on their own (a guest-idle vCPU beside busy ones), with the hints policy.
+if [[ " ${POLICIES[*]} " == *" vmm_hints "* ]]; then
+	SCHEDD_BIN=$SCHEDD_BIN tests/bench/idle_hints.sh --out "$OUT" --secs "$SECS" --rounds "$ROUNDS" ||
+		fail "idle_hints.sh failed"
+fi
 echo "raw results in $OUT"

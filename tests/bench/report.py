@@ -287,6 +287,39 @@ def tcg(d):
                 med("gap_ms_p90"), 100 * med("ran"))]
 
 
+def idle_hints(d):
+    """idle_hints.sh's runs: does a guest-idle vCPU give its core time up sooner with hints?"""
+    path = os.path.join(d, "idle_hints.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        runs = [json.loads(line) for line in f if line.strip()]
+    rows = ["| %d | %s | %s | %s | %s | %s | %d | %d |" % (
+        r["round"], r["mode"], fmt(r["idle_vcpu_ms"], 0), fmt(r["busy_mean_ms"], 0),
+        fmt(r["idle_over_busy"], 2), fmt(r["h_share"], 3), r["idle_handoffs"], r["idle_deferrals"])
+        for r in runs]
+    by = {m: [r for r in runs if r["mode"] == m] for m in ("none", "hints")}
+    avg = {m: {k: mean([r[k] for r in by[m] if r[k] is not None]) for k in ("idle_over_busy", "h_share")}
+           for m in by}
+    lines = ["", "### Idle hints", "",
+             "VM h (5 busy vCPUs; vCPU 0 says it is idle in the guest, vCPU 1 is in a critical "
+             "section) and VM o (2 busy vCPUs, same weight) on one core, h enrolled without and with "
+             "its hint region (`tests/bench/idle_hints.sh`). Run time in ms over the window; idle / "
+             "busy: vCPU 0's run time against the mean of vCPUs 2-4; h share: h's part of both VMs' "
+             "vCPU time.", "",
+             "| round | hints | idle vCPU ms | busy vCPU mean ms | idle / busy | h share | hand-ons "
+             "| deferrals |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|"] + rows
+    if by["none"] and by["hints"]:
+        lines += ["", "With hints against without: the guest-idle vCPU runs %s of its busy siblings' "
+                  "time against %s (%sx); h's share of the core %s against %s (%sx)." % (
+                      fmt(avg["hints"]["idle_over_busy"], 2), fmt(avg["none"]["idle_over_busy"], 2),
+                      fmt(ratio(avg["hints"]["idle_over_busy"], avg["none"]["idle_over_busy"]), 2),
+                      fmt(avg["hints"]["h_share"], 3), fmt(avg["none"]["h_share"], 3),
+                      fmt(ratio(avg["hints"]["h_share"], avg["none"]["h_share"]), 2))]
+    return lines
+
+
 def charts(d, summary):
     if not shutil.which("gnuplot"):
         print("report.py: gnuplot not found, no charts (make deps installs gnuplot-nox)")
@@ -354,7 +387,7 @@ def main():
           "averaged over rounds; max over all. Enclave idle: /proc/stat idle of its 6 CPUs; "
           "forced idle: each scheduler's own count (a thread idle while a vCPU waited), vmm-sched's "
           "and batch-pair's. Cross-VM overlaps: the pair checker, summed."]
-    md += table(summary) + targets(summary, sim_view(d, "2x")) + tcg(d)
+    md += table(summary) + targets(summary, sim_view(d, "2x")) + idle_hints(d) + tcg(d)
     with open(os.path.join(d, "table.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     print("\n".join(md))

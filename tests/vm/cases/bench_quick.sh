@@ -1,5 +1,5 @@
 #!/bin/bash
-# case-seconds: 610
+# case-seconds: 680
 # case-timeout: 900
 # The benchmark cannot rot: `make bench BENCH_QUICK=1`'s comparison (one round
 # of the 2x scenario, 2 s per policy: fair class, batch pairing, vmm-sched,
@@ -9,7 +9,8 @@
 # messages: a run where the VMs' threads, left in SCHED_EXT by the
 # batch-pairing scheduler, were never made vCPUs had none); the hints policy
 # had the latency and lock VMs' hints in use and used both kinds, and (c)
-# had none.
+# had none; the idle-hint runs (tests/bench/idle_hints.sh) ran without and
+# with h's region, and with it the scheduler acted on the idle vCPU.
 # Fails on breakage only, never on the numbers.
 . "$(dirname "$0")/../lib.sh"
 out=$TMP/bench
@@ -39,6 +40,11 @@ hinted=$(hint_row "(e) vmm-sched + guest hints")
 # VM) and idle hand-ons or deferrals (latency VMs) under vmm_hints.
 awk -F'|' 'NF == 9 && $2 == " (e) vmm-sched + guest hints " {exit !($4 > 0 && $6 + $7 > 0)}' \
 	"$out/table.md" || fail "vmm_hints used no critical-section or no idle hints: $(grep -A8 '^Guest-hint' "$out/table.md")"
+# The idle-hint runs: one without and one with h's region, and the hints acted.
+grep -q '^| 1 | none | ' "$out/table.md" && grep -q '^| 1 | hints | ' "$out/table.md" ||
+	fail "table.md has no idle-hint runs: $(grep -A12 '^### Idle hints' "$out/table.md")"
+awk -F'|' '$3 == " hints " {exit !($8 + $9 > 0)}' "$out/table.md" ||
+	fail "the idle-hint run with hints made no idle hand-ons or deferrals: $(grep -A12 '^### Idle hints' "$out/table.md")"
 ! grep 'not valid' "$TMP/compare.log" || fail "a measurement was not valid: see above"
 if command -v gnuplot >/dev/null; then
 	[ -s "$out/throughput.png" ] && [ -s "$out/latency.png" ] || fail "gnuplot made no charts"
