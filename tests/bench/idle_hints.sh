@@ -45,7 +45,7 @@ run() { # run ROUND MODE: MODE hints (h enrolled with its region) or none
 	wait_for 120 all_ran ||
 		fail "after 120 s not every vCPU of h and o has run under vmm-schedd ($2)"
 	if [ "$2" = hints ]; then
-		wait_for 90 idle_seen || fail "vCPU 0 of h is not shown idle: $(json_get "[c['hint'] for c in $H['vcpus']]")"
+		wait_for 90 idle_seen || fail "vCPU 0 of h is not shown idle: $(json_get "[c['hint'] for c in ${H}['vcpus']]")"
 	fi
 	nap 1
 	s0=$(ctl status --json) || fail "status failed"
@@ -73,7 +73,7 @@ EOF
 }
 all_ran() { [ "$(json_get "sum(1 for v in s['vms'] for c in v['vcpus'] if c['runs'] > 0)")" = 7 ]; }
 H='[v for v in s["vms"] if v["name"] == "h"][0]'
-idle_seen() { [ "$(json_get "[c['hint'] for c in $H['vcpus'] if c['index'] == 0][0]")" = idle ]; }
+idle_seen() { [ "$(json_get "[c['hint'] for c in ${H}['vcpus'] if c['index'] == 0][0]")" = idle ]; }
 
 for ((round = 1; round <= ROUNDS; round++)); do
 	run "$round" none
