@@ -171,7 +171,7 @@ struct vs_core_state {
 	__u32 claims[VS_THREADS_PER_CORE];
 	__u32 host[VS_THREADS_PER_CORE]; /* a host (non-vCPU) task runs there */
 	__s32 cpu[VS_THREADS_PER_CORE];	 /* the CPUs of the core, -1 if absent */
-	__u64 sibling_wakeups; /* vCPUs the sweep or a granting dispatch put on a thread */
+	__u64 sibling_wakeups;		 /* vCPUs the placement sweep put on an idle thread */
 	/* Copied from cpu_ctx and enclave_ctx when the core opens, so the lock covers them: */
 	__u32 enclave; /* the enclave it serves */
 	__u32 strict;  /* its enclave pairs strictly (VS_PAIRING_STRICT) */

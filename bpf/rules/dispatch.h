@@ -47,7 +47,7 @@ struct vs_dispatch_out {
 	bool start_drain;    /* the owner must hand over once the sibling is off */
 	bool clear_draining; /* the owner is owed most again: its drain is off */
 	bool claim;	     /* take a claim on this thread (VS_DISPATCH_RUN) */
-	bool wake_sibling;   /* the sibling is empty: dispatch (or the sweep) fills it */
+	bool wake_sibling;   /* the sibling is empty: the sweep may fill it */
 	bool kick_sibling;   /* the sibling's vCPU holds up a handover: make it leave */
 	__s32 owner_after;   /* the core's owner once applied */
 };

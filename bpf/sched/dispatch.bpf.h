@@ -77,37 +77,6 @@ __noinline u32 pick_past_idle(s32 vm, s32 cpu)
 }
 
 /*
- * A dispatch that starts a vCPU of @vm on a core whose other thread @sib is
- * empty starts @vm's next queued vCPU there at once, as the sweep would. Left
- * to the sweep, another CPU's dispatch in the same instant could give @vm a
- * second core for that vCPU, and two cores would each idle a thread. False
- * if @sib is busy or the rules refuse (the caller asks the sweep then).
- * Global, so the verifier checks it apart from dispatch.
- */
-__noinline bool fill_sibling(s32 vm, s32 sib)
-{
-	struct vs_core_state *core;
-	u32 run_tid, th;
-	bool moved;
-
-	if (vm < 0 || vm >= VS_MAX_VMS || sib < 0 || sib >= VS_MAX_CPUS)
-		return false;
-	core = core_of(sib, &th);
-	if (!core || !thread_empty(core, th) || !cpu_is_idle(sib))
-		return false;
-	if (!reserve_cpu_for(sib, vm, false))
-		return false;
-	run_tid = vs_idle_pick_worth(vm_queued(vm)) ? pick_past_idle(vm, sib) : 0;
-	/* The DSQ iterator needs RCU (see pick_past_idle). */
-	bpf_rcu_read_lock();
-	moved = move_vcpu(vm, sib, SCX_DSQ_LOCAL_ON | sib, run_tid, NULL);
-	bpf_rcu_read_unlock();
-	if (moved)
-		__sync_fetch_and_add(&core->sibling_wakeups, 1);
-	return moved;
-}
-
-/*
  * Is a whole core on @vm's home node free (both threads idle, nothing on its
  * way)? Unlocked, a hint: the placement that follows decides under the lock.
  */
@@ -234,8 +203,7 @@ void BPF_STRUCT_OPS(vs_dispatch, s32 cpu, struct task_struct *prev)
 		if (move_vcpu(target, cpu, SCX_DSQ_LOCAL, run_tid, NULL)) {
 			if (run_tid && run_tid == (u32)directed && (tvs = vm_state_of(target)))
 				__sync_fetch_and_add(&tvs->directed_runs, 1);
-			if (wake_sibling && vm_queued(target) > 0 &&
-			    !fill_sibling(target, core->cpu[(th ^ 1) & 1]))
+			if (wake_sibling && vm_queued(target) > 0)
 				request_sweep(0);
 			return;
 		}

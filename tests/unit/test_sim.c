@@ -266,39 +266,6 @@ static void workload_file(void **state)
 	assert_int_equal(sim_workload_count(&w), 13);
 }
 
-/*
- * The bench's 4x mix, whose latency VMs block and wake in step (fixed duty
- * cycles): a dispatch that grants a 2-vCPU VM a free core starts its second
- * queued vCPU on the sibling itself. Left to the sweep, another CPU's
- * dispatch in the same instant gave that VM a second core, one vCPU on each
- * beside an idle thread: 653-1,016 such grants in 10 s and 21-23% of the
- * thread time forced idle (seeds 1-3), against 79-123 and 17.8% now.
- */
-static void granting_dispatch_fills_the_sibling(void **state)
-{
-	struct sim_workload w;
-	struct sim_params p;
-	static struct sim s;
-	char err[256];
-	uint64_t seed;
-
-	(void)state;
-	assert_int_equal(sim_workload_load(&w, "tests/bench/scenarios/4x.ini", err, sizeof(err)),
-			 0);
-	for (seed = 1; seed <= 3; seed++) {
-		sim_params_default(&p);
-		p.cpus = 6;
-		p.duration_ns = 10000 * MS;
-		p.seed = seed;
-		assert_int_equal(sim_init(&s, &p, &w, err, sizeof(err)), 0);
-		assert_int_equal(sim_run(&s), 0);
-		assert_int_equal(s.t.overlaps, 0);
-		assert_true(s.t.split_grants < 300);
-		assert_true(s.t.forced_idle_ns < 6 * p.duration_ns * 20 / 100);
-		sim_free(&s);
-	}
-}
-
 static void workload_errors_name_line_and_key(void **state)
 {
 	struct sim_workload w;
@@ -369,7 +336,6 @@ int main(void)
 	    cmocka_unit_test(bursts_add_work_to_a_running_vcpu),
 	    cmocka_unit_test(same_seed_same_csv),
 	    cmocka_unit_test(workload_file),
-	    cmocka_unit_test(granting_dispatch_fills_the_sibling),
 	    cmocka_unit_test(workload_errors_name_line_and_key),
 	    cmocka_unit_test(bad_host_is_refused),
 	    cmocka_unit_test(wait_percentiles),

@@ -313,18 +313,6 @@ static bool home_core_free(struct sim *s, int32_t vm)
 	return false;
 }
 
-/*
- * fill_sibling(): a dispatch that runs @first of its VM on an empty core
- * starts the VM's next queued vCPU on the sibling @sib at once, before
- * another CPU's dispatch can give the VM a second core for it; the sweep
- * does it if the sibling is not idle or the rules refuse.
- */
-static void fill_sibling(struct sim *s, uint32_t sib, struct sim_vcpu *first)
-{
-	if (first->qnext == SIM_NONE || !place_on_idle_cpu(s, &s->vcpus[first->qnext], sib, false))
-		sim_request_sweep(s, 0);
-}
-
 /* ops.dispatch: gather, vs_dispatch_decide on the core's view, apply. */
 enum sim_decision sim_bpf_dispatch(struct sim *s, uint32_t cpu, struct sim_vcpu *prev,
 				   struct sim_vcpu **next)
@@ -371,8 +359,9 @@ enum sim_decision sim_bpf_dispatch(struct sim *s, uint32_t cpu, struct sim_vcpu 
 	case VS_DISPATCH_RUN:
 		*next = sim_queue_first(s, out.target);
 		if (*next) {
+			/* BPF asks after the move: more than this one queued. */
 			if (out.wake_sibling && queued(s, out.target) > 1)
-				fill_sibling(s, core->first_cpu + (in.th ^ 1), *next);
+				sim_request_sweep(s, 0);
 			return SIM_RUN;
 		}
 		return prev && out.target == in.prev_vm ? SIM_KEEP_PREV : SIM_IDLE;
