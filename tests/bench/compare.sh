@@ -108,10 +108,6 @@ policy_start() { # policy_start POLICY VM...
 HINTS_ON="sum(1 for v in s['vms'] if v.get('hints', {}).get('state') == 'on')"
 hints_on() { [ "$(json_get "$HINTS_ON")" = "$1" ]; } # hints_on N: N VMs' hints in use
 
-all_vcpus_ran() { # all_vcpus_ran N: N vCPUs enrolled, each has run under vmm_sched
-	[ "$(json_get "sum(1 for v in s['vms'] for c in v['vcpus'] if c['runs'] > 0)")" = "$1" ]
-}
-
 policy_stop() {
 	case "$1" in
 	batch) stop_batch_pair; echo "$BATCH_PAIR" ;;

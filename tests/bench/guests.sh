@@ -112,10 +112,7 @@ for g in "${GUESTS[@]}"; do
 	exec {fd}>"$TMP/$g.in"
 	declare -g "CMD_FD_$g=$fd"
 	VM_PID[$g]=$(cat "$TMP/$g.pid")
-	tids=()
-	for t in /proc/"${VM_PID[$g]}"/task/*; do
-		grep -Eq '^CPU [0-9]+/(KVM|TCG)$' "$t/comm" && tids+=("${t##*/}")
-	done
+	tids=($(qemu_vcpu_tids "${VM_PID[$g]}"))
 	[ "${#tids[@]}" = "$SMP" ] || fail "guest $g: ${#tids[@]} vCPU threads ('CPU n/KVM') in qemu ${VM_PID[$g]}, not $SMP"
 	echo "$g ${tids[*]}" >>"$OUT/vcpus.txt"
 done
@@ -130,10 +127,6 @@ pin_vcpus() {
 pin_vcpus
 note "vCPUs of both guests on CPUs $CPUS (siblings of CPU ${CPUS%%[-,]*}:" \
 	"$(cat /sys/devices/system/cpu/cpu${CPUS%%[-,]*}/topology/thread_siblings_list))"
-
-all_vcpus_ran() { # all_vcpus_ran N: N vCPUs enrolled, each has run under vmm_sched
-	[ "$(json_get "sum(1 for v in s['vms'] for c in v['vcpus'] if c['runs'] > 0)")" = "$1" ]
-}
 
 # Under thread=multi, loading or unloading a scheduler or the checker flips
 # static keys and tracepoints (kernel text patched through int3), and now and

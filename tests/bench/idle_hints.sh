@@ -42,7 +42,7 @@ run() { # run ROUND MODE: MODE hints (h enrolled with its region) or none
 		resume_vm h
 		resume_vm o
 	fi
-	wait_for 120 all_ran ||
+	wait_for 120 all_vcpus_ran 7 ||
 		fail "after 120 s not every vCPU of h and o has run under vmm-schedd ($2)"
 	if [ "$2" = hints ]; then
 		wait_for 90 idle_seen || fail "vCPU 0 of h is not shown idle: $(json_get "[c['hint'] for c in ${H}['vcpus']]")"
@@ -71,7 +71,6 @@ print(json.dumps({"round": rnd, "mode": mode, "idle_vcpu_ms": h[0] / 1e6, "busy_
 EOF
 	echo "  idle hints round $1 $2: $(tail -n 1 "$OUT/idle_hints.jsonl")"
 }
-all_ran() { [ "$(json_get "sum(1 for v in s['vms'] for c in v['vcpus'] if c['runs'] > 0)")" = 7 ]; }
 H='[v for v in s["vms"] if v["name"] == "h"][0]'
 idle_seen() { [ "$(json_get "[c['hint'] for c in ${H}['vcpus'] if c['index'] == 0][0]")" = idle ]; }
 

@@ -83,6 +83,15 @@ stop_vm() {
 
 vm_tids() { sed -n "s/^vcpu vm=$1 index=[0-9]* tid=\([0-9]*\)$/\1/p" "${VM_LOG[$1]}"; }
 
+# qemu_vcpu_tids PID: the vCPU threads of a qemu started with debug-threads=on
+# ("CPU n/KVM", or "CPU n/TCG"), one a line.
+qemu_vcpu_tids() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		grep -Eq '^CPU [0-9]+/(KVM|TCG)$' "$t/comm" 2>/dev/null && echo "${t##*/}"
+	done
+}
+
 # The latest value of FIELD (units, halts, spin_cycles, acq) of vCPU INDEX of VM NAME.
 progress() {
 	local name=$1 index=$2 field=$3
@@ -222,6 +231,11 @@ enroll_vm() {
 	out=$(ctl enroll "${VM_PID[$name]}" --name "$name" --weight "$weight" 2>&1) ||
 		fail "vmm-schedctl enroll $name failed: $out"
 	resume_vm "$name"
+}
+
+# all_vcpus_ran N: N vCPUs enrolled, each has run under vmm_sched (wait_for it).
+all_vcpus_ran() {
+	[ "$(json_get "sum(1 for v in s['vms'] for c in v['vcpus'] if c['runs'] > 0)")" = "$1" ]
 }
 
 # Scheduler counters from status --json (the "scheduler" object).
