@@ -38,6 +38,7 @@
 #include "rules/owed_scan.h"
 #include "rules/reserve.h"
 #include "rules/running.h"
+#include "rules/sibling_wait.h"
 #include "rules/sweep.h"
 #include "rules/take_wait.h"
 #include "rules/tick_cut.h"

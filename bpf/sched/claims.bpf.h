@@ -97,6 +97,8 @@ static void set_owner(struct vs_core_state *core, s32 vm, u64 now)
 {
 	end_drain(core, now);
 	count_owner_change(core->owner, vm);
+	if (vm >= 0)
+		vm_last_core[vm & (VS_MAX_VMS - 1)] = core->cpu[0];
 	core->owner = vm;
 	core->owner_since = now;
 	core->draining = 0;

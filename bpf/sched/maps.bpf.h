@@ -32,6 +32,8 @@ __u64 starved_grants;		    /* cores given to a VM because it starved (VS_STARVED
 __u64 pair_window_ns;
 /* Handovers in dispatch to a VM with two vCPUs to run over the VM owed most. */
 __u64 pair_grants;
+/* VMs held back from a pick while their last core had an open thread (vs_waits_for_sibling). */
+__u64 sibling_waits;
 bool kick_supported; /* scx_bpf_kick_cpu() links on this kernel */
 /* Set by the agent (--no-kick): siblings leave at their next tick, for comparison. */
 bool kick_disabled;
@@ -76,6 +78,11 @@ __u32 directed_tid[VS_MAX_CPUS];
  * once may overshoot a cap by a core until the next handover.
  */
 __s32 vm_owned_cores[VS_MAX_VMS];
+/*
+ * The first CPU of the core each VM was last given (set_owner), for
+ * vs_waits_for_sibling; read with the core's owner, so a stale one is harmless.
+ */
+__s32 vm_last_core[VS_MAX_VMS];
 /* The VMs that may have queued vCPUs, a bitmap (bpf/rules/vm_bits.h), and its summary word. */
 __u64 queued_vms[VS_VM_WORDS];
 __u64 queued_words;

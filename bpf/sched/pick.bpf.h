@@ -19,6 +19,26 @@ struct owed_pick {
 	bool for_pair; /* chosen over the VM owed most, for its two vCPUs */
 };
 
+/*
+ * Is the core @vm was last given (vm_last_core) still its, open to @enclave,
+ * not handing over, with a thread that has nothing on it? Unlocked, a hint:
+ * a wrong answer costs a split core or a short wait, never a pairing.
+ */
+static bool last_core_open(u32 vm, u32 enclave)
+{
+	struct vs_core_state *core;
+	u32 th, t;
+
+	core = core_of(vm_last_core[vm & (VS_MAX_VMS - 1)], &th);
+	if (!core || core->owner != (s32)vm || core->draining || !core_open_to(core, enclave))
+		return false;
+	for (t = 0; t < VS_THREADS_PER_CORE; t++)
+		if (core->cpu[t] >= 0 &&
+		    vs_thread_empty(core->running_vm[t], core->host[t], core->claims[t]))
+			return true;
+	return false;
+}
+
 /* What offer_vm saw of a VM, for the heaps' upkeep (pick_from_heaps). */
 enum offer_seen {
 	OFFER_GONE, /* nothing to run and stale, another enclave's, or no state: out of the heaps */
@@ -71,7 +91,7 @@ __noinline int offer_vm(struct pick_scans *scans, u32 vm)
 	u64 now = bpf_ktime_get_ns(), at;
 	struct vs_vm_state *vs;
 	s32 queued, prev_vm;
-	bool is_prev;
+	bool is_prev, own;
 
 	if (!scans)
 		return 0;
@@ -102,8 +122,16 @@ __noinline int offer_vm(struct pick_scans *scans, u32 vm)
 	scans->f.seen = OFFER_SKIPPED;
 	if (caps_in_use && !vm_within_cap(vm, (s32)vm == scans->this_owner))
 		return 0;
+	own = is_prev || (s32)vm == scans->this_owner;
+	/* Held back from the owed scan only: a reservation's guarantee is not put off. */
+	if (!own && queued < VS_SIBLING_WAIT_FILLS &&
+	    vs_waits_for_sibling(own, queued, last_core_open(vm, scans->enclave), vs->waiting_since,
+				 now))
+		__sync_fetch_and_add(&sibling_waits, 1);
+	else
+		vs_owed_scan_add(&scans->owed, vm, queued, is_prev, vs->vtime, vs->waiting_since,
+				 now);
 	scans->f.seen = OFFER_TAKEN;
-	vs_owed_scan_add(&scans->owed, vm, queued, is_prev, vs->vtime, vs->waiting_since, now);
 	if (reserves_in_use) {
 		enum vs_reserve_claim claim =
 		    vm_reserve_claim(vm, queued, (s32)vm == scans->this_owner);

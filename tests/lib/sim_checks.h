@@ -49,6 +49,16 @@ static inline bool sim_starved_past(const struct sim *s, uint64_t starve_ns, cha
 	return false;
 }
 
+/* The benchmark's host (@cpus threads, two per core) for @ms simulated ms with @seed. */
+static inline void sim_params_bench(struct sim_params *p, uint32_t cpus, uint64_t ms, uint64_t seed)
+{
+	sim_params_default(p);
+	p->cpus = cpus;
+	p->threads_per_core = 2;
+	p->duration_ns = ms * SIM_MS;
+	p->seed = seed;
+}
+
 /* Runs the workload @text with @p; it must parse, run and break no pairing. */
 static inline void sim_run_workload(struct sim *s, const char *text, const struct sim_params *p)
 {

@@ -33,11 +33,7 @@ static void run(struct sim *s, const char *text, uint64_t seed, uint64_t ext_us)
 {
 	struct sim_params p;
 
-	sim_params_default(&p);
-	p.cpus = 6;
-	p.threads_per_core = 2;
-	p.duration_ns = 4000 * MS;
-	p.seed = seed;
+	sim_params_bench(&p, 6, 4000, seed);
 	p.cs_ext_ns = ext_us * 1000;
 	sim_run_workload(s, text, &p);
 	assert_int_equal(s->nr_vms, NR_VMS);

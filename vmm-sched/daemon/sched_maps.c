@@ -308,6 +308,7 @@ void vs_maps_read_counters(struct vs_daemon *d, struct vs_sched_counters *out)
 	out->txn_takes = b->txn_takes;
 	out->starved_grants = b->starved_grants;
 	out->pair_grants = b->pair_grants;
+	out->sibling_waits = b->sibling_waits;
 	out->kicks = b->kicks;
 	out->host_starts = b->host_starts;
 	out->drains = b->drains;

@@ -60,6 +60,7 @@ struct vs_sched_counters {
 	uint64_t switch_overlaps, unrecorded_switches;
 	uint64_t starved_grants; /* cores given to a VM none of whose vCPUs ran for 5 s */
 	uint64_t pair_grants;	 /* handovers to a VM with two vCPUs to run, in a near tie */
+	uint64_t sibling_waits;	 /* offers held back: the VM's last core had an open thread */
 	uint64_t kicks;		 /* CPUs made to reschedule at once (scx_bpf_kick_cpu) */
 	uint64_t host_starts;	 /* vCPUs that started beside a host task (strict), cut at once */
 	uint64_t drains, drain_ns, drain_max_ns; /* owner changes that waited for a sibling */

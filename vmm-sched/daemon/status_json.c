@@ -114,6 +114,7 @@ static struct json_object *scheduler_json(struct vs_daemon *d)
 	json_object_object_add(o, "take_wait", take_wait_json(&c));
 	add_u64(o, "starved_grants", c.starved_grants);
 	add_u64(o, "pair_grants", c.pair_grants);
+	add_u64(o, "sibling_waits", c.sibling_waits);
 	add_u64(o, "kicks", c.kicks);
 	add_u64(o, "host_starts", c.host_starts);
 	add_u64(o, "drains", c.drains);

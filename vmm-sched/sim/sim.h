@@ -90,6 +90,7 @@ struct sim_vm {
 	/* Its queue (the VM's DSQ, FIFO) and counts */
 	int32_t qhead, qtail;
 	uint32_t queued, running, owned_cores;
+	uint32_t last_core; /* the core it was last given (BPF's vm_last_core) */
 	/* lock model: vCPU 0 holds the lock; its run time left in this phase */
 	bool locked;
 	uint64_t lock_phase_left;

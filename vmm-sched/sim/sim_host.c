@@ -515,6 +515,7 @@ void sim_set_owner(struct sim *s, struct sim_core *core, int32_t vm)
 
 		if (n->m.idle_owned)
 			s->t.split_grants++;
+		n->last_core = core_index(s, core);
 		vm_account(s, n);
 		n->owned_cores++;
 		sim_owned_mask(s, vm)[core_index(s, core) / 64] |= 1ULL

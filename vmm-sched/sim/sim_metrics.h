@@ -57,6 +57,7 @@ struct sim_totals {
 	uint64_t starved_grants; /* cores handed over by the starvation guard (BPF's counter) */
 	uint64_t starved_early;	 /* ... to a VM that had waited less than the guard */
 	uint64_t split_grants;	 /* cores given to a VM while a core it owned had an idle thread */
+	uint64_t sibling_waits; /* offers held back for the VM's last core (vs_waits_for_sibling) */
 	uint64_t core_slice_max; /* the longest core slice a plan set */
 	uint32_t idle_threads;	 /* now */
 	uint32_t queued;	 /* vCPUs queued now */

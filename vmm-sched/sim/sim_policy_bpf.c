@@ -20,6 +20,7 @@
 #include "bpf/rules/enqueue.h"
 #include "bpf/rules/owed_scan.h"
 #include "bpf/rules/reserve.h"
+#include "bpf/rules/sibling_wait.h"
 #include "bpf/rules/sweep.h"
 #include "bpf/rules/tick_cut.h"
 #include "bpf/rules/vtime.h"
@@ -100,6 +101,25 @@ static struct vs_core_view view_of(struct sim *s, uint32_t cpu)
 	return v;
 }
 
+/* BPF's last_core_open(): the VM's last core is still its, not handing over, a thread idle. */
+static bool last_core_open(const struct sim *s, int32_t vm)
+{
+	const struct sim_core *core = &s->cores[s->vms[vm].last_core];
+
+	return core->owner == vm && !core->draining && core->idle_threads > 0;
+}
+
+/* BPF's offer_vm() holding a VM back for its last core's sibling (vs_waits_for_sibling). */
+static bool waits_for_sibling(const struct sim *s, int32_t vm, int32_t prev_vm, int32_t this_owner)
+{
+	const struct sim_vm *vs = &s->vms[vm];
+	bool own = vm == prev_vm || vm == this_owner;
+
+	return !own && vs->queued < VS_SIBLING_WAIT_FILLS &&
+	       vs_waits_for_sibling(own, (int32_t)vs->queued, last_core_open(s, vm),
+				    vs->waiting_since, s->now);
+}
+
 /* pick_owed_vm() as BPF runs it: every candidate VM offered in ascending id. */
 static struct vs_owed_choice pick_by_scan(struct sim *s, int32_t prev_vm, int32_t this_owner)
 {
@@ -122,8 +142,12 @@ static struct vs_owed_choice pick_by_scan(struct sim *s, int32_t prev_vm, int32_
 			bits &= bits - 1;
 			if (s->caps_in_use && !within_cap(s, vm, vm == this_owner))
 				continue;
-			vs_owed_scan_add(&scan, vm, (int32_t)vs->queued, vm == prev_vm, vs->vtime,
-					 vs->waiting_since, s->now);
+			/* Held back from the owed scan only, as BPF's offer_vm(). */
+			if (waits_for_sibling(s, vm, prev_vm, this_owner))
+				s->t.sibling_waits++;
+			else
+				vs_owed_scan_add(&scan, vm, (int32_t)vs->queued, vm == prev_vm,
+						 vs->vtime, vs->waiting_since, s->now);
 			/* BPF's pick_reserved_vm: the same candidates, in a loop of its own */
 			if (s->reserves_in_use)
 				vs_reserve_scan_add(&rs, vm, (int32_t)vs->queued, vm == prev_vm,
@@ -166,6 +190,12 @@ static struct vs_owed_choice pick_owed_vm(struct sim *s, int32_t prev_vm, int32_
 		if (cand[i] < 0 || (i && cand[i] == cand[i - 1]))
 			continue;
 		vs = &s->vms[cand[i]];
+		/*
+		 * One held back may hide the next of its heap, which BPF offers
+		 * too (the heaps' first levels, or its scan): scan.
+		 */
+		if (waits_for_sibling(s, cand[i], prev_vm, this_owner))
+			return pick_by_scan(s, prev_vm, this_owner);
 		vs_owed_scan_add(&scan, cand[i], (int32_t)vs->queued, cand[i] == prev_vm, vs->vtime,
 				 vs->waiting_since, s->now);
 	}

@@ -137,10 +137,11 @@ void sim_report_summary(const struct sim *s, FILE *f, double wall_s)
 	fprintf(
 	    f,
 	    "wait_p99_max_us=%.1f fairness_err_worst_pct=%.2f overlaps=%llu starved_grants=%llu "
-	    "split_grants=%llu spin_ms=%.3f cs_extensions=%llu events=%llu",
+	    "split_grants=%llu sibling_waits=%llu spin_ms=%.3f cs_extensions=%llu events=%llu",
 	    p99_max / NS_US, worst_err, (unsigned long long)s->t.overlaps,
 	    (unsigned long long)s->t.starved_grants, (unsigned long long)s->t.split_grants,
-	    spin / NS_MS, (unsigned long long)exts, (unsigned long long)s->t.events);
+	    (unsigned long long)s->t.sibling_waits, spin / NS_MS, (unsigned long long)exts,
+	    (unsigned long long)s->t.events);
 	if (s->policy->report)
 		s->policy->report(s, f);
 	if (wall_s > 0)
