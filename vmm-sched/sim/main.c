@@ -29,6 +29,8 @@ static void usage(FILE *f)
 		"  --policy NAME         bpf: the BPF scheduler's rules (default); agent: the\n"
 		"                        agent's core planner commits each epoch, BPF's rules\n"
 		"                        decide wherever no committed decision is live\n"
+		"                        batch: the benchmark's batch-pairing baseline (each\n"
+		"                        core one VM's for 20 ms, tests/bench/batch_pair.bpf.c)\n"
 		"  --epoch-ms N          agent: the planner's epoch (default 10)\n"
 		"  --agent-delay-us N    agent: from the view to the commit (default 0)\n"
 		"  --cs-extension-us N   guest hints: a critical section's slice extension\n"
@@ -159,9 +161,10 @@ int main(int argc, char **argv)
 		case 'p':
 			p.policy = sim_policy_by_name(optarg);
 			if (!p.policy) {
-				fprintf(stderr,
-					"vmm-sched-sim: --policy '%s': must be bpf or agent\n",
-					optarg);
+				fprintf(
+				    stderr,
+				    "vmm-sched-sim: --policy '%s': must be bpf, agent or batch\n",
+				    optarg);
 				return 2;
 			}
 			break;

@@ -54,6 +54,7 @@ struct sim_policy_ops {
 
 extern const struct sim_policy_ops sim_policy_bpf;
 extern const struct sim_policy_ops sim_policy_agent; /* sim_policy_agent.c */
+extern const struct sim_policy_ops sim_policy_batch; /* sim_policy_batch.c */
 
 /* The "bpf" policy's hooks, which the agent policy falls back to. */
 void sim_bpf_enqueue(struct sim *s, struct sim_vcpu *v, bool last);

@@ -463,7 +463,8 @@ const struct sim_policy_ops sim_policy_bpf = {
 
 const struct sim_policy_ops *sim_policy_by_name(const char *name)
 {
-	static const struct sim_policy_ops *const all[] = {&sim_policy_bpf, &sim_policy_agent};
+	static const struct sim_policy_ops *const all[] = {&sim_policy_bpf, &sim_policy_agent,
+							   &sim_policy_batch};
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
