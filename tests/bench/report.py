@@ -23,6 +23,8 @@ NAMES = {"fair": "(a) fair class", "batch": "(b) batch pairing", "vmm": "(c) vmm
          "vmm_agent": "(e) vmm-sched --placement agent",
          "vmm_hints": "(e) vmm-sched + guest hints"}
 # The agent's guest-hint counters (snapshot.py), per second in the hint table.
+# vmm-sched status counters of its pick (docs/design.md, "SMT efficiency").
+SCHED_COUNTERS = ["pair_grants", "starved_grants", "sibling_waits"]
 HINT_COUNTERS = ["cs_extensions", "cs_extended_ns", "idle_handoffs", "idle_deferrals",
                  "directed_yields"]
 ENCLAVE_CPUS = 6
@@ -77,12 +79,21 @@ def collect(d):
         p = per_pol[(sc, pol)]
         p["enclave_idle"].append((b["idle_jiffies"] - a["idle_jiffies"]) / b["clk_tck"] /
                                  (dt * ENCLAVE_CPUS))
+        if "cpu_jiffies" in b:
+            j = {k: (b["cpu_jiffies"][k] - a["cpu_jiffies"][k]) / b["clk_tck"] / (dt * ENCLAVE_CPUS)
+                 for k in b["cpu_jiffies"]}
+            p["cpu_guest"].append(j["guest"] + j["guest_nice"])
+            p["cpu_kernel"].append(j["system"] + j["irq"] + j["softirq"])
+            p["cpu_user"].append(j["user"] + j["nice"] - j["guest"] - j["guest_nice"])
         if "forced_idle_ns" in b:
             p["forced_idle"].append((b["forced_idle_ns"] - a["forced_idle_ns"]) /
                                     (dt * 1e9 * ENCLAVE_CPUS))
         if "agent_ticks" in b:
             p["agent_cpu"].append((b["agent_ticks"] - a["agent_ticks"]) / b["clk_tck"] / dt)
             p["agent_msgs_per_s"].append((b["messages"] - a["messages"]) / dt)
+        if "sched_counters" in b:
+            for k in SCHED_COUNTERS:
+                p[k + "_per_s"].append((b["sched_counters"][k] - a["sched_counters"][k]) / dt)
         if "hint_counters" in b:
             for k in HINT_COUNTERS:
                 p[k + "_per_s"].append((b["hint_counters"][k] - a["hint_counters"][k]) / dt)
@@ -113,10 +124,13 @@ def summarize(kinds, per_vm, per_pol):
             "lat_max_us": max((max(m["lat_max_us"] or [0]) for m in lat), default=None),
             "spin_us_per_acq": mean(spin),
             "enclave_idle": mean(p["enclave_idle"]),
+            "cpu_guest": mean(p["cpu_guest"]),
+            "cpu_kernel": mean(p["cpu_kernel"]),
+            "cpu_user": mean(p["cpu_user"]),
             "forced_idle": mean(p["forced_idle"]),
             "agent_cpu": mean(p["agent_cpu"]),
             "agent_msgs_per_s": mean(p["agent_msgs_per_s"]),
-            **{k + "_per_s": mean(p[k + "_per_s"]) for k in HINT_COUNTERS},
+            **{k + "_per_s": mean(p[k + "_per_s"]) for k in HINT_COUNTERS + SCHED_COUNTERS},
             "cross_vm_overlaps": sum(x or 0 for x in p["cross_vm_overlaps"]),
             "hints_on": min(p["hints_on"], default=None),
             "rounds": len(p["enclave_idle"]),
@@ -144,7 +158,7 @@ def write_csv(d, kinds, per_vm, per_pol):
     path = os.path.join(d, "results.csv")
     cols = ["work_per_s", "wakes_per_s", "lat_p50_us", "lat_p99_us", "lat_p999_us", "lat_max_us",
             "spin_us_per_acq"]
-    pcols = ["enclave_idle", "forced_idle", "agent_cpu", "agent_msgs_per_s", "cross_vm_overlaps"] + \
+    pcols = ["enclave_idle", "cpu_guest", "cpu_kernel", "cpu_user", "forced_idle", "agent_cpu", "agent_msgs_per_s", "cross_vm_overlaps"] + \
         [k + "_per_s" for k in HINT_COUNTERS]
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
@@ -186,8 +200,38 @@ def table(summary):
                 fmt(s["lat_p999_us"]), fmt(s["lat_max_us"]), fmt(s["spin_us_per_acq"]),
                 pct(s["enclave_idle"]), pct(s["forced_idle"]), pct(s["agent_cpu"]),
                 fmt(s["agent_msgs_per_s"], 0), s["cross_vm_overlaps"]))
-        lines += hint_table(summary, sc)
+        lines += cpu_time_table(summary, sc) + sched_counter_lines(summary, sc) + \
+            hint_table(summary, sc)
     return lines
+
+
+def sched_counter_lines(summary, sc):
+    """vmm-sched's handovers by its pick's preferences and holds, per second."""
+    rows = ["- %s: pair grants %s/s, starved grants %s/s, sibling waits %s/s" % (
+        NAMES[pol], *(fmt(summary[(sc, pol)][k + "_per_s"]) for k in SCHED_COUNTERS))
+        for pol in POLICIES if (sc, pol) in summary and
+        summary[(sc, pol)]["sibling_waits_per_s"] is not None]
+    return ["", "vmm-sched's pick at %s (status; docs/design.md, \"SMT efficiency\"):" % sc, ""] + \
+        rows if rows else []
+
+
+def cpu_time_table(summary, sc):
+    """Where the enclave CPUs' time went (/proc/stat), per policy, if the snapshots have it."""
+    rows = []
+    for pol in POLICIES:
+        s = summary.get((sc, pol))
+        if not s or s["cpu_guest"] is None:
+            continue
+        rows.append("| %s | %s | %s | %s | %s |" % (
+            NAMES[pol], pct(s["cpu_guest"]), pct(s["cpu_kernel"]), pct(s["cpu_user"]),
+            pct(s["enclave_idle"])))
+    if not rows:
+        return []
+    return ["", "Where the enclave CPUs' time went at %s (/proc/stat; guest: the VMs' vCPUs in "
+            "guest mode; host kernel: system, irq and softirq: KVM's exits, the scheduler's own "
+            "code and its interrupts; host user: user time outside guest mode):" % sc, "",
+            "| policy | guest | host kernel | host user | idle |",
+            "|---|---:|---:|---:|---:|"] + rows
 
 
 def hint_table(summary, sc):
@@ -218,27 +262,33 @@ def hint_table(summary, sc):
             "|---|---:|---:|---:|---:|---:|---:|"] + rows + against
 
 
-def targets(summary, sim=None):
+def targets(summary, sim=None, sim_batch=None):
     """The issue's targets at 2x for (c) and, if it ran, vmm-sched with guest hints."""
     out = []
     for pol in ("vmm", "vmm_hints"):
         if pol == "vmm" or ("2x", pol) in summary:
-            out += policy_targets(summary, pol, sim)
+            out += policy_targets(summary, pol, sim, sim_batch)
     return out
 
 
-def sim_view(d, sc):
-    """The simulator's summary line on the scenario's mix (run-bench's sim-SC.txt), as a dict."""
-    path = os.path.join(d, "sim-%s.txt" % sc)
+def sim_view(d, sc, policy=""):
+    """
+    The simulator's summary line on the scenario's mix (run-bench's sim-SC.txt,
+    or sim-POLICY-SC.txt), as a dict: shares of thread time, work in CPUs, wait p99 in us.
+    """
+    path = os.path.join(d, "sim-%s%s.txt" % (policy + "-" if policy else "", sc))
     if not os.path.exists(path):
         return None
     with open(path) as f:
         kv = dict(w.split("=", 1) for w in f.read().split() if "=" in w)
     threads_ms = float(kv["cpus"]) * float(kv["secs"]) * 1000
-    return {k: float(kv[k + "_ms"]) / threads_ms for k in ("forced_idle", "lower_bound", "fair_ref")}
+    view = {k: float(kv[k + "_ms"]) / threads_ms for k in ("forced_idle", "lower_bound", "fair_ref")}
+    view["work_cpus"] = float(kv["work_cpu_s"]) / float(kv["secs"])
+    view["wait_p99_us"] = float(kv["wait_p99_max_us"])
+    return view
 
 
-def policy_targets(summary, pol, sim=None):
+def policy_targets(summary, pol, sim=None, sim_batch=None):
     """The issue's targets at 2x for POL, with the distance."""
     fair, batch, vmm = (summary.get(("2x", p)) for p in ("fair", "batch", pol))
     if not (fair and batch and vmm):
@@ -270,6 +320,15 @@ def policy_targets(summary, pol, sim=None):
         note = ["", "Simulator, the same mix (policy bpf, 6 threads): forced idle %s, lower bound "
                 "%s, fair-share reference %s." % tuple(pct(sim[k]) for k in
                                                        ("forced_idle", "lower_bound", "fair_ref"))]
+    if sim and sim_batch and pol == "vmm":
+        # The same targets against (b) where the test VM's emulation distorts neither policy.
+        check("simulator: work vs (b)", sim["work_cpus"], sim_batch["work_cpus"], 1.3, False)
+        check("simulator: wait p99 vs (b)", sim["wait_p99_us"], sim_batch["wait_p99_us"], 1 / 3,
+              True)
+        check("simulator: forced idle vs (b)", sim["forced_idle"], sim_batch["forced_idle"], 0.5,
+              True)
+        check("simulator: forced idle vs its fair-share reference", sim["forced_idle"],
+              sim["fair_ref"], 1.25, True)
     return ["", "### Targets at 2x overcommit, %s" % NAMES[pol], "",
             "| target | ratio | wanted | |", "|---|---:|---:|---|"] + rows + note
 
@@ -387,7 +446,7 @@ def main():
           "averaged over rounds; max over all. Enclave idle: /proc/stat idle of its 6 CPUs; "
           "forced idle: each scheduler's own count (a thread idle while a vCPU waited), vmm-sched's "
           "and batch-pair's. Cross-VM overlaps: the pair checker, summed."]
-    md += table(summary) + targets(summary, sim_view(d, "2x")) + idle_hints(d) + tcg(d)
+    md += table(summary) + targets(summary, sim_view(d, "2x"), sim_view(d, "2x", "batch")) + idle_hints(d) + tcg(d)
     with open(os.path.join(d, "table.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     print("\n".join(md))

@@ -65,6 +65,22 @@ def idle_jiffies(cpus):
     return total
 
 
+STAT_FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal", "guest",
+               "guest_nice")
+
+
+def cpu_jiffies(cpus):
+    """Each /proc/stat field summed over the CPUs in CPUS (user includes guest)."""
+    total = dict.fromkeys(STAT_FIELDS, 0)
+    with open("/proc/stat") as f:
+        for line in f:
+            m = re.match(r"^cpu(\d+) (.*)", line)
+            if m and int(m.group(1)) in cpus:
+                for name, value in zip(STAT_FIELDS, m.group(2).split()):
+                    total[name] += int(value)
+    return total
+
+
 def agent_ticks(pid):
     with open(f"/proc/{pid}/stat") as f:
         stat = f.read()
@@ -72,6 +88,8 @@ def agent_ticks(pid):
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
+# Handovers by the pick's preferences and holds (docs/design.md, "SMT efficiency").
+SCHED_COUNTERS = ("pair_grants", "starved_grants", "sibling_waits")
 HINT_COUNTERS = ("cs_extensions", "cs_extended_ns", "idle_handoffs", "idle_deferrals",
                  "directed_yields")
 
@@ -86,7 +104,7 @@ def main():
     a = ap.parse_args()
     cpus = cpu_list(a.cpus)
     snap = {"time": time.monotonic(), "clk_tck": os.sysconf("SC_CLK_TCK"),
-            "idle_jiffies": idle_jiffies(cpus), "vms": {}}
+            "idle_jiffies": idle_jiffies(cpus), "cpu_jiffies": cpu_jiffies(cpus), "vms": {}}
     for spec in a.vms:
         name, _, log = spec.partition("=")
         snap["vms"][name] = read_vm(log)
@@ -96,6 +114,7 @@ def main():
         with open(a.status) as f:
             s = json.load(f)
         snap["messages"] = s["scheduler"]["messages"]
+        snap["sched_counters"] = {k: s["scheduler"][k] for k in SCHED_COUNTERS}
         snap["forced_idle_ns"] = sum(c["forced_idle_ns"] for c in s["cpus"] if c["cpu"] in cpus)
         # The guest-hint counters, summed over VMs; hints_on: VMs whose hints are in use.
         snap["hint_counters"] = {k: sum(v.get(k, 0) for v in s["vms"]) for k in HINT_COUNTERS}
