@@ -158,8 +158,9 @@ def write_csv(d, kinds, per_vm, per_pol):
     path = os.path.join(d, "results.csv")
     cols = ["work_per_s", "wakes_per_s", "lat_p50_us", "lat_p99_us", "lat_p999_us", "lat_max_us",
             "spin_us_per_acq"]
-    pcols = ["enclave_idle", "cpu_guest", "cpu_kernel", "cpu_user", "forced_idle", "agent_cpu", "agent_msgs_per_s", "cross_vm_overlaps"] + \
-        [k + "_per_s" for k in HINT_COUNTERS]
+    pcols = ["enclave_idle", "forced_idle", "agent_cpu", "agent_msgs_per_s", "cross_vm_overlaps"] + \
+        [k + "_per_s" for k in HINT_COUNTERS] + \
+        ["cpu_guest", "cpu_kernel", "cpu_user"] + [k + "_per_s" for k in SCHED_COUNTERS]
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["scenario", "policy", "vm", "kind", "vcpus", "rounds"] + cols + pcols)
@@ -184,13 +185,16 @@ def table(summary):
         lines += ["", "### %s overcommit (%d round(s))" % (sc, fair["rounds"] if fair else 0), "",
                   "| policy | work/s (busy+single) | x(a) | x(b) | wake p50 us | p99 us | x(a) | x(b) "
                   "| p99.9 us | max us | lock spin us/acq | enclave idle | forced idle "
-                  "| agent CPU | agent msg/s | cross-VM overlaps |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| agent CPU | agent msg/s | agent us/msg | cross-VM overlaps |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for pol in POLICIES:
             s = summary.get((sc, pol))
             if not s:
                 continue
-            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |" % (
+            per_msg = None
+            if s["agent_cpu"] is not None and s["agent_msgs_per_s"]:
+                per_msg = s["agent_cpu"] * 1e6 / s["agent_msgs_per_s"]
+            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |" % (
                 NAMES[pol], fmt(s["work_per_s"], 0),
                 fmt(ratio(s["work_per_s"], fair and fair["work_per_s"]), 2),
                 fmt(ratio(s["work_per_s"], batch and batch["work_per_s"]), 2),
@@ -199,7 +203,7 @@ def table(summary):
                 fmt(ratio(s["lat_p99_us"], batch and batch["lat_p99_us"]), 2),
                 fmt(s["lat_p999_us"]), fmt(s["lat_max_us"]), fmt(s["spin_us_per_acq"]),
                 pct(s["enclave_idle"]), pct(s["forced_idle"]), pct(s["agent_cpu"]),
-                fmt(s["agent_msgs_per_s"], 0), s["cross_vm_overlaps"]))
+                fmt(s["agent_msgs_per_s"], 0), fmt(per_msg), s["cross_vm_overlaps"]))
         lines += cpu_time_table(summary, sc) + sched_counter_lines(summary, sc) + \
             hint_table(summary, sc)
     return lines

@@ -18,19 +18,24 @@ tests/bench/compare.sh --quick --out "$out" >"$TMP/compare.log" 2>&1 ||
 	fail "compare.sh --quick failed: $(grep -m 5 -E '^(FAIL|ERROR)|error:|did not' "$TMP/compare.log") ... last lines: $(tail -n 20 "$TMP/compare.log")"
 python3 tests/bench/report.py "$out" >"$TMP/report.txt" 2>&1 ||
 	fail "report.py failed: $(tail -n 20 "$TMP/report.txt")"
-grep '^| (' "$TMP/report.txt" | sed 's/^/  /'
+grep -E '^(\| |- )\(' "$TMP/report.txt" | sed 's/^/  /'
+# csv_value POLICY VM COLUMN: the named column of the 2x row (VM: any, the first row).
+csv_value() {
+	awk -F, -v p="$1" -v vm="$2" -v name="$3" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i; next }
+		c && $1 == "2x" && $2 == p && (vm == "any" || $3 == vm) && $c != "" { print $c; exit }' "$out/results.csv"
+}
 for p in fair batch vmm vmm_nokick vmm_agent vmm_hints; do
 	grep -q "^2x,$p,busy1," "$out/results.csv" || fail "no result for policy $p in results.csv"
-	lat=$(awk -F, -v p=$p '$1 == "2x" && $2 == p && $3 == "lat1" {print $10}' "$out/results.csv")
+	lat=$(csv_value "$p" lat1 lat_p99_us)
 	[ -n "$lat" ] || fail "no wakeup latency for lat1 under $p"
 done
 for p in vmm vmm_nokick vmm_agent vmm_hints; do
-	msgs=$(awk -F, -v p=$p '$1 == "2x" && $2 == p && $17 != "" {print $17; exit}' "$out/results.csv")
+	msgs=$(csv_value "$p" any agent_msgs_per_s)
 	awk -v m="${msgs:-0}" 'BEGIN {exit !(m > 0)}' ||
 		fail "policy $p: the agent got no messages (${msgs:-none} per second): vmm-sched did not schedule the VMs"
 done
-# The policy table's rows: 16 columns (the hint table's rows have 7).
-rows=$(awk -F'|' '/^\| \(/ && NF == 18' "$out/table.md" | wc -l)
+# The policy table's rows: 17 columns (the hint table's rows have 7, the time table's 5).
+rows=$(awk -F'|' '/^\| \(/ && NF == 19' "$out/table.md" | wc -l)
 [ "$rows" = 6 ] || fail "table.md does not have the 6 policies: $(cat "$out/table.md")"
 hint_row() { awk -F'|' -v p="$1" 'NF == 9 && $2 == " " p " " {gsub(/ /, "", $3); print $3}' "$out/table.md"; }
 hinted=$(hint_row "(e) vmm-sched + guest hints")
