@@ -26,17 +26,23 @@
 #define VS_SIBLING_WAIT_FILLS 3
 
 /*
- * Is @vm's offer for a core not its own held back? @own: the core is the
+ * May a VM's offer for a core be held back at all? @own: the core is the
  * VM's, or its vCPU leaving this CPU is still runnable; @queued: its queued
- * vCPUs; @last_core_open: the core it was last given is still its and has a
- * thread with nothing on it; @waiting_since: vm_state.waiting_since.
+ * vCPUs. Cheap: the caller reads the VM's last core only if it may.
  */
-VS_RULE bool vs_waits_for_sibling(bool own, __s32 queued, bool last_core_open, __u64 waiting_since,
-				  __u64 now)
+VS_RULE bool vs_sibling_wait_applies(bool own, __s32 queued)
 {
-	if (own || !last_core_open || queued <= 0 || queued >= VS_SIBLING_WAIT_FILLS)
-		return false;
-	return waiting_since && now < waiting_since + VS_SIBLING_WAIT_NS;
+	return !own && queued > 0 && queued < VS_SIBLING_WAIT_FILLS;
+}
+
+/*
+ * Is an offer it applies to held back? @last_core_open: the core the VM was
+ * last given is still its and has a thread with nothing on it;
+ * @waiting_since: vm_state.waiting_since.
+ */
+VS_RULE bool vs_waits_for_sibling(bool last_core_open, __u64 waiting_since, __u64 now)
+{
+	return last_core_open && waiting_since && now < waiting_since + VS_SIBLING_WAIT_NS;
 }
 
 #endif /* VS_RULES_SIBLING_WAIT_H */

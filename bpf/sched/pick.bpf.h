@@ -124,9 +124,8 @@ __noinline int offer_vm(struct pick_scans *scans, u32 vm)
 		return 0;
 	own = is_prev || (s32)vm == scans->this_owner;
 	/* Held back from the owed scan only: a reservation's guarantee is not put off. */
-	if (!own && queued < VS_SIBLING_WAIT_FILLS &&
-	    vs_waits_for_sibling(own, queued, last_core_open(vm, scans->enclave), vs->waiting_since,
-				 now))
+	if (vs_sibling_wait_applies(own, queued) &&
+	    vs_waits_for_sibling(last_core_open(vm, scans->enclave), vs->waiting_since, now))
 		__sync_fetch_and_add(&sibling_waits, 1);
 	else
 		vs_owed_scan_add(&scans->owed, vm, queued, is_prev, vs->vtime, vs->waiting_since,

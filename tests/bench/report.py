@@ -22,9 +22,9 @@ NAMES = {"fair": "(a) fair class", "batch": "(b) batch pairing", "vmm": "(c) vmm
          "vmm_nokick": "(d) vmm-sched --no-kick",
          "vmm_agent": "(e) vmm-sched --placement agent",
          "vmm_hints": "(e) vmm-sched + guest hints"}
-# The agent's guest-hint counters (snapshot.py), per second in the hint table.
 # vmm-sched status counters of its pick (docs/design.md, "SMT efficiency").
 SCHED_COUNTERS = ["pair_grants", "starved_grants", "sibling_waits"]
+# The agent's guest-hint counters (snapshot.py), per second in the hint table.
 HINT_COUNTERS = ["cs_extensions", "cs_extended_ns", "idle_handoffs", "idle_deferrals",
                  "directed_yields"]
 ENCLAVE_CPUS = 6

@@ -54,17 +54,6 @@ def read_vm(log):
             "spin_cycles": sums[2], "acq": sums[3], "latency": latency, "tsc_khz": tsc_khz}
 
 
-def idle_jiffies(cpus):
-    total = 0
-    with open("/proc/stat") as f:
-        for line in f:
-            m = re.match(r"^cpu(\d+) (.*)", line)
-            if m and int(m.group(1)) in cpus:
-                fields = [int(x) for x in m.group(2).split()]
-                total += fields[3] + fields[4]  # idle + iowait
-    return total
-
-
 STAT_FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal", "guest",
                "guest_nice")
 
@@ -103,8 +92,10 @@ def main():
     ap.add_argument("vms", nargs="+")
     a = ap.parse_args()
     cpus = cpu_list(a.cpus)
+    jiffies = cpu_jiffies(cpus)
     snap = {"time": time.monotonic(), "clk_tck": os.sysconf("SC_CLK_TCK"),
-            "idle_jiffies": idle_jiffies(cpus), "cpu_jiffies": cpu_jiffies(cpus), "vms": {}}
+            "idle_jiffies": jiffies["idle"] + jiffies["iowait"], "cpu_jiffies": jiffies,
+            "vms": {}}
     for spec in a.vms:
         name, _, log = spec.partition("=")
         snap["vms"][name] = read_vm(log)

@@ -49,12 +49,11 @@ static uint32_t core_index(const struct sim *s, uint32_t cpu)
 }
 
 /* The VM running on @cpu's sibling, or SIM_NONE (no sibling, or idle). */
-static int32_t sibling_vm(const struct sim *s, uint32_t cpu)
+static int32_t sibling_vm(struct sim *s, uint32_t cpu)
 {
 	if (s->tpc < 2)
 		return SIM_NONE;
-	return sim_running_vm(s,
-			      s->cores[core_index(s, cpu)].first_cpu + (s->cpus[cpu].thread ^ 1));
+	return sim_running_vm(s, sim_sibling(s, cpu, s->cpus[cpu].thread ^ 1));
 }
 
 static void batch_enqueue(struct sim *s, struct sim_vcpu *v, bool last)
@@ -117,7 +116,7 @@ static enum sim_decision batch_dispatch(struct sim *s, uint32_t cpu, struct sim_
 	sim_set_owner(s, core, vm);
 	*end = s->now + BATCH_NS;
 	if (sib != SIM_NONE && sib != vm) {
-		sim_kick(s, s->cores[core_index(s, cpu)].first_cpu + (s->cpus[cpu].thread ^ 1));
+		sim_kick(s, sim_sibling(s, cpu, s->cpus[cpu].thread ^ 1));
 		return SIM_IDLE;
 	}
 	return run_or_keep(s, vm, prev_vm == vm ? prev : NULL, next);

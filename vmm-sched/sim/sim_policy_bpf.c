@@ -115,9 +115,8 @@ static bool waits_for_sibling(const struct sim *s, int32_t vm, int32_t prev_vm, 
 	const struct sim_vm *vs = &s->vms[vm];
 	bool own = vm == prev_vm || vm == this_owner;
 
-	return !own && vs->queued < VS_SIBLING_WAIT_FILLS &&
-	       vs_waits_for_sibling(own, (int32_t)vs->queued, last_core_open(s, vm),
-				    vs->waiting_since, s->now);
+	return vs_sibling_wait_applies(own, (int32_t)vs->queued) &&
+	       vs_waits_for_sibling(last_core_open(s, vm), vs->waiting_since, s->now);
 }
 
 /* pick_owed_vm() as BPF runs it: every candidate VM offered in ascending id. */
